@@ -1,0 +1,171 @@
+package axon
+
+import (
+	"context"
+	"reflect"
+	"sync/atomic"
+)
+
+// Default inbox capacities. A box's capacity is fixed when the box is made;
+// override it with Capacity.
+const (
+	// DefaultCapacity is the capacity of an inbox declared without Capacity,
+	// including the default "inbox".
+	DefaultCapacity = 16
+	// DefaultControlCapacity is the capacity of the default "control" inbox.
+	// Control carries a handful of shutdown notices, never a data stream.
+	DefaultControlCapacity = 4
+)
+
+// Inbox is a named, bounded queue that a component receives from. Its
+// channel never changes for the life of the box, so a component selects on
+// it directly:
+//
+//	select {
+//	case msg := <-c.In("inbox"):
+//	case <-ctx.Done():
+//	}
+type Inbox struct {
+	owner *Component
+	name  string
+	doc   string
+	typ   reflect.Type
+	ch    chan any
+
+	// Link state, guarded by linkMu.
+	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
+	fromIn  []*Inbox  // parent inboxes that pass through to this one
+	fromOut []*Outbox // outboxes linked directly to this one
+}
+
+// Outbox is a named box a component sends from. It feeds one destination at
+// a time, resolved when links change so that a message always crosses a
+// single channel, however deeply the graph is nested.
+type Outbox struct {
+	owner *Component
+	name  string
+	doc   string
+	typ   reflect.Type
+
+	dest atomic.Pointer[Inbox] // final destination; nil while it leads nowhere
+	sent atomic.Uint64         // messages delivered through this box
+
+	// Link state, guarded by linkMu.
+	to   *Inbox    // linked to this inbox (normal link)
+	up   *Outbox   // passthrough to the parent's outbox
+	from []*Outbox // children's outboxes passing through to this one
+}
+
+// Name returns the box's name.
+func (b *Inbox) Name() string { return b.name }
+
+// Doc returns the box's documentation string.
+func (b *Inbox) Doc() string { return b.doc }
+
+// Type returns the Go type the box declares it carries, or nil for any.
+func (b *Inbox) Type() reflect.Type { return b.typ }
+
+// C returns the channel to receive from.
+func (b *Inbox) C() <-chan any { return b.ch }
+
+// Len returns the number of messages queued.
+func (b *Inbox) Len() int { return len(b.ch) }
+
+// Cap returns the box's capacity.
+func (b *Inbox) Cap() int { return cap(b.ch) }
+
+// Owner returns the component the box belongs to.
+func (b *Inbox) Owner() *Component { return b.owner }
+
+func (b *Inbox) String() string { return b.owner.String() + "." + b.name }
+
+// Name returns the box's name.
+func (b *Outbox) Name() string { return b.name }
+
+// Doc returns the box's documentation string.
+func (b *Outbox) Doc() string { return b.doc }
+
+// Type returns the Go type the box declares it carries, or nil for any.
+func (b *Outbox) Type() reflect.Type { return b.typ }
+
+// Sent returns how many messages have been delivered through the box.
+func (b *Outbox) Sent() uint64 { return b.sent.Load() }
+
+// Owner returns the component the box belongs to.
+func (b *Outbox) Owner() *Component { return b.owner }
+
+// Linked reports whether the box currently leads to an inbox.
+func (b *Outbox) Linked() bool { return b.dest.Load() != nil }
+
+func (b *Outbox) String() string { return b.owner.String() + "." + b.name }
+
+func (b *Outbox) fail(op string, err error) error {
+	return &BoxError{Component: b.owner.String(), Box: b.name, Op: op, Err: err}
+}
+
+// Send delivers msg to wherever the box leads, waiting while the
+// destination inbox is full (backpressure) and while the box is not linked
+// at all: an unlinked outbox never discards. It returns an error wrapping
+// ctx's error if ctx ends first, or ErrReceiverDone if the component that
+// owns the destination ends while Send waits. If the box is relinked while
+// Send waits, the message goes to the new destination.
+func (b *Outbox) Send(ctx context.Context, msg any) error {
+	if d := b.dest.Load(); d != nil {
+		select {
+		case d.ch <- msg:
+			b.sent.Add(1)
+			return nil
+		default:
+		}
+	}
+	return b.sendSlow(ctx, msg)
+}
+
+func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
+	for {
+		// Load the epoch before the destination: a relink after this point
+		// closes ep, so the wait below cannot miss it.
+		ep := linkEpoch()
+		d := b.dest.Load()
+		if d == nil {
+			select {
+			case <-ep:
+				continue
+			case <-ctx.Done():
+				return b.fail("send", context.Cause(ctx))
+			}
+		}
+		select {
+		case d.ch <- msg:
+			b.sent.Add(1)
+			return nil
+		case <-ep:
+			continue
+		case <-d.owner.done:
+			return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrReceiverDone})
+		case <-ctx.Done():
+			return b.fail("send", context.Cause(ctx))
+		}
+	}
+}
+
+// TrySend delivers msg only if that is possible at once. It returns an
+// error wrapping ErrNotLinked if the box leads nowhere and ErrBoxFull if
+// the destination has no free slot; the message was not delivered in
+// either case and stays the caller's.
+func (b *Outbox) TrySend(msg any) error {
+	d := b.dest.Load()
+	if d == nil {
+		return b.fail("send", ErrNotLinked)
+	}
+	select {
+	case d.ch <- msg:
+		b.sent.Add(1)
+		return nil
+	default:
+		return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})
+	}
+}
+
+// Destination returns the inbox a message sent now would reach, or nil.
+func (b *Outbox) Destination() *Inbox { return b.dest.Load() }

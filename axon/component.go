@@ -1,0 +1,380 @@
+package axon
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+)
+
+// Node is anything that can be placed in a graph: a *Component, or a type
+// that embeds one (and so gains its Core method).
+type Node interface {
+	// Core returns the component underneath.
+	Core() *Component
+}
+
+// MainFunc is a component's main loop. It runs in its own goroutine once the
+// component is started, receives from the component's inboxes, sends on its
+// outboxes, and returns when the component is done: nil for a normal end,
+// an error to report a failure (which shuts the graph down). It must return
+// promptly once ctx ends.
+type MainFunc func(ctx context.Context, c *Component) error
+
+// Names and documentation of the four boxes every component has.
+const (
+	InboxName   = "inbox"
+	ControlName = "control"
+	OutboxName  = "outbox"
+	SignalName  = "signal"
+)
+
+// Component is the unit of a graph: a readable name, a unique id, named
+// inboxes and outboxes, optional children, and a main loop.
+//
+// Every component has four boxes to start with:
+//
+//	inbox   (in)  data to work on
+//	control (in)  shutdown messages: ProducerFinished, ShutdownMicroprocess
+//	outbox  (out) results
+//	signal  (out) shutdown messages passed on when the component finishes
+//
+// A component's boxes may be added and removed while it runs (Kamaelia's
+// AdaptiveCommsComponent): see AddInbox, AddOutbox, RemoveInbox and
+// RemoveOutbox.
+type Component struct {
+	name  string
+	id    uuid.UUID
+	main  MainFunc
+	boxes atomic.Pointer[boxSet]
+	done  chan struct{}
+
+	mu       sync.Mutex // guards what follows
+	parent   *Component // also read under linkMu; written holding both
+	children []*Component
+	state    runPhase
+	ctx      context.Context
+	cancel   context.CancelFunc
+	run      *runState
+	pending  int           // main (if any, until it returns) + unfinished children
+	liveKids int           // unfinished children
+	kidsIdle chan struct{} // closed while liveKids == 0
+
+	// The four default boxes live inside the component: one allocation.
+	defIn, defCtl  Inbox
+	defOut, defSig Outbox
+	defIns         [2]*Inbox
+	defOuts        [2]*Outbox
+	defSet         boxSet
+}
+
+type runPhase uint8
+
+const (
+	phaseBuilt runPhase = iota
+	phaseRunning
+	phaseDone
+)
+
+type boxSet struct {
+	ins  []*Inbox
+	outs []*Outbox
+}
+
+func (s *boxSet) find(name string) (*Inbox, *Outbox) {
+	for _, b := range s.ins {
+		if b.name == name {
+			return b, nil
+		}
+	}
+	for _, b := range s.outs {
+		if b.name == name {
+			return nil, b
+		}
+	}
+	return nil, nil
+}
+
+// Option configures a component made by New.
+type Option func(*Component)
+
+// BoxOption configures one box declared with WithInbox, WithOutbox,
+// AddInbox or AddOutbox.
+type BoxOption func(*boxSpec)
+
+type boxSpec struct {
+	capacity int
+	typ      reflect.Type
+}
+
+// Capacity sets an inbox's capacity (how many messages it holds before
+// senders wait). It must be at least 1; it has no effect on an outbox.
+func Capacity(n int) BoxOption {
+	return func(s *boxSpec) { s.capacity = max(n, 1) }
+}
+
+// Carries declares the Go type a box carries. Link refuses to join two
+// boxes whose declared types do not fit. Messages are not checked at run
+// time: the declaration documents the box and catches wiring mistakes.
+func Carries[T any]() BoxOption {
+	return func(s *boxSpec) { s.typ = reflect.TypeFor[T]() }
+}
+
+// WithInbox declares an inbox. Declaring one of the default names changes
+// that box's documentation and options.
+func WithInbox(name, doc string, opts ...BoxOption) Option {
+	return func(c *Component) {
+		spec := boxSpec{capacity: DefaultCapacity}
+		if b, _ := c.boxes.Load().find(name); b != nil {
+			spec.capacity, spec.typ = cap(b.ch), b.typ
+		}
+		for _, o := range opts {
+			o(&spec)
+		}
+		if b, _ := c.boxes.Load().find(name); b != nil {
+			b.doc, b.typ = doc, spec.typ
+			if spec.capacity != cap(b.ch) {
+				b.ch = make(chan any, spec.capacity)
+			}
+			return
+		}
+		set := c.boxes.Load()
+		c.boxes.Store(&boxSet{ins: append(slices.Clip(set.ins), c.newInbox(name, doc, spec)), outs: set.outs})
+	}
+}
+
+// WithOutbox declares an outbox. Declaring one of the default names changes
+// that box's documentation and type.
+func WithOutbox(name, doc string, opts ...BoxOption) Option {
+	return func(c *Component) {
+		var spec boxSpec
+		for _, o := range opts {
+			o(&spec)
+		}
+		if _, b := c.boxes.Load().find(name); b != nil {
+			b.doc, b.typ = doc, spec.typ
+			return
+		}
+		set := c.boxes.Load()
+		c.boxes.Store(&boxSet{ins: set.ins, outs: append(slices.Clip(set.outs), &Outbox{owner: c, name: name, doc: doc, typ: spec.typ})})
+	}
+}
+
+// WithChildren makes the given nodes children of the component being built:
+// they start and stop with it, and it does not end before they have.
+func WithChildren(children ...Node) Option {
+	return func(c *Component) {
+		for _, n := range children {
+			if err := c.AddChild(n); err != nil {
+				panic(err)
+			}
+		}
+	}
+}
+
+func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
+	return &Inbox{owner: c, name: name, doc: doc, typ: spec.typ, ch: make(chan any, spec.capacity)}
+}
+
+// New makes a component called name whose main loop is main (nil for a
+// component that only contains children, such as a Pipeline). It has the
+// four default boxes plus any the options declare, and a fresh id.
+func New(name string, main MainFunc, opts ...Option) *Component {
+	c := &Component{name: name, id: uuid.New(), main: main, done: make(chan struct{})}
+	c.defIn = Inbox{owner: c, name: InboxName, doc: "data to work on", ch: make(chan any, DefaultCapacity)}
+	c.defCtl = Inbox{owner: c, name: ControlName, doc: "shutdown messages: ProducerFinished, ShutdownMicroprocess", ch: make(chan any, DefaultControlCapacity)}
+	c.defOut = Outbox{owner: c, name: OutboxName, doc: "results"}
+	c.defSig = Outbox{owner: c, name: SignalName, doc: "shutdown messages, passed on when the component finishes"}
+	c.defIns = [2]*Inbox{&c.defIn, &c.defCtl}
+	c.defOuts = [2]*Outbox{&c.defOut, &c.defSig}
+	c.defSet = boxSet{ins: c.defIns[:], outs: c.defOuts[:]}
+	c.boxes.Store(&c.defSet)
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Core returns c itself, so that *Component is a Node.
+func (c *Component) Core() *Component { return c }
+
+// Name returns the component's readable name.
+func (c *Component) Name() string { return c.name }
+
+// ID returns the component's unique id.
+func (c *Component) ID() uuid.UUID { return c.id }
+
+// Ref returns the component's name and id, as carried by shutdown messages.
+func (c *Component) Ref() Ref { return Ref{Name: c.name, ID: c.id} }
+
+// String returns the name and the first eight hex digits of the id, as
+// used in every error message: "Doubler#3f2a1c7e".
+func (c *Component) String() string { return c.Ref().String() }
+
+// Ref identifies a component by readable name and id.
+type Ref struct {
+	Name string
+	ID   uuid.UUID
+}
+
+func (r Ref) String() string {
+	s := r.ID.String()
+	return r.Name + "#" + s[:8]
+}
+
+// Inbox returns the named inbox, or nil if the component has none by that
+// name.
+func (c *Component) Inbox(name string) *Inbox {
+	b, _ := c.boxes.Load().find(name)
+	return b
+}
+
+// Outbox returns the named outbox, or nil if the component has none by
+// that name.
+func (c *Component) Outbox(name string) *Outbox {
+	_, b := c.boxes.Load().find(name)
+	return b
+}
+
+// In returns the channel of the named inbox, for use in a select. It panics
+// if there is no such inbox: a programming error, reported with the
+// component's name like any panic in a main loop.
+func (c *Component) In(name string) <-chan any {
+	if b := c.Inbox(name); b != nil {
+		return b.ch
+	}
+	panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: ErrNoSuchBox})
+}
+
+// Out returns the named outbox. It panics if there is none, like In.
+func (c *Component) Out(name string) *Outbox {
+	if b := c.Outbox(name); b != nil {
+		return b
+	}
+	panic(&BoxError{Component: c.String(), Box: name, Op: "send", Err: ErrNoSuchBox})
+}
+
+// Send sends msg on the named outbox, waiting as Outbox.Send does.
+func (c *Component) Send(ctx context.Context, box string, msg any) error {
+	b := c.Outbox(box)
+	if b == nil {
+		return &BoxError{Component: c.String(), Box: box, Op: "send", Err: ErrNoSuchBox}
+	}
+	return b.Send(ctx, msg)
+}
+
+// TrySend sends msg on the named outbox only if that can be done at once,
+// as Outbox.TrySend does.
+func (c *Component) TrySend(box string, msg any) error {
+	b := c.Outbox(box)
+	if b == nil {
+		return &BoxError{Component: c.String(), Box: box, Op: "send", Err: ErrNoSuchBox}
+	}
+	return b.TrySend(msg)
+}
+
+// Inboxes returns the component's inboxes, defaults first.
+func (c *Component) Inboxes() []*Inbox { return slices.Clone(c.boxes.Load().ins) }
+
+// Outboxes returns the component's outboxes, defaults first.
+func (c *Component) Outboxes() []*Outbox { return slices.Clone(c.boxes.Load().outs) }
+
+// AddInbox adds an inbox while the component is built or running.
+func (c *Component) AddInbox(name, doc string, opts ...BoxOption) (*Inbox, error) {
+	spec := boxSpec{capacity: DefaultCapacity}
+	for _, o := range opts {
+		o(&spec)
+	}
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	set := c.boxes.Load()
+	if in, out := set.find(name); in != nil || out != nil {
+		return nil, &BoxError{Component: c.String(), Box: name, Op: "add", Err: ErrBoxExists}
+	}
+	b := c.newInbox(name, doc, spec)
+	c.boxes.Store(&boxSet{ins: append(slices.Clip(set.ins), b), outs: set.outs})
+	return b, nil
+}
+
+// AddOutbox adds an outbox while the component is built or running.
+func (c *Component) AddOutbox(name, doc string, opts ...BoxOption) (*Outbox, error) {
+	var spec boxSpec
+	for _, o := range opts {
+		o(&spec)
+	}
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	set := c.boxes.Load()
+	if in, out := set.find(name); in != nil || out != nil {
+		return nil, &BoxError{Component: c.String(), Box: name, Op: "add", Err: ErrBoxExists}
+	}
+	b := &Outbox{owner: c, name: name, doc: doc, typ: spec.typ}
+	c.boxes.Store(&boxSet{ins: set.ins, outs: append(slices.Clip(set.outs), b)})
+	return b, nil
+}
+
+// RemoveInbox removes an inbox and every link into or out of it, and
+// returns whatever was still queued in it so that nothing is lost unseen.
+// The default boxes cannot be removed.
+func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	set := c.boxes.Load()
+	b, _ := set.find(name)
+	switch {
+	case b == nil:
+		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: ErrNoSuchBox}
+	case b == &c.defIn || b == &c.defCtl:
+		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: fmt.Errorf("%w: default boxes stay", ErrBoxInUse)}
+	}
+	unlinkAll([]*Inbox{b}, nil)
+	c.boxes.Store(&boxSet{ins: slices.DeleteFunc(slices.Clone(set.ins), func(x *Inbox) bool { return x == b }), outs: set.outs})
+	bumpEpoch()
+	for {
+		select {
+		case m := <-b.ch:
+			leftover = append(leftover, m)
+		default:
+			return leftover, nil
+		}
+	}
+}
+
+// RemoveOutbox removes an outbox and every link into or out of it. A send
+// blocked on it keeps waiting until its context ends.
+func (c *Component) RemoveOutbox(name string) error {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	set := c.boxes.Load()
+	_, b := set.find(name)
+	switch {
+	case b == nil:
+		return &BoxError{Component: c.String(), Box: name, Op: "remove", Err: ErrNoSuchBox}
+	case b == &c.defOut || b == &c.defSig:
+		return &BoxError{Component: c.String(), Box: name, Op: "remove", Err: fmt.Errorf("%w: default boxes stay", ErrBoxInUse)}
+	}
+	unlinkAll(nil, []*Outbox{b})
+	c.boxes.Store(&boxSet{ins: set.ins, outs: slices.DeleteFunc(slices.Clone(set.outs), func(x *Outbox) bool { return x == b })})
+	bumpEpoch()
+	return nil
+}
+
+// Parent returns the component c is a child of, or nil.
+func (c *Component) Parent() *Component {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return c.parent
+}
+
+func (c *Component) parentLocked() *Component { return c.parent }
+
+// Children returns c's children, in the order they were added.
+func (c *Component) Children() []*Component {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.children)
+}

@@ -1,0 +1,207 @@
+package axon
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Snapshot is a picture of a graph at one moment: its components, their
+// boxes with queue depths and message counts, and the links between them.
+// Counts are read without stopping the graph, so a busy graph's figures
+// are each exact but not taken at quite the same instant.
+type Snapshot struct {
+	Components []ComponentInfo
+	Links      []LinkInfo
+}
+
+// ComponentInfo describes one component in a Snapshot.
+type ComponentInfo struct {
+	Ref      Ref
+	Parent   *Ref // nil for the root
+	State    string
+	Inboxes  []BoxInfo
+	Outboxes []BoxInfo
+}
+
+// BoxInfo describes one box in a Snapshot.
+type BoxInfo struct {
+	Name     string
+	Doc      string
+	Type     string // declared Go type, or "" for any
+	Queued   int    // inboxes: messages waiting
+	Capacity int    // inboxes: capacity
+	Sent     uint64 // outboxes: messages delivered through it
+	Dest     string // outboxes: "component.box" a message would reach now, or ""
+}
+
+// LinkInfo describes one link in a Snapshot.
+type LinkInfo struct {
+	From, To       Ref
+	FromBox, ToBox string
+	Passthrough    bool
+}
+
+// Inspect takes a snapshot of n and everything beneath it.
+func Inspect(n Node) Snapshot {
+	var s Snapshot
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	var walk func(c *Component)
+	walk = func(c *Component) {
+		ci := ComponentInfo{Ref: c.Ref()}
+		if c.parent != nil {
+			r := c.parent.Ref()
+			ci.Parent = &r
+		}
+		c.mu.Lock()
+		ci.State = [...]string{"built", "running", "done"}[c.state]
+		kids := append([]*Component(nil), c.children...)
+		c.mu.Unlock()
+		set := c.boxes.Load()
+		for _, b := range set.ins {
+			ci.Inboxes = append(ci.Inboxes, BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: len(b.ch), Capacity: cap(b.ch)})
+			if b.fwd != nil {
+				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.fwd.owner.Ref(), ToBox: b.fwd.name, Passthrough: true})
+			}
+		}
+		for _, b := range set.outs {
+			bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Sent: b.sent.Load()}
+			if d := b.dest.Load(); d != nil {
+				bi.Dest = d.String()
+			}
+			ci.Outboxes = append(ci.Outboxes, bi)
+			switch {
+			case b.to != nil:
+				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.to.owner.Ref(), ToBox: b.to.name})
+			case b.up != nil:
+				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.up.owner.Ref(), ToBox: b.up.name, Passthrough: true})
+			}
+		}
+		s.Components = append(s.Components, ci)
+		for _, k := range kids {
+			walk(k)
+		}
+	}
+	walk(n.Core())
+	return s
+}
+
+func typeName(t interface{ String() string }) string {
+	if t == nil {
+		return ""
+	}
+	return t.String()
+}
+
+// nodeID is a DOT/Mermaid-safe identifier for a component.
+func nodeID(r Ref) string { return "c" + strings.ReplaceAll(r.ID.String(), "-", "") }
+
+// children groups the snapshot's components by parent id ("" for roots).
+func (s Snapshot) children() map[string][]ComponentInfo {
+	m := make(map[string][]ComponentInfo)
+	for _, c := range s.Components {
+		key := ""
+		if c.Parent != nil {
+			key = c.Parent.ID.String()
+		}
+		m[key] = append(m[key], c)
+	}
+	return m
+}
+
+// DOT renders the snapshot in Graphviz's language: a component with
+// children is a cluster, every other component a box listing its queues,
+// every link an edge labelled with its boxes (dashed for passthrough).
+func (s Snapshot) DOT() string {
+	var b strings.Builder
+	b.WriteString("digraph axon {\n  rankdir=LR;\n  node [shape=record, fontsize=10];\n  edge [fontsize=9];\n")
+	kids := s.children()
+	var emit func(c ComponentInfo, indent string)
+	emit = func(c ComponentInfo, indent string) {
+		sub := kids[c.Ref.ID.String()]
+		label := dotEscape(c.Ref.String()) + `\n` + c.State + queueSummary(c)
+		if len(sub) == 0 {
+			fmt.Fprintf(&b, "%s%s [label=\"%s\"];\n", indent, nodeID(c.Ref), label)
+			return
+		}
+		fmt.Fprintf(&b, "%ssubgraph cluster_%s {\n%s  label=\"%s\";\n", indent, nodeID(c.Ref), indent, label)
+		fmt.Fprintf(&b, "%s  %s [label=\"%s\", shape=point];\n", indent, nodeID(c.Ref), dotEscape(c.Ref.Name))
+		for _, k := range sub {
+			emit(k, indent+"  ")
+		}
+		fmt.Fprintf(&b, "%s}\n", indent)
+	}
+	for _, r := range kids[""] {
+		emit(r, "  ")
+	}
+	for _, l := range s.Links {
+		style := ""
+		if l.Passthrough {
+			style = ", style=dashed"
+		}
+		fmt.Fprintf(&b, "  %s -> %s [label=\"%s→%s\"%s];\n", nodeID(l.From), nodeID(l.To), dotEscape(l.FromBox), dotEscape(l.ToBox), style)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Mermaid renders the snapshot as a Mermaid flowchart: components with
+// children become subgraphs, links become labelled arrows (dotted for
+// passthrough).
+func (s Snapshot) Mermaid() string {
+	var b strings.Builder
+	b.WriteString("flowchart LR\n")
+	kids := s.children()
+	var emit func(c ComponentInfo, indent string)
+	emit = func(c ComponentInfo, indent string) {
+		sub := kids[c.Ref.ID.String()]
+		label := mermaidEscape(c.Ref.String() + " " + c.State + queueSummary(c))
+		if len(sub) == 0 {
+			fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, nodeID(c.Ref), label)
+			return
+		}
+		fmt.Fprintf(&b, "%ssubgraph %s [\"%s\"]\n", indent, nodeID(c.Ref), label)
+		for _, k := range sub {
+			emit(k, indent+"  ")
+		}
+		fmt.Fprintf(&b, "%send\n", indent)
+	}
+	for _, r := range kids[""] {
+		emit(r, "  ")
+	}
+	for _, l := range s.Links {
+		arrow := "-->"
+		if l.Passthrough {
+			arrow = "-.->"
+		}
+		fmt.Fprintf(&b, "  %s %s|\"%s→%s\"| %s\n", nodeID(l.From), arrow, mermaidEscape(l.FromBox), mermaidEscape(l.ToBox), nodeID(l.To))
+	}
+	return b.String()
+}
+
+// queueSummary lists inboxes holding messages and outboxes' counts.
+func queueSummary(c ComponentInfo) string {
+	var parts []string
+	for _, in := range c.Inboxes {
+		if in.Queued > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d/%d", in.Name, in.Queued, in.Capacity))
+		}
+	}
+	for _, out := range c.Outboxes {
+		if out.Sent > 0 {
+			parts = append(parts, fmt.Sprintf("%s sent %d", out.Name, out.Sent))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func dotEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "{", `\{`, "}", `\}`, "|", `\|`, "<", `\<`, ">", `\>`).Replace(s)
+}
+
+func mermaidEscape(s string) string {
+	return strings.NewReplacer(`"`, "#quot;").Replace(s)
+}

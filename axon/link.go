@@ -1,0 +1,310 @@
+package axon
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+)
+
+// linkMu serialises every change to the link graph, across all graphs in
+// the process. Links change rarely (when graphs are built, when a Carousel
+// swaps its child); sends never take it.
+var linkMu sync.Mutex
+
+// epoch is closed and replaced whenever any link changes. A sender waiting
+// for a link, or blocked on a destination that may be relinked, waits on it
+// and then looks again.
+var epoch atomic.Pointer[chan struct{}]
+
+func init() {
+	ch := make(chan struct{})
+	epoch.Store(&ch)
+}
+
+func linkEpoch() <-chan struct{} { return *epoch.Load() }
+
+// bumpEpoch wakes every waiting sender. Called with linkMu held.
+func bumpEpoch() {
+	ch := make(chan struct{})
+	old := epoch.Swap(&ch)
+	close(*old)
+}
+
+// Link connects box fromBox of from to box toBox of to. The kind of link
+// follows from the kinds of the two boxes:
+//
+//   - outbox -> inbox: an ordinary link between siblings (or any two
+//     components).
+//   - inbox -> inbox: a passthrough from a parent's inbox to one of its
+//     children's: what arrives for the parent goes straight to the child.
+//   - outbox -> outbox: a passthrough from a child's outbox to its
+//     parent's: what the child sends leaves through the parent's box.
+//
+// However links are chained and in whatever order they are made, a message
+// crosses exactly one channel from the outbox it is sent on to the inbox
+// its owner receives from.
+//
+// The source box must not already be linked (an outbox feeds one
+// destination; use a Splitter to fan out), while many sources may feed one
+// inbox. Unknown box names, mismatched kinds, a passthrough between
+// components that are not parent and child, and declared types that do not
+// fit are errors naming both ends.
+//
+// Linking an inbox passthrough moves anything already queued in the
+// parent's inbox into the child's, ahead of anything sent later, so a
+// message sent while a Carousel was between children is not stranded.
+func Link(from Node, fromBox string, to Node, toBox string) error {
+	src, dst := from.Core(), to.Core()
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	fin, fout := src.boxes.Load().find(fromBox)
+	tin, tout := dst.boxes.Load().find(toBox)
+	lerr := func(err error) error {
+		return &LinkError{From: src.String() + "." + fromBox, To: dst.String() + "." + toBox, Err: err}
+	}
+	switch {
+	case fin == nil && fout == nil:
+		return lerr(&BoxError{Component: src.String(), Box: fromBox, Err: ErrNoSuchBox})
+	case tin == nil && tout == nil:
+		return lerr(&BoxError{Component: dst.String(), Box: toBox, Err: ErrNoSuchBox})
+	}
+	switch {
+	case fout != nil && tin != nil:
+		if err := checkFree(fout); err != nil {
+			return lerr(err)
+		}
+		if err := checkTypes(fout.typ, tin.typ); err != nil {
+			return lerr(err)
+		}
+		fout.to = tin
+		tin.fromOut = append(tin.fromOut, fout)
+		refreshOut(fout)
+	case fout != nil && tout != nil:
+		if src.parentLocked() != dst {
+			return lerr(fmt.Errorf("%w: outbox passthrough needs %s to be a child of %s", ErrBadLink, src, dst))
+		}
+		if err := checkFree(fout); err != nil {
+			return lerr(err)
+		}
+		if err := checkTypes(fout.typ, tout.typ); err != nil {
+			return lerr(err)
+		}
+		fout.up = tout
+		tout.from = append(tout.from, fout)
+		refreshOut(fout)
+	case fin != nil && tin != nil:
+		if dst.parentLocked() != src {
+			return lerr(fmt.Errorf("%w: inbox passthrough needs %s to be a child of %s", ErrBadLink, dst, src))
+		}
+		if fin.fwd != nil {
+			return lerr(fmt.Errorf("%w: %s already passes through to %s", ErrAlreadyLinked, fin, fin.fwd))
+		}
+		if err := checkTypes(fin.typ, tin.typ); err != nil {
+			return lerr(err)
+		}
+		if err := passInbox(fin, tin); err != nil {
+			return lerr(err)
+		}
+	default:
+		return lerr(fmt.Errorf("%w: cannot link an inbox to an outbox", ErrBadLink))
+	}
+	bumpEpoch()
+	return nil
+}
+
+// Unlink removes the link that leaves box fromBox of from (each source box
+// has at most one). Messages already queued in the destination stay there;
+// a send made while the box is unlinked waits until it is linked again.
+func Unlink(from Node, fromBox string) error {
+	src := from.Core()
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	in, out := src.boxes.Load().find(fromBox)
+	switch {
+	case out != nil:
+		if out.to == nil && out.up == nil {
+			return &BoxError{Component: src.String(), Box: fromBox, Op: "unlink", Err: ErrNotLinked}
+		}
+		unlinkOut(out)
+	case in != nil:
+		if in.fwd == nil {
+			return &BoxError{Component: src.String(), Box: fromBox, Op: "unlink", Err: ErrNotLinked}
+		}
+		unlinkIn(in)
+	default:
+		return &BoxError{Component: src.String(), Box: fromBox, Op: "unlink", Err: ErrNoSuchBox}
+	}
+	bumpEpoch()
+	return nil
+}
+
+// unlinkOut removes out's outgoing link. Called with linkMu held.
+func unlinkOut(out *Outbox) {
+	if out.to != nil {
+		out.to.fromOut = removeItem(out.to.fromOut, out)
+		out.to = nil
+	}
+	if out.up != nil {
+		out.up.from = removeItem(out.up.from, out)
+		out.up = nil
+	}
+	refreshOut(out)
+}
+
+// unlinkIn removes in's passthrough. Called with linkMu held.
+func unlinkIn(in *Inbox) {
+	in.fwd.fromIn = removeItem(in.fwd.fromIn, in)
+	in.fwd = nil
+	refreshIn(in)
+}
+
+// unlinkAll removes every link into or out of the given boxes. Called with
+// linkMu held.
+func unlinkAll(ins []*Inbox, outs []*Outbox) {
+	for _, out := range outs {
+		if out.to != nil || out.up != nil {
+			unlinkOut(out)
+		}
+		for len(out.from) > 0 {
+			unlinkOut(out.from[0])
+		}
+	}
+	for _, in := range ins {
+		if in.fwd != nil {
+			unlinkIn(in)
+		}
+		for len(in.fromOut) > 0 {
+			unlinkOut(in.fromOut[0])
+		}
+		for len(in.fromIn) > 0 {
+			unlinkIn(in.fromIn[0])
+		}
+	}
+}
+
+func checkFree(out *Outbox) error {
+	switch {
+	case out.to != nil:
+		return fmt.Errorf("%w: %s already goes to %s", ErrAlreadyLinked, out, out.to)
+	case out.up != nil:
+		return fmt.Errorf("%w: %s already passes through to %s", ErrAlreadyLinked, out, out.up)
+	}
+	return nil
+}
+
+// passInbox makes parent pass through to child, moving anything queued in
+// parent to child first. Called with linkMu held.
+func passInbox(parent, child *Inbox) error {
+	for i := child; i != nil; i = i.fwd {
+		if i == parent {
+			return fmt.Errorf("%w: passthrough from %s to %s would form a loop", ErrBadLink, parent, child)
+		}
+	}
+	final := child.final()
+	if n := len(parent.ch); n > 0 {
+		// Hold back every sender that reaches either queue while the
+		// backlog moves, so what was queued stays ahead of what comes next.
+		affected := append(sendersTo(parent), sendersTo(final)...)
+		for _, o := range affected {
+			o.dest.Store(nil)
+		}
+		if free := cap(final.ch) - len(final.ch); free < len(parent.ch) {
+			for _, o := range affected {
+				o.dest.Store(o.resolve())
+			}
+			return fmt.Errorf("%w: %d messages queued in %s, room for %d in %s", ErrBoxFull, n, parent, free, final)
+		}
+		for len(parent.ch) > 0 {
+			final.ch <- <-parent.ch
+		}
+	}
+	parent.fwd = child
+	child.fromIn = append(child.fromIn, parent)
+	refreshIn(parent)
+	return nil
+}
+
+func (b *Inbox) final() *Inbox {
+	for b.fwd != nil {
+		b = b.fwd
+	}
+	return b
+}
+
+// resolve follows passthroughs to the inbox a message would reach now.
+// Called with linkMu held.
+func (b *Outbox) resolve() *Inbox {
+	for b.up != nil {
+		b = b.up
+	}
+	if b.to == nil {
+		return nil
+	}
+	return b.to.final()
+}
+
+// refreshOut recomputes the destination of out and of every child outbox
+// that passes through it. Called with linkMu held.
+func refreshOut(out *Outbox) {
+	out.dest.Store(out.resolve())
+	for _, c := range out.from {
+		refreshOut(c)
+	}
+}
+
+// refreshIn recomputes every outbox whose route passes through in. Called
+// with linkMu held.
+func refreshIn(in *Inbox) {
+	for _, o := range in.fromOut {
+		refreshOut(o)
+	}
+	for _, p := range in.fromIn {
+		refreshIn(p)
+	}
+}
+
+// sendersTo lists every outbox whose route passes through in. Called with
+// linkMu held.
+func sendersTo(in *Inbox) []*Outbox {
+	var out []*Outbox
+	var walkOut func(o *Outbox)
+	walkOut = func(o *Outbox) {
+		out = append(out, o)
+		for _, c := range o.from {
+			walkOut(c)
+		}
+	}
+	var walkIn func(i *Inbox)
+	walkIn = func(i *Inbox) {
+		for _, o := range i.fromOut {
+			walkOut(o)
+		}
+		for _, p := range i.fromIn {
+			walkIn(p)
+		}
+	}
+	walkIn(in)
+	return out
+}
+
+// checkTypes refuses a link when both ends declare a type and the source's
+// cannot be assigned to the destination's. An undeclared end carries any.
+func checkTypes(from, to reflect.Type) error {
+	if from == nil || to == nil || from.AssignableTo(to) {
+		return nil
+	}
+	return fmt.Errorf("%w: source carries %s, destination takes %s", ErrTypeMismatch, from, to)
+}
+
+func removeItem[T comparable](s []T, x T) []T {
+	for i, v := range s {
+		if v == x {
+			copy(s[i:], s[i+1:])
+			var zero T
+			s[len(s)-1] = zero
+			return s[:len(s)-1]
+		}
+	}
+	return s
+}

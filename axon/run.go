@@ -1,0 +1,260 @@
+package axon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"sync"
+)
+
+// runState is shared by every component started by one Run or Start.
+type runState struct {
+	parent context.Context // the caller's context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	errs   []error
+	ctxErr error // the caller's context error when the graph ended, if any
+}
+
+func (rs *runState) fail(err error) {
+	rs.mu.Lock()
+	rs.errs = append(rs.errs, err)
+	rs.mu.Unlock()
+	rs.cancel()
+}
+
+// Run starts n with all its children and waits until every one has ended.
+// It returns nil when the graph ended by itself; the errors of the
+// components that failed (each a *ComponentError naming the component,
+// joined with errors.Join), in which case the rest of the graph was shut
+// down; or ctx's error if ctx ended first.
+func Run(ctx context.Context, n Node) error {
+	return Start(ctx, n).Wait()
+}
+
+// Start starts n with all its children in the background and returns a
+// Handle to drive it, stop it and wait for it.
+func Start(ctx context.Context, n Node) *Handle {
+	c := n.Core()
+	rctx, cancel := context.WithCancel(ctx)
+	rs := &runState{parent: ctx, cancel: cancel}
+	h := &Handle{c: c, rs: rs}
+	if err := c.start(rctx, rs, true); err != nil {
+		cancel()
+		rs.errs = append(rs.errs, err)
+		h.startErr = true
+	}
+	return h
+}
+
+// start launches c's children and main loop. root marks the component a
+// Run or Start was given.
+func (c *Component) start(parent context.Context, rs *runState, root bool) error {
+	c.mu.Lock()
+	if c.state != phaseBuilt {
+		c.mu.Unlock()
+		return &BoxError{Component: c.String(), Box: "", Op: "start", Err: ErrAlreadyStarted}
+	}
+	c.state = phaseRunning
+	c.ctx, c.cancel = context.WithCancel(parent)
+	c.run = rs
+	kids := slices.Clone(c.children)
+	c.liveKids = len(kids)
+	c.pending = len(kids) + 1
+	if c.liveKids > 0 {
+		c.kidsIdle = make(chan struct{})
+	}
+	ctx := c.ctx
+	c.mu.Unlock()
+	if root {
+		// The root's end releases the run's context.
+		go func() {
+			<-c.done
+			rs.mu.Lock()
+			rs.ctxErr = rs.parent.Err()
+			rs.mu.Unlock()
+			rs.cancel()
+		}()
+	}
+	for _, k := range kids {
+		if err := k.start(ctx, rs, false); err != nil {
+			rs.fail(err)
+			c.childEnded()
+		}
+	}
+	if c.main == nil {
+		c.finishOne()
+		return nil
+	}
+	go c.runMain(ctx)
+	return nil
+}
+
+func (c *Component) runMain(ctx context.Context) {
+	defer c.finishOne()
+	defer func() {
+		if r := recover(); r != nil {
+			c.run.fail(&ComponentError{Component: c.String(), Err: fmt.Errorf("%w: %v", ErrPanic, r), Stack: debug.Stack()})
+		}
+	}()
+	err := c.main(ctx, c)
+	if err == nil {
+		return
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return // told to stop, and stopped
+	}
+	c.run.fail(&ComponentError{Component: c.String(), Err: err})
+}
+
+// finishOne marks the main loop or one child as finished.
+func (c *Component) finishOne() {
+	c.mu.Lock()
+	c.pending--
+	if c.pending > 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.state = phaseDone
+	parent := c.parentUnsafe()
+	c.mu.Unlock()
+	c.cancel()
+	close(c.done)
+	if parent != nil {
+		parent.childEnded()
+	}
+}
+
+// parentUnsafe reads the parent without linkMu; callers hold c.mu, and the
+// parent of a running component does not change.
+func (c *Component) parentUnsafe() *Component { return c.parent }
+
+func (c *Component) childEnded() {
+	c.mu.Lock()
+	c.liveKids--
+	if c.liveKids == 0 && c.kidsIdle != nil {
+		close(c.kidsIdle)
+	}
+	c.mu.Unlock()
+	c.finishOne()
+}
+
+// AddChild makes n a child of c. If c is running, n starts at once under
+// c's context; otherwise it starts when c does. c does not end before all
+// its children have. A node can have one parent.
+func (c *Component) AddChild(n Node) error {
+	k := n.Core()
+	if k == c {
+		return fmt.Errorf("add child %s to itself: %w", c, ErrBadLink)
+	}
+	linkMu.Lock()
+	if k.parent != nil {
+		linkMu.Unlock()
+		return fmt.Errorf("add child %s to %s: %w: it is already a child of %s", k, c, ErrBadLink, k.parent)
+	}
+	c.mu.Lock()
+	if c.state == phaseDone {
+		c.mu.Unlock()
+		linkMu.Unlock()
+		return fmt.Errorf("add child %s to %s: %w", k, c, ErrEnded)
+	}
+	k.parent = c
+	c.children = append(c.children, k)
+	running := c.state == phaseRunning
+	var ctx context.Context
+	if running {
+		if c.liveKids == 0 {
+			c.kidsIdle = make(chan struct{})
+		}
+		c.liveKids++
+		c.pending++
+		ctx = c.ctx
+	}
+	rs := c.run
+	c.mu.Unlock()
+	linkMu.Unlock()
+	if running {
+		if err := k.start(ctx, rs, false); err != nil {
+			c.childEnded()
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveChild detaches a child that has ended (or never started) and
+// removes every link into or out of its boxes. A running child is refused:
+// stop it and wait for Done first.
+func (c *Component) RemoveChild(n Node) error {
+	k := n.Core()
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	if k.parent != c {
+		return fmt.Errorf("remove child %s from %s: %w: not its child", k, c, ErrBadLink)
+	}
+	k.mu.Lock()
+	st := k.state
+	k.mu.Unlock()
+	if st == phaseRunning {
+		return fmt.Errorf("remove child %s from %s: %w: still running", k, c, ErrBoxInUse)
+	}
+	set := k.boxes.Load()
+	unlinkAll(set.ins, set.outs)
+	bumpEpoch()
+	k.parent = nil
+	c.mu.Lock()
+	c.children = slices.DeleteFunc(c.children, func(x *Component) bool { return x == k })
+	c.mu.Unlock()
+	return nil
+}
+
+// Stop ends the component and its children at once, by cancelling their
+// context. A component that never started is marked ended.
+func (c *Component) Stop() {
+	c.mu.Lock()
+	switch c.state {
+	case phaseBuilt:
+		c.state = phaseDone
+		c.mu.Unlock()
+		close(c.done)
+		return
+	case phaseRunning:
+		cancel := c.cancel
+		c.mu.Unlock()
+		cancel()
+		return
+	}
+	c.mu.Unlock()
+}
+
+// Done returns a channel closed once the component's main loop and all its
+// children have ended.
+func (c *Component) Done() <-chan struct{} { return c.done }
+
+// Running reports whether the component has started and not yet ended.
+func (c *Component) Running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == phaseRunning
+}
+
+// ChildrenDone returns a channel closed when none of the children added so
+// far is still running. A main loop of a component with children (a
+// Graphline, say) waits on it to learn that they have all finished.
+func (c *Component) ChildrenDone() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.liveKids == 0 || c.kidsIdle == nil {
+		return closedChan
+	}
+	return c.kidsIdle
+}
+
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()

@@ -1,0 +1,119 @@
+package axon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Shutdown is implemented by the two shutdown messages (as values and as
+// pointers), so one type switch or assertion catches both.
+type Shutdown interface {
+	// Origin names the component that first sent the message.
+	Origin() Ref
+	isShutdown()
+}
+
+// ProducerFinished says the sender has produced everything it will: the
+// receiver should finish what is queued in its inbox, pass the message on
+// its signal outbox and end. It travels from a component's "signal" to the
+// next one's "control".
+type ProducerFinished struct {
+	From Ref // the component that finished first
+}
+
+// ShutdownMicroprocess tells the receiver to stop at once, passing the
+// message on, without working through what is queued.
+type ShutdownMicroprocess struct {
+	From Ref // the component (or Handle) that asked for the shutdown
+}
+
+// Origin returns the component that sent the message.
+func (m ProducerFinished) Origin() Ref { return m.From }
+
+// Origin returns the component that sent the message.
+func (m ShutdownMicroprocess) Origin() Ref { return m.From }
+
+func (ProducerFinished) isShutdown()     {}
+func (ShutdownMicroprocess) isShutdown() {}
+
+// Serve is the main loop most components want. It calls handle with each
+// message arriving on "inbox", in order, and returns:
+//
+//   - on ProducerFinished arriving on "control": after handing every
+//     message already queued in "inbox" to handle, then passing the
+//     ProducerFinished on "signal";
+//   - on ShutdownMicroprocess on "control": at once, after passing it on;
+//   - with handle's error, if it returns one;
+//   - with ctx's error when ctx ends.
+//
+// Other messages on "control" are logged and ignored.
+func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	in, ctl := c.In(InboxName), c.In(ControlName)
+	for {
+		select {
+		case msg := <-in:
+			if err := handle(ctx, msg); err != nil {
+				return err
+			}
+		case msg := <-ctl:
+			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Control acts on a message received from "control", for main loops that
+// select over boxes of their own. For ProducerFinished it first hands every
+// message already queued in "inbox" to drain (which may be nil to discard
+// them deliberately), then passes the message on "signal" and returns
+// stop=true. For ShutdownMicroprocess it passes the message on and returns
+// stop=true. Anything else is logged and stop is false.
+func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error) (stop bool, err error) {
+	switch msg.(type) {
+	case ProducerFinished, *ProducerFinished:
+		if drain != nil {
+			in := c.In(InboxName)
+			for done := false; !done; {
+				select {
+				case m := <-in:
+					if err := drain(ctx, m); err != nil {
+						return true, err
+					}
+				default:
+					done = true
+				}
+			}
+		}
+		return true, c.PassOn(ctx, msg)
+	case ShutdownMicroprocess, *ShutdownMicroprocess:
+		return true, c.PassOn(ctx, msg)
+	}
+	slog.Warn("ignored message on control", "component", c.String(), "box", ControlName, "type", fmt.Sprintf("%T", msg))
+	return false, nil
+}
+
+// PassOn sends a shutdown message on "signal". Shutdown messages are
+// notices rather than data: if "signal" leads nowhere, or the component it
+// leads to has already ended, the notice is dropped and PassOn returns nil.
+// Otherwise it waits like Send.
+func (c *Component) PassOn(ctx context.Context, msg any) error {
+	sig := c.Out(SignalName)
+	if !sig.Linked() {
+		return nil
+	}
+	if err := sig.Send(ctx, msg); err != nil && !errors.Is(err, ErrReceiverDone) {
+		return err
+	}
+	return nil
+}
+
+// Finish sends a ProducerFinished from c on "signal", as PassOn does: the
+// end of a producer's main loop.
+func (c *Component) Finish(ctx context.Context) error {
+	return c.PassOn(ctx, ProducerFinished{From: c.Ref()})
+}

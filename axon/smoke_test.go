@@ -1,0 +1,43 @@
+package axon_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+)
+
+func double() *axon.Component {
+	return axon.New("Double", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out("outbox")
+		return c.Serve(ctx, func(ctx context.Context, msg any) error { return out.Send(ctx, msg.(int)*2) })
+	})
+}
+
+func TestSmokePipeline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p := chassis.Pipeline(double(), chassis.Pipeline(double(), double()))
+	h := axon.Start(ctx, p)
+	for i := range 100 {
+		if err := h.Put(ctx, "inbox", i); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.Get(ctx, "outbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != i*8 {
+			t.Fatalf("got %v want %d", got, i*8)
+		}
+	}
+	if err := h.Put(ctx, "control", axon.ProducerFinished{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(axon.Inspect(p).Mermaid())
+}

@@ -1,0 +1,8 @@
+// Package chassis holds the components that hold other components:
+// Pipeline (a chain), Graphline (named children wired by a table of links),
+// Carousel (one child at a time, replaced on request), Seq (children one
+// after another) and PAR (children side by side). Each is an
+// *axon.Component whose own boxes pass through to its children, so a
+// chassis can go anywhere a component can, nested as deep as you like,
+// without adding a hop for the messages that cross it.
+package chassis

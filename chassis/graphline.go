@@ -1,0 +1,190 @@
+package chassis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Self names the Graphline itself in its Links.
+const Self = "self"
+
+// Nodes names the children of a Graphline.
+type Nodes map[string]axon.Node
+
+// Box names one box of one Graphline child (or of the Graphline itself,
+// when Node is Self).
+type Box struct {
+	Node string
+	Box  string
+}
+
+// Links maps each source box to its destination, as Kamaelia's linkages
+// dictionary does.
+type Links map[Box]Box
+
+// Graphline wires named children together along the given links, and
+// nowhere else.
+//
+// A link from (Self, name) to a child's inbox makes name an inbox of the
+// Graphline that passes through to the child; a link from a child's outbox
+// to (Self, name) makes name an outbox of the Graphline fed by the child.
+// Such boxes are created if the Graphline does not have them already.
+//
+// Boxes of its own:
+//
+//	inbox   (in)  nothing, unless a link passes it through to a child
+//	control (in)  passed to every child whose "control" no link feeds
+//	              (unless a link passes it through to a child)
+//	outbox  (out) nothing, unless a link feeds it from a child
+//	signal  (out) ProducerFinished when all children have ended, unless a
+//	              link feeds it from a child
+//
+// The Graphline ends when all its children have ended. An unknown child
+// name, an unknown box, or a box linked twice is reported when the
+// Graphline runs, naming both ends.
+func Graphline(nodes Nodes, links Links) *axon.Component {
+	g, err := graphline(nodes, links)
+	if err != nil {
+		return failed("Graphline", err)
+	}
+	return g
+}
+
+func graphline(nodes Nodes, links Links) (*axon.Component, error) {
+	names := slices.Sorted(maps.Keys(nodes))
+	if slices.Contains(names, Self) {
+		return nil, fmt.Errorf("graphline: %w: %q names the graphline itself, not a child", axon.ErrBadLink, Self)
+	}
+	// Boxes of the graphline itself that the links name.
+	var opts []axon.Option
+	fedControl := map[string]bool{} // children whose control a link feeds
+	signalFed := false
+	for from, to := range links {
+		if from.Node == Self && to.Node == Self {
+			return nil, fmt.Errorf("graphline: link %s -> %s: %w: both ends are the graphline", from, to, axon.ErrBadLink)
+		}
+		if from.Node == Self && !isDefault(from.Box) {
+			opts = append(opts, axon.WithInbox(from.Box, "passes through to "+to.String()))
+		}
+		if to.Node == Self && !isDefault(to.Box) {
+			opts = append(opts, axon.WithOutbox(to.Box, "fed by "+from.String()))
+		}
+		if to.Box == axon.ControlName && to.Node != Self {
+			fedControl[to.Node] = true
+		}
+		if to == (Box{Self, axon.SignalName}) {
+			signalFed = true
+		}
+	}
+	// One outbox per child whose control no link feeds, to hand on what
+	// arrives on the graphline's own control.
+	var fanout []string
+	for _, n := range names {
+		if !fedControl[n] {
+			box := "control:" + n
+			fanout = append(fanout, box)
+			opts = append(opts, axon.WithOutbox(box, "hands "+n+" what arrives on control"))
+		}
+	}
+	g := axon.New("Graphline", func(ctx context.Context, c *axon.Component) error {
+		return supervise(ctx, c, fanout, !signalFed)
+	}, opts...)
+	for _, n := range names {
+		if nodes[n] == nil {
+			return nil, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
+		}
+		if err := g.AddChild(nodes[n]); err != nil {
+			return nil, fmt.Errorf("graphline: child %q: %w", n, err)
+		}
+	}
+	resolve := func(b Box) (axon.Node, error) {
+		if b.Node == Self {
+			return g, nil
+		}
+		n, ok := nodes[b.Node]
+		if !ok {
+			return nil, fmt.Errorf("graphline: link names %s: %w: no child called %q", b, axon.ErrBadLink, b.Node)
+		}
+		return n, nil
+	}
+	// Make links in a fixed order so errors are reproducible.
+	for _, from := range slices.SortedFunc(maps.Keys(links), compareBox) {
+		to := links[from]
+		fn, err := resolve(from)
+		if err != nil {
+			return nil, err
+		}
+		tn, err := resolve(to)
+		if err != nil {
+			return nil, err
+		}
+		if err := axon.Link(fn, from.Box, tn, to.Box); err != nil {
+			return nil, fmt.Errorf("graphline: %s -> %s: %w", from, to, err)
+		}
+	}
+	for i, n := range names {
+		if !fedControl[n] {
+			if err := axon.Link(g, "control:"+n, nodes[n], axon.ControlName); err != nil {
+				return nil, fmt.Errorf("graphline: control to %q: %w", names[i], err)
+			}
+		}
+	}
+	return g, nil
+}
+
+func (b Box) String() string { return fmt.Sprintf("(%q, %q)", b.Node, b.Box) }
+
+func compareBox(a, b Box) int {
+	if a.Node != b.Node {
+		if a.Node < b.Node {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.Box < b.Box:
+		return -1
+	case a.Box > b.Box:
+		return 1
+	}
+	return 0
+}
+
+func isDefault(box string) bool {
+	switch box {
+	case axon.InboxName, axon.ControlName, axon.OutboxName, axon.SignalName:
+		return true
+	}
+	return false
+}
+
+// supervise is the main loop of a chassis whose children run side by side
+// (Graphline, PAR): it hands whatever arrives on control to each of the
+// named outboxes, and when every child has ended sends ProducerFinished on
+// signal if finish is set.
+func supervise(ctx context.Context, c *axon.Component, fanout []string, finish bool) error {
+	ctl := c.In(axon.ControlName)
+	kidsDone := c.ChildrenDone()
+	for {
+		select {
+		case msg := <-ctl:
+			for _, box := range fanout {
+				if err := c.Send(ctx, box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+					return err
+				}
+			}
+		case <-kidsDone:
+			if finish {
+				return c.Finish(ctx)
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package chassis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Pipeline chains components: each child's "outbox" feeds the next one's
+// "inbox", and each child's "signal" feeds the next one's "control", so a
+// ProducerFinished from the first travels down the line after its data.
+//
+// Boxes (all passthrough):
+//
+//	inbox   (in)  reaches the first child's "inbox"
+//	control (in)  reaches the first child's "control"
+//	outbox  (out) what the last child sends on its "outbox"
+//	signal  (out) what the last child sends on its "signal"
+//
+// The Pipeline ends when every child has ended. A wiring error (a child
+// that already belongs to another graph, say) is reported when the
+// Pipeline runs, naming the boxes involved.
+func Pipeline(children ...axon.Node) *axon.Component {
+	return pipeline("Pipeline", false, children)
+}
+
+// CircularPipeline is a Pipeline whose last child's "outbox" and "signal"
+// feed back into the first child's "inbox" and "control". Its own "inbox"
+// and "control" still reach the first child; its "outbox" and "signal"
+// carry nothing.
+func CircularPipeline(children ...axon.Node) *axon.Component {
+	return pipeline("CircularPipeline", true, children)
+}
+
+func pipeline(name string, circular bool, children []axon.Node) *axon.Component {
+	p := axon.New(name, nil)
+	if err := wirePipeline(p, circular, children); err != nil {
+		return failed(name, err)
+	}
+	return p
+}
+
+func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error {
+	if len(children) == 0 {
+		return fmt.Errorf("%s: %w: no children", p, axon.ErrBadLink)
+	}
+	for _, k := range children {
+		if err := p.AddChild(k); err != nil {
+			return err
+		}
+	}
+	first, last := children[0], children[len(children)-1]
+	links := []struct {
+		from     axon.Node
+		fromBox  string
+		to       axon.Node
+		toBox    string
+		skipIfCi bool
+	}{
+		{p, axon.InboxName, first, axon.InboxName, false},
+		{p, axon.ControlName, first, axon.ControlName, false},
+		{last, axon.OutboxName, p, axon.OutboxName, true},
+		{last, axon.SignalName, p, axon.SignalName, true},
+	}
+	for _, l := range links {
+		if l.skipIfCi && circular {
+			continue
+		}
+		if err := axon.Link(l.from, l.fromBox, l.to, l.toBox); err != nil {
+			return err
+		}
+	}
+	for i := 0; i+1 < len(children); i++ {
+		if err := linkNeighbours(children[i], children[i+1]); err != nil {
+			return err
+		}
+	}
+	if circular {
+		return linkNeighbours(last, first)
+	}
+	return nil
+}
+
+// linkNeighbours joins a's outbox to b's inbox and a's signal to b's control.
+func linkNeighbours(a, b axon.Node) error {
+	if err := axon.Link(a, axon.OutboxName, b, axon.InboxName); err != nil {
+		return err
+	}
+	return axon.Link(a, axon.SignalName, b, axon.ControlName)
+}
+
+// failed stands in for a chassis that could not be wired: running it
+// reports err, naming the chassis.
+func failed(name string, err error) *axon.Component {
+	return axon.New(name, func(context.Context, *axon.Component) error { return err })
+}
