@@ -44,7 +44,9 @@ func (ShutdownMicroprocess) isShutdown() {}
 //   - on ProducerFinished arriving on "control": after handing every
 //     message already queued in "inbox" to handle, then passing the
 //     ProducerFinished on "signal";
-//   - on ShutdownMicroprocess on "control": at once, after passing it on;
+//   - on ShutdownMicroprocess on "control": at once, after passing it on,
+//     leaving what is queued in "inbox" unhandled (control is looked at
+//     before each message, so a busy inbox does not delay it);
 //   - with handle's error, if it returns one;
 //   - with ctx's error when ctx ends.
 //
@@ -52,6 +54,16 @@ func (ShutdownMicroprocess) isShutdown() {}
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
 	in, ctl := c.In(InboxName), c.In(ControlName)
 	for {
+		// Control first: a busy inbox must not delay a shutdown. An empty
+		// channel is checked without taking its lock.
+		select {
+		case msg := <-ctl:
+			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+				return err
+			}
+			continue
+		default:
+		}
 		select {
 		case msg := <-in:
 			if err := handle(ctx, msg); err != nil {

@@ -16,7 +16,7 @@ func double() *axon.Component {
 	})
 }
 
-func TestSmokePipeline(t *testing.T) {
+func TestNestedPipelineThroughHandle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	p := chassis.Pipeline(double(), chassis.Pipeline(double(), double()))

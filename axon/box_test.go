@@ -1,0 +1,228 @@
+package axon_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// pair returns a sender and a receiver (neither started) with the
+// receiver's inbox given capacity n, linked outbox -> inbox.
+func pair(t *testing.T, n int) (src, dst *axon.Component) {
+	t.Helper()
+	src = axon.New("Src", nil)
+	dst = axon.New("Dst", nil, axon.WithInbox("inbox", "test inbox", axon.Capacity(n)))
+	if err := axon.Link(src, "outbox", dst, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	return src, dst
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestFiveSlotInbox(t *testing.T) {
+	src, dst := pair(t, 5)
+	out, in := src.Out("outbox"), dst.In("inbox")
+	for i := range 5 {
+		if err := out.TrySend(i); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	err := out.TrySend(5)
+	if !errors.Is(err, axon.ErrBoxFull) {
+		t.Fatalf("6th send: got %v, want ErrBoxFull", err)
+	}
+	if !strings.Contains(err.Error(), "Dst#") || !strings.Contains(err.Error(), ".inbox") {
+		t.Errorf("error %q does not name the destination box", err)
+	}
+	for i := range 3 {
+		if got := <-in; got != i {
+			t.Fatalf("received %v, want %d", got, i)
+		}
+	}
+	fitted := 0
+	for i := range 10 {
+		if out.TrySend(100+i) != nil {
+			break
+		}
+		fitted++
+	}
+	if fitted != 3 {
+		t.Fatalf("after receiving 3, %d more fitted; want exactly 3", fitted)
+	}
+}
+
+func TestDefaultCapacities(t *testing.T) {
+	c := axon.New("C", nil)
+	if got := c.Inbox("inbox").Cap(); got != axon.DefaultCapacity {
+		t.Errorf("inbox capacity %d, want %d", got, axon.DefaultCapacity)
+	}
+	if got := c.Inbox("control").Cap(); got != axon.DefaultControlCapacity {
+		t.Errorf("control capacity %d, want %d", got, axon.DefaultControlCapacity)
+	}
+	for _, name := range []string{"inbox", "control"} {
+		if c.Inbox(name) == nil || c.Inbox(name).Doc() == "" {
+			t.Errorf("default inbox %q missing or undocumented", name)
+		}
+	}
+	for _, name := range []string{"outbox", "signal"} {
+		if c.Outbox(name) == nil || c.Outbox(name).Doc() == "" {
+			t.Errorf("default outbox %q missing or undocumented", name)
+		}
+	}
+}
+
+func TestUnlinkedOutboxNeverDrops(t *testing.T) {
+	src := axon.New("Src", nil)
+	dst := axon.New("Dst", nil)
+	out := src.Out("outbox")
+	if err := out.TrySend("x"); !errors.Is(err, axon.ErrNotLinked) {
+		t.Fatalf("TrySend on unlinked: got %v, want ErrNotLinked", err)
+	}
+	// A blocking send on an unlinked box gives up only when its context does.
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := out.Send(short, "x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send on unlinked with expiring ctx: got %v", err)
+	}
+	// ... and completes once a link is made.
+	ctx := ctxT(t)
+	sent := make(chan error, 1)
+	go func() { sent <- out.Send(ctx, "hello") }()
+	select {
+	case err := <-sent:
+		t.Fatalf("Send returned %v before the box was linked", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	if err := axon.Link(src, "outbox", dst, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-dst.In("inbox"); got != "hello" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestBackpressure(t *testing.T) {
+	src, dst := pair(t, 2)
+	out := src.Out("outbox")
+	ctx := ctxT(t)
+	for i := range 2 {
+		if err := out.Send(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- out.Send(ctx, 2) }()
+	select {
+	case err := <-sent:
+		t.Fatalf("third Send into a 2-slot box returned %v without waiting", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	<-dst.In("inbox")
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if out.Sent() != 3 {
+		t.Fatalf("Sent() = %d, want 3", out.Sent())
+	}
+}
+
+func TestSendToEndedReceiver(t *testing.T) {
+	src, dst := pair(t, 1)
+	ctx := ctxT(t)
+	h := axon.Start(ctx, dst) // no main: ends at once
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	out := src.Out("outbox")
+	_ = out.TrySend(1) // fills the only slot
+	err := out.Send(ctx, 2)
+	if !errors.Is(err, axon.ErrReceiverDone) {
+		t.Fatalf("send to ended receiver: got %v, want ErrReceiverDone", err)
+	}
+}
+
+func TestFIFO(t *testing.T) {
+	ctx := ctxT(t)
+	const n = 10000
+	src := axon.New("Counter", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out("outbox")
+		for i := range n {
+			if err := out.Send(ctx, i); err != nil {
+				return err
+			}
+		}
+		return c.Finish(ctx)
+	})
+	got := make(chan []int, 1)
+	sink := axon.New("Sink", func(ctx context.Context, c *axon.Component) error {
+		var seen []int
+		err := c.Serve(ctx, func(_ context.Context, m any) error { seen = append(seen, m.(int)); return nil })
+		got <- seen
+		return err
+	})
+	root := axon.New("Root", nil, axon.WithChildren(src, sink))
+	if err := axon.Link(src, "outbox", sink, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := axon.Link(src, "signal", sink, "control"); err != nil {
+		t.Fatal(err)
+	}
+	if err := axon.Run(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	seen := <-got
+	if len(seen) != n {
+		t.Fatalf("received %d of %d", len(seen), n)
+	}
+	for i, v := range seen {
+		if v != i {
+			t.Fatalf("message %d was %d", i, v)
+		}
+	}
+}
+
+func TestManyOutboxesOneInbox(t *testing.T) {
+	a, b := axon.New("A", nil), axon.New("B", nil)
+	dst := axon.New("Dst", nil)
+	for _, s := range []*axon.Component{a, b} {
+		if err := axon.Link(s, "outbox", dst, "inbox"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.TrySend("outbox", "from a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.TrySend("outbox", "from b"); err != nil {
+		t.Fatal(err)
+	}
+	if x, y := <-dst.In("inbox"), <-dst.In("inbox"); x != "from a" || y != "from b" {
+		t.Fatalf("got %v, %v", x, y)
+	}
+}
+
+func TestUnknownBoxInMainIsReported(t *testing.T) {
+	ctx := ctxT(t)
+	c := axon.New("Typo", func(ctx context.Context, c *axon.Component) error {
+		<-c.In("inbx")
+		return nil
+	})
+	err := axon.Run(ctx, c)
+	if !errors.Is(err, axon.ErrPanic) || !strings.Contains(err.Error(), "inbx") || !strings.Contains(err.Error(), "Typo#") {
+		t.Fatalf("got %v; want a panic report naming Typo and inbx", err)
+	}
+	if err := c.Send(ctx, "nope", 1); !errors.Is(err, axon.ErrNoSuchBox) {
+		t.Fatalf("Send on unknown box: %v", err)
+	}
+}

@@ -1,0 +1,83 @@
+package axon_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+func TestInspect(t *testing.T) {
+	ctx := ctxT(t)
+	release := make(chan struct{})
+	src := axon.New("Source", func(ctx context.Context, c *axon.Component) error {
+		for i := range 3 {
+			if err := c.Send(ctx, "outbox", i); err != nil {
+				return err
+			}
+		}
+		<-release
+		return nil
+	})
+	sink := axon.New("Sink", func(ctx context.Context, c *axon.Component) error {
+		<-release
+		return nil
+	})
+	root := axon.New("Root", nil, axon.WithChildren(src, sink))
+	if err := axon.Link(src, "outbox", sink, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	h := axon.Start(ctx, root)
+	for sink.Inbox("inbox").Len() < 3 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("messages never queued")
+		default:
+		}
+	}
+	snap := axon.Inspect(root)
+	close(release)
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Components) != 3 {
+		t.Fatalf("%d components, want 3", len(snap.Components))
+	}
+	var sinkInfo, srcInfo axon.ComponentInfo
+	for _, c := range snap.Components {
+		switch c.Ref.Name {
+		case "Sink":
+			sinkInfo = c
+		case "Source":
+			srcInfo = c
+		}
+		if c.State != "running" {
+			t.Errorf("%s state %q", c.Ref, c.State)
+		}
+	}
+	if sinkInfo.Parent == nil || *sinkInfo.Parent != root.Ref() {
+		t.Errorf("sink parent %v", sinkInfo.Parent)
+	}
+	if sinkInfo.Inboxes[0].Queued != 3 || sinkInfo.Inboxes[0].Capacity != axon.DefaultCapacity {
+		t.Errorf("sink inbox %+v", sinkInfo.Inboxes[0])
+	}
+	if srcInfo.Outboxes[0].Sent != 3 || !strings.HasPrefix(srcInfo.Outboxes[0].Dest, "Sink#") {
+		t.Errorf("source outbox %+v", srcInfo.Outboxes[0])
+	}
+	if len(snap.Links) != 1 || snap.Links[0].From != src.Ref() || snap.Links[0].To != sink.Ref() || snap.Links[0].Passthrough {
+		t.Fatalf("links %+v", snap.Links)
+	}
+	dot := snap.DOT()
+	for _, want := range []string{"digraph", "subgraph cluster_", "Source#", "inbox 3/16", "outbox→inbox"} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT lacks %q:\n%s", want, dot)
+		}
+	}
+	mm := snap.Mermaid()
+	for _, want := range []string{"flowchart LR", "subgraph", "end", "-->|\"outbox→inbox\"|", "outbox sent 3"} {
+		if !strings.Contains(mm, want) {
+			t.Errorf("Mermaid lacks %q:\n%s", want, mm)
+		}
+	}
+}

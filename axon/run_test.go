@@ -1,0 +1,239 @@
+package axon_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// waiter blocks until its context ends, as a well-behaved idle component.
+func waiter(name string) *axon.Component {
+	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+}
+
+func TestErrorShutsGraphDown(t *testing.T) {
+	ctx := ctxT(t)
+	boom := errors.New("boom")
+	bad := axon.New("Faulty", func(context.Context, *axon.Component) error { return boom })
+	root := axon.New("Root", nil, axon.WithChildren(waiter("W1"), bad, waiter("W2")))
+	err := axon.Run(ctx, root)
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want boom", err)
+	}
+	var ce *axon.ComponentError
+	if !errors.As(err, &ce) || !strings.HasPrefix(ce.Component, "Faulty#") {
+		t.Fatalf("error does not name the component: %v", err)
+	}
+	if strings.Count(err.Error(), "component ") != 1 {
+		t.Fatalf("the components that were told to stop were reported too: %v", err)
+	}
+}
+
+func TestPanicReportedWithStack(t *testing.T) {
+	ctx := ctxT(t)
+	bad := axon.New("Panicky", func(context.Context, *axon.Component) error {
+		var m map[string]int
+		m["x"] = 1 // nil map write
+		return nil
+	})
+	root := axon.New("Root", nil, axon.WithChildren(waiter("W"), bad))
+	err := axon.Run(ctx, root)
+	if !errors.Is(err, axon.ErrPanic) {
+		t.Fatalf("got %v, want ErrPanic", err)
+	}
+	var ce *axon.ComponentError
+	if !errors.As(err, &ce) || !strings.HasPrefix(ce.Component, "Panicky#") || len(ce.Stack) == 0 {
+		t.Fatalf("panic report lacks name or stack: %#v", ce)
+	}
+	if !strings.Contains(string(ce.Stack), "run_test.go") {
+		t.Errorf("stack does not show the panicking code:\n%s", ce.Stack)
+	}
+}
+
+func TestContextEndsEverything(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := axon.Start(ctx, axon.New("Root", nil, axon.WithChildren(waiter("A"), waiter("B"))))
+	cancel()
+	if err := h.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestHandleStop(t *testing.T) {
+	h := axon.Start(context.Background(), axon.New("Root", nil, axon.WithChildren(waiter("A"))))
+	h.Stop()
+	if err := h.Wait(); err != nil {
+		t.Fatalf("stopped graph reported %v", err)
+	}
+}
+
+func TestStartTwiceIsAnError(t *testing.T) {
+	ctx := ctxT(t)
+	c := waiter("Once")
+	h := axon.Start(ctx, c)
+	if err := axon.Run(ctx, c); !errors.Is(err, axon.ErrAlreadyStarted) {
+		t.Fatalf("second start: %v", err)
+	}
+	h.Stop()
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParentEndsAfterChildren(t *testing.T) {
+	ctx := ctxT(t)
+	release := make(chan struct{})
+	slow := axon.New("Slow", func(ctx context.Context, c *axon.Component) error {
+		<-release
+		return nil
+	})
+	quick := axon.New("Quick", func(context.Context, *axon.Component) error { return nil })
+	root := axon.New("Root", nil, axon.WithChildren(quick, slow))
+	h := axon.Start(ctx, root)
+	<-quick.Done()
+	select {
+	case <-root.Done():
+		t.Fatal("parent ended while a child was still running")
+	default:
+	}
+	close(release)
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddChildWhileRunning(t *testing.T) {
+	ctx := ctxT(t)
+	root := waiter("Root")
+	h := axon.Start(ctx, root)
+	kid := axon.New("Kid", func(ctx context.Context, c *axon.Component) error {
+		return c.Send(ctx, "outbox", "started")
+	})
+	if err := root.AddChild(kid); err != nil {
+		t.Fatal(err)
+	}
+	sink := axon.New("Sink", nil)
+	if err := axon.Link(kid, "outbox", sink, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-sink.In("inbox"); got != "started" {
+		t.Fatalf("got %v", got)
+	}
+	<-kid.Done()
+	if err := root.RemoveChild(kid); err != nil {
+		t.Fatal(err)
+	}
+	if len(root.Children()) != 0 {
+		t.Fatal("child not removed")
+	}
+	h.Stop()
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.AddChild(waiter("Late")); !errors.Is(err, axon.ErrEnded) {
+		t.Fatalf("adding to an ended component: %v", err)
+	}
+}
+
+// TestProducerFinishedAfterData: data already queued is delivered before a
+// ProducerFinished that arrived on control, even when control is read
+// first.
+func TestProducerFinishedAfterData(t *testing.T) {
+	ctx := ctxT(t)
+	var got []any
+	c := axon.New("Collector", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(_ context.Context, m any) error { got = append(got, m); return nil })
+	}, axon.WithInbox("inbox", "items", axon.Capacity(8)))
+	// Queue the data and the notice before the component runs, so its first
+	// select sees both ready.
+	src := axon.New("Src", nil)
+	_ = axon.Link(src, "outbox", c, "inbox")
+	_ = axon.Link(src, "signal", c, "control")
+	for i := range 8 {
+		_ = src.TrySend("outbox", i)
+	}
+	_ = src.TrySend("signal", axon.ProducerFinished{From: src.Ref()})
+	h := axon.Start(ctx, c)
+	msg, err := h.Get(ctx, "signal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, ok := msg.(axon.ProducerFinished)
+	if !ok || pf.Origin() != src.Ref() {
+		t.Fatalf("signal carried %#v, want ProducerFinished from %v", msg, src.Ref())
+	}
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 8 {
+		t.Fatalf("got %v before finishing, want all 8", got)
+	}
+}
+
+func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
+	ctx := ctxT(t)
+	handled := 0
+	c := axon.New("Worker", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(context.Context, any) error { handled++; return nil })
+	})
+	src := axon.New("Src", nil)
+	_ = axon.Link(src, "outbox", c, "inbox")
+	_ = axon.Link(src, "signal", c, "control")
+	for i := range 5 {
+		_ = src.TrySend("outbox", i)
+	}
+	_ = src.TrySend("signal", axon.ShutdownMicroprocess{From: src.Ref()})
+	h := axon.Start(ctx, c)
+	msg, err := h.Get(ctx, "signal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := msg.(axon.Shutdown); !ok {
+		t.Fatalf("signal carried %#v", msg)
+	}
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if handled != 0 {
+		t.Fatalf("handled %d queued messages after ShutdownMicroprocess; want none", handled)
+	}
+}
+
+func TestHandleGetAfterEnd(t *testing.T) {
+	ctx := ctxT(t)
+	c := axon.New("Once", func(ctx context.Context, c *axon.Component) error {
+		return c.Send(ctx, "outbox", 42)
+	})
+	h := axon.Start(ctx, c)
+	if got, err := h.Get(ctx, "outbox"); err != nil || got != 42 {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, "outbox"); !errors.Is(err, axon.ErrEnded) {
+		t.Fatalf("Get after end: %v", err)
+	}
+	if err := h.Put(ctx, "inbox", 1); err != nil {
+		// The inbox still has room; the component has ended, but a message
+		// that fits is accepted and stays visible in its queue.
+		t.Fatalf("Put into ended component with room: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	for i := 0; ; i++ {
+		if err := h.Put(short, "inbox", i); err != nil {
+			if !errors.Is(err, axon.ErrReceiverDone) {
+				t.Fatalf("Put into a full, ended component: %v, want ErrReceiverDone", err)
+			}
+			break
+		}
+	}
+}
