@@ -14,7 +14,9 @@ import (
 // from an outbox links it to a private inbox of the handle. So a box that
 // is already linked inside a graph cannot also be driven by the handle, and
 // a message the component sends before the first Get waits in its Send
-// rather than being lost.
+// rather than being lost. The root's "signal", if nothing else takes it, is
+// linked to the handle by Start, so the shutdown notice it sends on
+// finishing can still be read with Get.
 type Handle struct {
 	c        *Component
 	rs       *runState

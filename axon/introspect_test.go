@@ -2,6 +2,7 @@ package axon_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +66,9 @@ func TestInspect(t *testing.T) {
 	if srcInfo.Outboxes[0].Sent != 3 || !strings.HasPrefix(srcInfo.Outboxes[0].Dest, "Sink#") {
 		t.Errorf("source outbox %+v", srcInfo.Outboxes[0])
 	}
-	if len(snap.Links) != 1 || snap.Links[0].From != src.Ref() || snap.Links[0].To != sink.Ref() || snap.Links[0].Passthrough {
+	// Two links: Source -> Sink, and the root's signal to the Handle.
+	want := axon.LinkInfo{From: src.Ref(), FromBox: "outbox", To: sink.Ref(), ToBox: "inbox"}
+	if len(snap.Links) != 2 || !slices.Contains(snap.Links, want) {
 		t.Fatalf("links %+v", snap.Links)
 	}
 	dot := snap.DOT()

@@ -13,6 +13,7 @@ import (
 type runState struct {
 	parent context.Context // the caller's context
 	cancel context.CancelFunc
+	root   *Component
 
 	mu     sync.Mutex
 	errs   []error
@@ -42,6 +43,11 @@ func Start(ctx context.Context, n Node) *Handle {
 	rctx, cancel := context.WithCancel(ctx)
 	rs := &runState{parent: ctx, cancel: cancel}
 	h := &Handle{c: c, rs: rs}
+	if !c.Out(SignalName).Linked() {
+		// Shutdown notices on an unlinked signal are dropped; link it
+		// before anything runs so that Get(ctx, "signal") sees them.
+		_, _ = h.inboxFor(SignalName)
+	}
 	if err := c.start(rctx, rs, true); err != nil {
 		cancel()
 		rs.errs = append(rs.errs, err)
@@ -61,6 +67,9 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	c.state = phaseRunning
 	c.ctx, c.cancel = context.WithCancel(parent)
 	c.run = rs
+	if root {
+		rs.root = c
+	}
 	kids := slices.Clone(c.children)
 	c.liveKids = len(kids)
 	c.pending = len(kids) + 1
@@ -69,16 +78,6 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	}
 	ctx := c.ctx
 	c.mu.Unlock()
-	if root {
-		// The root's end releases the run's context.
-		go func() {
-			<-c.done
-			rs.mu.Lock()
-			rs.ctxErr = rs.parent.Err()
-			rs.mu.Unlock()
-			rs.cancel()
-		}()
-	}
 	for _, k := range kids {
 		if err := k.start(ctx, rs, false); err != nil {
 			rs.fail(err)
@@ -120,8 +119,17 @@ func (c *Component) finishOne() {
 	}
 	c.state = phaseDone
 	parent := c.parentUnsafe()
+	rs := c.run
 	c.mu.Unlock()
 	c.cancel()
+	if rs.root == c {
+		// The graph has ended: note whether the caller's context had, and
+		// release the run's context, before anyone waiting is woken.
+		rs.mu.Lock()
+		rs.ctxErr = rs.parent.Err()
+		rs.mu.Unlock()
+		rs.cancel()
+	}
 	close(c.done)
 	if parent != nil {
 		parent.childEnded()
