@@ -31,6 +31,9 @@ type Inbox struct {
 	doc   string
 	typ   reflect.Type
 	ch    chan any
+	// control marks the default "control" box, where a ShutdownMicroprocess
+	// interrupts the owner on delivery.
+	control bool
 
 	// Link state, guarded by linkMu.
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
@@ -107,13 +110,17 @@ func (b *Outbox) fail(op string, err error) error {
 // destination inbox is full (backpressure) and while the box is not linked
 // at all: an unlinked outbox never discards. It returns an error wrapping
 // ctx's error if ctx ends first, or ErrReceiverDone if the component that
-// owns the destination ends while Send waits. If the box is relinked while
-// Send waits, the message goes to the new destination.
+// owns the destination has ended (or ends while Send waits). If the box is
+// relinked while Send waits, the message goes to the new destination.
+//
+// A ShutdownMicroprocess delivered to a running component's "control"
+// also cancels that component's context, so it stops at once even if it
+// is itself blocked in a Send.
 func (b *Outbox) Send(ctx context.Context, msg any) error {
-	if d := b.dest.Load(); d != nil {
+	if d := b.dest.Load(); d != nil && !d.owner.ended.Load() {
 		select {
 		case d.ch <- msg:
-			b.sent.Add(1)
+			b.delivered(d, msg)
 			return nil
 		default:
 		}
@@ -132,35 +139,58 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 			case <-ep:
 				continue
 			case <-ctx.Done():
-				return b.fail("send", context.Cause(ctx))
+				return b.fail("send", ctx.Err())
 			}
+		}
+		if d.owner.ended.Load() {
+			return b.receiverDone(d)
 		}
 		select {
 		case d.ch <- msg:
-			b.sent.Add(1)
+			b.delivered(d, msg)
 			return nil
 		case <-ep:
 			continue
 		case <-d.owner.done:
-			return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrReceiverDone})
+			return b.receiverDone(d)
 		case <-ctx.Done():
-			return b.fail("send", context.Cause(ctx))
+			return b.fail("send", ctx.Err())
 		}
 	}
 }
 
+// delivered counts a message that reached d and acts on a
+// ShutdownMicroprocess reaching a control box.
+func (b *Outbox) delivered(d *Inbox, msg any) {
+	b.sent.Add(1)
+	if d.control {
+		switch msg.(type) {
+		case ShutdownMicroprocess, *ShutdownMicroprocess:
+			d.owner.interrupt(msg)
+		}
+	}
+}
+
+func (b *Outbox) receiverDone(d *Inbox) error {
+	return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrReceiverDone})
+}
+
 // TrySend delivers msg only if that is possible at once. It returns an
-// error wrapping ErrNotLinked if the box leads nowhere and ErrBoxFull if
-// the destination has no free slot; the message was not delivered in
-// either case and stays the caller's.
+// error wrapping ErrNotLinked if the box leads nowhere, ErrBoxFull if the
+// destination has no free slot, and ErrReceiverDone if its owner has ended;
+// the message was not delivered in any of these cases and stays the
+// caller's.
 func (b *Outbox) TrySend(msg any) error {
 	d := b.dest.Load()
 	if d == nil {
 		return b.fail("send", ErrNotLinked)
 	}
+	if d.owner.ended.Load() {
+		return b.receiverDone(d)
+	}
 	select {
 	case d.ch <- msg:
-		b.sent.Add(1)
+		b.delivered(d, msg)
 		return nil
 	default:
 		return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})

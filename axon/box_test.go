@@ -226,3 +226,17 @@ func TestUnknownBoxInMainIsReported(t *testing.T) {
 		t.Fatalf("Send on unknown box: %v", err)
 	}
 }
+
+func TestBoxNamesShareOneNamespace(t *testing.T) {
+	c := axon.New("Clash", func(context.Context, *axon.Component) error { return nil },
+		axon.WithOutbox("inbox", "an outbox named like an inbox"),
+		axon.WithInbox("signal", "an inbox named like an outbox"))
+	err := axon.Run(ctxT(t), c)
+	if !errors.Is(err, axon.ErrBoxExists) || !strings.Contains(err.Error(), "Clash#") ||
+		!strings.Contains(err.Error(), "inbox") || !strings.Contains(err.Error(), "signal") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := c.AddOutbox("control", ""); !errors.Is(err, axon.ErrBoxExists) {
+		t.Fatalf("AddOutbox over an inbox: %v", err)
+	}
+}

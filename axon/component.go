@@ -2,6 +2,7 @@ package axon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -52,6 +53,9 @@ type Component struct {
 	main  MainFunc
 	boxes atomic.Pointer[boxSet]
 	done  chan struct{}
+	ended atomic.Bool // set just before done closes; read on every send
+
+	passedOn atomic.Bool // a shutdown notice has gone out on signal
 
 	mu       sync.Mutex // guards what follows
 	parent   *Component // also read under linkMu; written holding both
@@ -60,6 +64,8 @@ type Component struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	run      *runState
+	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
+	buildErr error         // a mistake in the options given to New, reported when started
 	pending  int           // main (if any, until it returns) + unfinished children
 	liveKids int           // unfinished children
 	kidsIdle chan struct{} // closed while liveKids == 0
@@ -125,10 +131,16 @@ func Carries[T any]() BoxOption {
 }
 
 // WithInbox declares an inbox. Declaring one of the default names changes
-// that box's documentation and options.
+// that box's documentation and options. Inbox and outbox names share one
+// namespace: reusing an outbox's name is an error reported when the
+// component runs.
 func WithInbox(name, doc string, opts ...BoxOption) Option {
 	return func(c *Component) {
 		spec := boxSpec{capacity: DefaultCapacity}
+		if _, o := c.boxes.Load().find(name); o != nil {
+			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare inbox", Err: fmt.Errorf("%w: it is an outbox", ErrBoxExists)})
+			return
+		}
 		if b, _ := c.boxes.Load().find(name); b != nil {
 			spec.capacity, spec.typ = cap(b.ch), b.typ
 		}
@@ -154,6 +166,10 @@ func WithOutbox(name, doc string, opts ...BoxOption) Option {
 		var spec boxSpec
 		for _, o := range opts {
 			o(&spec)
+		}
+		if i, _ := c.boxes.Load().find(name); i != nil {
+			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare outbox", Err: fmt.Errorf("%w: it is an inbox", ErrBoxExists)})
+			return
 		}
 		if _, b := c.boxes.Load().find(name); b != nil {
 			b.doc, b.typ = doc, spec.typ
@@ -186,7 +202,7 @@ func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
 func New(name string, main MainFunc, opts ...Option) *Component {
 	c := &Component{name: name, id: uuid.New(), main: main, done: make(chan struct{})}
 	c.defIn = Inbox{owner: c, name: InboxName, doc: "data to work on", ch: make(chan any, DefaultCapacity)}
-	c.defCtl = Inbox{owner: c, name: ControlName, doc: "shutdown messages: ProducerFinished, ShutdownMicroprocess", ch: make(chan any, DefaultControlCapacity)}
+	c.defCtl = Inbox{owner: c, name: ControlName, doc: "shutdown messages: ProducerFinished, ShutdownMicroprocess", ch: make(chan any, DefaultControlCapacity), control: true}
 	c.defOut = Outbox{owner: c, name: OutboxName, doc: "results"}
 	c.defSig = Outbox{owner: c, name: SignalName, doc: "shutdown messages, passed on when the component finishes"}
 	c.defIns = [2]*Inbox{&c.defIn, &c.defCtl}

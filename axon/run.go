@@ -12,6 +12,7 @@ import (
 // runState is shared by every component started by one Run or Start.
 type runState struct {
 	parent context.Context // the caller's context
+	ctx    context.Context // the run's own context, ended by Stop or a failure
 	cancel context.CancelFunc
 	root   *Component
 
@@ -41,7 +42,7 @@ func Run(ctx context.Context, n Node) error {
 func Start(ctx context.Context, n Node) *Handle {
 	c := n.Core()
 	rctx, cancel := context.WithCancel(ctx)
-	rs := &runState{parent: ctx, cancel: cancel}
+	rs := &runState{parent: ctx, ctx: rctx, cancel: cancel}
 	h := &Handle{c: c, rs: rs}
 	if !c.Out(SignalName).Linked() {
 		// Shutdown notices on an unlinked signal are dropped; link it
@@ -71,6 +72,9 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 		rs.root = c
 	}
 	kids := slices.Clone(c.children)
+	if c.buildErr != nil {
+		kids = nil // nothing of a misdeclared component runs
+	}
 	c.liveKids = len(kids)
 	c.pending = len(kids) + 1
 	if c.liveKids > 0 {
@@ -84,6 +88,11 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 			c.childEnded()
 		}
 	}
+	if c.buildErr != nil {
+		rs.fail(&ComponentError{Component: c.String(), Err: c.buildErr})
+		c.finishOne()
+		return nil
+	}
 	if c.main == nil {
 		c.finishOne()
 		return nil
@@ -94,6 +103,7 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 
 func (c *Component) runMain(ctx context.Context) {
 	defer c.finishOne()
+	defer c.passOnInterrupt()
 	defer func() {
 		if r := recover(); r != nil {
 			c.run.fail(&ComponentError{Component: c.String(), Err: fmt.Errorf("%w: %v", ErrPanic, r), Stack: debug.Stack()})
@@ -109,6 +119,32 @@ func (c *Component) runMain(ctx context.Context) {
 	c.run.fail(&ComponentError{Component: c.String(), Err: err})
 }
 
+// interrupt is called when a ShutdownMicroprocess has been delivered to
+// c's control box: a running component's context is cancelled at once.
+func (c *Component) interrupt(msg any) {
+	c.mu.Lock()
+	if c.state != phaseRunning || c.stopMsg != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.stopMsg = msg
+	cancel := c.cancel
+	c.mu.Unlock()
+	cancel()
+}
+
+// passOnInterrupt passes on the ShutdownMicroprocess that interrupted c,
+// if c's main loop did not get to pass it on itself. It uses the run's
+// context, since c's own has been cancelled.
+func (c *Component) passOnInterrupt() {
+	c.mu.Lock()
+	msg := c.stopMsg
+	c.mu.Unlock()
+	if msg != nil && !c.passedOn.Load() {
+		_ = c.PassOn(c.run.ctx, msg)
+	}
+}
+
 // finishOne marks the main loop or one child as finished.
 func (c *Component) finishOne() {
 	c.mu.Lock()
@@ -120,6 +156,7 @@ func (c *Component) finishOne() {
 	c.state = phaseDone
 	parent := c.parentUnsafe()
 	rs := c.run
+	c.ended.Store(true)
 	c.mu.Unlock()
 	c.cancel()
 	if rs.root == c {
@@ -226,6 +263,7 @@ func (c *Component) Stop() {
 	switch c.state {
 	case phaseBuilt:
 		c.state = phaseDone
+		c.ended.Store(true)
 		c.mu.Unlock()
 		close(c.done)
 		return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -221,19 +220,53 @@ func TestHandleGetAfterEnd(t *testing.T) {
 	if _, err := h.Get(ctx, "outbox"); !errors.Is(err, axon.ErrEnded) {
 		t.Fatalf("Get after end: %v", err)
 	}
-	if err := h.Put(ctx, "inbox", 1); err != nil {
-		// The inbox still has room; the component has ended, but a message
-		// that fits is accepted and stays visible in its queue.
-		t.Fatalf("Put into ended component with room: %v", err)
+	// Even with room in its inbox, an ended component takes nothing more:
+	// the message would never be read.
+	if err := h.Put(ctx, "inbox", 1); !errors.Is(err, axon.ErrReceiverDone) {
+		t.Fatalf("Put into an ended component: %v, want ErrReceiverDone", err)
 	}
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	for i := 0; ; i++ {
-		if err := h.Put(short, "inbox", i); err != nil {
-			if !errors.Is(err, axon.ErrReceiverDone) {
-				t.Fatalf("Put into a full, ended component: %v, want ErrReceiverDone", err)
+	if err := h.TryPut("inbox", 1); !errors.Is(err, axon.ErrReceiverDone) {
+		t.Fatalf("TryPut into an ended component: %v, want ErrReceiverDone", err)
+	}
+}
+
+// TestShutdownInterruptsBlockedSend: a component blocked sending on an
+// unlinked outbox still stops on ShutdownMicroprocess, and the message is
+// passed on its signal exactly once.
+func TestShutdownInterruptsBlockedSend(t *testing.T) {
+	ctx := ctxT(t)
+	for _, useServe := range []bool{false, true} {
+		blocked := make(chan struct{})
+		c := axon.New("Stuck", func(ctx context.Context, c *axon.Component) error {
+			if useServe {
+				return c.Serve(ctx, func(ctx context.Context, m any) error {
+					close(blocked)
+					return c.Send(ctx, "outbox", m) // outbox unlinked: waits
+				})
 			}
-			break
+			close(blocked)
+			return c.Send(ctx, "outbox", "never linked")
+		})
+		h := axon.Start(ctx, c)
+		if useServe {
+			if err := h.Put(ctx, "inbox", "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-blocked
+		stop := axon.ShutdownMicroprocess{From: axon.Ref{Name: "test"}}
+		if err := h.Put(ctx, "control", stop); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Wait(); err != nil {
+			t.Fatalf("serve=%v: %v", useServe, err)
+		}
+		got, err := h.Get(ctx, "signal")
+		if err != nil || got != stop {
+			t.Fatalf("serve=%v: signal carried %v, %v", useServe, got, err)
+		}
+		if _, err := h.Get(ctx, "signal"); !errors.Is(err, axon.ErrEnded) {
+			t.Fatalf("serve=%v: a second notice on signal: %v", useServe, err)
 		}
 	}
 }

@@ -24,7 +24,10 @@ type ProducerFinished struct {
 }
 
 // ShutdownMicroprocess tells the receiver to stop at once, passing the
-// message on, without working through what is queued.
+// message on, without working through what is queued. Delivering it to a
+// running component's "control" cancels that component's context, so even
+// a main loop blocked in a Send stops; if the main loop returns without
+// passing the message on, the runner passes it on "signal" for it.
 type ShutdownMicroprocess struct {
 	From Ref // the component (or Handle) that asked for the shutdown
 }
@@ -59,6 +62,15 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 		select {
 		case msg := <-ctl:
 			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		// Then take waiting data without the cost of a full select.
+		select {
+		case msg := <-in:
+			if err := handle(ctx, msg); err != nil {
 				return err
 			}
 			continue
@@ -116,11 +128,13 @@ func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context
 func (c *Component) PassOn(ctx context.Context, msg any) error {
 	sig := c.Out(SignalName)
 	if !sig.Linked() {
+		c.passedOn.Store(true)
 		return nil
 	}
 	if err := sig.Send(ctx, msg); err != nil && !errors.Is(err, ErrReceiverDone) {
 		return err
 	}
+	c.passedOn.Store(true)
 	return nil
 }
 
