@@ -27,13 +27,8 @@ const (
 //	}
 type Inbox struct {
 	owner *Component
-	name  string
-	doc   string
-	typ   reflect.Type
-	ch    chan any
-	// control marks the default "control" box, where a ShutdownMicroprocess
-	// interrupts the owner on delivery.
-	control bool
+	*boxMeta
+	ch chan any
 
 	// Link state, guarded by linkMu.
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
@@ -46,9 +41,7 @@ type Inbox struct {
 // single channel, however deeply the graph is nested.
 type Outbox struct {
 	owner *Component
-	name  string
-	doc   string
-	typ   reflect.Type
+	*boxMeta
 
 	dest atomic.Pointer[Inbox] // final destination; nil while it leads nowhere
 	sent atomic.Uint64         // messages delivered through this box
@@ -57,6 +50,17 @@ type Outbox struct {
 	to   *Inbox    // linked to this inbox (normal link)
 	up   *Outbox   // passthrough to the parent's outbox
 	from []*Outbox // children's outboxes passing through to this one
+}
+
+// boxMeta is what describes a box rather than its traffic. The default
+// boxes share static descriptions, keeping an idle component small.
+type boxMeta struct {
+	name string
+	doc  string
+	typ  reflect.Type
+	// control marks the default "control" box, where a ShutdownMicroprocess
+	// interrupts the owner on delivery.
+	control bool
 }
 
 // Name returns the box's name.
@@ -151,7 +155,7 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 			return nil
 		case <-ep:
 			continue
-		case <-d.owner.done:
+		case <-d.owner.Done():
 			return b.receiverDone(d)
 		case <-ctx.Done():
 			return b.fail("send", ctx.Err())

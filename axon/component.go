@@ -48,34 +48,30 @@ const (
 // AdaptiveCommsComponent): see AddInbox, AddOutbox, RemoveInbox and
 // RemoveOutbox.
 type Component struct {
-	name  string
-	id    uuid.UUID
-	main  MainFunc
-	boxes atomic.Pointer[boxSet]
-	done  chan struct{}
-	ended atomic.Bool // set just before done closes; read on every send
-
-	passedOn atomic.Bool // a shutdown notice has gone out on signal
+	name     string
+	id       uuid.UUID
+	main     MainFunc
+	extra    atomic.Pointer[boxSet] // boxes beyond the four defaults; nil if none
+	ended    atomic.Bool            // set just before Done closes; read on every send
+	passedOn atomic.Bool            // a shutdown notice has gone out on signal
 
 	mu       sync.Mutex // guards what follows
-	parent   *Component // also read under linkMu; written holding both
-	children []*Component
 	state    runPhase
+	pending  int32         // main (if any, until it returns) + unfinished children
+	liveKids int32         // unfinished children
+	done     chan struct{} // made on first use: most components are never waited for
+	parent   *Component    // also read under linkMu; written holding both
+	children []*Component
 	ctx      context.Context
 	cancel   context.CancelFunc
 	run      *runState
 	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
 	buildErr error         // a mistake in the options given to New, reported when started
-	pending  int           // main (if any, until it returns) + unfinished children
-	liveKids int           // unfinished children
 	kidsIdle chan struct{} // closed while liveKids == 0
 
 	// The four default boxes live inside the component: one allocation.
 	defIn, defCtl  Inbox
 	defOut, defSig Outbox
-	defIns         [2]*Inbox
-	defOuts        [2]*Outbox
-	defSet         boxSet
 }
 
 type runPhase uint8
@@ -86,23 +82,71 @@ const (
 	phaseDone
 )
 
+// boxSet holds the boxes a component has beyond the four defaults. It is
+// replaced, never changed, so senders and receivers read it without locks.
 type boxSet struct {
 	ins  []*Inbox
 	outs []*Outbox
 }
 
-func (s *boxSet) find(name string) (*Inbox, *Outbox) {
-	for _, b := range s.ins {
-		if b.name == name {
-			return b, nil
-		}
+// Descriptions shared by every component's default boxes.
+var (
+	inboxMeta   = &boxMeta{name: InboxName, doc: "data to work on"}
+	controlMeta = &boxMeta{name: ControlName, doc: "shutdown messages: ProducerFinished, ShutdownMicroprocess", control: true}
+	outboxMeta  = &boxMeta{name: OutboxName, doc: "results"}
+	signalMeta  = &boxMeta{name: SignalName, doc: "shutdown messages, passed on when the component finishes"}
+)
+
+// find returns the inbox or outbox called name, or two nils.
+func (c *Component) find(name string) (*Inbox, *Outbox) {
+	switch name {
+	case InboxName:
+		return &c.defIn, nil
+	case ControlName:
+		return &c.defCtl, nil
+	case OutboxName:
+		return nil, &c.defOut
+	case SignalName:
+		return nil, &c.defSig
 	}
-	for _, b := range s.outs {
-		if b.name == name {
-			return nil, b
+	if s := c.extra.Load(); s != nil {
+		for _, b := range s.ins {
+			if b.name == name {
+				return b, nil
+			}
+		}
+		for _, b := range s.outs {
+			if b.name == name {
+				return nil, b
+			}
 		}
 	}
 	return nil, nil
+}
+
+// allBoxes lists every box, defaults first.
+func (c *Component) allBoxes() (ins []*Inbox, outs []*Outbox) {
+	ins, outs = []*Inbox{&c.defIn, &c.defCtl}, []*Outbox{&c.defOut, &c.defSig}
+	if s := c.extra.Load(); s != nil {
+		ins, outs = append(ins, s.ins...), append(outs, s.outs...)
+	}
+	return ins, outs
+}
+
+// addBoxes publishes a new set of extra boxes with in and out added.
+// Called during New or with linkMu held.
+func (c *Component) addBoxes(in *Inbox, out *Outbox) {
+	var next boxSet
+	if s := c.extra.Load(); s != nil {
+		next = boxSet{ins: slices.Clip(s.ins), outs: slices.Clip(s.outs)}
+	}
+	if in != nil {
+		next.ins = append(next.ins, in)
+	}
+	if out != nil {
+		next.outs = append(next.outs, out)
+	}
+	c.extra.Store(&next)
 }
 
 // Option configures a component made by New.
@@ -136,26 +180,26 @@ func Carries[T any]() BoxOption {
 // component runs.
 func WithInbox(name, doc string, opts ...BoxOption) Option {
 	return func(c *Component) {
-		spec := boxSpec{capacity: DefaultCapacity}
-		if _, o := c.boxes.Load().find(name); o != nil {
+		in, out := c.find(name)
+		if out != nil {
 			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare inbox", Err: fmt.Errorf("%w: it is an outbox", ErrBoxExists)})
 			return
 		}
-		if b, _ := c.boxes.Load().find(name); b != nil {
-			spec.capacity, spec.typ = cap(b.ch), b.typ
+		spec := boxSpec{capacity: DefaultCapacity}
+		if in != nil {
+			spec.capacity, spec.typ = cap(in.ch), in.typ
 		}
 		for _, o := range opts {
 			o(&spec)
 		}
-		if b, _ := c.boxes.Load().find(name); b != nil {
-			b.doc, b.typ = doc, spec.typ
-			if spec.capacity != cap(b.ch) {
-				b.ch = make(chan any, spec.capacity)
-			}
+		if in == nil {
+			c.addBoxes(c.newInbox(name, doc, spec), nil)
 			return
 		}
-		set := c.boxes.Load()
-		c.boxes.Store(&boxSet{ins: append(slices.Clip(set.ins), c.newInbox(name, doc, spec)), outs: set.outs})
+		in.boxMeta = &boxMeta{name: name, doc: doc, typ: spec.typ, control: in.control}
+		if spec.capacity != cap(in.ch) {
+			in.ch = make(chan any, spec.capacity)
+		}
 	}
 }
 
@@ -163,20 +207,21 @@ func WithInbox(name, doc string, opts ...BoxOption) Option {
 // that box's documentation and type.
 func WithOutbox(name, doc string, opts ...BoxOption) Option {
 	return func(c *Component) {
+		in, out := c.find(name)
+		if in != nil {
+			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare outbox", Err: fmt.Errorf("%w: it is an inbox", ErrBoxExists)})
+			return
+		}
 		var spec boxSpec
 		for _, o := range opts {
 			o(&spec)
 		}
-		if i, _ := c.boxes.Load().find(name); i != nil {
-			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare outbox", Err: fmt.Errorf("%w: it is an inbox", ErrBoxExists)})
+		meta := &boxMeta{name: name, doc: doc, typ: spec.typ}
+		if out == nil {
+			c.addBoxes(nil, &Outbox{owner: c, boxMeta: meta})
 			return
 		}
-		if _, b := c.boxes.Load().find(name); b != nil {
-			b.doc, b.typ = doc, spec.typ
-			return
-		}
-		set := c.boxes.Load()
-		c.boxes.Store(&boxSet{ins: set.ins, outs: append(slices.Clip(set.outs), &Outbox{owner: c, name: name, doc: doc, typ: spec.typ})})
+		out.boxMeta = meta
 	}
 }
 
@@ -193,22 +238,18 @@ func WithChildren(children ...Node) Option {
 }
 
 func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
-	return &Inbox{owner: c, name: name, doc: doc, typ: spec.typ, ch: make(chan any, spec.capacity)}
+	return &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}, ch: make(chan any, spec.capacity)}
 }
 
 // New makes a component called name whose main loop is main (nil for a
 // component that only contains children, such as a Pipeline). It has the
 // four default boxes plus any the options declare, and a fresh id.
 func New(name string, main MainFunc, opts ...Option) *Component {
-	c := &Component{name: name, id: uuid.New(), main: main, done: make(chan struct{})}
-	c.defIn = Inbox{owner: c, name: InboxName, doc: "data to work on", ch: make(chan any, DefaultCapacity)}
-	c.defCtl = Inbox{owner: c, name: ControlName, doc: "shutdown messages: ProducerFinished, ShutdownMicroprocess", ch: make(chan any, DefaultControlCapacity), control: true}
-	c.defOut = Outbox{owner: c, name: OutboxName, doc: "results"}
-	c.defSig = Outbox{owner: c, name: SignalName, doc: "shutdown messages, passed on when the component finishes"}
-	c.defIns = [2]*Inbox{&c.defIn, &c.defCtl}
-	c.defOuts = [2]*Outbox{&c.defOut, &c.defSig}
-	c.defSet = boxSet{ins: c.defIns[:], outs: c.defOuts[:]}
-	c.boxes.Store(&c.defSet)
+	c := &Component{name: name, id: uuid.New(), main: main}
+	c.defIn = Inbox{owner: c, boxMeta: inboxMeta, ch: make(chan any, DefaultCapacity)}
+	c.defCtl = Inbox{owner: c, boxMeta: controlMeta, ch: make(chan any, DefaultControlCapacity)}
+	c.defOut = Outbox{owner: c, boxMeta: outboxMeta}
+	c.defSig = Outbox{owner: c, boxMeta: signalMeta}
 	for _, o := range opts {
 		o(c)
 	}
@@ -245,14 +286,14 @@ func (r Ref) String() string {
 // Inbox returns the named inbox, or nil if the component has none by that
 // name.
 func (c *Component) Inbox(name string) *Inbox {
-	b, _ := c.boxes.Load().find(name)
+	b, _ := c.find(name)
 	return b
 }
 
 // Outbox returns the named outbox, or nil if the component has none by
 // that name.
 func (c *Component) Outbox(name string) *Outbox {
-	_, b := c.boxes.Load().find(name)
+	_, b := c.find(name)
 	return b
 }
 
@@ -294,10 +335,16 @@ func (c *Component) TrySend(box string, msg any) error {
 }
 
 // Inboxes returns the component's inboxes, defaults first.
-func (c *Component) Inboxes() []*Inbox { return slices.Clone(c.boxes.Load().ins) }
+func (c *Component) Inboxes() []*Inbox {
+	ins, _ := c.allBoxes()
+	return ins
+}
 
 // Outboxes returns the component's outboxes, defaults first.
-func (c *Component) Outboxes() []*Outbox { return slices.Clone(c.boxes.Load().outs) }
+func (c *Component) Outboxes() []*Outbox {
+	_, outs := c.allBoxes()
+	return outs
+}
 
 // AddInbox adds an inbox while the component is built or running.
 func (c *Component) AddInbox(name, doc string, opts ...BoxOption) (*Inbox, error) {
@@ -307,12 +354,11 @@ func (c *Component) AddInbox(name, doc string, opts ...BoxOption) (*Inbox, error
 	}
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	set := c.boxes.Load()
-	if in, out := set.find(name); in != nil || out != nil {
+	if in, out := c.find(name); in != nil || out != nil {
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "add", Err: ErrBoxExists}
 	}
 	b := c.newInbox(name, doc, spec)
-	c.boxes.Store(&boxSet{ins: append(slices.Clip(set.ins), b), outs: set.outs})
+	c.addBoxes(b, nil)
 	return b, nil
 }
 
@@ -324,12 +370,11 @@ func (c *Component) AddOutbox(name, doc string, opts ...BoxOption) (*Outbox, err
 	}
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	set := c.boxes.Load()
-	if in, out := set.find(name); in != nil || out != nil {
+	if in, out := c.find(name); in != nil || out != nil {
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "add", Err: ErrBoxExists}
 	}
-	b := &Outbox{owner: c, name: name, doc: doc, typ: spec.typ}
-	c.boxes.Store(&boxSet{ins: set.ins, outs: append(slices.Clip(set.outs), b)})
+	b := &Outbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}}
+	c.addBoxes(nil, b)
 	return b, nil
 }
 
@@ -339,8 +384,7 @@ func (c *Component) AddOutbox(name, doc string, opts ...BoxOption) (*Outbox, err
 func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	set := c.boxes.Load()
-	b, _ := set.find(name)
+	b, _ := c.find(name)
 	switch {
 	case b == nil:
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: ErrNoSuchBox}
@@ -348,7 +392,8 @@ func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: fmt.Errorf("%w: default boxes stay", ErrBoxInUse)}
 	}
 	unlinkAll([]*Inbox{b}, nil)
-	c.boxes.Store(&boxSet{ins: slices.DeleteFunc(slices.Clone(set.ins), func(x *Inbox) bool { return x == b }), outs: set.outs})
+	set := c.extra.Load()
+	c.extra.Store(&boxSet{ins: slices.DeleteFunc(slices.Clone(set.ins), func(x *Inbox) bool { return x == b }), outs: set.outs})
 	bumpEpoch()
 	for {
 		select {
@@ -365,8 +410,7 @@ func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 func (c *Component) RemoveOutbox(name string) error {
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	set := c.boxes.Load()
-	_, b := set.find(name)
+	_, b := c.find(name)
 	switch {
 	case b == nil:
 		return &BoxError{Component: c.String(), Box: name, Op: "remove", Err: ErrNoSuchBox}
@@ -374,7 +418,8 @@ func (c *Component) RemoveOutbox(name string) error {
 		return &BoxError{Component: c.String(), Box: name, Op: "remove", Err: fmt.Errorf("%w: default boxes stay", ErrBoxInUse)}
 	}
 	unlinkAll(nil, []*Outbox{b})
-	c.boxes.Store(&boxSet{ins: set.ins, outs: slices.DeleteFunc(slices.Clone(set.outs), func(x *Outbox) bool { return x == b })})
+	set := c.extra.Load()
+	c.extra.Store(&boxSet{ins: set.ins, outs: slices.DeleteFunc(slices.Clone(set.outs), func(x *Outbox) bool { return x == b })})
 	bumpEpoch()
 	return nil
 }

@@ -35,7 +35,7 @@ func (h *Handle) Done() <-chan struct{} {
 	if h.startErr {
 		return closedChan
 	}
-	return h.c.done
+	return h.c.Done()
 }
 
 // Stop ends the whole graph at once by cancelling its context. Wait then

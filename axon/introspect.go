@@ -57,14 +57,14 @@ func Inspect(n Node) Snapshot {
 		ci.State = [...]string{"built", "running", "done"}[c.state]
 		kids := append([]*Component(nil), c.children...)
 		c.mu.Unlock()
-		set := c.boxes.Load()
-		for _, b := range set.ins {
+		ins, outs := c.allBoxes()
+		for _, b := range ins {
 			ci.Inboxes = append(ci.Inboxes, BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: len(b.ch), Capacity: cap(b.ch)})
 			if b.fwd != nil {
 				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.fwd.owner.Ref(), ToBox: b.fwd.name, Passthrough: true})
 			}
 		}
-		for _, b := range set.outs {
+		for _, b := range outs {
 			bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Sent: b.sent.Load()}
 			if d := b.dest.Load(); d != nil {
 				bi.Dest = d.String()

@@ -58,8 +58,8 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 	src, dst := from.Core(), to.Core()
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	fin, fout := src.boxes.Load().find(fromBox)
-	tin, tout := dst.boxes.Load().find(toBox)
+	fin, fout := src.find(fromBox)
+	tin, tout := dst.find(toBox)
 	lerr := func(err error) error {
 		return &LinkError{From: src.String() + "." + fromBox, To: dst.String() + "." + toBox, Err: err}
 	}
@@ -120,7 +120,7 @@ func Unlink(from Node, fromBox string) error {
 	src := from.Core()
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	in, out := src.boxes.Load().find(fromBox)
+	in, out := src.find(fromBox)
 	switch {
 	case out != nil:
 		if out.to == nil && out.up == nil {

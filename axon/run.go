@@ -75,8 +75,8 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	if c.buildErr != nil {
 		kids = nil // nothing of a misdeclared component runs
 	}
-	c.liveKids = len(kids)
-	c.pending = len(kids) + 1
+	c.liveKids = int32(len(kids))
+	c.pending = int32(len(kids)) + 1
 	if c.liveKids > 0 {
 		c.kidsIdle = make(chan struct{})
 	}
@@ -157,6 +157,7 @@ func (c *Component) finishOne() {
 	parent := c.parentUnsafe()
 	rs := c.run
 	c.ended.Store(true)
+	done := c.done
 	c.mu.Unlock()
 	c.cancel()
 	if rs.root == c {
@@ -167,7 +168,9 @@ func (c *Component) finishOne() {
 		rs.mu.Unlock()
 		rs.cancel()
 	}
-	close(c.done)
+	if done != nil {
+		close(done)
+	}
 	if parent != nil {
 		parent.childEnded()
 	}
@@ -246,8 +249,7 @@ func (c *Component) RemoveChild(n Node) error {
 	if st == phaseRunning {
 		return fmt.Errorf("remove child %s from %s: %w: still running", k, c, ErrBoxInUse)
 	}
-	set := k.boxes.Load()
-	unlinkAll(set.ins, set.outs)
+	unlinkAll(k.allBoxes())
 	bumpEpoch()
 	k.parent = nil
 	c.mu.Lock()
@@ -264,8 +266,10 @@ func (c *Component) Stop() {
 	case phaseBuilt:
 		c.state = phaseDone
 		c.ended.Store(true)
+		if c.done != nil {
+			close(c.done)
+		}
 		c.mu.Unlock()
-		close(c.done)
 		return
 	case phaseRunning:
 		cancel := c.cancel
@@ -278,7 +282,17 @@ func (c *Component) Stop() {
 
 // Done returns a channel closed once the component's main loop and all its
 // children have ended.
-func (c *Component) Done() <-chan struct{} { return c.done }
+func (c *Component) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		if c.state == phaseDone {
+			return closedChan
+		}
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
 
 // Running reports whether the component has started and not yet ended.
 func (c *Component) Running() bool {
