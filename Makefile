@@ -19,7 +19,7 @@ build:
 	$(GO) build -o bin/pipeline ./cmd/pipeline
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./benchmarks/
+	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 -timeout=10m ./benchmarks/
 
 clean:
 	rm -rf bin
