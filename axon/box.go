@@ -147,7 +147,7 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 			}
 		}
 		if d.owner.ended.Load() {
-			return b.receiverDone(d)
+			return b.receiverDone(ctx, d)
 		}
 		select {
 		case d.ch <- msg:
@@ -156,7 +156,7 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		case <-ep:
 			continue
 		case <-d.owner.Done():
-			return b.receiverDone(d)
+			return b.receiverDone(ctx, d)
 		case <-ctx.Done():
 			return b.fail("send", ctx.Err())
 		}
@@ -175,7 +175,13 @@ func (b *Outbox) delivered(d *Inbox, msg any) {
 	}
 }
 
-func (b *Outbox) receiverDone(d *Inbox) error {
+// receiverDone reports that d's owner has ended. If the sender's own
+// context has ended too, that is the reason given: when a whole graph is
+// told to stop, the order its components stop in is not an error.
+func (b *Outbox) receiverDone(ctx context.Context, d *Inbox) error {
+	if err := ctx.Err(); err != nil {
+		return b.fail("send", err)
+	}
 	return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrReceiverDone})
 }
 
@@ -190,7 +196,7 @@ func (b *Outbox) TrySend(msg any) error {
 		return b.fail("send", ErrNotLinked)
 	}
 	if d.owner.ended.Load() {
-		return b.receiverDone(d)
+		return b.receiverDone(context.Background(), d)
 	}
 	select {
 	case d.ch <- msg:

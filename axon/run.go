@@ -109,14 +109,21 @@ func (c *Component) runMain(ctx context.Context) {
 			c.run.fail(&ComponentError{Component: c.String(), Err: fmt.Errorf("%w: %v", ErrPanic, r), Stack: debug.Stack()})
 		}
 	}()
-	err := c.main(ctx, c)
-	if err == nil {
-		return
+	if err := c.main(ctx, c); err != nil && !c.stoppedBy(ctx, err) {
+		c.run.fail(&ComponentError{Component: c.String(), Err: err})
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return // told to stop, and stopped
+}
+
+// stoppedBy reports whether err is just the component doing as it was
+// told: its context (or its whole graph's) ended, and err says so, or says
+// that a neighbour it was sending to stopped first. Cancellation reaches
+// a graph's components in no set order, so the graph's own context is
+// looked at too: it is always cancelled before any component's.
+func (c *Component) stoppedBy(ctx context.Context, err error) bool {
+	if ctx.Err() == nil && c.run.ctx.Err() == nil {
+		return false
 	}
-	c.run.fail(&ComponentError{Component: c.String(), Err: err})
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrReceiverDone)
 }
 
 // interrupt is called when a ShutdownMicroprocess has been delivered to

@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -267,6 +268,48 @@ func TestShutdownInterruptsBlockedSend(t *testing.T) {
 		}
 		if _, err := h.Get(ctx, "signal"); !errors.Is(err, axon.ErrEnded) {
 			t.Fatalf("serve=%v: a second notice on signal: %v", useServe, err)
+		}
+	}
+}
+
+// TestCancelBusyChainReportsNoFailures: cancelling a graph while data is
+// flowing stops components in no particular order; a sender blocked on a
+// neighbour that stopped first must not be reported as failing.
+func TestCancelBusyChainReportsNoFailures(t *testing.T) {
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		src := axon.New("Flood", func(ctx context.Context, c *axon.Component) error {
+			out := c.Out("outbox")
+			for i := 0; ; i++ {
+				if err := out.Send(ctx, i); err != nil {
+					return err
+				}
+			}
+		})
+		nodes := []*axon.Component{src}
+		for range 5 {
+			nodes = append(nodes, axon.New("Stage", func(ctx context.Context, c *axon.Component) error {
+				return c.Serve(ctx, c.Out("outbox").Send)
+			}, axon.WithInbox("inbox", "numbers", axon.Capacity(1))))
+		}
+		root := axon.New("Root", nil)
+		for i, n := range nodes {
+			if err := root.AddChild(n); err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 {
+				if err := axon.Link(nodes[i-1], "outbox", n, "inbox"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		h := axon.Start(ctx, root)
+		for src.Out("outbox").Sent() < 5 { // data is flowing and backing up (about 10 fit)
+			runtime.Gosched()
+		}
+		cancel()
+		if err := h.Wait(); !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "component ") {
+			t.Fatalf("got %v, want only context.Canceled", err)
 		}
 	}
 }
