@@ -13,22 +13,33 @@ const (
 	NextName        = "next"
 	RequestNextName = "requestNext"
 	childCtlName    = "childControl"
+	childInName     = "childInbox"
 )
 
 // Carousel runs one child at a time, made by factory from each message
 // that arrives on "next". A child still running when the next message
 // comes is shut down (ShutdownMicroprocess) and has ended before its
-// replacement starts. While a child runs the Carousel's "inbox" and
-// "outbox" pass through to it; what arrives on "inbox" between children
-// waits and goes to the next child.
+// replacement starts. What arrives on "inbox" is forwarded to the current
+// child; what the child sends on its "outbox" leaves through the
+// Carousel's.
+//
+// The Carousel loses nothing it is given: what arrives on "inbox" between
+// children waits for the next child, and whatever a child leaves unread in
+// its inbox when it ends (by itself or because it was replaced) goes to
+// the next child, ahead of anything newer. Unlike the other chassis, the
+// Carousel forwards its inbox itself rather than passing it through, so
+// that senders always deliver to the Carousel, never to a child that is
+// being swapped out.
 //
 // Boxes:
 //
-//	inbox       (in)  passed to the current child's "inbox"
+//	inbox       (in)  forwarded, in order, to the current child's "inbox"
 //	next        (in)  a message for factory; each starts a new child
-//	control     (in)  ProducerFinished: the current child is asked to
-//	                  finish, then the Carousel ends; ShutdownMicroprocess:
-//	                  the child is stopped and the Carousel ends
+//	control     (in)  ProducerFinished: the current child is handed
+//	                  everything queued for it, then asked to finish, then
+//	                  the Carousel ends; ShutdownMicroprocess: the child is
+//	                  stopped and the Carousel ends. Messages still waiting
+//	                  for a child when the Carousel ends are dropped.
 //	outbox      (out) what the current child sends on its "outbox"
 //	requestNext (out) the Carousel's own Ref, each time a child ends by
 //	                  itself (sent only if linked)
@@ -39,31 +50,25 @@ const (
 func Carousel(factory func(msg any) axon.Node) *axon.Component {
 	return axon.New("Carousel", func(ctx context.Context, c *axon.Component) error {
 		next, ctl := c.In(NextName), c.In(axon.ControlName)
-		var cur *axon.Component
+		s := &slot{c: c}
+		defer s.stopForward()
 		for {
-			var curDone <-chan struct{}
-			if cur != nil {
-				curDone = cur.Done()
-			}
 			select {
 			case msg := <-next:
-				if err := retire(ctx, c, cur, axon.ShutdownMicroprocess{From: c.Ref()}); err != nil {
+				if err := s.retire(ctx, axon.ShutdownMicroprocess{From: c.Ref()}); err != nil {
 					return err
 				}
-				cur = nil
 				n := factory(msg)
-				if n == nil {
+				if !isNode(n) {
 					return fmt.Errorf("carousel factory returned no component for %T on %q", msg, NextName)
 				}
-				if err := adopt(c, n); err != nil {
+				if err := s.adopt(ctx, n); err != nil {
 					return err
 				}
-				cur = n.Core()
-			case <-curDone:
-				if err := c.RemoveChild(cur); err != nil {
+			case <-s.done():
+				if err := s.release(); err != nil {
 					return err
 				}
-				cur = nil
 				if rn := c.Out(RequestNextName); rn.Linked() {
 					if err := rn.Send(ctx, c.Ref()); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
 						return err
@@ -73,7 +78,7 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 				if _, ok := msg.(axon.Shutdown); !ok {
 					continue
 				}
-				if err := retire(ctx, c, cur, msg); err != nil {
+				if err := s.retire(ctx, msg); err != nil {
 					return err
 				}
 				return c.PassOn(ctx, msg)
@@ -82,91 +87,250 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 			}
 		}
 	},
-		axon.WithInbox(axon.InboxName, "passed to the current child's inbox"),
+		axon.WithInbox(axon.InboxName, "forwarded to the current child's inbox"),
 		axon.WithInbox(NextName, "messages for the factory; each starts a new child"),
 		axon.WithOutbox(axon.OutboxName, "what the current child sends"),
 		axon.WithOutbox(RequestNextName, "the Carousel's Ref, when a child ends by itself"),
 		axon.WithOutbox(childCtlName, "shutdown messages for the current child"),
+		axon.WithOutbox(childInName, "what arrives on inbox, for the current child"),
 	)
 }
 
-// adopt starts n as the swapped-in child of c: c's inbox and outbox pass
-// through to it and c's childControl outbox feeds its control.
-func adopt(c *axon.Component, n axon.Node) error {
+func isNode(n axon.Node) bool { return n != nil && n.Core() != nil }
+
+// slot holds the one running child of a Carousel or Seq and forwards the
+// owner's inbox to it.
+//
+// A forwarder goroutine runs while there is a child: it sends the backlog
+// (messages older than anything in the owner's inbox: left unread by an
+// earlier child, or taken by an earlier forwarder and not delivered), then
+// everything that arrives on the owner's inbox, through the owner's
+// childInbox outbox. The forwarder is the only sender on childInbox and is
+// always stopped before the child is detached, so whatever it did not
+// deliver, and whatever the child did not read, is known and kept, in
+// order, for the next child.
+type slot struct {
+	c       *axon.Component
+	cur     *axon.Component
+	backlog []any
+
+	stop  context.CancelFunc // stops the forwarder; nil when none runs
+	flush chan struct{}      // closed to make the forwarder finish what is queued and stop
+	rest  chan []any         // the forwarder's undelivered messages, when it stops
+}
+
+// done returns the current child's Done channel, or nil with no child.
+func (s *slot) done() <-chan struct{} {
+	if s.cur == nil {
+		return nil
+	}
+	return s.cur.Done()
+}
+
+// adopt starts n as the child: the owner's outbox passes through from it,
+// childControl feeds its control and childInbox its inbox, and the
+// forwarder starts.
+func (s *slot) adopt(ctx context.Context, n axon.Node) error {
+	c := s.c
 	if err := c.AddChild(n); err != nil {
 		return err
 	}
-	if err := axon.Link(c, axon.InboxName, n, axon.InboxName); err != nil {
-		return err
-	}
+	s.cur = n.Core()
 	if err := axon.Link(n, axon.OutboxName, c, axon.OutboxName); err != nil {
 		return err
 	}
-	return axon.Link(c, childCtlName, n, axon.ControlName)
+	if err := axon.Link(c, childCtlName, n, axon.ControlName); err != nil {
+		return err
+	}
+	if err := axon.Link(c, childInName, n, axon.InboxName); err != nil {
+		return err
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	s.stop, s.flush, s.rest = cancel, make(chan struct{}), make(chan []any, 1)
+	go func(backlog []any, flush <-chan struct{}, rest chan<- []any) {
+		rest <- forward(fctx, c.In(axon.InboxName), c.Out(childInName), backlog, flush)
+	}(s.backlog, s.flush, s.rest)
+	s.backlog = nil
+	return nil
+}
+
+// forward sends backlog and then whatever arrives on in through out, until
+// ctx ends, a send fails (the child ended), or flush is closed and in has
+// nothing more queued. It returns what it did not deliver, oldest first.
+func forward(ctx context.Context, in <-chan any, out *axon.Outbox, backlog []any, flush <-chan struct{}) []any {
+	for i, m := range backlog {
+		if out.Send(ctx, m) != nil {
+			return backlog[i:]
+		}
+	}
+	for {
+		select {
+		case m := <-in:
+			if out.Send(ctx, m) != nil {
+				return []any{m}
+			}
+		case <-flush:
+			for {
+				select {
+				case m := <-in:
+					if out.Send(ctx, m) != nil {
+						return []any{m}
+					}
+				default:
+					return nil
+				}
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// stopForward stops the forwarder, if one runs, and keeps what it did not
+// deliver.
+func (s *slot) stopForward() {
+	if s.stop == nil {
+		return
+	}
+	s.stop()
+	s.collect()
+}
+
+// flushForward lets the forwarder deliver everything queued for the child
+// now, then stops it. It returns when the child has it all, has ended, or
+// ctx has ended.
+func (s *slot) flushForward() {
+	if s.stop == nil {
+		return
+	}
+	close(s.flush)
+	s.collect()
+}
+
+func (s *slot) collect() {
+	s.backlog = append(s.backlog, <-s.rest...)
+	s.stop()
+	s.stop, s.flush, s.rest = nil, nil, nil
+}
+
+// release detaches the child once it has ended, keeping what it left
+// unread in its inbox for the next child, ahead of what the forwarder
+// still held.
+func (s *slot) release() error {
+	s.stopForward()
+	k := s.cur
+	if err := s.c.RemoveChild(k); err != nil {
+		return err
+	}
+	s.cur = nil
+	if left := drain(k.In(axon.InboxName)); len(left) > 0 {
+		s.backlog = append(left, s.backlog...)
+	}
+	return nil
 }
 
 // retire hands the current child (if any) the shutdown message msg, waits
-// for it to end and detaches it, so that nothing of it outlives the swap.
-func retire(ctx context.Context, c, cur *axon.Component, msg any) error {
-	if cur == nil {
+// for it to end and releases it, so that nothing of it outlives the swap.
+// A ProducerFinished asks the child to finish its work, so the child is
+// first handed everything queued for it.
+func (s *slot) retire(ctx context.Context, msg any) error {
+	if s.cur == nil {
 		return nil
 	}
-	if err := c.Send(ctx, childCtlName, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+	switch msg.(type) {
+	case axon.ProducerFinished, *axon.ProducerFinished:
+		s.flushForward()
+	default:
+		s.stopForward()
+	}
+	if err := s.c.Send(ctx, childCtlName, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
 		return err
 	}
 	select {
-	case <-cur.Done():
+	case <-s.cur.Done():
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return c.RemoveChild(cur)
+	return s.release()
+}
+
+// drain takes everything queued in ch now, without waiting.
+func drain(ch <-chan any) []any {
+	var out []any
+	for {
+		select {
+		case m := <-ch:
+			out = append(out, m)
+		default:
+			return out
+		}
+	}
 }
 
 // Seq runs its children one after another, each starting when the one
-// before it has ended (Kamaelia's Seq). While a child runs, the Seq's
-// "inbox" and "outbox" pass through to it.
+// before it has ended (Kamaelia's Seq). What arrives on the Seq's "inbox"
+// is forwarded to the current child, and what a child leaves unread goes to
+// the next, as in a Carousel; the current child's "outbox" leaves through
+// the Seq's.
 //
 // Boxes:
 //
-//	inbox   (in)  passed to the current child's "inbox"
+//	inbox   (in)  forwarded, in order, to the current child's "inbox"
 //	control (in)  ShutdownMicroprocess stops the current child and ends the
-//	              Seq; ProducerFinished is handed to the current child and to
-//	              every later one as it starts
+//	              Seq; ProducerFinished is handed to the current child
+//	              (after everything queued for it) and to every later one
+//	              as it starts
 //	outbox  (out) what the current child sends
 //	signal  (out) ProducerFinished when the last child has ended, or the
 //	              ShutdownMicroprocess that stopped the Seq
 func Seq(children ...axon.Node) *axon.Component {
 	return axon.New("Seq", func(ctx context.Context, c *axon.Component) error {
 		ctl := c.In(axon.ControlName)
+		s := &slot{c: c}
+		defer s.stopForward()
 		var finished any // a ProducerFinished received, handed to each child
-		for _, n := range children {
-			if err := adopt(c, n); err != nil {
+		finish := func() error {
+			s.flushForward()
+			if err := c.Send(ctx, childCtlName, finished); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
 				return err
 			}
-			cur := n.Core()
+			return nil
+		}
+		// Children start late; catch what would stop one from starting
+		// before any runs.
+		for i, n := range children {
+			if !isNode(n) {
+				return fmt.Errorf("seq: child %d: %w: nil component", i, axon.ErrBadLink)
+			}
+			if p := n.Core().Parent(); p != nil {
+				return fmt.Errorf("seq: child %d %s: %w: it is already a child of %s", i, n.Core(), axon.ErrBadLink, p)
+			}
+		}
+		for _, n := range children {
+			if err := s.adopt(ctx, n); err != nil {
+				return err
+			}
 			if finished != nil {
-				if err := c.Send(ctx, childCtlName, finished); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+				if err := finish(); err != nil {
 					return err
 				}
 			}
-		wait:
-			for {
+			for s.cur != nil {
 				select {
-				case <-cur.Done():
-					if err := c.RemoveChild(cur); err != nil {
+				case <-s.done():
+					if err := s.release(); err != nil {
 						return err
 					}
-					break wait
 				case msg := <-ctl:
 					switch msg.(type) {
 					case axon.ShutdownMicroprocess, *axon.ShutdownMicroprocess:
-						if err := retire(ctx, c, cur, msg); err != nil {
+						if err := s.retire(ctx, msg); err != nil {
 							return err
 						}
 						return c.PassOn(ctx, msg)
 					case axon.ProducerFinished, *axon.ProducerFinished:
 						finished = msg
-						if err := c.Send(ctx, childCtlName, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+						if err := finish(); err != nil {
 							return err
 						}
 					}
@@ -177,9 +341,10 @@ func Seq(children ...axon.Node) *axon.Component {
 		}
 		return c.Finish(ctx)
 	},
-		axon.WithInbox(axon.InboxName, "passed to the current child's inbox"),
+		axon.WithInbox(axon.InboxName, "forwarded to the current child's inbox"),
 		axon.WithOutbox(axon.OutboxName, "what the current child sends"),
 		axon.WithOutbox(childCtlName, "shutdown messages for the current child"),
+		axon.WithOutbox(childInName, "what arrives on inbox, for the current child"),
 	)
 }
 
@@ -191,7 +356,9 @@ func Seq(children ...axon.Node) *axon.Component {
 //	inbox   (in)  not used
 //	control (in)  handed to every child
 //	outbox  (out) what any child sends on its "outbox", in arrival order
-//	signal  (out) ProducerFinished when every child has ended
+//	signal  (out) ProducerFinished when every child has ended, or the
+//	              ShutdownMicroprocess that arrived on control and stopped
+//	              them
 func PAR(children ...axon.Node) *axon.Component {
 	var opts []axon.Option
 	var fanout []string
@@ -204,6 +371,9 @@ func PAR(children ...axon.Node) *axon.Component {
 		return supervise(ctx, c, fanout, true)
 	}, opts...)
 	for i, n := range children {
+		if !isNode(n) {
+			return failed("PAR", fmt.Errorf("par: child %d: %w: nil component", i, axon.ErrBadLink))
+		}
 		if err := p.AddChild(n); err != nil {
 			return failed("PAR", err)
 		}

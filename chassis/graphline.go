@@ -41,8 +41,9 @@ type Links map[Box]Box
 //	control (in)  passed to every child whose "control" no link feeds
 //	              (unless a link passes it through to a child)
 //	outbox  (out) nothing, unless a link feeds it from a child
-//	signal  (out) ProducerFinished when all children have ended, unless a
-//	              link feeds it from a child
+//	signal  (out) ProducerFinished when all children have ended (or the
+//	              ShutdownMicroprocess that arrived on control and stopped
+//	              them), unless a link feeds it from a child
 //
 // The Graphline ends when all its children have ended. An unknown child
 // name, an unknown box, or a box linked twice is reported when the
@@ -95,7 +96,7 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		return supervise(ctx, c, fanout, !signalFed)
 	}, opts...)
 	for _, n := range names {
-		if nodes[n] == nil {
+		if !isNode(nodes[n]) {
 			return nil, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
 		}
 		if err := g.AddChild(nodes[n]); err != nil {
@@ -167,6 +168,10 @@ func isDefault(box string) bool {
 // (Graphline, PAR): it hands whatever arrives on control to each of the
 // named outboxes, and when every child has ended sends ProducerFinished on
 // signal if finish is set.
+//
+// A ShutdownMicroprocess delivered to the chassis's control cancels its
+// context and so its children's (see axon.ShutdownMicroprocess); supervise
+// then returns and the runner passes that message on signal instead.
 func supervise(ctx context.Context, c *axon.Component, fanout []string, finish bool) error {
 	ctl := c.In(axon.ControlName)
 	kidsDone := c.ChildrenDone()
@@ -179,6 +184,10 @@ func supervise(ctx context.Context, c *axon.Component, fanout []string, finish b
 				}
 			}
 		case <-kidsDone:
+			if err := ctx.Err(); err != nil {
+				// Stopped rather than finished: no ProducerFinished.
+				return err
+			}
 			if finish {
 				return c.Finish(ctx)
 			}

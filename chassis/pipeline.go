@@ -45,7 +45,10 @@ func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error 
 	if len(children) == 0 {
 		return fmt.Errorf("%s: %w: no children", p, axon.ErrBadLink)
 	}
-	for _, k := range children {
+	for i, k := range children {
+		if !isNode(k) {
+			return fmt.Errorf("%s: child %d: %w: nil component", p, i, axon.ErrBadLink)
+		}
 		if err := p.AddChild(k); err != nil {
 			return err
 		}

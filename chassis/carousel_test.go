@@ -1,0 +1,401 @@
+package chassis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+)
+
+// echoChild sends back every message it gets as "name:message"; on any
+// message on its control it notes it in ctl, passes it on and ends (after
+// echoing what is queued, for a ProducerFinished).
+func echoChild(name string, ctl *log, started func(*axon.Component)) *axon.Component {
+	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
+		if started != nil {
+			started(c)
+		}
+		echo := func(ctx context.Context, m any) error {
+			return c.Send(ctx, axon.OutboxName, fmt.Sprintf("%s:%v", name, m))
+		}
+		for {
+			select {
+			case m := <-c.In(axon.ControlName):
+				if ctl != nil {
+					ctl.add(m)
+				}
+				_, err := c.Control(ctx, m, echo)
+				return err
+			case m := <-c.In(axon.InboxName):
+				if err := echo(ctx, m); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				// A ShutdownMicroprocess delivered to control cancels
+				// the context at once: note it if that is why.
+				if ctl != nil {
+					for _, m := range drainCtl(c) {
+						ctl.add(m)
+					}
+				}
+				return ctx.Err()
+			}
+		}
+	})
+}
+
+func drainCtl(c *axon.Component) []any {
+	var out []any
+	for {
+		select {
+		case m := <-c.In(axon.ControlName):
+			out = append(out, m)
+		default:
+			return out
+		}
+	}
+}
+
+func TestCarouselFactoryPerNext(t *testing.T) {
+	ctx := ctxT(t)
+	var made []any
+	// "next" and "inbox" are separate boxes: a message put on inbox right
+	// after "next" may still reach the old child. Once the factory has been
+	// asked for the new one, the old one is gone and inbox waits for it.
+	asked := make(chan struct{}, 1)
+	car := chassis.Carousel(func(m any) axon.Node {
+		made = append(made, m)
+		asked <- struct{}{}
+		return echoChild(m.(string), nil, nil)
+	})
+	h := axon.Start(ctx, car)
+	put(t, ctx, h, chassis.NextName, "one")
+	<-asked
+	put(t, ctx, h, axon.InboxName, 1)
+	if got := get(t, ctx, h, axon.OutboxName); got != "one:1" {
+		t.Fatalf("got %v, want one:1", got)
+	}
+	put(t, ctx, h, chassis.NextName, "two")
+	<-asked
+	put(t, ctx, h, axon.InboxName, 2)
+	put(t, ctx, h, axon.InboxName, 3)
+	for _, want := range []string{"two:2", "two:3"} {
+		if got := get(t, ctx, h, axon.OutboxName); got != want {
+			t.Fatalf("got %v, want %s", got, want)
+		}
+	}
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+		t.Errorf("signal carried %#v", sig)
+	}
+	endOf(t, h)
+	if !slices.Equal(made, []any{"one", "two"}) {
+		t.Errorf("factory called with %v, want [one two]", made)
+	}
+}
+
+// TestCarouselReplacementAfterShutdown: a second "next" shuts the first
+// child down, and the first has ended before the factory is asked for its
+// replacement and before the replacement runs.
+func TestCarouselReplacementAfterShutdown(t *testing.T) {
+	ctx := ctxT(t)
+	var ctl [3]log
+	var kids []*axon.Component
+	var problems []string // written by the Carousel's goroutine and the children's; read after the end
+	var mu sync.Mutex
+	asked := make(chan struct{}, 1)
+	problem := func(s string) {
+		mu.Lock()
+		problems = append(problems, s)
+		mu.Unlock()
+	}
+	car := chassis.Carousel(func(m any) axon.Node {
+		i := m.(int)
+		if i > 0 && !isClosed(kids[i-1].Done()) {
+			problem(fmt.Sprintf("factory asked for child %d while child %d runs", i, i-1))
+		}
+		k := echoChild(fmt.Sprint("child", i), &ctl[i], func(c *axon.Component) {
+			if i > 0 && !isClosed(kids[i-1].Done()) {
+				problem(fmt.Sprintf("child %d started while child %d runs", i, i-1))
+			}
+		})
+		kids = append(kids, k)
+		asked <- struct{}{}
+		return k
+	})
+	h := axon.Start(ctx, car)
+	tap(t, h, axon.SignalName)
+	for i := range 3 {
+		put(t, ctx, h, chassis.NextName, i)
+		<-asked
+		put(t, ctx, h, axon.InboxName, "x")
+		if got, want := get(t, ctx, h, axon.OutboxName), fmt.Sprint("child", i, ":x"); got != want {
+			t.Fatalf("got %v, want %s", got, want)
+		}
+		if kids := car.Children(); len(kids) != 1 {
+			t.Fatalf("Carousel has %d children, want 1", len(kids))
+		}
+	}
+	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
+	endOf(t, h)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	sm := axon.ShutdownMicroprocess{From: car.Ref()}
+	for i := range 2 {
+		if got := ctl[i].all(); !slices.Equal(got, []any{sm}) {
+			t.Errorf("child %d's control saw %v, want [%v]", i, got, sm)
+		}
+	}
+	// The last child was stopped with the Carousel, and the Carousel's
+	// shutdown was passed on.
+	if !isClosed(kids[2].Done()) {
+		t.Error("the Carousel ended before its last child")
+	}
+	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ShutdownMicroprocess{From: tester}) {
+		t.Errorf("signal carried %#v, want the ShutdownMicroprocess", sig)
+	}
+}
+
+// takeOne is a child that handles a single message and ends by itself.
+func takeOne(tag string) *axon.Component {
+	return axon.New("TakeOne("+tag+")", func(ctx context.Context, c *axon.Component) error {
+		select {
+		case m := <-c.In(axon.InboxName):
+			return c.Send(ctx, axon.OutboxName, tag+":"+m.(string))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+func TestCarouselRequestNextAndWaitingMessages(t *testing.T) {
+	ctx := ctxT(t)
+	car := chassis.Carousel(func(m any) axon.Node { return takeOne(m.(string)) })
+	h := axon.Start(ctx, car)
+	tap(t, h, chassis.RequestNextName)
+	// Sent before any child exists: they wait in the Carousel.
+	put(t, ctx, h, axon.InboxName, "early")
+	put(t, ctx, h, axon.InboxName, "later")
+	if n := car.Inbox(axon.InboxName).Len(); n != 2 {
+		t.Fatalf("%d messages waiting in the Carousel, want 2", n)
+	}
+	put(t, ctx, h, chassis.NextName, "A")
+	if got := get(t, ctx, h, axon.OutboxName); got != "A:early" {
+		t.Fatalf("got %v, want A:early", got)
+	}
+	// A ended by itself: the Carousel asks for the next child.
+	if got := get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
+		t.Fatalf("requestNext carried %v, want the Carousel's Ref", got)
+	}
+	if kids := car.Children(); len(kids) != 0 {
+		t.Fatalf("Carousel still holds %v after its child ended", kids)
+	}
+	// What arrives now, between children, waits in the Carousel, behind
+	// what A left unread.
+	put(t, ctx, h, axon.InboxName, "between")
+	if n := car.Inbox(axon.InboxName).Len(); n != 1 {
+		t.Fatalf("%d messages waiting in the Carousel between children, want 1", n)
+	}
+	for _, tag := range []string{"B", "C"} {
+		put(t, ctx, h, chassis.NextName, tag)
+		want := map[string]string{"B": "B:later", "C": "C:between"}[tag]
+		if got := get(t, ctx, h, axon.OutboxName); got != want {
+			t.Fatalf("got %v, want %s", got, want)
+		}
+		if got := get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
+			t.Fatalf("requestNext carried %v, want the Carousel's Ref", got)
+		}
+	}
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	endOf(t, h)
+}
+
+// TestCarouselBacklogLargerThanChildInbox: more messages wait in the
+// Carousel than the next child's inbox can hold at once; all reach it,
+// in order.
+func TestCarouselBacklogLargerThanChildInbox(t *testing.T) {
+	ctx := ctxT(t)
+	car := chassis.Carousel(func(any) axon.Node { return pass("Narrow", 1) })
+	h := axon.Start(ctx, car)
+	const n = 12
+	for i := range n {
+		put(t, ctx, h, axon.InboxName, i)
+	}
+	put(t, ctx, h, chassis.NextName, "go")
+	for i := range n {
+		if got := get(t, ctx, h, axon.OutboxName); got != i {
+			t.Fatalf("got %v, want %d", got, i)
+		}
+	}
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	endOf(t, h)
+}
+
+// TestCarouselCarriesUnreadToNextChild: what a child leaves unread in its
+// inbox when it ends goes to the next child, ahead of anything newer.
+func TestCarouselCarriesUnreadToNextChild(t *testing.T) {
+	ctx := ctxT(t)
+	car := chassis.Carousel(func(m any) axon.Node { return takeOne(m.(string)) })
+	h := axon.Start(ctx, car)
+	tap(t, h, chassis.RequestNextName)
+	for _, m := range []string{"a", "b", "c"} {
+		put(t, ctx, h, axon.InboxName, m)
+	}
+	put(t, ctx, h, chassis.NextName, "1")
+	if got := get(t, ctx, h, axon.OutboxName); got != "1:a" {
+		t.Fatalf("got %v, want 1:a", got)
+	}
+	get(t, ctx, h, chassis.RequestNextName)
+	put(t, ctx, h, axon.InboxName, "d")
+	for i, want := range []string{"2:b", "3:c", "4:d"} {
+		put(t, ctx, h, chassis.NextName, fmt.Sprint(i+2))
+		if got := get(t, ctx, h, axon.OutboxName); got != want {
+			t.Fatalf("got %v, want %s", got, want)
+		}
+		get(t, ctx, h, chassis.RequestNextName)
+	}
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	endOf(t, h)
+}
+
+// TestCarouselProducerFinishedHandsOverBacklog: a ProducerFinished that
+// comes while the child is still being handed its backlog waits for the
+// hand-over, so the child finishes everything.
+func TestCarouselProducerFinishedHandsOverBacklog(t *testing.T) {
+	ctx := ctxT(t)
+	asked := make(chan struct{}, 1)
+	car := chassis.Carousel(func(any) axon.Node {
+		asked <- struct{}{}
+		return pass("Narrow", 1)
+	})
+	h := axon.Start(ctx, car)
+	const n = 14
+	for i := range n {
+		put(t, ctx, h, axon.InboxName, i)
+	}
+	put(t, ctx, h, chassis.NextName, "go")
+	<-asked
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	for i := range n {
+		if got := get(t, ctx, h, axon.OutboxName); got != i {
+			t.Fatalf("got %v, want %d", got, i)
+		}
+	}
+	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+		t.Errorf("signal carried %#v", sig)
+	}
+	endOf(t, h)
+	wantEnded(t, ctx, h, axon.OutboxName)
+}
+
+// takeK forwards k messages and ends.
+func takeK(name string, k, capacity int) *axon.Component {
+	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
+		for range k {
+			select {
+			case m := <-c.In(axon.InboxName):
+				if err := c.Send(ctx, axon.OutboxName, m); err != nil {
+					return err
+				}
+			case <-c.In(axon.ControlName):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}, axon.WithInbox(axon.InboxName, "messages to forward", axon.Capacity(capacity)))
+}
+
+// TestCarouselStreamAcrossChildren sends a stream into a Carousel whose
+// children each forward a few messages and end, while a driver answers
+// every requestNext with a "next": the stream comes out whole and in
+// order, though it crossed many children and arrived at every stage of
+// their swapping.
+func TestCarouselStreamAcrossChildren(t *testing.T) {
+	ctx := ctxT(t)
+	const n = 5000
+	made := 0
+	car := chassis.Carousel(func(m any) axon.Node {
+		made++
+		k := m.(int)
+		return takeK(fmt.Sprint("Take", k), k%5+1, k%7+1)
+	})
+	// Wire the driver as a sibling so that requestNext is linked from the
+	// start.
+	driver := axon.New("Driver", func(ctx context.Context, c *axon.Component) error {
+		if err := c.Send(ctx, axon.OutboxName, 0); err != nil {
+			return err
+		}
+		for i := 1; ; i++ {
+			select {
+			case <-c.In(axon.InboxName):
+				if err := c.Send(ctx, axon.OutboxName, i); err != nil {
+					return err
+				}
+			case <-c.In(axon.ControlName):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	g := chassis.Graphline(
+		chassis.Nodes{"CAR": car, "DRIVER": driver},
+		chassis.Links{
+			{chassis.Self, "inbox"}:   {"CAR", "inbox"},
+			{chassis.Self, "control"}: {"CAR", "control"},
+			{"CAR", "outbox"}:         {chassis.Self, "outbox"},
+			{"CAR", "requestNext"}:    {"DRIVER", "inbox"},
+			{"DRIVER", "outbox"}:      {"CAR", "next"},
+			{"CAR", "signal"}:         {"DRIVER", "control"},
+		})
+	h := axon.Start(ctx, g)
+	putErr := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := h.Put(ctx, axon.InboxName, i); err != nil {
+				putErr <- fmt.Errorf("put %d: %w", i, err)
+				return
+			}
+		}
+		putErr <- nil
+	}()
+	for i := range n {
+		got, err := h.Get(ctx, axon.OutboxName)
+		if err != nil {
+			select {
+			case perr := <-putErr:
+				t.Logf("producer: %v", perr)
+			default:
+			}
+			t.Fatalf("message %d: %v\n%s", i, err, axon.Inspect(g).Mermaid())
+		}
+		if got != i {
+			t.Fatalf("got %v, want %d", got, i)
+		}
+	}
+	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
+	endOf(t, h)
+	t.Logf("%d messages through %d children", n, made)
+}
+
+func TestCarouselFactoryNilIsAnError(t *testing.T) {
+	ctx := ctxT(t)
+	car := chassis.Carousel(func(any) axon.Node { return nil })
+	h := axon.Start(ctx, car)
+	put(t, ctx, h, chassis.NextName, "nothing")
+	err := h.Wait()
+	var ce *axon.ComponentError
+	if !errors.As(err, &ce) || ce.Component != car.String() {
+		t.Fatalf("got %v, want an error naming the Carousel", err)
+	}
+}

@@ -1,0 +1,153 @@
+package chassis_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+)
+
+// words sends each word, then ProducerFinished.
+func words(ws ...string) *axon.Component {
+	return axon.New("Words", func(ctx context.Context, c *axon.Component) error {
+		for _, w := range ws {
+			if err := c.Send(ctx, "outbox", w); err != nil {
+				return err
+			}
+		}
+		return c.Finish(ctx)
+	})
+}
+
+// printer prints every message it receives, until told to finish.
+func printer() *axon.Component {
+	return axon.New("Print", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(_ context.Context, m any) error {
+			fmt.Println(m)
+			return nil
+		})
+	})
+}
+
+// upper turns strings to upper case.
+func upper() *axon.Component {
+	return axon.New("Upper", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(ctx context.Context, m any) error {
+			return c.Send(ctx, "outbox", strings.ToUpper(m.(string)))
+		})
+	})
+}
+
+func ExamplePipeline() {
+	// Kamaelia: Pipeline(Words(...), Upper(), Print()).run()
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		words("hello", "pipeline"),
+		upper(),
+		printer(),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// HELLO
+	// PIPELINE
+	// err: <nil>
+}
+
+func ExampleGraphline() {
+	g := chassis.Graphline(
+		chassis.Nodes{"SOURCE": words("a", "graph", "line"), "UPPER": upper(), "SINK": printer()},
+		chassis.Links{
+			{Node: "SOURCE", Box: "outbox"}: {Node: "UPPER", Box: "inbox"},
+			{Node: "SOURCE", Box: "signal"}: {Node: "UPPER", Box: "control"},
+			{Node: "UPPER", Box: "outbox"}:  {Node: "SINK", Box: "inbox"},
+			{Node: "UPPER", Box: "signal"}:  {Node: "SINK", Box: "control"},
+		})
+	fmt.Println("err:", axon.Run(context.Background(), g))
+	// Output:
+	// A
+	// GRAPH
+	// LINE
+	// err: <nil>
+}
+
+func ExampleCarousel() {
+	ctx := context.Background()
+	// Each message on "next" makes a child that greets one message from
+	// "inbox" with it, then ends.
+	car := chassis.Carousel(func(greeting any) axon.Node {
+		return axon.New("Greeter", func(ctx context.Context, c *axon.Component) error {
+			select {
+			case m := <-c.In("inbox"):
+				return c.Send(ctx, "outbox", fmt.Sprintf("%s, %s", greeting, m))
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	})
+	h := axon.Start(ctx, car)
+	_ = h.Put(ctx, "inbox", "world") // waits in the Carousel for a child
+	_ = h.Put(ctx, "next", "Hello")
+	m, _ := h.Get(ctx, "outbox")
+	fmt.Println(m)
+	// Whether or not the first child has ended yet, this message goes to
+	// the second: what a child leaves unread moves on to the next.
+	_ = h.Put(ctx, "inbox", "Carousel")
+	_ = h.Put(ctx, "next", "Goodbye")
+	m, _ = h.Get(ctx, "outbox")
+	fmt.Println(m)
+	_ = h.Put(ctx, "control", axon.ProducerFinished{})
+	fmt.Println("err:", h.Wait())
+	// Output:
+	// Hello, world
+	// Goodbye, Carousel
+	// err: <nil>
+}
+
+func ExampleSeq() {
+	// Each child sends its words and ends; the next one starts then.
+	say := func(ws ...string) *axon.Component {
+		return axon.New("Say", func(ctx context.Context, c *axon.Component) error {
+			for _, w := range ws {
+				if err := c.Send(ctx, "outbox", w); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		chassis.Seq(say("first", "second"), say("third")),
+		printer(),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// first
+	// second
+	// third
+	// err: <nil>
+}
+
+func ExamplePAR() {
+	// The children run at once; their messages interleave, so the
+	// collector sorts them before printing.
+	collect := axon.New("Collect", func(ctx context.Context, c *axon.Component) error {
+		var got []string
+		err := c.Serve(ctx, func(_ context.Context, m any) error {
+			got = append(got, m.(string))
+			return nil
+		})
+		slices.Sort(got)
+		fmt.Println(strings.Join(got, " "))
+		return err
+	})
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		chassis.PAR(words("b1", "b2"), words("a1", "a2", "a3")),
+		collect,
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// a1 a2 a3 b1 b2
+	// err: <nil>
+}
