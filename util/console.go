@@ -1,0 +1,321 @@
+package util
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// ConsoleReader reads r line by line and sends each line on "outbox" as a
+// string, without its line ending ("\n" or "\r\n"). Lines may be of any
+// length. A last line that has no line ending is still sent. At the end
+// of r it sends ProducerFinished on "signal" and ends.
+//
+// Boxes:
+//
+//	inbox   (in)  not used
+//	control (in)  ProducerFinished: the ConsoleReader stops reading, passes
+//	              it on and ends (a line already read but not yet sent is
+//	              sent first); ShutdownMicroprocess: passed on at once, and
+//	              the ConsoleReader ends, even while it waits for input or
+//	              for room downstream
+//	outbox  (out) each line read, as a string
+//	signal  (out) ProducerFinished at the end of r, or the shutdown message
+//	              that stopped the ConsoleReader
+//
+// A read error other than io.EOF ends the ConsoleReader with an error that
+// names it and wraps the reader's error.
+//
+// Reads are made by a goroutine of the ConsoleReader's own, so that it can
+// stop while a read is blocked. A Read call cannot be interrupted in
+// general, though: if the ConsoleReader stops (on ShutdownMicroprocess,
+// ProducerFinished or the end of its context) while that goroutine is
+// blocked in r.Read, the goroutine stays blocked until the read returns
+// and then exits without sending anything. For os.Stdin on a terminal that
+// is until the next line is typed, or the end of the program. If r has a
+// SetReadDeadline method (a net.Conn, or an *os.File made by os.Pipe),
+// the ConsoleReader uses it to cut the read short, waits for the goroutine
+// to exit, and then clears the deadline (any deadline the caller had set
+// is lost). Data the ConsoleReader had read from r but not yet sent as a
+// whole line is lost when it stops early.
+func ConsoleReader(r io.Reader) *axon.Component {
+	return axon.New("ConsoleReader", func(ctx context.Context, c *axon.Component) error {
+		lr := startLineReader(r)
+		defer lr.stop()
+		out, ctl := c.Out(axon.OutboxName), c.In(axon.ControlName)
+		// send sends a line, unless ctx has ended.
+		send := func(res readResult) error {
+			if !res.hasLine {
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return out.Send(ctx, res.line)
+		}
+		// control acts on a control message; it reports stop when the
+		// ConsoleReader is to end.
+		control := func(msg any) (stop bool, err error) {
+			if !isFinish(msg) {
+				return c.Control(ctx, msg, nil)
+			}
+			// A line the reading goroutine is already offering is part of
+			// what was produced before the notice.
+			select {
+			case res := <-lr.results:
+				if err := send(res); err != nil {
+					return true, err
+				}
+			default:
+			}
+			return true, c.PassOn(ctx, msg)
+		}
+		for {
+			select {
+			case msg := <-ctl:
+				if stop, err := control(msg); stop || err != nil {
+					return err
+				}
+				continue
+			default:
+			}
+			select {
+			case res := <-lr.results:
+				if err := send(res); err != nil {
+					return err
+				}
+				switch {
+				case res.err == io.EOF:
+					return c.Finish(ctx)
+				case res.err != nil:
+					return fmt.Errorf("%s: read: %w", c, res.err)
+				}
+			case msg := <-ctl:
+				if stop, err := control(msg); stop || err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	},
+		axon.WithInbox(axon.InboxName, "not used"),
+		axon.WithOutbox(axon.OutboxName, "each line read, without its line ending", axon.Carries[string]()),
+	)
+}
+
+// readResult is one line, or the error that ended reading, or both (a
+// last line without a line ending followed by io.EOF).
+type readResult struct {
+	line    string
+	hasLine bool
+	err     error
+}
+
+// lineReader reads lines in a goroutine and hands them over on results.
+type lineReader struct {
+	r       io.Reader
+	results chan readResult
+	quit    chan struct{} // closed to tell the goroutine to give up
+	done    chan struct{} // closed when the goroutine has returned
+}
+
+func startLineReader(r io.Reader) *lineReader {
+	lr := &lineReader{r: r, results: make(chan readResult), quit: make(chan struct{}), done: make(chan struct{})}
+	go lr.run()
+	return lr
+}
+
+func (lr *lineReader) run() {
+	defer close(lr.done)
+	br := bufio.NewReader(lr.r)
+	for {
+		select {
+		case <-lr.quit:
+			return
+		default:
+		}
+		s, err := br.ReadString('\n')
+		res := readResult{err: err}
+		if s != "" {
+			res.hasLine = true
+			if t, ok := strings.CutSuffix(s, "\n"); ok {
+				s, _ = strings.CutSuffix(t, "\r")
+			}
+			res.line = s
+		}
+		select {
+		case lr.results <- res:
+		case <-lr.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// deadliner is implemented by readers whose blocked reads can be cut short.
+type deadliner interface {
+	SetReadDeadline(t time.Time) error
+}
+
+// stop tells the goroutine to give up and, when it can be sure the
+// goroutine will return promptly, waits for it.
+func (lr *lineReader) stop() {
+	close(lr.quit)
+	select {
+	case <-lr.done:
+		return
+	default:
+	}
+	// The goroutine is blocked in a read, about to read, or about to
+	// return.
+	if d, ok := lr.r.(deadliner); ok && d.SetReadDeadline(time.Now()) == nil {
+		<-lr.done
+		_ = d.SetReadDeadline(time.Time{})
+	}
+}
+
+// EchoerOption configures a ConsoleEchoer.
+type EchoerOption func(*echoerConfig)
+
+type echoerConfig struct {
+	newline bool
+	forward bool
+}
+
+// WithNewline makes a ConsoleEchoer write "\n" after each message.
+func WithNewline() EchoerOption { return func(c *echoerConfig) { c.newline = true } }
+
+// Forward makes a ConsoleEchoer also send each message on "outbox", after
+// writing it, so that it can sit in the middle of a Pipeline.
+func Forward() EchoerOption { return func(c *echoerConfig) { c.forward = true } }
+
+// ConsoleEchoer writes each message that arrives on "inbox" to w: a string
+// or []byte as it is, a fmt.Stringer by its String method, anything else
+// as fmt.Sprint formats it. WithNewline adds "\n" after each message;
+// Forward also sends each message on "outbox".
+//
+// Output is buffered and flushed whenever "inbox" is empty after a
+// message (so output shows promptly when messages come one by one, and is
+// written in large pieces when they come in bulk), before waiting to
+// forward a message, and when the ConsoleEchoer ends, however it ends.
+// The buffer is shared out among ConsoleEchoers as they need it: one with
+// nothing left to write holds none.
+//
+// Boxes:
+//
+//	inbox   (in)  messages to write
+//	control (in)  ProducerFinished: queued messages are written, then it
+//	              is passed on and the ConsoleEchoer ends;
+//	              ShutdownMicroprocess: passed on at once, and it ends
+//	outbox  (out) each message, unchanged, with Forward; otherwise unused
+//	signal  (out) the shutdown message that ended the ConsoleEchoer
+//
+// An error writing to w ends the ConsoleEchoer with an error that names it
+// and wraps the writer's error. A Write that blocks holds the
+// ConsoleEchoer up; it cannot be interrupted.
+func ConsoleEchoer(w io.Writer, opts ...EchoerOption) *axon.Component {
+	var cfg echoerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	outDoc := "not used (see Forward)"
+	if cfg.forward {
+		outDoc = "each message, after it is written"
+	}
+	e := &echoer{w: w, cfg: cfg}
+	return axon.New("ConsoleEchoer", e.main,
+		axon.WithInbox(axon.InboxName, "messages to write"),
+		axon.WithOutbox(axon.OutboxName, outDoc),
+	)
+}
+
+// writers holds the buffers of ConsoleEchoers that have nothing waiting to
+// be written, so that an idle ConsoleEchoer holds none.
+var writers = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+
+// echoer is the state of a ConsoleEchoer's main loop.
+type echoer struct {
+	w   io.Writer
+	cfg echoerConfig
+	c   *axon.Component
+	in  *axon.Inbox
+	out *axon.Outbox
+	bw  *bufio.Writer // from writers, while there is output to flush
+}
+
+func (e *echoer) main(ctx context.Context, c *axon.Component) error {
+	e.c, e.in, e.out = c, c.Inbox(axon.InboxName), c.Out(axon.OutboxName)
+	err := serve(ctx, c, e.handle)
+	if ferr := e.flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (e *echoer) handle(ctx context.Context, msg any) error {
+	if e.bw == nil {
+		e.bw = writers.Get().(*bufio.Writer)
+		e.bw.Reset(e.w)
+	}
+	if err := writeMessage(e.bw, msg, e.cfg.newline); err != nil {
+		return fmt.Errorf("%s: write: %w", e.c, err)
+	}
+	if e.in.Len() == 0 {
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	if !e.cfg.forward {
+		return nil
+	}
+	if e.out.TrySend(msg) == nil {
+		return nil
+	}
+	// About to wait: let what has been written be seen meanwhile.
+	if err := e.flush(); err != nil {
+		return err
+	}
+	return e.out.Send(ctx, msg)
+}
+
+// flush writes out what is buffered and gives the buffer back. After a
+// write error the buffer is kept (and the error repeated).
+func (e *echoer) flush() error {
+	if e.bw == nil {
+		return nil
+	}
+	if err := e.bw.Flush(); err != nil {
+		return fmt.Errorf("%s: write: %w", e.c, err)
+	}
+	e.bw.Reset(nil)
+	writers.Put(e.bw)
+	e.bw = nil
+	return nil
+}
+
+func writeMessage(bw *bufio.Writer, msg any, newline bool) error {
+	var err error
+	switch m := msg.(type) {
+	case string:
+		_, err = bw.WriteString(m)
+	case []byte:
+		_, err = bw.Write(m)
+	case fmt.Stringer:
+		_, err = bw.WriteString(m.String())
+	default:
+		_, err = fmt.Fprint(bw, m)
+	}
+	if err == nil && newline {
+		err = bw.WriteByte('\n')
+	}
+	return err
+}

@@ -1,0 +1,304 @@
+package util_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"go.uber.org/goleak"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+func TestConsoleReaderLines(t *testing.T) {
+	ctx := ctxT(t)
+	long := strings.Repeat("0123456789", 200_000) // 2 MB, far past any default buffer
+	input := "one\r\n" + long + "\n" + "\n" + "a\rb\n" + long + "\r\n" + "tab\there\n" + "last"
+	want := []string{"one", long, "", "a\rb", long, "tab\there", "last"}
+	r := halfReads(input)
+	h := start(t, ctx, util.ConsoleReader(r))
+	for i, w := range want {
+		got, ok := get(t, ctx, h, axon.OutboxName).(string)
+		if !ok || got != w {
+			t.Fatalf("line %d: got %q (%d bytes), want %d bytes starting %q", i, clip(got), len(got), len(w), clip(w))
+		}
+	}
+	expectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	wait(t, h)
+	expectEnded(t, ctx, h, axon.OutboxName)
+}
+
+// halfReads hands out input in reads of half the size asked for, so
+// lines span reads.
+func halfReads(input string) io.Reader {
+	return iotest.HalfReader(strings.NewReader(input))
+}
+
+func clip(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "..."
+	}
+	return s
+}
+
+func TestConsoleReaderEmptyInput(t *testing.T) {
+	ctx := ctxT(t)
+	h := start(t, ctx, util.ConsoleReader(strings.NewReader("")))
+	expectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	wait(t, h)
+	expectEnded(t, ctx, h, axon.OutboxName)
+}
+
+func TestConsoleReaderReadError(t *testing.T) {
+	ctx := ctxT(t)
+	boom := errors.New("disk on fire")
+	h := start(t, ctx, util.ConsoleReader(io.MultiReader(strings.NewReader("first\nhalf"), iotest.ErrReader(boom))))
+	if got := get(t, ctx, h, axon.OutboxName); got != "first" {
+		t.Fatalf("got %q, want %q", got, "first")
+	}
+	// The part line before the error is still delivered.
+	if got := get(t, ctx, h, axon.OutboxName); got != "half" {
+		t.Fatalf("got %q, want %q", got, "half")
+	}
+	err := h.Wait()
+	if !errors.Is(err, boom) {
+		t.Fatalf("Wait: got %v, want an error wrapping %v", err, boom)
+	}
+	var ce *axon.ComponentError
+	if !errors.As(err, &ce) || ce.Component != h.Component().String() {
+		t.Fatalf("Wait: got %v, want a ComponentError naming %s", err, h.Component())
+	}
+	if !strings.Contains(err.Error(), "ConsoleReader") {
+		t.Fatalf("error %q does not name the ConsoleReader", err)
+	}
+}
+
+// While the reader is blocked in Read, ShutdownMicroprocess still ends it
+// at once; closing the pipe afterwards lets the reading goroutine go.
+func TestConsoleReaderShutdownWhileReading(t *testing.T) {
+	for _, msg := range []any{axon.ShutdownMicroprocess{From: tester}, axon.ProducerFinished{From: tester}} {
+		t.Run(fmt.Sprintf("%T", msg), func(t *testing.T) {
+			ctx := ctxT(t)
+			pr, pw := io.Pipe()
+			defer pr.Close()
+			defer pw.Close()
+			h := start(t, ctx, util.ConsoleReader(pr))
+			go func() { _, _ = pw.Write([]byte("hello\n")) }()
+			if got := get(t, ctx, h, axon.OutboxName); got != "hello" {
+				t.Fatalf("got %q, want hello", got)
+			}
+			put(t, ctx, h, axon.ControlName, msg)
+			expectSignal(t, ctx, h, msg)
+			wait(t, h)
+			expectEnded(t, ctx, h, axon.OutboxName)
+		})
+	}
+}
+
+// Cancelling the context ends a reader blocked in Read.
+func TestConsoleReaderContextWhileReading(t *testing.T) {
+	ctx := ctxT(t)
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	defer pw.Close()
+	h := start(t, ctx, util.ConsoleReader(pr))
+	h.Stop()
+	wait(t, h)
+	expectEnded(t, ctx, h, axon.SignalName)
+}
+
+// ShutdownMicroprocess ends a reader stuck sending a line nobody takes.
+func TestConsoleReaderShutdownWhileSending(t *testing.T) {
+	ctx := ctxT(t)
+	h := start(t, ctx, util.ConsoleReader(strings.NewReader("a\nb\nc\n")))
+	sm := axon.ShutdownMicroprocess{From: tester}
+	put(t, ctx, h, axon.ControlName, sm)
+	expectSignal(t, ctx, h, sm)
+	wait(t, h)
+	expectEnded(t, ctx, h, axon.OutboxName)
+	expectEnded(t, ctx, h, axon.SignalName) // passed on once only
+}
+
+// With a reader whose reads can be cut short (an os.Pipe), the reading
+// goroutine is gone as soon as the ConsoleReader has ended, and the
+// reader is left usable, with no deadline.
+func TestConsoleReaderDeadlineReader(t *testing.T) {
+	ctx := ctxT(t)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	h := start(t, ctx, util.ConsoleReader(pr))
+	if _, err := pw.WriteString("one\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, ctx, h, axon.OutboxName); got != "one" {
+		t.Fatalf("got %q, want one", got)
+	}
+	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
+	wait(t, h)
+	// The pipe is still open, so only the deadline can have freed the
+	// reading goroutine.
+	goleak.VerifyNone(t)
+	if _, err := pw.WriteString("after\n"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil || line != "after\n" {
+		t.Fatalf("reading the pipe afterwards: got %q, %v", line, err)
+	}
+}
+
+type named string
+
+func (n named) String() string { return "<" + string(n) + ">" }
+
+func TestConsoleEchoerFormats(t *testing.T) {
+	msgs := []any{"str", []byte("bytes"), named("stringer"), 42, nil, errors.New("oops"), 1.5}
+	for _, tc := range []struct {
+		name string
+		opts []util.EchoerOption
+		want string
+	}{
+		{"plain", nil, "strbytes<stringer>42<nil>oops1.5"},
+		{"newline", []util.EchoerOption{util.WithNewline()}, "str\nbytes\n<stringer>\n42\n<nil>\noops\n1.5\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf syncBuffer
+			if err := axon.Run(ctxT(t), chassis.Pipeline(util.DataSource(msgs), util.ConsoleEchoer(&buf, tc.opts...))); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConsoleEchoerForward(t *testing.T) {
+	ctx := ctxT(t)
+	var buf syncBuffer
+	src := util.DataSource([]string{"a", "b", "c"})
+	h := start(t, ctx, chassis.Pipeline(src, util.ConsoleEchoer(&buf, util.Forward(), util.WithNewline())))
+	for _, w := range []string{"a", "b", "c"} {
+		if got := get(t, ctx, h, axon.OutboxName); got != w {
+			t.Fatalf("forwarded %q, want %q", got, w)
+		}
+	}
+	// The DataSource's notice arrives at the end of the pipeline.
+	expectSignal(t, ctx, h, axon.ProducerFinished{From: src.Ref()})
+	wait(t, h)
+	if got := buf.String(); got != "a\nb\nc\n" {
+		t.Fatalf("wrote %q", got)
+	}
+}
+
+// gatedWriter reports each Write on writes and then, if gate is not nil,
+// waits for gate to close before returning.
+type gatedWriter struct {
+	writes  chan string
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.writes <- string(p)
+	if g.gate != nil {
+		g.entered <- struct{}{}
+		<-g.gate
+		g.gate = nil
+	}
+	return len(p), nil
+}
+
+// A message arriving alone is written out at once, with no shutdown
+// needed; messages arriving while the writer is busy are written together.
+func TestConsoleEchoerFlushes(t *testing.T) {
+	ctx := ctxT(t)
+	gw := &gatedWriter{writes: make(chan string, 10), entered: make(chan struct{}), gate: make(chan struct{})}
+	h := start(t, ctx, util.ConsoleEchoer(gw))
+	put(t, ctx, h, axon.InboxName, "a")
+	select {
+	case got := <-gw.writes:
+		if got != "a" {
+			t.Fatalf("first write %q, want %q", got, "a")
+		}
+	case <-ctx.Done():
+		t.Fatal("a lone message was never flushed")
+	}
+	<-gw.entered // the echoer is now inside Write, holding the flush
+	for _, m := range []string{"b", "c", "d"} {
+		put(t, ctx, h, axon.InboxName, m)
+	}
+	close(gw.gate)
+	select {
+	case got := <-gw.writes:
+		if got != "bcd" {
+			t.Fatalf("second write %q, want %q (one write for the queued messages)", got, "bcd")
+		}
+	case <-ctx.Done():
+		t.Fatal("queued messages were never flushed")
+	}
+	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	wait(t, h)
+	close(gw.writes)
+	for w := range gw.writes {
+		t.Fatalf("unexpected further write %q", w)
+	}
+}
+
+// Output written before a ShutdownMicroprocess is flushed on the way out.
+func TestConsoleEchoerFlushesOnShutdown(t *testing.T) {
+	ctx := ctxT(t)
+	gw := &gatedWriter{writes: make(chan string, 10)}
+	// With Forward and nobody reading outbox, the echoer writes "x",
+	// flushes, and waits to forward it, with "y" queued behind.
+	h := start(t, ctx, util.ConsoleEchoer(gw, util.Forward()))
+	put(t, ctx, h, axon.InboxName, "x")
+	put(t, ctx, h, axon.InboxName, "y")
+	if got := <-gw.writes; got != "x" {
+		t.Fatalf("wrote %q, want %q", got, "x")
+	}
+	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
+	wait(t, h)
+	close(gw.writes)
+	for w := range gw.writes {
+		t.Fatalf("unexpected further write %q: the queued message should be abandoned", w)
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+func TestConsoleEchoerWriteError(t *testing.T) {
+	ctx := ctxT(t)
+	boom := errors.New("disk full")
+	h := start(t, ctx, util.ConsoleEchoer(failingWriter{boom}))
+	put(t, ctx, h, axon.InboxName, "x")
+	err := h.Wait()
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "ConsoleEchoer") {
+		t.Fatalf("Wait: got %v, want an error naming ConsoleEchoer and wrapping %v", err, boom)
+	}
+}
+
+// ConsoleReader to ConsoleEchoer: the Kamaelia demo shape.
+func TestConsoleReaderToEchoer(t *testing.T) {
+	var buf syncBuffer
+	in := "alpha\r\nbeta\ngamma"
+	if err := axon.Run(ctxT(t), chassis.Pipeline(util.ConsoleReader(strings.NewReader(in)), util.ConsoleEchoer(&buf, util.WithNewline()))); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "alpha\nbeta\ngamma\n" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -1,0 +1,217 @@
+package util_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+func ExampleConsoleReader() {
+	input := strings.NewReader("hello\r\nworld\nno newline at the end")
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.ConsoleReader(input),
+		util.PureTransformer(func(m any) any { return "> " + m.(string) }),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// > hello
+	// > world
+	// > no newline at the end
+	// err: <nil>
+}
+
+func ExampleConsoleEchoer() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]any{"text, ", []byte("bytes, "), 42, ", ", util.Collated{Box: "b", Msg: 1}}),
+		util.ConsoleEchoer(os.Stdout),
+	))
+	fmt.Println()
+	fmt.Println("err:", err)
+	// Output:
+	// text, bytes, 42, b: 1
+	// err: <nil>
+}
+
+// With Forward, a ConsoleEchoer can log what passes through the middle of
+// a pipeline.
+func ExampleForward() {
+	var log strings.Builder
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"a", "b"}),
+		util.ConsoleEchoer(&log, util.WithNewline(), util.Forward()),
+		util.PureTransformer(func(m any) any { return strings.ToUpper(m.(string)) }),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Print("log:\n", log.String())
+	fmt.Println("err:", err)
+	// Output:
+	// A
+	// B
+	// log:
+	// a
+	// b
+	// err: <nil>
+}
+
+func ExampleDataSource() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]int{1, 2, 3}),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// 1
+	// 2
+	// 3
+	// err: <nil>
+}
+
+func ExampleTriggeredSource() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"x", "y", "z"}),
+		util.TriggeredSource("tick"),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// tick
+	// tick
+	// tick
+	// err: <nil>
+}
+
+func ExamplePureTransformer() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]int{1, 2, 3, 4}),
+		util.PureTransformer(func(m any) any {
+			if m.(int) == 3 {
+				return nil // dropped
+			}
+			return m.(int) * 10
+		}),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// 10
+	// 20
+	// 40
+	// err: <nil>
+}
+
+func ExampleFilter() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]int{1, 2, 3, 4, 5, 6}),
+		util.Filter(func(m any) bool { return m.(int)%2 == 0 }),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// 2
+	// 4
+	// 6
+	// err: <nil>
+}
+
+// Fanout copies each message to its outboxes "a" and "b", here the two
+// sides of a Comparator, which finds every pair equal.
+func ExampleFanout() {
+	g := chassis.Graphline(
+		chassis.Nodes{
+			"SRC": util.DataSource([]string{"p", "q"}),
+			"FAN": util.Fanout("a", "b"),
+			"CMP": util.Comparator(),
+			"OUT": util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+		},
+		chassis.Links{
+			{Node: "SRC", Box: "outbox"}: {Node: "FAN", Box: "inbox"},
+			{Node: "SRC", Box: "signal"}: {Node: "FAN", Box: "control"},
+			{Node: "FAN", Box: "a"}:      {Node: "CMP", Box: "inA"},
+			{Node: "FAN", Box: "b"}:      {Node: "CMP", Box: "inB"},
+			{Node: "FAN", Box: "signal"}: {Node: "CMP", Box: "control"},
+			{Node: "CMP", Box: "outbox"}: {Node: "OUT", Box: "inbox"},
+			{Node: "CMP", Box: "signal"}: {Node: "OUT", Box: "control"},
+		})
+	fmt.Println("err:", axon.Run(context.Background(), g))
+	// Output:
+	// true
+	// true
+	// err: <nil>
+}
+
+// A Splitter's sinks can be added before it runs (as here) or while it
+// runs. Both sides of a Comparator are sinks here.
+func ExampleSplitter() {
+	ctx := context.Background()
+	sp := util.Splitter()
+	cmp := util.Comparator()
+	g := chassis.Graphline(
+		chassis.Nodes{
+			"SRC":   util.DataSource([]int{7, 8, 9}),
+			"SPLIT": sp,
+			"CMP":   cmp,
+			"OUT":   util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+		},
+		chassis.Links{
+			{Node: "SRC", Box: "outbox"}:   {Node: "SPLIT", Box: "inbox"},
+			{Node: "SRC", Box: "signal"}:   {Node: "SPLIT", Box: "control"},
+			{Node: "SPLIT", Box: "signal"}: {Node: "CMP", Box: "control"},
+			{Node: "CMP", Box: "outbox"}:   {Node: "OUT", Box: "inbox"},
+			{Node: "CMP", Box: "signal"}:   {Node: "OUT", Box: "control"},
+		})
+	for _, box := range []string{"inA", "inB"} {
+		if err := sp.AddSink(ctx, cmp, box); err != nil {
+			fmt.Println(err)
+		}
+	}
+	fmt.Println("err:", axon.Run(ctx, g))
+	// Output:
+	// true
+	// true
+	// true
+	// err: <nil>
+}
+
+func ExampleCollate() {
+	g := chassis.Graphline(
+		chassis.Nodes{
+			"SRC": util.DataSource([]string{"one", "two"}),
+			"COL": util.Collate("left"),
+			"OUT": util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+		},
+		chassis.Links{
+			{Node: "SRC", Box: "outbox"}: {Node: "COL", Box: "left"},
+			{Node: "SRC", Box: "signal"}: {Node: "COL", Box: "control"},
+			{Node: "COL", Box: "outbox"}: {Node: "OUT", Box: "inbox"},
+			{Node: "COL", Box: "signal"}: {Node: "OUT", Box: "control"},
+		})
+	fmt.Println("err:", axon.Run(context.Background(), g))
+	// Output:
+	// left: one
+	// left: two
+	// err: <nil>
+}
+
+func ExampleComparator() {
+	ctx := context.Background()
+	h := axon.Start(ctx, util.Comparator())
+	for _, pair := range [][2]any{{1, 1}, {"a", "b"}, {[]int{1}, []int{1}}} {
+		_ = h.Put(ctx, "inA", pair[0])
+		_ = h.Put(ctx, "inB", pair[1])
+		eq, _ := h.Get(ctx, "outbox")
+		fmt.Println(pair[0], pair[1], eq)
+	}
+	_ = h.Put(ctx, "control", axon.ProducerFinished{})
+	fmt.Println("err:", h.Wait())
+	// Output:
+	// 1 1 true
+	// a b false
+	// [1] [1] true
+	// err: <nil>
+}
