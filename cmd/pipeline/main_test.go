@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// invoke calls run with the given stdin and returns the exit code and what
+// was written to stdout and stderr.
+func invoke(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code = run(ctx, args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := invoke(t, "", args...)
+			if code != exitOK {
+				t.Errorf("exit code %d, want %d", code, exitOK)
+			}
+			if stderr != "" {
+				t.Errorf("stderr %q, want nothing", stderr)
+			}
+			for _, c := range commands {
+				if !strings.Contains(stdout, "  "+c.name+" ") || !strings.Contains(stdout, c.summary) {
+					t.Errorf("usage does not list %q with its summary:\n%s", c.name, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want []string // on stderr
+	}{
+		{"no command", nil, []string{"no command given", "Commands:"}},
+		{"unknown command", []string{"nope"}, []string{`unknown command "nope"`, "Commands:"}},
+		{"unknown top-level flag", []string{"--verbose"}, []string{`unknown command "--verbose"`}},
+		{"help for unknown command", []string{"help", "nope"}, []string{`unknown command "nope"`}},
+		{"bad flag", []string{"demo", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: pipeline demo"}},
+		{"unexpected argument", []string{"cat", "file.txt"}, []string{`unexpected argument "file.txt"`, "Usage: pipeline cat"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := invoke(t, "", tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestCommandHelp(t *testing.T) {
+	for _, args := range [][]string{{"demo", "--help"}, {"demo", "-h"}, {"help", "demo"}, {"cat", "--help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := invoke(t, "", args...)
+			if code != exitOK {
+				t.Errorf("exit code %d, want %d", code, exitOK)
+			}
+			if stderr != "" {
+				t.Errorf("stderr %q, want nothing", stderr)
+			}
+			name := args[0]
+			if name == "help" {
+				name = args[1]
+			}
+			if want := "Usage: pipeline " + name + "\n"; !strings.HasPrefix(stdout, want) {
+				t.Errorf("stdout does not start with %q:\n%s", want, stdout)
+			}
+			if want := lookup(name).doc; !strings.Contains(stdout, want) {
+				t.Errorf("stdout does not contain the command's description %q:\n%s", want, stdout)
+			}
+		})
+	}
+}
+
+func TestDemoOutput(t *testing.T) {
+	code, stdout, stderr := invoke(t, "", "demo")
+	if code != exitOK {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitOK, stderr)
+	}
+	const want = "HELLO FROM KAMAELIA-GO\n" +
+		"EACH LINE IS A MESSAGE\n" +
+		"IT CROSSES THREE COMPONENTS\n" +
+		"AND COMES OUT IN CAPITALS\n"
+	if stdout != want {
+		t.Errorf("stdout:\n%q\nwant:\n%q", stdout, want)
+	}
+	if stderr != "" {
+		t.Errorf("stderr %q, want nothing", stderr)
+	}
+}
+
+func TestCatCopiesLines(t *testing.T) {
+	code, stdout, stderr := invoke(t, "one\ntwo\n\nthree\n", "cat")
+	if code != exitOK {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitOK, stderr)
+	}
+	if want := "one\ntwo\n\nthree\n"; stdout != want {
+		t.Errorf("stdout %q, want %q", stdout, want)
+	}
+}
+
+// TestCatCancelled stops a cat whose input stays open by cancelling the
+// context, as a signal does: it is a clean end.
+func TestCatCancelled(t *testing.T) {
+	stdinR, stdinW := io.Pipe()
+	defer stdinW.Close() // lets the reader's goroutine finish
+	stdoutR, stdoutW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"cat"}, stdinR, stdoutW, &stderr)
+		stdoutW.Close()
+	}()
+	if _, err := io.WriteString(stdinW, "ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewReader(stdoutR)
+	line, err := out.ReadString('\n')
+	if err != nil || line != "ping\n" {
+		t.Fatalf("read %q, %v; want %q", line, err, "ping\n")
+	}
+	cancel()
+	rest, err := io.ReadAll(out)
+	if err != nil || len(rest) != 0 {
+		t.Errorf("after cancel read %q, %v; want nothing more", rest, err)
+	}
+	if c := <-code; c != exitOK {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", c, exitOK, stderr.String())
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestDemoWriteFailure(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"demo"}, strings.NewReader(""), failWriter{}, &stderr)
+	if code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	for _, w := range []string{"pipeline demo:", "ConsoleEchoer", "disk on fire"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
+		}
+	}
+}
+
+func TestComponentFailureNamesComponent(t *testing.T) {
+	broken := axon.New("Broken", func(context.Context, *axon.Component) error {
+		return errors.New("gears jammed")
+	})
+	var stderr bytes.Buffer
+	if code := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	for _, w := range []string{"pipeline test:", broken.String(), "gears jammed"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
+		}
+	}
+}
+
+func TestCancelledGraphIsClean(t *testing.T) {
+	waiter := axon.New("Waiter", func(ctx context.Context, c *axon.Component) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr bytes.Buffer
+	if code := runGraph(ctx, "test", waiter, &stderr); code != exitOK {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitOK, stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q, want nothing", stderr.String())
+	}
+}
