@@ -59,10 +59,10 @@ func ExampleGraphline() {
 	g := chassis.Graphline(
 		chassis.Nodes{"SOURCE": words("a", "graph", "line"), "UPPER": upper(), "SINK": printer()},
 		chassis.Links{
-			{Node: "SOURCE", Box: "outbox"}: {Node: "UPPER", Box: "inbox"},
-			{Node: "SOURCE", Box: "signal"}: {Node: "UPPER", Box: "control"},
-			{Node: "UPPER", Box: "outbox"}:  {Node: "SINK", Box: "inbox"},
-			{Node: "UPPER", Box: "signal"}:  {Node: "SINK", Box: "control"},
+			{"SOURCE", "outbox"}: {"UPPER", "inbox"},
+			{"SOURCE", "signal"}: {"UPPER", "control"},
+			{"UPPER", "outbox"}:  {"SINK", "inbox"},
+			{"UPPER", "signal"}:  {"SINK", "control"},
 		})
 	fmt.Println("err:", axon.Run(context.Background(), g))
 	// Output:

@@ -16,12 +16,17 @@ const Self = "self"
 // Nodes names the children of a Graphline.
 type Nodes map[string]axon.Node
 
-// Box names one box of one Graphline child (or of the Graphline itself,
-// when Node is Self).
-type Box struct {
-	Node string
-	Box  string
-}
+// Box names one box of one Graphline child, {node, box}, or of the
+// Graphline itself when node is Self. It is an array rather than a struct
+// so that links read as Kamaelia's did, {"SOURCE", "outbox"}, and still
+// pass go vet outside this package.
+type Box [2]string
+
+// Node returns the child's name (or Self).
+func (b Box) Node() string { return b[0] }
+
+// Name returns the box's name.
+func (b Box) Name() string { return b[1] }
 
 // Links maps each source box to its destination, as Kamaelia's linkages
 // dictionary does.
@@ -66,17 +71,17 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 	fedControl := map[string]bool{} // children whose control a link feeds
 	signalFed := false
 	for from, to := range links {
-		if from.Node == Self && to.Node == Self {
+		if from.Node() == Self && to.Node() == Self {
 			return nil, fmt.Errorf("graphline: link %s -> %s: %w: both ends are the graphline", from, to, axon.ErrBadLink)
 		}
-		if from.Node == Self && !isDefault(from.Box) {
-			opts = append(opts, axon.WithInbox(from.Box, "passes through to "+to.String()))
+		if from.Node() == Self && !isDefault(from.Name()) {
+			opts = append(opts, axon.WithInbox(from.Name(), "passes through to "+to.String()))
 		}
-		if to.Node == Self && !isDefault(to.Box) {
-			opts = append(opts, axon.WithOutbox(to.Box, "fed by "+from.String()))
+		if to.Node() == Self && !isDefault(to.Name()) {
+			opts = append(opts, axon.WithOutbox(to.Name(), "fed by "+from.String()))
 		}
-		if to.Box == axon.ControlName && to.Node != Self {
-			fedControl[to.Node] = true
+		if to.Name() == axon.ControlName && to.Node() != Self {
+			fedControl[to.Node()] = true
 		}
 		if to == (Box{Self, axon.SignalName}) {
 			signalFed = true
@@ -104,12 +109,12 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		}
 	}
 	resolve := func(b Box) (axon.Node, error) {
-		if b.Node == Self {
+		if b.Node() == Self {
 			return g, nil
 		}
-		n, ok := nodes[b.Node]
+		n, ok := nodes[b.Node()]
 		if !ok {
-			return nil, fmt.Errorf("graphline: link names %s: %w: no child called %q", b, axon.ErrBadLink, b.Node)
+			return nil, fmt.Errorf("graphline: link names %s: %w: no child called %q", b, axon.ErrBadLink, b.Node())
 		}
 		return n, nil
 	}
@@ -124,7 +129,7 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := axon.Link(fn, from.Box, tn, to.Box); err != nil {
+		if err := axon.Link(fn, from.Name(), tn, to.Name()); err != nil {
 			return nil, fmt.Errorf("graphline: %s -> %s: %w", from, to, err)
 		}
 	}
@@ -138,23 +143,9 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 	return g, nil
 }
 
-func (b Box) String() string { return fmt.Sprintf("(%q, %q)", b.Node, b.Box) }
+func (b Box) String() string { return fmt.Sprintf("(%q, %q)", b[0], b[1]) }
 
-func compareBox(a, b Box) int {
-	if a.Node != b.Node {
-		if a.Node < b.Node {
-			return -1
-		}
-		return 1
-	}
-	switch {
-	case a.Box < b.Box:
-		return -1
-	case a.Box > b.Box:
-		return 1
-	}
-	return 0
-}
+func compareBox(a, b Box) int { return slices.Compare(a[:], b[:]) }
 
 func isDefault(box string) bool {
 	switch box {

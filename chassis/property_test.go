@@ -116,11 +116,11 @@ func (b *builder) carousel(seg axon.Node) axon.Node {
 	return chassis.Graphline(
 		chassis.Nodes{"CAR": car, "NEXT": next},
 		chassis.Links{
-			{Node: chassis.Self, Box: "inbox"}:   {Node: "CAR", Box: "inbox"},
-			{Node: chassis.Self, Box: "control"}: {Node: "CAR", Box: "control"},
-			{Node: "CAR", Box: "outbox"}:         {Node: chassis.Self, Box: "outbox"},
-			{Node: "CAR", Box: "signal"}:         {Node: chassis.Self, Box: "signal"},
-			{Node: "NEXT", Box: "outbox"}:        {Node: "CAR", Box: "next"},
+			{chassis.Self, "inbox"}:   {"CAR", "inbox"},
+			{chassis.Self, "control"}: {"CAR", "control"},
+			{"CAR", "outbox"}:         {chassis.Self, "outbox"},
+			{"CAR", "signal"}:         {chassis.Self, "signal"},
+			{"NEXT", "outbox"}:        {"CAR", "next"},
 		})
 }
 
@@ -134,18 +134,18 @@ func (b *builder) graphline(kids []axon.Node) axon.Node {
 	for i, k := range kids {
 		nodes[name(i)] = k
 		if i > 0 {
-			links[chassis.Box{Node: name(i - 1), Box: "outbox"}] = chassis.Box{Node: name(i), Box: "inbox"}
-			links[chassis.Box{Node: name(i - 1), Box: "signal"}] = chassis.Box{Node: name(i), Box: "control"}
+			links[chassis.Box{name(i - 1), "outbox"}] = chassis.Box{name(i), "inbox"}
+			links[chassis.Box{name(i - 1), "signal"}] = chassis.Box{name(i), "control"}
 		}
 	}
 	last := name(len(kids) - 1)
-	links[chassis.Box{Node: chassis.Self, Box: "inbox"}] = chassis.Box{Node: name(0), Box: "inbox"}
-	links[chassis.Box{Node: last, Box: "outbox"}] = chassis.Box{Node: chassis.Self, Box: "outbox"}
-	links[chassis.Box{Node: last, Box: "signal"}] = chassis.Box{Node: chassis.Self, Box: "signal"}
+	links[chassis.Box{chassis.Self, "inbox"}] = chassis.Box{name(0), "inbox"}
+	links[chassis.Box{last, "outbox"}] = chassis.Box{chassis.Self, "outbox"}
+	links[chassis.Box{last, "signal"}] = chassis.Box{chassis.Self, "signal"}
 	if b.r.IntN(2) == 0 {
 		// Otherwise the Graphline hands its control to n0 itself, the
 		// only child whose control no link feeds.
-		links[chassis.Box{Node: chassis.Self, Box: "control"}] = chassis.Box{Node: name(0), Box: "control"}
+		links[chassis.Box{chassis.Self, "control"}] = chassis.Box{name(0), "control"}
 	}
 	return chassis.Graphline(nodes, links)
 }
