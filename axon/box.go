@@ -72,8 +72,20 @@ func (b *Inbox) Doc() string { return b.doc }
 // Type returns the Go type the box declares it carries, or nil for any.
 func (b *Inbox) Type() reflect.Type { return b.typ }
 
-// C returns the channel to receive from.
+// C returns the channel to receive from; nil for a passthrough-only box.
 func (b *Inbox) C() <-chan any { return b.ch }
+
+// Final returns the inbox that holds what arrives at b: b itself, or,
+// following passthroughs, a descendant's inbox. It is nil if the chain
+// ends at a passthrough-only box.
+func (b *Inbox) Final() *Inbox {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return b.final()
+}
+
+// PassthroughOnly reports whether the box holds no messages of its own.
+func (b *Inbox) PassthroughOnly() bool { return b.ch == nil }
 
 // Len returns the number of messages queued.
 func (b *Inbox) Len() int { return len(b.ch) }

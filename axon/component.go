@@ -159,12 +159,23 @@ type BoxOption func(*boxSpec)
 type boxSpec struct {
 	capacity int
 	typ      reflect.Type
+	passOnly bool
 }
 
 // Capacity sets an inbox's capacity (how many messages it holds before
 // senders wait). It must be at least 1; it has no effect on an outbox.
 func Capacity(n int) BoxOption {
 	return func(s *boxSpec) { s.capacity = max(n, 1) }
+}
+
+// PassthroughOnly declares an inbox that holds no messages of its own: it
+// exists to pass what arrives to a child's inbox (Link parent inbox ->
+// child inbox). While it passes through to no child, senders linked to it
+// wait exactly as if they were not linked, so nothing can be stranded in a
+// box that no main loop reads. Pipeline and Graphline declare their boxes
+// this way. Receiving from such a box (In) is a programming error.
+func PassthroughOnly() BoxOption {
+	return func(s *boxSpec) { s.passOnly = true }
 }
 
 // Carries declares the Go type a box carries. Link refuses to join two
@@ -197,7 +208,10 @@ func WithInbox(name, doc string, opts ...BoxOption) Option {
 			return
 		}
 		in.boxMeta = &boxMeta{name: name, doc: doc, typ: spec.typ, control: in.control}
-		if spec.capacity != cap(in.ch) {
+		switch {
+		case spec.passOnly:
+			in.ch = nil
+		case spec.capacity != cap(in.ch):
 			in.ch = make(chan any, spec.capacity)
 		}
 	}
@@ -238,7 +252,11 @@ func WithChildren(children ...Node) Option {
 }
 
 func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
-	return &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}, ch: make(chan any, spec.capacity)}
+	b := &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}}
+	if !spec.passOnly {
+		b.ch = make(chan any, spec.capacity)
+	}
+	return b
 }
 
 // New makes a component called name whose main loop is main (nil for a
@@ -254,6 +272,16 @@ func New(name string, main MainFunc, opts ...Option) *Component {
 		o(c)
 	}
 	return c
+}
+
+// FailOnStart records a mistake found while building c, for constructors
+// that return a component rather than an error (as Pipeline does, so that
+// it can be written inline). Starting c then reports err, naming c, and
+// runs nothing of it. Several calls add up.
+func (c *Component) FailOnStart(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buildErr = errors.Join(c.buildErr, err)
 }
 
 // Core returns c itself, so that *Component is a Node.
@@ -301,10 +329,14 @@ func (c *Component) Outbox(name string) *Outbox {
 // if there is no such inbox: a programming error, reported with the
 // component's name like any panic in a main loop.
 func (c *Component) In(name string) <-chan any {
-	if b := c.Inbox(name); b != nil {
-		return b.ch
+	b := c.Inbox(name)
+	switch {
+	case b == nil:
+		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: ErrNoSuchBox})
+	case b.ch == nil:
+		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: fmt.Errorf("%w: the box is passthrough-only", ErrBadLink)})
 	}
-	panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: ErrNoSuchBox})
+	return b.ch
 }
 
 // Out returns the named outbox. It panics if there is none, like In.

@@ -96,17 +96,41 @@ func typeName(t interface{ String() string }) string {
 // nodeID is a DOT/Mermaid-safe identifier for a component.
 func nodeID(r Ref) string { return "c" + strings.ReplaceAll(r.ID.String(), "-", "") }
 
-// children groups the snapshot's components by parent id ("" for roots).
+// children groups the snapshot's components by parent id; "" holds the
+// roots: components whose parent is not in the snapshot.
 func (s Snapshot) children() map[string][]ComponentInfo {
+	in := make(map[Ref]bool, len(s.Components))
+	for _, c := range s.Components {
+		in[c.Ref] = true
+	}
 	m := make(map[string][]ComponentInfo)
 	for _, c := range s.Components {
 		key := ""
-		if c.Parent != nil {
+		if c.Parent != nil && in[*c.Parent] {
 			key = c.Parent.ID.String()
 		}
 		m[key] = append(m[key], c)
 	}
 	return m
+}
+
+// outside lists the components that links lead to or come from but that
+// are not in the snapshot (a Handle, or the rest of a larger graph).
+func (s Snapshot) outside() []Ref {
+	in := make(map[Ref]bool, len(s.Components))
+	for _, c := range s.Components {
+		in[c.Ref] = true
+	}
+	var refs []Ref
+	for _, l := range s.Links {
+		for _, r := range []Ref{l.From, l.To} {
+			if !in[r] {
+				in[r] = true
+				refs = append(refs, r)
+			}
+		}
+	}
+	return refs
 }
 
 // DOT renders the snapshot in Graphviz's language: a component with
@@ -133,6 +157,9 @@ func (s Snapshot) DOT() string {
 	}
 	for _, r := range kids[""] {
 		emit(r, "  ")
+	}
+	for _, r := range s.outside() {
+		fmt.Fprintf(&b, "  %s [label=\"%s\\n(outside)\", style=dashed];\n", nodeID(r), dotEscape(r.String()))
 	}
 	for _, l := range s.Links {
 		style := ""
@@ -168,6 +195,9 @@ func (s Snapshot) Mermaid() string {
 	}
 	for _, r := range kids[""] {
 		emit(r, "  ")
+	}
+	for _, r := range s.outside() {
+		fmt.Fprintf(&b, "  %s([\"%s (outside)\"])\n", nodeID(r), mermaidEscape(r.String()))
 	}
 	for _, l := range s.Links {
 		arrow := "-->"

@@ -84,3 +84,40 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectPart: a snapshot of part of a graph draws that part's
+// components, and the components its links lead to are drawn as outside.
+func TestInspectPart(t *testing.T) {
+	outer := axon.New("Outer", nil)
+	inner := axon.New("Inner", nil)
+	a, b := axon.New("A", nil), axon.New("B", nil)
+	for _, step := range []error{
+		outer.AddChild(inner), inner.AddChild(a), inner.AddChild(b),
+		axon.Link(a, "outbox", b, "inbox"),
+		axon.Link(b, "outbox", inner, "outbox"),
+		axon.Link(inner, "outbox", outer, "outbox"),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	snap := axon.Inspect(inner)
+	mm, dot := snap.Mermaid(), snap.DOT()
+	for _, want := range []string{"subgraph", "Inner#", "A#", "B#", "Outer#", "(outside)"} {
+		if !strings.Contains(mm, want) {
+			t.Errorf("Mermaid lacks %q:\n%s", want, mm)
+		}
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT lacks %q:\n%s", want, dot)
+		}
+	}
+	// Every node an edge mentions is declared.
+	for _, l := range snap.Links {
+		for _, r := range []axon.Ref{l.From, l.To} {
+			id := "c" + strings.ReplaceAll(r.ID.String(), "-", "")
+			if strings.Count(mm, id) < 2 {
+				t.Errorf("%s is on an edge but never declared:\n%s", r, mm)
+			}
+		}
+	}
+}

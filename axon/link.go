@@ -51,9 +51,10 @@ func bumpEpoch() {
 // components that are not parent and child, and declared types that do not
 // fit are errors naming both ends.
 //
-// Linking an inbox passthrough moves anything already queued in the
-// parent's inbox into the child's, ahead of anything sent later, so a
-// message sent while a Carousel was between children is not stranded.
+// A passthrough moves nothing: what is already queued in the parent's own
+// inbox stays for the parent's main loop. Containers whose main loop never
+// reads a box declare it PassthroughOnly, so nothing queues there: while
+// such a box passes through to no child, senders wait as if unlinked.
 func Link(from Node, fromBox string, to Node, toBox string) error {
 	src, dst := from.Core(), to.Core()
 	linkMu.Lock()
@@ -193,30 +194,14 @@ func checkFree(out *Outbox) error {
 	return nil
 }
 
-// passInbox makes parent pass through to child, moving anything queued in
-// parent to child first. Called with linkMu held.
+// passInbox makes parent pass through to child. Anything already queued
+// in parent's own channel stays there for parent's main loop: nothing is
+// ever moved between queues, so no sender can race a move. Called with
+// linkMu held.
 func passInbox(parent, child *Inbox) error {
 	for i := child; i != nil; i = i.fwd {
 		if i == parent {
 			return fmt.Errorf("%w: passthrough from %s to %s would form a loop", ErrBadLink, parent, child)
-		}
-	}
-	final := child.final()
-	if n := len(parent.ch); n > 0 {
-		// Hold back every sender that reaches either queue while the
-		// backlog moves, so what was queued stays ahead of what comes next.
-		affected := append(sendersTo(parent), sendersTo(final)...)
-		for _, o := range affected {
-			o.dest.Store(nil)
-		}
-		if free := cap(final.ch) - len(final.ch); free < len(parent.ch) {
-			for _, o := range affected {
-				o.dest.Store(o.resolve())
-			}
-			return fmt.Errorf("%w: %d messages queued in %s, room for %d in %s", ErrBoxFull, n, parent, free, final)
-		}
-		for len(parent.ch) > 0 {
-			final.ch <- <-parent.ch
 		}
 	}
 	parent.fwd = child
@@ -225,9 +210,14 @@ func passInbox(parent, child *Inbox) error {
 	return nil
 }
 
+// final follows passthroughs to the inbox that holds messages, or nil if
+// the chain ends at a passthrough-only box (which holds none).
 func (b *Inbox) final() *Inbox {
 	for b.fwd != nil {
 		b = b.fwd
+	}
+	if b.ch == nil {
+		return nil
 	}
 	return b
 }
@@ -262,30 +252,6 @@ func refreshIn(in *Inbox) {
 	for _, p := range in.fromIn {
 		refreshIn(p)
 	}
-}
-
-// sendersTo lists every outbox whose route passes through in. Called with
-// linkMu held.
-func sendersTo(in *Inbox) []*Outbox {
-	var out []*Outbox
-	var walkOut func(o *Outbox)
-	walkOut = func(o *Outbox) {
-		out = append(out, o)
-		for _, c := range o.from {
-			walkOut(c)
-		}
-	}
-	var walkIn func(i *Inbox)
-	walkIn = func(i *Inbox) {
-		for _, o := range i.fromOut {
-			walkOut(o)
-		}
-		for _, p := range i.fromIn {
-			walkIn(p)
-		}
-	}
-	walkIn(in)
-	return out
 }
 
 // checkTypes refuses a link when both ends declare a type and the source's

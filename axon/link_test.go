@@ -270,8 +270,9 @@ func TestRelinkWhileRunning(t *testing.T) {
 	}
 }
 
-func TestInboxPassthroughMovesQueued(t *testing.T) {
-	parent := axon.New("Parent", nil)
+func TestPassthroughOnlyInbox(t *testing.T) {
+	ctx := ctxT(t)
+	parent := axon.New("Container", nil, axon.WithInbox("inbox", "passed to the child", axon.PassthroughOnly()))
 	child := axon.New("Child", nil)
 	src := axon.New("Src", nil)
 	if err := parent.AddChild(child); err != nil {
@@ -280,6 +281,49 @@ func TestInboxPassthroughMovesQueued(t *testing.T) {
 	if err := axon.Link(src, "outbox", parent, "inbox"); err != nil {
 		t.Fatal(err)
 	}
+	if !parent.Inbox("inbox").PassthroughOnly() || parent.Inbox("inbox").Cap() != 0 {
+		t.Fatal("box is not passthrough-only")
+	}
+	// Until the container passes the box through, sending to it is like
+	// sending on an unlinked outbox: nothing can be stranded in it.
+	if err := src.TrySend("outbox", "x"); !errors.Is(err, axon.ErrNotLinked) {
+		t.Fatalf("TrySend before passthrough: %v", err)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- src.Send(ctx, "outbox", "first") }()
+	if err := axon.Link(parent, "inbox", child, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-child.In("inbox"); got != "first" {
+		t.Fatalf("child got %v", got)
+	}
+	if err := axon.Unlink(parent, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.TrySend("outbox", "x"); !errors.Is(err, axon.ErrNotLinked) {
+		t.Fatalf("TrySend after the passthrough went: %v", err)
+	}
+	// Receiving from it is a programming error, reported like any panic.
+	err := axon.Run(ctx, axon.New("Reader", func(ctx context.Context, c *axon.Component) error {
+		<-c.In("inbox")
+		return nil
+	}, axon.WithInbox("inbox", "", axon.PassthroughOnly())))
+	if !errors.Is(err, axon.ErrPanic) || !strings.Contains(err.Error(), "passthrough-only") {
+		t.Fatalf("receiving from a passthrough-only box: %v", err)
+	}
+}
+
+// TestPassthroughLeavesQueuedForParent: a parent that reads its own inbox
+// keeps what was queued there when it starts passing the box through.
+func TestPassthroughLeavesQueuedForParent(t *testing.T) {
+	parent := axon.New("Parent", nil)
+	child := axon.New("Child", nil)
+	src := axon.New("Src", nil)
+	_ = parent.AddChild(child)
+	_ = axon.Link(src, "outbox", parent, "inbox")
 	for i := range 3 {
 		if err := src.TrySend("outbox", i); err != nil {
 			t.Fatal(err)
@@ -288,34 +332,11 @@ func TestInboxPassthroughMovesQueued(t *testing.T) {
 	if err := axon.Link(parent, "inbox", child, "inbox"); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.TrySend("outbox", 3); err != nil {
+	if err := src.TrySend("outbox", "new"); err != nil {
 		t.Fatal(err)
 	}
-	if parent.Inbox("inbox").Len() != 0 {
-		t.Fatal("messages left behind in the parent's own inbox")
-	}
-	for i := range 4 {
-		if got := <-child.In("inbox"); got != i {
-			t.Fatalf("child got %v, want %d", got, i)
-		}
-	}
-}
-
-func TestInboxPassthroughRefusedWhenNoRoom(t *testing.T) {
-	parent := axon.New("Parent", nil)
-	child := axon.New("Child", nil, axon.WithInbox("inbox", "small", axon.Capacity(2)))
-	src := axon.New("Src", nil)
-	_ = parent.AddChild(child)
-	_ = axon.Link(src, "outbox", parent, "inbox")
-	for i := range 3 {
-		_ = src.TrySend("outbox", i)
-	}
-	err := axon.Link(parent, "inbox", child, "inbox")
-	if !errors.Is(err, axon.ErrBoxFull) {
-		t.Fatalf("got %v, want ErrBoxFull", err)
-	}
-	if parent.Inbox("inbox").Len() != 3 || src.Out("outbox").Destination() != parent.Inbox("inbox") {
-		t.Fatal("a refused passthrough changed the graph")
+	if parent.Inbox("inbox").Len() != 3 || child.Inbox("inbox").Len() != 1 {
+		t.Fatalf("parent holds %d, child %d; want 3 and 1", parent.Inbox("inbox").Len(), child.Inbox("inbox").Len())
 	}
 }
 

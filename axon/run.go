@@ -89,7 +89,7 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 		}
 	}
 	if c.buildErr != nil {
-		rs.fail(&ComponentError{Component: c.String(), Err: c.buildErr})
+		c.failed(c.buildErr, nil)
 		c.finishOne()
 		return nil
 	}
@@ -102,16 +102,30 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 }
 
 func (c *Component) runMain(ctx context.Context) {
-	defer c.finishOne()
-	defer c.passOnInterrupt()
-	defer func() {
-		if r := recover(); r != nil {
-			c.run.fail(&ComponentError{Component: c.String(), Err: fmt.Errorf("%w: %v", ErrPanic, r), Stack: debug.Stack()})
-		}
-	}()
+	// Kept small: a component's goroutine starts on a 2 KB stack, and
+	// every byte here is one its main loop cannot use before the stack
+	// has to grow.
+	defer c.afterMain()
 	if err := c.main(ctx, c); err != nil && !c.stoppedBy(ctx, err) {
-		c.run.fail(&ComponentError{Component: c.String(), Err: err})
+		c.failed(err, nil)
 	}
+}
+
+// afterMain runs when the main loop has returned or panicked: what arrives
+// now would never be read, so the component refuses it from here on.
+func (c *Component) afterMain() {
+	if r := recover(); r != nil {
+		c.failed(fmt.Errorf("%w: %v", ErrPanic, r), debug.Stack())
+	}
+	c.ended.Store(true)
+	c.passOnInterrupt()
+	c.finishOne()
+}
+
+// failed reports the component's failure to its run, which shuts the
+// graph down.
+func (c *Component) failed(err error, stack []byte) {
+	c.run.fail(&ComponentError{Component: c.String(), Err: err, Stack: stack})
 }
 
 // stoppedBy reports whether err is just the component doing as it was

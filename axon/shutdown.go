@@ -55,10 +55,16 @@ func (ShutdownMicroprocess) isShutdown() {}
 //
 // Other messages on "control" are logged and ignored.
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
-	in, ctl := c.In(InboxName), c.In(ControlName)
+	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
-		// Control first: a busy inbox must not delay a shutdown. An empty
-		// channel is checked without taking its lock.
+		// Stopped, or told to stop? Looked at before each message, so a
+		// busy inbox never delays either. An empty channel is checked
+		// without taking its lock.
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
+		}
 		select {
 		case msg := <-ctl:
 			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
@@ -101,15 +107,21 @@ func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context
 	switch msg.(type) {
 	case ProducerFinished, *ProducerFinished:
 		if drain != nil {
-			in := c.In(InboxName)
-			for done := false; !done; {
+			in, done := c.In(InboxName), ctx.Done()
+			for {
+				// A ShutdownMicroprocess arriving mid-drain cancels ctx:
+				// stop at once and let the runner pass it on.
 				select {
-				case m := <-in:
-					if err := drain(ctx, m); err != nil {
-						return true, err
-					}
+				case <-done:
+					return true, ctx.Err()
 				default:
-					done = true
+				}
+				m, ok := tryRecv(in)
+				if !ok {
+					break
+				}
+				if err := drain(ctx, m); err != nil {
+					return true, err
 				}
 			}
 		}
@@ -142,4 +154,14 @@ func (c *Component) PassOn(ctx context.Context, msg any) error {
 // end of a producer's main loop.
 func (c *Component) Finish(ctx context.Context) error {
 	return c.PassOn(ctx, ProducerFinished{From: c.Ref()})
+}
+
+// tryRecv takes a message from ch if one is waiting.
+func tryRecv(ch <-chan any) (any, bool) {
+	select {
+	case m := <-ch:
+		return m, true
+	default:
+		return nil, false
+	}
 }

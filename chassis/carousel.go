@@ -219,11 +219,15 @@ func (s *slot) collect() {
 func (s *slot) release() error {
 	s.stopForward()
 	k := s.cur
+	q := k.Inbox(axon.InboxName).Final() // where the child's input queued, before its links go
 	if err := s.c.RemoveChild(k); err != nil {
 		return err
 	}
 	s.cur = nil
-	if left := drain(k.In(axon.InboxName)); len(left) > 0 {
+	if q == nil {
+		return nil
+	}
+	if left := drain(q.C()); len(left) > 0 {
 		s.backlog = append(left, s.backlog...)
 	}
 	return nil
@@ -367,21 +371,22 @@ func PAR(children ...axon.Node) *axon.Component {
 		fanout = append(fanout, box)
 		opts = append(opts, axon.WithOutbox(box, fmt.Sprintf("hands child %d what arrives on control", i)))
 	}
+	opts = append(opts, axon.WithInbox(axon.InboxName, "not used: senders wait", axon.PassthroughOnly()))
 	p := axon.New("PAR", func(ctx context.Context, c *axon.Component) error {
 		return supervise(ctx, c, fanout, true)
 	}, opts...)
 	for i, n := range children {
 		if !isNode(n) {
-			return failed("PAR", fmt.Errorf("par: child %d: %w: nil component", i, axon.ErrBadLink))
+			return failed(p, "PAR", fmt.Errorf("par: child %d: %w: nil component", i, axon.ErrBadLink))
 		}
 		if err := p.AddChild(n); err != nil {
-			return failed("PAR", err)
+			return failed(p, "PAR", err)
 		}
 		if err := axon.Link(n, axon.OutboxName, p, axon.OutboxName); err != nil {
-			return failed("PAR", err)
+			return failed(p, "PAR", err)
 		}
 		if err := axon.Link(p, fanout[i], n, axon.ControlName); err != nil {
-			return failed("PAR", err)
+			return failed(p, "PAR", err)
 		}
 	}
 	return p

@@ -56,7 +56,7 @@ type Links map[Box]Box
 func Graphline(nodes Nodes, links Links) *axon.Component {
 	g, err := graphline(nodes, links)
 	if err != nil {
-		return failed("Graphline", err)
+		return failed(g, "Graphline", err)
 	}
 	return g
 }
@@ -66,8 +66,9 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 	if slices.Contains(names, Self) {
 		return nil, fmt.Errorf("graphline: %w: %q names the graphline itself, not a child", axon.ErrBadLink, Self)
 	}
-	// Boxes of the graphline itself that the links name.
-	var opts []axon.Option
+	// Boxes of the graphline itself that the links name. Its main loop
+	// never reads "inbox", so nothing may queue there.
+	opts := []axon.Option{axon.WithInbox(axon.InboxName, "passed to a child if a link says so", axon.PassthroughOnly())}
 	fedControl := map[string]bool{} // children whose control a link feeds
 	signalFed := false
 	for from, to := range links {
@@ -75,7 +76,7 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 			return nil, fmt.Errorf("graphline: link %s -> %s: %w: both ends are the graphline", from, to, axon.ErrBadLink)
 		}
 		if from.Node() == Self && !isDefault(from.Name()) {
-			opts = append(opts, axon.WithInbox(from.Name(), "passes through to "+to.String()))
+			opts = append(opts, axon.WithInbox(from.Name(), "passes through to "+to.String(), axon.PassthroughOnly()))
 		}
 		if to.Node() == Self && !isDefault(to.Name()) {
 			opts = append(opts, axon.WithOutbox(to.Name(), "fed by "+from.String()))
@@ -102,10 +103,10 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 	}, opts...)
 	for _, n := range names {
 		if !isNode(nodes[n]) {
-			return nil, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
+			return g, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
 		}
 		if err := g.AddChild(nodes[n]); err != nil {
-			return nil, fmt.Errorf("graphline: child %q: %w", n, err)
+			return g, fmt.Errorf("graphline: child %q: %w", n, err)
 		}
 	}
 	resolve := func(b Box) (axon.Node, error) {
@@ -123,20 +124,20 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		to := links[from]
 		fn, err := resolve(from)
 		if err != nil {
-			return nil, err
+			return g, err
 		}
 		tn, err := resolve(to)
 		if err != nil {
-			return nil, err
+			return g, err
 		}
 		if err := axon.Link(fn, from.Name(), tn, to.Name()); err != nil {
-			return nil, fmt.Errorf("graphline: %s -> %s: %w", from, to, err)
+			return g, fmt.Errorf("graphline: %s -> %s: %w", from, to, err)
 		}
 	}
 	for i, n := range names {
 		if !fedControl[n] {
 			if err := axon.Link(g, "control:"+n, nodes[n], axon.ControlName); err != nil {
-				return nil, fmt.Errorf("graphline: control to %q: %w", names[i], err)
+				return g, fmt.Errorf("graphline: control to %q: %w", names[i], err)
 			}
 		}
 	}

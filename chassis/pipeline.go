@@ -1,7 +1,6 @@
 package chassis
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -34,9 +33,11 @@ func CircularPipeline(children ...axon.Node) *axon.Component {
 }
 
 func pipeline(name string, circular bool, children []axon.Node) *axon.Component {
-	p := axon.New(name, nil)
+	p := axon.New(name, nil,
+		axon.WithInbox(axon.InboxName, "passed to the first child's inbox", axon.PassthroughOnly()),
+		axon.WithInbox(axon.ControlName, "passed to the first child's control", axon.PassthroughOnly()))
 	if err := wirePipeline(p, circular, children); err != nil {
-		return failed(name, err)
+		p.FailOnStart(err)
 	}
 	return p
 }
@@ -93,8 +94,13 @@ func linkNeighbours(a, b axon.Node) error {
 	return axon.Link(a, axon.SignalName, b, axon.ControlName)
 }
 
-// failed stands in for a chassis that could not be wired: running it
-// reports err, naming the chassis.
-func failed(name string, err error) *axon.Component {
-	return axon.New(name, func(context.Context, *axon.Component) error { return err })
+// failed marks a chassis that could not be wired so that running it
+// reports err, naming it; c may be nil if the mistake was found before the
+// chassis was made.
+func failed(c *axon.Component, name string, err error) *axon.Component {
+	if c == nil {
+		c = axon.New(name, nil)
+	}
+	c.FailOnStart(err)
+	return c
 }
