@@ -57,43 +57,49 @@ func (ShutdownMicroprocess) isShutdown() {}
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
-		// Stopped, or told to stop? Looked at before each message, so a
-		// busy inbox never delays either. An empty channel is checked
-		// without taking its lock.
-		select {
-		case <-done:
+		msg, fromCtl, err := next(in, ctl, done)
+		switch {
+		case err != nil:
 			return ctx.Err()
-		default:
-		}
-		select {
-		case msg := <-ctl:
+		case fromCtl:
 			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
 				return err
 			}
-			continue
 		default:
-		}
-		// Then take waiting data without the cost of a full select.
-		select {
-		case msg := <-in:
 			if err := handle(ctx, msg); err != nil {
 				return err
 			}
-			continue
-		default:
 		}
-		select {
-		case msg := <-in:
-			if err := handle(ctx, msg); err != nil {
-				return err
-			}
-		case msg := <-ctl:
-			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	}
+}
+
+// next waits for a message on in or ctl, or for done. Being stopped comes
+// first, then control, so a busy inbox delays neither; waiting data is
+// taken without the cost of a full select. Each empty channel is looked at
+// without taking its lock.
+func next(in, ctl <-chan any, done <-chan struct{}) (msg any, fromCtl bool, err error) {
+	select {
+	case <-done:
+		return nil, false, context.Canceled
+	default:
+	}
+	select {
+	case msg = <-ctl:
+		return msg, true, nil
+	default:
+	}
+	select {
+	case msg = <-in:
+		return msg, false, nil
+	default:
+	}
+	select {
+	case msg = <-in:
+		return msg, false, nil
+	case msg = <-ctl:
+		return msg, true, nil
+	case <-done:
+		return nil, false, context.Canceled
 	}
 }
 
