@@ -8,7 +8,8 @@
 //   - Fanout and Splitter, which copy each message to several
 //     destinations (fixed outboxes, or sinks added and removed while
 //     running);
-//   - Collate and Comparator, which combine messages from several inboxes.
+//   - Collate, which gathers a whole stream into one message;
+//   - Merge and Comparator, which combine messages from several inboxes.
 //
 // Each is an *axon.Component (Splitter's embeds one, for its extra
 // methods) that can go anywhere in a graph:

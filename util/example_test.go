@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -28,7 +29,7 @@ func ExampleConsoleReader() {
 
 func ExampleConsoleEchoer() {
 	err := axon.Run(context.Background(), chassis.Pipeline(
-		util.DataSource([]any{"text, ", []byte("bytes, "), 42, ", ", util.Collated{Box: "b", Msg: 1}}),
+		util.DataSource([]any{"text, ", []byte("bytes, "), 42, ", ", util.Merged{Box: "b", Msg: 1}}),
 		util.ConsoleEchoer(os.Stdout),
 	))
 	fmt.Println()
@@ -130,13 +131,13 @@ func ExampleFanout() {
 			"OUT": util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 		},
 		chassis.Links{
-			{Node: "SRC", Box: "outbox"}: {Node: "FAN", Box: "inbox"},
-			{Node: "SRC", Box: "signal"}: {Node: "FAN", Box: "control"},
-			{Node: "FAN", Box: "a"}:      {Node: "CMP", Box: "inA"},
-			{Node: "FAN", Box: "b"}:      {Node: "CMP", Box: "inB"},
-			{Node: "FAN", Box: "signal"}: {Node: "CMP", Box: "control"},
-			{Node: "CMP", Box: "outbox"}: {Node: "OUT", Box: "inbox"},
-			{Node: "CMP", Box: "signal"}: {Node: "OUT", Box: "control"},
+			{"SRC", "outbox"}: {"FAN", "inbox"},
+			{"SRC", "signal"}: {"FAN", "control"},
+			{"FAN", "a"}:      {"CMP", "inA"},
+			{"FAN", "b"}:      {"CMP", "inB"},
+			{"FAN", "signal"}: {"CMP", "control"},
+			{"CMP", "outbox"}: {"OUT", "inbox"},
+			{"CMP", "signal"}: {"OUT", "control"},
 		})
 	fmt.Println("err:", axon.Run(context.Background(), g))
 	// Output:
@@ -159,11 +160,11 @@ func ExampleSplitter() {
 			"OUT":   util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 		},
 		chassis.Links{
-			{Node: "SRC", Box: "outbox"}:   {Node: "SPLIT", Box: "inbox"},
-			{Node: "SRC", Box: "signal"}:   {Node: "SPLIT", Box: "control"},
-			{Node: "SPLIT", Box: "signal"}: {Node: "CMP", Box: "control"},
-			{Node: "CMP", Box: "outbox"}:   {Node: "OUT", Box: "inbox"},
-			{Node: "CMP", Box: "signal"}:   {Node: "OUT", Box: "control"},
+			{"SRC", "outbox"}:   {"SPLIT", "inbox"},
+			{"SRC", "signal"}:   {"SPLIT", "control"},
+			{"SPLIT", "signal"}: {"CMP", "control"},
+			{"CMP", "outbox"}:   {"OUT", "inbox"},
+			{"CMP", "signal"}:   {"OUT", "control"},
 		})
 	for _, box := range []string{"inA", "inB"} {
 		if err := sp.AddSink(ctx, cmp, box); err != nil {
@@ -178,23 +179,43 @@ func ExampleSplitter() {
 	// err: <nil>
 }
 
-func ExampleCollate() {
+// Merge labels each message with the inbox it came in on; here only
+// "left" is fed.
+func ExampleMerge() {
 	g := chassis.Graphline(
 		chassis.Nodes{
 			"SRC": util.DataSource([]string{"one", "two"}),
-			"COL": util.Collate("left"),
+			"MRG": util.Merge("left"),
 			"OUT": util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 		},
 		chassis.Links{
-			{Node: "SRC", Box: "outbox"}: {Node: "COL", Box: "left"},
-			{Node: "SRC", Box: "signal"}: {Node: "COL", Box: "control"},
-			{Node: "COL", Box: "outbox"}: {Node: "OUT", Box: "inbox"},
-			{Node: "COL", Box: "signal"}: {Node: "OUT", Box: "control"},
+			{"SRC", "outbox"}: {"MRG", "left"},
+			{"SRC", "signal"}: {"MRG", "control"},
+			{"MRG", "outbox"}: {"OUT", "inbox"},
+			{"MRG", "signal"}: {"OUT", "control"},
 		})
 	fmt.Println("err:", axon.Run(context.Background(), g))
 	// Output:
 	// left: one
 	// left: two
+	// err: <nil>
+}
+
+// Collate turns a stream into one message, here to sort it.
+func ExampleCollate() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"pear", "apple", "fig"}),
+		util.Collate(util.MaxItems(1000)),
+		util.PureTransformer(func(m any) any {
+			items := m.([]any)
+			slices.SortFunc(items, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+			return items
+		}),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// [apple fig pear]
 	// err: <nil>
 }
 

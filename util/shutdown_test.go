@@ -33,9 +33,9 @@ func workers() []worker {
 		{"TriggeredSource", func() axon.Node { return util.TriggeredSource("tick") }, putInbox, func(int) any { return "tick" }},
 		{"ConsoleEchoer", func() axon.Node { return util.ConsoleEchoer(io.Discard, util.Forward()) }, putInbox, same},
 		{"Fanout", func() axon.Node { return util.Fanout(axon.OutboxName) }, putInbox, same},
-		{"Collate", func() axon.Node { return util.Collate("extra") },
+		{"Merge", func() axon.Node { return util.Merge("extra") },
 			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) { put(t, ctx, h, "extra", i) },
-			func(i int) any { return util.Collated{Box: "extra", Msg: i} }},
+			func(i int) any { return util.Merged{Box: "extra", Msg: i} }},
 		{"Comparator", func() axon.Node { return util.Comparator() },
 			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) {
 				put(t, ctx, h, "inA", i)

@@ -52,13 +52,13 @@ func TestShutdownMicroprocessThroughPipeline(t *testing.T) {
 		util.PureTransformer(func(m any) any { return m }),
 		util.Filter(func(any) bool { return true }),
 		util.TriggeredSource(1),
-		util.Collate(),
+		util.Merge(),
 		util.Fanout(axon.OutboxName),
 		util.ConsoleEchoer(&syncBuffer{}, util.Forward()),
 	)
 	h := start(t, ctx, p)
 	put(t, ctx, h, axon.InboxName, "go")
-	if got := get(t, ctx, h, axon.OutboxName); got != (util.Collated{Box: axon.InboxName, Msg: 1}) {
+	if got := get(t, ctx, h, axon.OutboxName); got != (util.Merged{Box: axon.InboxName, Msg: 1}) {
 		t.Fatalf("got %#v", got)
 	}
 	sm := axon.ShutdownMicroprocess{From: tester}
