@@ -44,6 +44,12 @@ func Start(ctx context.Context, n Node) *Handle {
 	rctx, cancel := context.WithCancel(ctx)
 	rs := &runState{parent: ctx, ctx: rctx, cancel: cancel}
 	h := &Handle{c: c, rs: rs}
+	if p := c.Parent(); p != nil {
+		cancel()
+		rs.errs = append(rs.errs, fmt.Errorf("start %s: %w: it is a child of %s; start the graph's root", c, ErrBadLink, p))
+		h.startErr = true
+		return h
+	}
 	if !c.Out(SignalName).Linked() {
 		// Shutdown notices on an unlinked signal are dropped; link it
 		// before anything runs so that Get(ctx, "signal") sees them.
@@ -84,7 +90,9 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	c.mu.Unlock()
 	for _, k := range kids {
 		if err := k.start(ctx, rs, false); err != nil {
-			rs.fail(err)
+			if !k.stoppedBeforeStart() {
+				rs.fail(err)
+			}
 			c.childEnded()
 		}
 	}
@@ -277,6 +285,14 @@ func (c *Component) RemoveChild(n Node) error {
 	c.children = slices.DeleteFunc(c.children, func(x *Component) bool { return x == k })
 	c.mu.Unlock()
 	return nil
+}
+
+// stoppedBeforeStart reports whether Stop ended c before it ever ran: a
+// child stopped that way simply counts as ended when its parent starts.
+func (c *Component) stoppedBeforeStart() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == phaseDone && c.run == nil
 }
 
 // Stop ends the component and its children at once, by cancelling their
