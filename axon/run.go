@@ -232,6 +232,12 @@ func (c *Component) AddChild(n Node) error {
 		linkMu.Unlock()
 		return fmt.Errorf("add child %s to %s: %w: it is already a child of %s", k, c, ErrBadLink, k.parent)
 	}
+	for a := c.parent; a != nil; a = a.parent {
+		if a == k {
+			linkMu.Unlock()
+			return fmt.Errorf("add child %s to %s: %w: %s is its ancestor", k, c, ErrBadLink, k)
+		}
+	}
 	c.mu.Lock()
 	if c.state == phaseDone {
 		c.mu.Unlock()
