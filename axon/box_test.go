@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 )
 
 // pair returns a sender and a receiver (neither started) with the
@@ -20,12 +21,6 @@ func pair(t *testing.T, n int) (src, dst *axon.Component) {
 		t.Fatal(err)
 	}
 	return src, dst
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func TestFiveSlotInbox(t *testing.T) {
@@ -94,7 +89,7 @@ func TestUnlinkedOutboxNeverDrops(t *testing.T) {
 		t.Fatalf("Send on unlinked with expiring ctx: got %v", err)
 	}
 	// ... and completes once a link is made.
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	sent := make(chan error, 1)
 	go func() { sent <- out.Send(ctx, "hello") }()
 	select {
@@ -116,7 +111,7 @@ func TestUnlinkedOutboxNeverDrops(t *testing.T) {
 func TestBackpressure(t *testing.T) {
 	src, dst := pair(t, 2)
 	out := src.Out("outbox")
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	for i := range 2 {
 		if err := out.Send(ctx, i); err != nil {
 			t.Fatal(err)
@@ -140,7 +135,7 @@ func TestBackpressure(t *testing.T) {
 
 func TestSendToEndedReceiver(t *testing.T) {
 	src, dst := pair(t, 1)
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	h := axon.Start(ctx, dst) // no main: ends at once
 	if err := h.Wait(); err != nil {
 		t.Fatal(err)
@@ -154,7 +149,7 @@ func TestSendToEndedReceiver(t *testing.T) {
 }
 
 func TestFIFO(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const n = 10000
 	src := axon.New("Counter", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out("outbox")
@@ -213,7 +208,7 @@ func TestManyOutboxesOneInbox(t *testing.T) {
 }
 
 func TestUnknownBoxInMainIsReported(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	c := axon.New("Typo", func(ctx context.Context, c *axon.Component) error {
 		<-c.In("inbx")
 		return nil
@@ -231,7 +226,7 @@ func TestBoxNamesShareOneNamespace(t *testing.T) {
 	c := axon.New("Clash", func(context.Context, *axon.Component) error { return nil },
 		axon.WithOutbox("inbox", "an outbox named like an inbox"),
 		axon.WithInbox("signal", "an inbox named like an outbox"))
-	err := axon.Run(ctxT(t), c)
+	err := axon.Run(axontest.Context(t), c)
 	if !errors.Is(err, axon.ErrBoxExists) || !strings.Contains(err.Error(), "Clash#") ||
 		!strings.Contains(err.Error(), "inbox") || !strings.Contains(err.Error(), "signal") {
 		t.Fatalf("got %v", err)

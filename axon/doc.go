@@ -23,8 +23,11 @@
 // Outbox.Send waits while the destination is full (backpressure) and while
 // the outbox is not linked: the framework never discards a message.
 // Outbox.TrySend never waits; its error matches ErrBoxFull (Kamaelia's
-// noSpaceInBox) or ErrNotLinked. Inboxes are bounded; their capacity is set
-// per box with Capacity (DefaultCapacity otherwise).
+// noSpaceInBox) or ErrNotLinked. Both fail with an error matching
+// ErrReceiverDone once the component that owns the destination has ended
+// (its main loop has returned), even if its inbox has room. Inboxes are
+// bounded; their capacity is set per box with Capacity (DefaultCapacity
+// otherwise). Inbox and outbox names share one namespace.
 //
 // # Linking
 //
@@ -35,24 +38,39 @@
 // removed and remade while the graph runs. An outbox feeds one destination
 // at a time; many outboxes may feed one inbox.
 //
+// Link never moves queued messages. A container whose main loop does not
+// read a box declares it with PassthroughOnly: the box holds nothing, and
+// while it passes through to no child its senders wait as if unlinked.
+// Inbox.Final reports where messages arriving at a box actually queue.
+//
 // # Shutdown
 //
 // A producer sends ProducerFinished on "signal" when it is done; the next
 // component, receiving it on "control", finishes what is queued, passes it
-// on and ends. ShutdownMicroprocess ends a component at once. Serve and
-// Control implement these rules for a main loop. A graph ends when all its
+// on and ends. ShutdownMicroprocess ends a component at once: delivering it
+// to a running component's "control" cancels that component's context, so
+// it stops even while blocked in a Send, and if its main loop does not pass
+// the message on, the runner passes it on "signal" for it, once. Serve and
+// Control implement these rules for a main loop; Serve looks at its context
+// and at "control" before each message. A graph ends when all its
 // components have; cancelling the context passed to Run ends everything.
 //
 // # Running
 //
 // Run runs a component and its children until all have ended; Start does
 // the same in the background and returns a Handle, which can also put
-// messages into the component and take them out. A component that returns
-// an error or panics is reported by name (with its stack, for a panic),
-// and the rest of its graph is shut down; the process carries on.
+// messages into the component and take them out (Start links the root's
+// "signal" to the Handle first, if nothing else has). A component that
+// returns an error or panics is reported by name (with its stack, for a
+// panic), and the rest of its graph is shut down; the process carries on.
+// The errors components return because a graph is being stopped (context
+// errors, ErrReceiverDone) are not reported as failures. A constructor
+// that returns a component rather than an error records a wiring mistake
+// with FailOnStart, and starting the component reports it.
 //
 // # Services and introspection
 //
 // Services is a registry of named inboxes (Kamaelia's CAT). Inspect takes
-// a Snapshot of a running graph, which renders as DOT or Mermaid text.
+// a Snapshot of a graph or part of one, which renders as DOT or Mermaid
+// text; components outside the part that its links reach are marked.
 package axon

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 )
 
 func TestInspect(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	release := make(chan struct{})
 	src := axon.New("Source", func(ctx context.Context, c *axon.Component) error {
 		for i := range 3 {

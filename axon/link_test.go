@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 )
 
 // nest builds parents[0] ⊃ parents[1] ⊃ ... ⊃ leafOut on one side and the
@@ -184,7 +185,7 @@ func TestTypedBoxes(t *testing.T) {
 // another and back while it sends; every message arrives exactly once and,
 // per consumer, in order.
 func TestRelinkWhileRunning(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const n = 20000
 	prod := axon.New("Producer", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out("outbox")
@@ -271,7 +272,7 @@ func TestRelinkWhileRunning(t *testing.T) {
 }
 
 func TestPassthroughOnlyInbox(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	parent := axon.New("Container", nil, axon.WithInbox("inbox", "passed to the child", axon.PassthroughOnly()))
 	child := axon.New("Child", nil)
 	src := axon.New("Src", nil)
@@ -341,7 +342,7 @@ func TestPassthroughLeavesQueuedForParent(t *testing.T) {
 }
 
 func TestAdaptiveBoxes(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	added := make(chan struct{})
 	c := axon.New("Adaptive", func(ctx context.Context, c *axon.Component) error {
 		<-added

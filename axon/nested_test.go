@@ -1,24 +1,19 @@
 package axon_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
 func double() *axon.Component {
-	return axon.New("Double", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out("outbox")
-		return c.Serve(ctx, func(ctx context.Context, msg any) error { return out.Send(ctx, msg.(int)*2) })
-	})
+	return axontest.Map("Double", func(m any) any { return m.(int) * 2 })
 }
 
 func TestNestedPipelineThroughHandle(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	ctx := axontest.Context(t)
 	p := chassis.Pipeline(double(), chassis.Pipeline(double(), double()))
 	h := axon.Start(ctx, p)
 	for i := range 100 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 )
 
 // waiter blocks until its context ends, as a well-behaved idle component.
@@ -19,7 +20,7 @@ func waiter(name string) *axon.Component {
 }
 
 func TestErrorShutsGraphDown(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	boom := errors.New("boom")
 	bad := axon.New("Faulty", func(context.Context, *axon.Component) error { return boom })
 	root := axon.New("Root", nil, axon.WithChildren(waiter("W1"), bad, waiter("W2")))
@@ -37,7 +38,7 @@ func TestErrorShutsGraphDown(t *testing.T) {
 }
 
 func TestPanicReportedWithStack(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	bad := axon.New("Panicky", func(context.Context, *axon.Component) error {
 		var m map[string]int
 		m["x"] = 1 // nil map write
@@ -75,7 +76,7 @@ func TestHandleStop(t *testing.T) {
 }
 
 func TestStartTwiceIsAnError(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	c := waiter("Once")
 	h := axon.Start(ctx, c)
 	if err := axon.Run(ctx, c); !errors.Is(err, axon.ErrAlreadyStarted) {
@@ -88,7 +89,7 @@ func TestStartTwiceIsAnError(t *testing.T) {
 }
 
 func TestParentEndsAfterChildren(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	release := make(chan struct{})
 	slow := axon.New("Slow", func(ctx context.Context, c *axon.Component) error {
 		<-release
@@ -110,7 +111,7 @@ func TestParentEndsAfterChildren(t *testing.T) {
 }
 
 func TestAddChildWhileRunning(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	root := waiter("Root")
 	h := axon.Start(ctx, root)
 	kid := axon.New("Kid", func(ctx context.Context, c *axon.Component) error {
@@ -146,28 +147,23 @@ func TestAddChildWhileRunning(t *testing.T) {
 // ProducerFinished that arrived on control, even when control is read
 // first.
 func TestProducerFinishedAfterData(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var got []any
 	c := axon.New("Collector", func(ctx context.Context, c *axon.Component) error {
 		return c.Serve(ctx, func(_ context.Context, m any) error { got = append(got, m); return nil })
 	}, axon.WithInbox("inbox", "items", axon.Capacity(8)))
 	// Queue the data and the notice before the component runs, so its first
 	// select sees both ready.
-	src := axon.New("Src", nil)
-	_ = axon.Link(src, "outbox", c, "inbox")
-	_ = axon.Link(src, "signal", c, "control")
-	for i := range 8 {
-		_ = src.TrySend("outbox", i)
-	}
-	_ = src.TrySend("signal", axon.ProducerFinished{From: src.Ref()})
+	axontest.Preload(t, c, "inbox", 0, 1, 2, 3, 4, 5, 6, 7)
+	axontest.Preload(t, c, "control", axon.ProducerFinished{From: axontest.Tester})
 	h := axon.Start(ctx, c)
 	msg, err := h.Get(ctx, "signal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pf, ok := msg.(axon.ProducerFinished)
-	if !ok || pf.Origin() != src.Ref() {
-		t.Fatalf("signal carried %#v, want ProducerFinished from %v", msg, src.Ref())
+	if !ok || pf.Origin() != axontest.Tester {
+		t.Fatalf("signal carried %#v, want ProducerFinished from %v", msg, axontest.Tester)
 	}
 	if err := h.Wait(); err != nil {
 		t.Fatal(err)
@@ -178,18 +174,13 @@ func TestProducerFinishedAfterData(t *testing.T) {
 }
 
 func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	handled := 0
 	c := axon.New("Worker", func(ctx context.Context, c *axon.Component) error {
 		return c.Serve(ctx, func(context.Context, any) error { handled++; return nil })
 	})
-	src := axon.New("Src", nil)
-	_ = axon.Link(src, "outbox", c, "inbox")
-	_ = axon.Link(src, "signal", c, "control")
-	for i := range 5 {
-		_ = src.TrySend("outbox", i)
-	}
-	_ = src.TrySend("signal", axon.ShutdownMicroprocess{From: src.Ref()})
+	axontest.Preload(t, c, "inbox", 0, 1, 2, 3, 4)
+	axontest.Preload(t, c, "control", axon.ShutdownMicroprocess{From: axontest.Tester})
 	h := axon.Start(ctx, c)
 	msg, err := h.Get(ctx, "signal")
 	if err != nil {
@@ -207,7 +198,7 @@ func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
 }
 
 func TestHandleGetAfterEnd(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	c := axon.New("Once", func(ctx context.Context, c *axon.Component) error {
 		return c.Send(ctx, "outbox", 42)
 	})
@@ -235,7 +226,7 @@ func TestHandleGetAfterEnd(t *testing.T) {
 // unlinked outbox still stops on ShutdownMicroprocess, and the message is
 // passed on its signal exactly once.
 func TestShutdownInterruptsBlockedSend(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	for _, useServe := range []bool{false, true} {
 		blocked := make(chan struct{})
 		c := axon.New("Stuck", func(ctx context.Context, c *axon.Component) error {
@@ -255,7 +246,7 @@ func TestShutdownInterruptsBlockedSend(t *testing.T) {
 			}
 		}
 		<-blocked
-		stop := axon.ShutdownMicroprocess{From: axon.Ref{Name: "test"}}
+		stop := axon.ShutdownMicroprocess{From: axontest.Tester}
 		if err := h.Put(ctx, "control", stop); err != nil {
 			t.Fatal(err)
 		}
@@ -311,5 +302,19 @@ func TestCancelBusyChainReportsNoFailures(t *testing.T) {
 		if err := h.Wait(); !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "component ") {
 			t.Fatalf("got %v, want only context.Canceled", err)
 		}
+	}
+}
+
+func TestStartChildIsAnError(t *testing.T) {
+	ctx := axontest.Context(t)
+	kid := waiter("Kid")
+	root := axon.New("Root", nil, axon.WithChildren(kid))
+	if err := axon.Run(ctx, kid); !errors.Is(err, axon.ErrBadLink) || !strings.Contains(err.Error(), "Root#") {
+		t.Fatalf("starting a child on its own: %v", err)
+	}
+	// A child stopped before its graph starts simply counts as ended.
+	kid.Stop()
+	if err := axon.Run(ctx, root); err != nil {
+		t.Fatalf("graph with a child stopped before start: %v", err)
 	}
 }

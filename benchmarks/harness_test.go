@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
@@ -423,8 +424,7 @@ func idleRaw(count int) idleResult {
 func TestFrameworkPipelineDelivers(t *testing.T) {
 	for _, depth := range []int{0, 1, 5} {
 		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+			ctx := axontest.Context(t)
 			const n = 3000
 			got, err := runFramework(ctx, 10, depth, n)
 			if err != nil {
@@ -438,8 +438,7 @@ func TestFrameworkPipelineDelivers(t *testing.T) {
 }
 
 func TestRawPipelineDelivers(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := axontest.Context(t)
 	const n = 3000
 	for name, stage := range map[string]func(context.Context, <-chan any, chan<- any){"plain": rawStage, "tuned": rawStageTuned} {
 		got, err := runRaw(ctx, 10, n, stage)
@@ -475,8 +474,7 @@ func TestFrameworkPipelineStopsOnCancel(t *testing.T) {
 }
 
 func TestIdleStartStop(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := axontest.Context(t)
 	for _, asPipeline := range []bool{false, true} {
 		if _, err := idleFramework(ctx, 500, asPipeline); err != nil {
 			t.Fatalf("pipeline=%v: %v", asPipeline, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
@@ -62,7 +63,7 @@ func drainCtl(c *axon.Component) []any {
 }
 
 func TestCarouselFactoryPerNext(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var made []any
 	// "next" and "inbox" are separate boxes: a message put on inbox right
 	// after "next" may still reach the old child. Once the factory has been
@@ -73,27 +74,27 @@ func TestCarouselFactoryPerNext(t *testing.T) {
 		asked <- struct{}{}
 		return echoChild(m.(string), nil, nil)
 	})
-	h := axon.Start(ctx, car)
-	put(t, ctx, h, chassis.NextName, "one")
+	h := axontest.Start(t, ctx, car)
+	axontest.Put(t, ctx, h, chassis.NextName, "one")
 	<-asked
-	put(t, ctx, h, axon.InboxName, 1)
-	if got := get(t, ctx, h, axon.OutboxName); got != "one:1" {
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "one:1" {
 		t.Fatalf("got %v, want one:1", got)
 	}
-	put(t, ctx, h, chassis.NextName, "two")
+	axontest.Put(t, ctx, h, chassis.NextName, "two")
 	<-asked
-	put(t, ctx, h, axon.InboxName, 2)
-	put(t, ctx, h, axon.InboxName, 3)
+	axontest.Put(t, ctx, h, axon.InboxName, 2)
+	axontest.Put(t, ctx, h, axon.InboxName, 3)
 	for _, want := range []string{"two:2", "two:3"} {
-		if got := get(t, ctx, h, axon.OutboxName); got != want {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: axontest.Tester}) {
 		t.Errorf("signal carried %#v", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if !slices.Equal(made, []any{"one", "two"}) {
 		t.Errorf("factory called with %v, want [one two]", made)
 	}
@@ -103,7 +104,7 @@ func TestCarouselFactoryPerNext(t *testing.T) {
 // child down, and the first has ended before the factory is asked for its
 // replacement and before the replacement runs.
 func TestCarouselReplacementAfterShutdown(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var ctl [3]log
 	var kids []*axon.Component
 	var problems []string // written by the Carousel's goroutine and the children's; read after the end
@@ -116,11 +117,11 @@ func TestCarouselReplacementAfterShutdown(t *testing.T) {
 	}
 	car := chassis.Carousel(func(m any) axon.Node {
 		i := m.(int)
-		if i > 0 && !isClosed(kids[i-1].Done()) {
+		if i > 0 && !axontest.IsClosed(kids[i-1].Done()) {
 			problem(fmt.Sprintf("factory asked for child %d while child %d runs", i, i-1))
 		}
 		k := echoChild(fmt.Sprint("child", i), &ctl[i], func(c *axon.Component) {
-			if i > 0 && !isClosed(kids[i-1].Done()) {
+			if i > 0 && !axontest.IsClosed(kids[i-1].Done()) {
 				problem(fmt.Sprintf("child %d started while child %d runs", i, i-1))
 			}
 		})
@@ -128,21 +129,21 @@ func TestCarouselReplacementAfterShutdown(t *testing.T) {
 		asked <- struct{}{}
 		return k
 	})
-	h := axon.Start(ctx, car)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, car)
+	axontest.Tap(t, h, axon.SignalName)
 	for i := range 3 {
-		put(t, ctx, h, chassis.NextName, i)
+		axontest.Put(t, ctx, h, chassis.NextName, i)
 		<-asked
-		put(t, ctx, h, axon.InboxName, "x")
-		if got, want := get(t, ctx, h, axon.OutboxName), fmt.Sprint("child", i, ":x"); got != want {
+		axontest.Put(t, ctx, h, axon.InboxName, "x")
+		if got, want := axontest.Get(t, ctx, h, axon.OutboxName), fmt.Sprint("child", i, ":x"); got != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
 		if kids := car.Children(); len(kids) != 1 {
 			t.Fatalf("Carousel has %d children, want 1", len(kids))
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.Wait(t, h)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -156,10 +157,10 @@ func TestCarouselReplacementAfterShutdown(t *testing.T) {
 	}
 	// The last child was stopped with the Carousel, and the Carousel's
 	// shutdown was passed on.
-	if !isClosed(kids[2].Done()) {
+	if !axontest.IsClosed(kids[2].Done()) {
 		t.Error("the Carousel ended before its last child")
 	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ShutdownMicroprocess{From: tester}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ShutdownMicroprocess{From: axontest.Tester}) {
 		t.Errorf("signal carried %#v, want the ShutdownMicroprocess", sig)
 	}
 }
@@ -177,22 +178,22 @@ func takeOne(tag string) *axon.Component {
 }
 
 func TestCarouselRequestNextAndWaitingMessages(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	car := chassis.Carousel(func(m any) axon.Node { return takeOne(m.(string)) })
-	h := axon.Start(ctx, car)
-	tap(t, h, chassis.RequestNextName)
+	h := axontest.Start(t, ctx, car)
+	axontest.Tap(t, h, chassis.RequestNextName)
 	// Sent before any child exists: they wait in the Carousel.
-	put(t, ctx, h, axon.InboxName, "early")
-	put(t, ctx, h, axon.InboxName, "later")
+	axontest.Put(t, ctx, h, axon.InboxName, "early")
+	axontest.Put(t, ctx, h, axon.InboxName, "later")
 	if n := car.Inbox(axon.InboxName).Len(); n != 2 {
 		t.Fatalf("%d messages waiting in the Carousel, want 2", n)
 	}
-	put(t, ctx, h, chassis.NextName, "A")
-	if got := get(t, ctx, h, axon.OutboxName); got != "A:early" {
+	axontest.Put(t, ctx, h, chassis.NextName, "A")
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "A:early" {
 		t.Fatalf("got %v, want A:early", got)
 	}
 	// A ended by itself: the Carousel asks for the next child.
-	if got := get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
+	if got := axontest.Get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
 		t.Fatalf("requestNext carried %v, want the Carousel's Ref", got)
 	}
 	if kids := car.Children(); len(kids) != 0 {
@@ -200,100 +201,100 @@ func TestCarouselRequestNextAndWaitingMessages(t *testing.T) {
 	}
 	// What arrives now, between children, waits in the Carousel, behind
 	// what A left unread.
-	put(t, ctx, h, axon.InboxName, "between")
+	axontest.Put(t, ctx, h, axon.InboxName, "between")
 	if n := car.Inbox(axon.InboxName).Len(); n != 1 {
 		t.Fatalf("%d messages waiting in the Carousel between children, want 1", n)
 	}
 	for _, tag := range []string{"B", "C"} {
-		put(t, ctx, h, chassis.NextName, tag)
+		axontest.Put(t, ctx, h, chassis.NextName, tag)
 		want := map[string]string{"B": "B:later", "C": "C:between"}[tag]
-		if got := get(t, ctx, h, axon.OutboxName); got != want {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
-		if got := get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
+		if got := axontest.Get(t, ctx, h, chassis.RequestNextName); got != car.Ref() {
 			t.Fatalf("requestNext carried %v, want the Carousel's Ref", got)
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }
 
 // TestCarouselBacklogLargerThanChildInbox: more messages wait in the
 // Carousel than the next child's inbox can hold at once; all reach it,
 // in order.
 func TestCarouselBacklogLargerThanChildInbox(t *testing.T) {
-	ctx := ctxT(t)
-	car := chassis.Carousel(func(any) axon.Node { return pass("Narrow", 1) })
-	h := axon.Start(ctx, car)
+	ctx := axontest.Context(t)
+	car := chassis.Carousel(func(any) axon.Node { return axontest.PassThrough("Narrow", 1) })
+	h := axontest.Start(t, ctx, car)
 	const n = 12
 	for i := range n {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	put(t, ctx, h, chassis.NextName, "go")
+	axontest.Put(t, ctx, h, chassis.NextName, "go")
 	for i := range n {
-		if got := get(t, ctx, h, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != i {
 			t.Fatalf("got %v, want %d", got, i)
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }
 
 // TestCarouselCarriesUnreadToNextChild: what a child leaves unread in its
 // inbox when it ends goes to the next child, ahead of anything newer.
 func TestCarouselCarriesUnreadToNextChild(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	car := chassis.Carousel(func(m any) axon.Node { return takeOne(m.(string)) })
-	h := axon.Start(ctx, car)
-	tap(t, h, chassis.RequestNextName)
+	h := axontest.Start(t, ctx, car)
+	axontest.Tap(t, h, chassis.RequestNextName)
 	for _, m := range []string{"a", "b", "c"} {
-		put(t, ctx, h, axon.InboxName, m)
+		axontest.Put(t, ctx, h, axon.InboxName, m)
 	}
-	put(t, ctx, h, chassis.NextName, "1")
-	if got := get(t, ctx, h, axon.OutboxName); got != "1:a" {
+	axontest.Put(t, ctx, h, chassis.NextName, "1")
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "1:a" {
 		t.Fatalf("got %v, want 1:a", got)
 	}
-	get(t, ctx, h, chassis.RequestNextName)
-	put(t, ctx, h, axon.InboxName, "d")
+	axontest.Get(t, ctx, h, chassis.RequestNextName)
+	axontest.Put(t, ctx, h, axon.InboxName, "d")
 	for i, want := range []string{"2:b", "3:c", "4:d"} {
-		put(t, ctx, h, chassis.NextName, fmt.Sprint(i+2))
-		if got := get(t, ctx, h, axon.OutboxName); got != want {
+		axontest.Put(t, ctx, h, chassis.NextName, fmt.Sprint(i+2))
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != want {
 			t.Fatalf("got %v, want %s", got, want)
 		}
-		get(t, ctx, h, chassis.RequestNextName)
+		axontest.Get(t, ctx, h, chassis.RequestNextName)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }
 
 // TestCarouselProducerFinishedHandsOverBacklog: a ProducerFinished that
 // comes while the child is still being handed its backlog waits for the
 // hand-over, so the child finishes everything.
 func TestCarouselProducerFinishedHandsOverBacklog(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	asked := make(chan struct{}, 1)
 	car := chassis.Carousel(func(any) axon.Node {
 		asked <- struct{}{}
-		return pass("Narrow", 1)
+		return axontest.PassThrough("Narrow", 1)
 	})
-	h := axon.Start(ctx, car)
+	h := axontest.Start(t, ctx, car)
 	const n = 14
 	for i := range n {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	put(t, ctx, h, chassis.NextName, "go")
+	axontest.Put(t, ctx, h, chassis.NextName, "go")
 	<-asked
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	for i := range n {
-		if got := get(t, ctx, h, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != i {
 			t.Fatalf("got %v, want %d", got, i)
 		}
 	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: axontest.Tester}) {
 		t.Errorf("signal carried %#v", sig)
 	}
-	endOf(t, h)
-	wantEnded(t, ctx, h, axon.OutboxName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // takeK forwards k messages and ends.
@@ -321,7 +322,7 @@ func takeK(name string, k, capacity int) *axon.Component {
 // order, though it crossed many children and arrived at every stage of
 // their swapping.
 func TestCarouselStreamAcrossChildren(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const n = 5000
 	made := 0
 	car := chassis.Carousel(func(m any) axon.Node {
@@ -358,7 +359,7 @@ func TestCarouselStreamAcrossChildren(t *testing.T) {
 			{"DRIVER", "outbox"}:      {"CAR", "next"},
 			{"CAR", "signal"}:         {"DRIVER", "control"},
 		})
-	h := axon.Start(ctx, g)
+	h := axontest.Start(t, ctx, g)
 	putErr := make(chan error, 1)
 	go func() {
 		for i := range n {
@@ -383,16 +384,16 @@ func TestCarouselStreamAcrossChildren(t *testing.T) {
 			t.Fatalf("got %v, want %d", got, i)
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.Wait(t, h)
 	t.Logf("%d messages through %d children", n, made)
 }
 
 func TestCarouselFactoryNilIsAnError(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	car := chassis.Carousel(func(any) axon.Node { return nil })
-	h := axon.Start(ctx, car)
-	put(t, ctx, h, chassis.NextName, "nothing")
+	h := axontest.Start(t, ctx, car)
+	axontest.Put(t, ctx, h, chassis.NextName, "nothing")
 	err := h.Wait()
 	var ce *axon.ComponentError
 	if !errors.As(err, &ce) || ce.Component != car.String() {

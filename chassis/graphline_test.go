@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
@@ -42,8 +43,26 @@ func noting(name string, l *log) *axon.Component {
 	})
 }
 
+// passOneThenStop puts msg into h's inbox and checks that it comes out of
+// h's outbox, then puts a ShutdownMicroprocess on h's control and checks
+// that h's signal carries it as it came and that the graph ends without
+// error.
+func passOneThenStop(t *testing.T, ctx context.Context, h *axon.Handle, msg any) {
+	t.Helper()
+	axontest.Put(t, ctx, h, axon.InboxName, msg)
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != msg {
+		t.Fatalf("got %v", got)
+	}
+	sm := axon.ShutdownMicroprocess{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, sm)
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != sm {
+		t.Errorf("signal carried %#v, want %v", sig, sm)
+	}
+	axontest.Wait(t, h)
+}
+
 func TestGraphlineDataOnlyAlongLinks(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var seenA, seenB log
 	tried := make(chan struct{})
 	var leakErr error
@@ -62,19 +81,19 @@ func TestGraphlineDataOnlyAlongLinks(t *testing.T) {
 			{"A", "outbox"}:         {"B", "inbox"},
 			{"B", "outbox"}:         {chassis.Self, "outbox"},
 		})
-	h := axon.Start(ctx, g)
+	h := axontest.Start(t, ctx, g)
 	<-tried
 	if d := leak.Out(axon.OutboxName).Destination(); d != nil {
 		t.Fatalf("Leak's unlinked outbox leads to %v", d)
 	}
 	for _, m := range []string{"m1", "m2", "m3"} {
-		put(t, ctx, h, axon.InboxName, m)
-		if got := get(t, ctx, h, axon.OutboxName); got != m {
+		axontest.Put(t, ctx, h, axon.InboxName, m)
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != m {
 			t.Fatalf("got %v, want %s", got, m)
 		}
 	}
 	h.Stop() // Leak is stuck in Send by design; only the context frees it.
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if !errors.Is(leakErr, context.Canceled) {
 		t.Errorf("Leak's send ended with %v, want a context error", leakErr)
 	}
@@ -91,9 +110,9 @@ func TestGraphlineDataOnlyAlongLinks(t *testing.T) {
 }
 
 func TestGraphlineSelfBoxes(t *testing.T) {
-	ctx := ctxT(t)
-	up := mapper("Up", func(m any) any { return strings.ToUpper(m.(string)) })
-	rev := mapper("Rev", func(m any) any {
+	ctx := axontest.Context(t)
+	up := axontest.Map("Up", func(m any) any { return strings.ToUpper(m.(string)) })
+	rev := axontest.Map("Rev", func(m any) any {
 		r := []rune(m.(string))
 		slices.Reverse(r)
 		return string(r)
@@ -112,27 +131,27 @@ func TestGraphlineSelfBoxes(t *testing.T) {
 	if g.Outbox("reversed") == nil {
 		t.Fatal(`("self","reversed") did not become an outbox of the Graphline`)
 	}
-	h := axon.Start(ctx, g)
-	put(t, ctx, h, "extra", "abc")
-	put(t, ctx, h, axon.InboxName, "abc")
-	if got := get(t, ctx, h, axon.OutboxName); got != "ABC" {
+	h := axontest.Start(t, ctx, g)
+	axontest.Put(t, ctx, h, "extra", "abc")
+	axontest.Put(t, ctx, h, axon.InboxName, "abc")
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "ABC" {
 		t.Errorf("outbox gave %v, want ABC", got)
 	}
-	if got := get(t, ctx, h, "reversed"); got != "cba" {
+	if got := axontest.Get(t, ctx, h, "reversed"); got != "cba" {
 		t.Errorf("reversed gave %v, want cba", got)
 	}
 	// The handle's links went straight to the children's inboxes.
 	if up.Out(axon.OutboxName).Destination().Owner() == g || rev.Out(axon.OutboxName).Destination().Owner() == g {
 		t.Error("a child's output stops at the Graphline instead of passing through")
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }
 
 // TestGraphlineControlFanout: what arrives on the Graphline's control goes
 // to every child whose control no link feeds, and only to those.
 func TestGraphlineControlFanout(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var ctlA, ctlB, ctlC log
 	var a *axon.Component
 	// A notes its control message, then tells B to stop with a
@@ -177,14 +196,14 @@ func TestGraphlineControlFanout(t *testing.T) {
 			t.Fatalf("Graphline outbox %s leads to B, whose control is linked from A", ob)
 		}
 	}
-	h := axon.Start(ctx, g)
-	tap(t, h, axon.SignalName)
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: g.Ref()}) {
+	h := axontest.Start(t, ctx, g)
+	axontest.Tap(t, h, axon.SignalName)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: g.Ref()}) {
 		t.Errorf("signal carried %#v, want ProducerFinished from the Graphline", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if got := ctlA.all(); !slices.Equal(got, []any{pf}) {
 		t.Errorf("A's control saw %v, want [%v]", got, pf)
 	}
@@ -197,11 +216,11 @@ func TestGraphlineControlFanout(t *testing.T) {
 	if n := b.Inbox(axon.ControlName).Len(); n != 0 {
 		t.Errorf("%d messages left on B's control, want none", n)
 	}
-	wantEnded(t, ctx, h, axon.SignalName)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 }
 
 func TestGraphlineEndsWhenAllChildrenEnd(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	hold := make(chan struct{})
 	quick := axon.New("Quick", func(context.Context, *axon.Component) error { return nil })
 	slow := axon.New("Slow", func(ctx context.Context, c *axon.Component) error {
@@ -213,18 +232,18 @@ func TestGraphlineEndsWhenAllChildrenEnd(t *testing.T) {
 		}
 	})
 	g := chassis.Graphline(chassis.Nodes{"Q": quick, "S": slow}, nil)
-	h := axon.Start(ctx, g)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, g)
+	axontest.Tap(t, h, axon.SignalName)
 	<-quick.Done()
-	if isClosed(g.Done()) {
+	if axontest.IsClosed(g.Done()) {
 		t.Fatal("Graphline ended while a child was running")
 	}
 	close(hold)
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: g.Ref()}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: g.Ref()}) {
 		t.Errorf("signal carried %#v, want ProducerFinished from the Graphline", sig)
 	}
-	endOf(t, h)
-	if !isClosed(slow.Done()) {
+	axontest.Wait(t, h)
+	if !axontest.IsClosed(slow.Done()) {
 		t.Fatal("Graphline ended before Slow")
 	}
 }
@@ -232,10 +251,10 @@ func TestGraphlineEndsWhenAllChildrenEnd(t *testing.T) {
 // A ShutdownMicroprocess stops every child, and is what the Graphline's
 // signal carries.
 func TestGraphlineShutdownMicroprocess(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	kids := chassis.Nodes{}
 	for _, n := range []string{"A", "B", "C"} {
-		kids[n] = pass(n, 2)
+		kids[n] = axontest.PassThrough(n, 2)
 	}
 	g := chassis.Graphline(kids, chassis.Links{
 		{chassis.Self, "inbox"}: {"A", "inbox"},
@@ -243,30 +262,21 @@ func TestGraphlineShutdownMicroprocess(t *testing.T) {
 		{"A", "signal"}:         {"B", "control"},
 		{"B", "outbox"}:         {chassis.Self, "outbox"},
 	})
-	h := axon.Start(ctx, g)
-	tap(t, h, axon.SignalName)
-	put(t, ctx, h, axon.InboxName, 1)
-	if got := get(t, ctx, h, axon.OutboxName); got != 1 {
-		t.Fatalf("got %v", got)
-	}
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	if sig := get(t, ctx, h, axon.SignalName); sig != sm {
-		t.Errorf("signal carried %#v, want %v", sig, sm)
-	}
-	endOf(t, h)
+	h := axontest.Start(t, ctx, g)
+	axontest.Tap(t, h, axon.SignalName)
+	passOneThenStop(t, ctx, h, 1)
 	for n, k := range kids {
-		if !isClosed(k.Core().Done()) {
+		if !axontest.IsClosed(k.Core().Done()) {
 			t.Errorf("Graphline ended before %s", n)
 		}
 	}
-	wantEnded(t, ctx, h, axon.SignalName)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 }
 
 // When a child feeds ("self","signal"), the Graphline sends nothing there
 // of its own.
 func TestGraphlineLinkedSignal(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	gate := make(chan struct{})
 	src := axon.New("Src", func(ctx context.Context, c *axon.Component) error {
 		<-gate
@@ -287,18 +297,21 @@ func TestGraphlineLinkedSignal(t *testing.T) {
 			{"SRC", "signal"}:  {"SINK", "control"},
 			{"SINK", "signal"}: {chassis.Self, "signal"},
 		})
-	h := axon.Start(ctx, g)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, g)
+	axontest.Tap(t, h, axon.SignalName)
 	close(gate)
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: src.Ref()}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: src.Ref()}) {
 		t.Errorf("signal carried %#v, want Src's ProducerFinished passed on by Sink", sig)
 	}
-	endOf(t, h)
-	wantEnded(t, ctx, h, axon.SignalName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 }
 
 func TestGraphlineErrors(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
+	twoStages := func() chassis.Nodes {
+		return chassis.Nodes{"A": axontest.PassThrough("A", 1), "B": axontest.PassThrough("B", 1)}
+	}
 	cases := []struct {
 		name  string
 		nodes func() chassis.Nodes
@@ -308,34 +321,34 @@ func TestGraphlineErrors(t *testing.T) {
 	}{
 		{
 			name:  "unknown child",
-			nodes: func() chassis.Nodes { return chassis.Nodes{"A": pass("A", 1)} },
+			nodes: func() chassis.Nodes { return chassis.Nodes{"A": axontest.PassThrough("A", 1)} },
 			links: chassis.Links{{"A", "outbox"}: {"Nobody", "inbox"}},
 			is:    axon.ErrBadLink,
 			names: []string{`"Nobody"`},
 		},
 		{
 			name:  "unknown source box",
-			nodes: func() chassis.Nodes { return chassis.Nodes{"A": pass("A", 1), "B": pass("B", 1)} },
+			nodes: twoStages,
 			links: chassis.Links{{"A", "nobox"}: {"B", "inbox"}},
 			is:    axon.ErrNoSuchBox,
 			names: []string{"nobox", "A#"},
 		},
 		{
 			name:  "unknown destination box",
-			nodes: func() chassis.Nodes { return chassis.Nodes{"A": pass("A", 1), "B": pass("B", 1)} },
+			nodes: twoStages,
 			links: chassis.Links{{"A", "outbox"}: {"B", "elsewhere"}},
 			is:    axon.ErrNoSuchBox,
 			names: []string{"elsewhere", "B#"},
 		},
 		{
 			name:  "child called self",
-			nodes: func() chassis.Nodes { return chassis.Nodes{chassis.Self: pass("A", 1)} },
+			nodes: func() chassis.Nodes { return chassis.Nodes{chassis.Self: axontest.PassThrough("A", 1)} },
 			is:    axon.ErrBadLink,
 			names: []string{`"self"`},
 		},
 		{
 			name:  "self to self",
-			nodes: func() chassis.Nodes { return chassis.Nodes{"A": pass("A", 1)} },
+			nodes: func() chassis.Nodes { return chassis.Nodes{"A": axontest.PassThrough("A", 1)} },
 			links: chassis.Links{{chassis.Self, "inbox"}: {chassis.Self, "outbox"}},
 			is:    axon.ErrBadLink,
 		},

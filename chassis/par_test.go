@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
@@ -16,7 +17,7 @@ import (
 // run at the same time (each waits until the other has started); their
 // outputs are merged, each child's in its own order.
 func TestPARRunsChildrenTogether(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const n = 300
 	startA, startB := make(chan struct{}), make(chan struct{})
 	worker := func(tag string, mine, theirs chan struct{}) *axon.Component {
@@ -36,22 +37,22 @@ func TestPARRunsChildrenTogether(t *testing.T) {
 		})
 	}
 	par := chassis.PAR(worker("a", startA, startB), worker("b", startB, startA))
-	h := axon.Start(ctx, par)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, par)
+	axontest.Tap(t, h, axon.SignalName)
 	next := map[string]int{"a": 0, "b": 0}
 	for range 2 * n {
-		m := get(t, ctx, h, axon.OutboxName).(string)
+		m := axontest.Get(t, ctx, h, axon.OutboxName).(string)
 		tag := m[:1]
 		if want := fmt.Sprint(tag, next[tag]); m != want {
 			t.Fatalf("got %s, want %s", m, want)
 		}
 		next[tag]++
 	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: par.Ref()}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: par.Ref()}) {
 		t.Errorf("signal carried %#v, want ProducerFinished from the PAR", sig)
 	}
-	endOf(t, h)
-	wantEnded(t, ctx, h, axon.OutboxName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // ctlNoter ends on the first message on its control, noting it.
@@ -68,28 +69,28 @@ func ctlNoter(name string, l *log) *axon.Component {
 }
 
 func TestPARControlReachesEveryChild(t *testing.T) {
-	for _, msg := range []axon.Shutdown{axon.ProducerFinished{From: tester}, axon.ShutdownMicroprocess{From: tester}} {
+	for _, msg := range []axon.Shutdown{axon.ProducerFinished{From: axontest.Tester}, axon.ShutdownMicroprocess{From: axontest.Tester}} {
 		t.Run(fmt.Sprintf("%T", msg), func(t *testing.T) {
-			ctx := ctxT(t)
+			ctx := axontest.Context(t)
 			var logs [3]log
 			var kids []axon.Node
 			for i := range logs {
 				kids = append(kids, ctlNoter(fmt.Sprint("K", i), &logs[i]))
 			}
 			par := chassis.PAR(kids...)
-			h := axon.Start(ctx, par)
-			tap(t, h, axon.SignalName)
-			put(t, ctx, h, axon.ControlName, msg)
+			h := axontest.Start(t, ctx, par)
+			axontest.Tap(t, h, axon.SignalName)
+			axontest.Put(t, ctx, h, axon.ControlName, msg)
 			var want any = axon.ProducerFinished{From: par.Ref()}
 			if _, ok := msg.(axon.ShutdownMicroprocess); ok {
 				want = msg // a shutdown is passed on as it came
 			}
-			if sig := get(t, ctx, h, axon.SignalName); sig != want {
+			if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != want {
 				t.Errorf("signal carried %#v, want %#v", sig, want)
 			}
-			endOf(t, h)
+			axontest.Wait(t, h)
 			for i, k := range kids {
-				if !isClosed(k.Core().Done()) {
+				if !axontest.IsClosed(k.Core().Done()) {
 					t.Errorf("PAR ended before child %d", i)
 				}
 				got := logs[i].all()
@@ -108,11 +109,11 @@ func TestPARControlReachesEveryChild(t *testing.T) {
 }
 
 func TestPARErrors(t *testing.T) {
-	ctx := ctxT(t)
-	if err := axon.Run(ctx, chassis.PAR(pass("A", 1), nil)); !errors.Is(err, axon.ErrBadLink) {
+	ctx := axontest.Context(t)
+	if err := axon.Run(ctx, chassis.PAR(axontest.PassThrough("A", 1), nil)); !errors.Is(err, axon.ErrBadLink) {
 		t.Errorf("nil child: got %v, want ErrBadLink", err)
 	}
-	taken := pass("Taken", 1)
+	taken := axontest.PassThrough("Taken", 1)
 	_ = chassis.Pipeline(taken)
 	err := axon.Run(ctx, chassis.PAR(taken))
 	if !errors.Is(err, axon.ErrBadLink) || !strings.Contains(err.Error(), taken.String()) {

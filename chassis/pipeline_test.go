@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
@@ -20,15 +21,37 @@ type trail struct {
 
 // stamp appends its name to every trail passing through it.
 func stamp(name string) *axon.Component {
-	return mapper(name, func(m any) any {
+	return axontest.Map(name, func(m any) any {
 		tr := m.(trail)
 		tr.path += name
 		return tr
 	})
 }
 
+// sendTrails puts n trails into h's inbox from a goroutine of its own, and
+// then a ProducerFinished from axontest.Tester on its control, while it
+// checks that the n trails come out of h's outbox in order, each having
+// been through the stages path.
+func sendTrails(t *testing.T, ctx context.Context, h *axon.Handle, n int, path string) {
+	t.Helper()
+	go func() {
+		for i := range n {
+			if h.Put(ctx, axon.InboxName, trail{seq: i}) != nil {
+				return
+			}
+		}
+		_ = h.Put(ctx, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	}()
+	for i := range n {
+		got := axontest.Get(t, ctx, h, axon.OutboxName).(trail)
+		if got.seq != i || got.path != path {
+			t.Fatalf("message %d: got %+v, want seq %d path %q", i, got, i, path)
+		}
+	}
+}
+
 func TestPipelineDataInOrderThroughStages(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const stages, msgs = 8, 500
 	var kids []axon.Node
 	want := ""
@@ -38,44 +61,31 @@ func TestPipelineDataInOrderThroughStages(t *testing.T) {
 		want += name
 	}
 	p := chassis.Pipeline(kids...)
-	h := axon.Start(ctx, p)
-	go func() {
-		for i := range msgs {
-			if h.Put(ctx, axon.InboxName, trail{seq: i}) != nil {
-				return
-			}
-		}
-		_ = h.Put(ctx, axon.ControlName, axon.ProducerFinished{From: tester})
-	}()
-	for i := range msgs {
-		got := get(t, ctx, h, axon.OutboxName).(trail)
-		if got.seq != i || got.path != want {
-			t.Fatalf("message %d: got %+v, want seq %d path %q", i, got, i, want)
-		}
-	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+	h := axontest.Start(t, ctx, p)
+	sendTrails(t, ctx, h, msgs, want)
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: axontest.Tester}) {
 		t.Fatalf("signal carried %#v, want the ProducerFinished put on control", sig)
 	}
-	endOf(t, h)
-	wantEnded(t, ctx, h, axon.OutboxName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 func TestPipelineSingleChildAndEmpty(t *testing.T) {
-	ctx := ctxT(t)
-	h := axon.Start(ctx, chassis.Pipeline(mapper("Neg", func(m any) any { return -m.(int) })))
-	put(t, ctx, h, axon.InboxName, 7)
-	if got := get(t, ctx, h, axon.OutboxName); got != -7 {
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, chassis.Pipeline(axontest.Map("Neg", func(m any) any { return -m.(int) })))
+	axontest.Put(t, ctx, h, axon.InboxName, 7)
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != -7 {
 		t.Fatalf("got %v, want -7", got)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 
 	err := axon.Run(ctx, chassis.Pipeline())
 	if !errors.Is(err, axon.ErrBadLink) {
 		t.Fatalf("empty Pipeline: got %v, want ErrBadLink", err)
 	}
 	var none *axon.Component
-	err = axon.Run(ctx, chassis.Pipeline(pass("A", 1), none))
+	err = axon.Run(ctx, chassis.Pipeline(axontest.PassThrough("A", 1), none))
 	if !errors.Is(err, axon.ErrBadLink) || !strings.Contains(err.Error(), "child 1") {
 		t.Fatalf("Pipeline with a nil child: got %v, want ErrBadLink naming child 1", err)
 	}
@@ -85,7 +95,7 @@ func TestPipelineSingleChildAndEmpty(t *testing.T) {
 // outbox leads straight to the inbox of the component that reads it, with
 // no pipeline in between, then that data and the shutdown both get through.
 func TestPipelineNested(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	names := []string{"A", "B", "C", "D", "E", "F", "G"}
 	st := map[string]*axon.Component{}
 	for _, n := range names {
@@ -127,27 +137,14 @@ func TestPipelineNested(t *testing.T) {
 		t.Errorf("G.outbox leads to %v before anything takes the pipeline's output", d)
 	}
 
-	h := axon.Start(ctx, p1)
+	h := axontest.Start(t, ctx, p1)
 	const msgs = 200
-	go func() {
-		for i := range msgs {
-			if h.Put(ctx, axon.InboxName, trail{seq: i}) != nil {
-				return
-			}
-		}
-		_ = h.Put(ctx, axon.ControlName, axon.ProducerFinished{From: tester})
-	}()
-	for i := range msgs {
-		got := get(t, ctx, h, axon.OutboxName).(trail)
-		if got.seq != i || got.path != "ABCDEFG" {
-			t.Fatalf("message %d: got %+v, want path ABCDEFG", i, got)
-		}
-	}
+	sendTrails(t, ctx, h, msgs, "ABCDEFG")
 	// Once the handle takes the output, G sends straight into it.
 	if d := st["G"].Out(axon.OutboxName).Destination(); d == nil || d.Owner() == p1 {
 		t.Errorf("G.outbox leads to %v, want the handle's inbox", d)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	for _, n := range names {
 		if s := st[n].Out(axon.OutboxName).Sent(); s != msgs {
 			t.Errorf("%s sent %d messages, want %d", n, s, msgs)
@@ -187,7 +184,7 @@ func pfRecorder(name string, order *[]string, mu *sync.Mutex, got chan<- struct{
 }
 
 func TestPipelineProducerFinishedReachesChildrenInOrder(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var mu sync.Mutex
 	var order []string
 	got, hold := make(chan struct{}), make(chan struct{})
@@ -196,9 +193,9 @@ func TestPipelineProducerFinishedReachesChildrenInOrder(t *testing.T) {
 	k3 := pfRecorder("k3", &order, &mu, nil, nil)
 	k4 := pfRecorder("k4", &order, &mu, nil, nil)
 	p := chassis.Pipeline(k1, chassis.Pipeline(k2, k3), k4)
-	h := axon.Start(ctx, p)
-	tap(t, h, axon.SignalName)
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	h := axontest.Start(t, ctx, p)
+	axontest.Tap(t, h, axon.SignalName)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	select {
 	case <-got:
 	case <-ctx.Done():
@@ -206,11 +203,11 @@ func TestPipelineProducerFinishedReachesChildrenInOrder(t *testing.T) {
 	}
 	// k2 holds the message: k1 has ended, the rest of the pipeline has not.
 	<-k1.Done()
-	if isClosed(p.Done()) {
+	if axontest.IsClosed(p.Done()) {
 		t.Fatal("Pipeline ended while a child was still running")
 	}
 	for _, k := range []*axon.Component{k2, k3, k4} {
-		if isClosed(k.Done()) {
+		if axontest.IsClosed(k.Done()) {
 			t.Fatalf("%s ended before k2 passed ProducerFinished on", k.Name())
 		}
 	}
@@ -220,22 +217,22 @@ func TestPipelineProducerFinishedReachesChildrenInOrder(t *testing.T) {
 	}
 	mu.Unlock()
 	close(hold)
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: tester}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: axontest.Tester}) {
 		t.Fatalf("signal carried %#v", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if !slices.Equal(order, []string{"k1", "k2", "k3", "k4"}) {
 		t.Fatalf("ProducerFinished reached children in order %v", order)
 	}
 	for _, k := range []*axon.Component{k1, k2, k3, k4} {
-		if !isClosed(k.Done()) {
+		if !axontest.IsClosed(k.Done()) {
 			t.Fatalf("Pipeline ended before %s", k.Name())
 		}
 	}
 }
 
 func TestPipelineShutdownMicroprocess(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	// The stages never finish on their own: the middle one holds its
 	// first message until the graph ends, so data is still queued when
 	// the shutdown comes.
@@ -247,21 +244,21 @@ func TestPipelineShutdownMicroprocess(t *testing.T) {
 		}
 		return c.Serve(ctx, func(context.Context, any) error { return nil })
 	})
-	p := chassis.Pipeline(pass("P1", 4), stuck, pass("P2", 4))
-	h := axon.Start(ctx, p)
-	tap(t, h, axon.SignalName)
+	p := chassis.Pipeline(axontest.PassThrough("P1", 4), stuck, axontest.PassThrough("P2", 4))
+	h := axontest.Start(t, ctx, p)
+	axontest.Tap(t, h, axon.SignalName)
 	for i := range 6 {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ShutdownMicroprocess{From: tester}) {
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: axontest.Tester})
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ShutdownMicroprocess{From: axontest.Tester}) {
 		t.Fatalf("signal carried %#v, want the ShutdownMicroprocess", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 }
 
 func TestCircularPipeline(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const laps = 1000
 	var seen []int
 	// Counter sends each number it gets back round the loop, one higher,
@@ -284,7 +281,7 @@ func TestCircularPipeline(t *testing.T) {
 			}
 		}
 	})
-	p := chassis.CircularPipeline(counter, pass("Lap1", 1), pass("Lap2", 3))
+	p := chassis.CircularPipeline(counter, axontest.PassThrough("Lap1", 1), axontest.PassThrough("Lap2", 3))
 	// The loop is closed: the last stage leads back to the first.
 	if d := p.Children()[2].Out(axon.OutboxName).Destination(); d == nil || d.Owner() != counter {
 		t.Fatalf("last stage's outbox leads to %v, want Counter.inbox", d)
@@ -292,9 +289,9 @@ func TestCircularPipeline(t *testing.T) {
 	if d := p.Children()[2].Out(axon.SignalName).Destination(); d == nil || d.Owner() != counter || d.Name() != axon.ControlName {
 		t.Fatalf("last stage's signal leads to %v, want Counter.control", d)
 	}
-	h := axon.Start(ctx, p)
-	put(t, ctx, h, axon.InboxName, 0)
-	endOf(t, h)
+	h := axontest.Start(t, ctx, p)
+	axontest.Put(t, ctx, h, axon.InboxName, 0)
+	axontest.Wait(t, h)
 	if len(seen) != laps {
 		t.Fatalf("counter saw %d laps, want %d", len(seen), laps)
 	}
@@ -303,14 +300,14 @@ func TestCircularPipeline(t *testing.T) {
 			t.Fatalf("lap %d carried %d", i, n)
 		}
 	}
-	wantEnded(t, ctx, h, axon.OutboxName)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 func TestPipelineWiringErrorNamesComponent(t *testing.T) {
-	ctx := ctxT(t)
-	shared := pass("Shared", 1)
-	first := chassis.Pipeline(shared, pass("Other", 1))
-	second := chassis.Pipeline(pass("Mine", 1), shared)
+	ctx := axontest.Context(t)
+	shared := axontest.PassThrough("Shared", 1)
+	first := chassis.Pipeline(shared, axontest.PassThrough("Other", 1))
+	second := chassis.Pipeline(axontest.PassThrough("Mine", 1), shared)
 	err := axon.Run(ctx, second)
 	if err == nil {
 		t.Fatal("a child already in another Pipeline was accepted")
@@ -328,11 +325,11 @@ func TestPipelineWiringErrorNamesComponent(t *testing.T) {
 		}
 	}
 	// The first Pipeline is untouched and still works.
-	h := axon.Start(ctx, first)
-	put(t, ctx, h, axon.InboxName, "x")
-	if got := get(t, ctx, h, axon.OutboxName); got != "x" {
+	h := axontest.Start(t, ctx, first)
+	axontest.Put(t, ctx, h, axon.InboxName, "x")
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "x" {
 		t.Fatalf("first pipeline gave %v", got)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	endOf(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }

@@ -12,10 +12,24 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
 var propertySeed = flag.Uint64("chassis.seed", 0, "seed for the property tests (0: from the clock)")
+
+// propertyRand returns the random source for one property test: seeded
+// from -chassis.seed, or from the clock, and logged so that a failing run
+// can be repeated. stream keeps the tests' sequences apart.
+func propertyRand(t *testing.T, stream uint64) *rand.Rand {
+	t.Helper()
+	seed := *propertySeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (rerun with -args -chassis.seed=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, stream))
+}
 
 // The property test pushes propertyMessages messages in all, spread over
 // propertyGraphs random graphs. Messages are pointers into one []int, so
@@ -51,7 +65,7 @@ func (b *builder) stage() axon.Node {
 	b.stages++
 	c := 1 + b.r.IntN(64)
 	fmt.Fprintf(&b.shape, "s%d", c)
-	return pass(fmt.Sprint("Stage", b.stages), c)
+	return axontest.PassThrough(fmt.Sprint("Stage", b.stages), c)
 }
 
 // segment returns a random segment at most depth containers deep: a
@@ -217,12 +231,8 @@ func newSeqSink(vals []int, at func(int64)) *seqSink {
 }
 
 func TestPropertyRandomGraphs(t *testing.T) {
-	seed := *propertySeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -args -chassis.seed=%d)", seed, seed)
-	r := rand.New(rand.NewPCG(seed, 0x6b616d61656c6961))
+	r := propertyRand(t, 0x6b616d61656c6961)
+	ctx := axontest.Context(t)
 	per := propertyMessages / propertyGraphs
 	vals := make([]int, per)
 	for i := range vals {
@@ -241,10 +251,7 @@ func TestPropertyRandomGraphs(t *testing.T) {
 		}
 		sink := newSeqSink(vals, nil)
 		root := chassis.Pipeline(seqSource(vals), seg, sink.comp)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		err := axon.Run(ctx, root)
-		cancel()
-		if err != nil {
+		if err := axon.Run(ctx, root); err != nil {
 			t.Fatalf("graph %d %s: %v", g, b.shape.String(), err)
 		}
 		if n := sink.got.Load(); n != int64(per) {
@@ -303,12 +310,7 @@ func contactStage(name string, capacity int, contact chan<- struct{}) *axon.Comp
 // more to send; everything between the sink and that point is in flight
 // while the links change.
 func TestPropertyRelinkWhileRunning(t *testing.T) {
-	seed := *propertySeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -args -chassis.seed=%d)", seed, seed)
-	r := rand.New(rand.NewPCG(seed, 0x72656c696e6b))
+	r := propertyRand(t, 0x72656c696e6b)
 	const n, relinks = 200_000, 12
 	vals := make([]int, n)
 	for i := range vals {
@@ -351,11 +353,11 @@ func TestPropertyRelinkWhileRunning(t *testing.T) {
 	})
 	nextTrigger.Store(triggers[0])
 	capN := func() int { return 1 + r.IntN(64) }
-	s1, s3 := pass("S1", capN()), pass("S3", capN())
-	old := pass("S2", capN())
+	s1, s3 := axontest.PassThrough("S1", capN()), axontest.PassThrough("S3", capN())
+	old := axontest.PassThrough("S2", capN())
 	inner := chassis.Pipeline(s1, old, s3)
-	ctx := ctxT(t)
-	h := axon.Start(ctx, chassis.Pipeline(src, inner, sink.comp))
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, chassis.Pipeline(src, inner, sink.comp))
 	stopper := axon.New("Stopper", nil)
 	must := func(err error) {
 		t.Helper()
@@ -404,7 +406,7 @@ func TestPropertyRelinkWhileRunning(t *testing.T) {
 		must(inner.RemoveChild(old))
 		old = fresh
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if got := sink.got.Load(); got != n {
 		t.Fatalf("sink got %d of %d messages", got, n)
 	}

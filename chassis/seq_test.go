@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
 
 func TestSeqChildrenInTurn(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var mu sync.Mutex
 	var problems []string
 	var kids []*axon.Component
@@ -22,14 +23,14 @@ func TestSeqChildrenInTurn(t *testing.T) {
 		kids = append(kids, axon.New(fmt.Sprint("Part", i), func(ctx context.Context, c *axon.Component) error {
 			// kids is complete before the Seq starts; only read here.
 			for j := range i {
-				if !isClosed(kids[j].Done()) {
+				if !axontest.IsClosed(kids[j].Done()) {
 					mu.Lock()
 					problems = append(problems, fmt.Sprintf("child %d started before child %d ended", i, j))
 					mu.Unlock()
 				}
 			}
 			for j := i + 1; j < len(kids); j++ {
-				if kids[j].Running() || isClosed(kids[j].Done()) {
+				if kids[j].Running() || axontest.IsClosed(kids[j].Done()) {
 					mu.Lock()
 					problems = append(problems, fmt.Sprintf("child %d already started while child %d runs", j, i))
 					mu.Unlock()
@@ -48,19 +49,19 @@ func TestSeqChildrenInTurn(t *testing.T) {
 		nodes[i] = k
 	}
 	seq := chassis.Seq(nodes...)
-	h := axon.Start(ctx, seq)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, seq)
+	axontest.Tap(t, h, axon.SignalName)
 	var got []any
 	for range 6 {
-		got = append(got, get(t, ctx, h, axon.OutboxName))
+		got = append(got, axontest.Get(t, ctx, h, axon.OutboxName))
 	}
 	if want := []any{"a1", "a2", "b1", "c1", "c2", "c3"}; !slices.Equal(got, want) {
 		t.Errorf("Seq gave %v, want %v", got, want)
 	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: seq.Ref()}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: seq.Ref()}) {
 		t.Errorf("signal carried %#v, want ProducerFinished from the Seq", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -73,65 +74,56 @@ func TestSeqChildrenInTurn(t *testing.T) {
 // current; what one child leaves unread goes to the next; a
 // ProducerFinished is handed on to each child after what is queued for it.
 func TestSeqInboxAcrossChildren(t *testing.T) {
-	ctx := ctxT(t)
-	rest := pass("Rest", 4)
+	ctx := axontest.Context(t)
+	rest := axontest.PassThrough("Rest", 4)
 	seq := chassis.Seq(takeK("Take2", 2, 1), takeK("Take3", 3, 2), rest)
-	h := axon.Start(ctx, seq)
-	tap(t, h, axon.SignalName)
+	h := axontest.Start(t, ctx, seq)
+	axontest.Tap(t, h, axon.SignalName)
 	const n = 12
 	for i := range n {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	for i := range n {
-		if got := get(t, ctx, h, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != i {
 			t.Fatalf("got %v, want %d", got, i)
 		}
 	}
-	if sig := get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: seq.Ref()}) {
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); sig != (axon.ProducerFinished{From: seq.Ref()}) {
 		t.Errorf("signal carried %#v, want ProducerFinished from the Seq", sig)
 	}
-	endOf(t, h)
+	axontest.Wait(t, h)
 	if s := rest.Out(axon.OutboxName).Sent(); s != n-5 {
 		t.Errorf("the last child forwarded %d messages, want %d", s, n-5)
 	}
 }
 
 func TestSeqShutdownMicroprocess(t *testing.T) {
-	ctx := ctxT(t)
-	first := pass("First", 1)
-	second := pass("Second", 1)
+	ctx := axontest.Context(t)
+	first := axontest.PassThrough("First", 1)
+	second := axontest.PassThrough("Second", 1)
 	seq := chassis.Seq(first, second)
-	h := axon.Start(ctx, seq)
-	tap(t, h, axon.SignalName)
-	put(t, ctx, h, axon.InboxName, "x")
-	if got := get(t, ctx, h, axon.OutboxName); got != "x" {
-		t.Fatalf("got %v", got)
-	}
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	if sig := get(t, ctx, h, axon.SignalName); sig != sm {
-		t.Errorf("signal carried %#v, want %v", sig, sm)
-	}
-	endOf(t, h)
-	if !isClosed(first.Done()) {
+	h := axontest.Start(t, ctx, seq)
+	axontest.Tap(t, h, axon.SignalName)
+	passOneThenStop(t, ctx, h, "x")
+	if !axontest.IsClosed(first.Done()) {
 		t.Error("the Seq ended before its current child")
 	}
-	if second.Running() || isClosed(second.Done()) {
+	if second.Running() || axontest.IsClosed(second.Done()) {
 		t.Error("the second child was started although the Seq was stopped")
 	}
 }
 
 func TestSeqErrors(t *testing.T) {
-	ctx := ctxT(t)
-	// Both mistakes are reported before any child starts: pass("A") would
+	ctx := axontest.Context(t)
+	// Both mistakes are reported before any child starts: axontest.PassThrough("A") would
 	// otherwise run for ever.
-	if err := axon.Run(ctx, chassis.Seq(pass("A", 1), nil)); !errors.Is(err, axon.ErrBadLink) {
+	if err := axon.Run(ctx, chassis.Seq(axontest.PassThrough("A", 1), nil)); !errors.Is(err, axon.ErrBadLink) {
 		t.Errorf("nil child: got %v, want ErrBadLink", err)
 	}
-	taken := pass("Taken", 1)
+	taken := axontest.PassThrough("Taken", 1)
 	_ = chassis.Pipeline(taken)
-	seq := chassis.Seq(pass("B", 1), taken)
+	seq := chassis.Seq(axontest.PassThrough("B", 1), taken)
 	err := axon.Run(ctx, seq)
 	var ce *axon.ComponentError
 	if !errors.Is(err, axon.ErrBadLink) || !errors.As(err, &ce) || ce.Component != seq.String() {

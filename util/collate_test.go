@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -24,108 +25,91 @@ func ints(n int) []any {
 // collection gets the one message Collate sends, which must be a []any.
 func collection(t *testing.T, ctx context.Context, h *axon.Handle) []any {
 	t.Helper()
-	got, ok := get(t, ctx, h, axon.OutboxName).([]any)
+	got, ok := axontest.Get(t, ctx, h, axon.OutboxName).([]any)
 	if !ok {
 		t.Fatalf("outbox: got %T, want []any", got)
 	}
 	return got
 }
 
-// preloaded queues msgs in col's "inbox" and then notice in its
-// "control", all before col runs: when it starts, it finds the notice
-// with everything still queued.
-func preloaded(t *testing.T, ctx context.Context, col *axon.Component, msgs []any, notice any) {
+// collectInts puts 0, 1, ..., n-1 into the Collate, then a
+// ProducerFinished from axontest.Tester on its control, and checks that
+// they come back as one collection, in order.
+func collectInts(t *testing.T, ctx context.Context, h *axon.Handle, n int) {
 	t.Helper()
-	src := axon.New("Src", nil) // never run: its boxes are sent from directly
-	if err := axon.Link(src, axon.OutboxName, col, axon.InboxName); err != nil {
-		t.Fatal(err)
+	for i := range n {
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	if err := axon.Link(src, axon.SignalName, col, axon.ControlName); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := src.Out(axon.OutboxName).Send(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := src.Out(axon.SignalName).Send(ctx, notice); err != nil {
-		t.Fatal(err)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	if got := collection(t, ctx, h); !reflect.DeepEqual(got, ints(n)) {
+		t.Fatalf("got %v, want %v", got, ints(n))
 	}
 }
 
 // Collate sends everything, in arrival order, as one message when
 // ProducerFinished arrives, then passes it on once and ends.
 func TestCollateOrder(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	col := util.Collate()
-	h := start(t, ctx, col)
+	h := axontest.Start(t, ctx, col)
 	n := 5 * col.Inbox(axon.InboxName).Cap() // more than fit in the inbox
-	for i := range n {
-		put(t, ctx, h, axon.InboxName, i)
-	}
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
-	if got := collection(t, ctx, h); !reflect.DeepEqual(got, ints(n)) {
-		t.Fatalf("got %v, want %v", got, ints(n))
-	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName) // one message only
-	expectEnded(t, ctx, h, axon.SignalName) // passed on once only
+	collectInts(t, ctx, h, n)
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName) // one message only
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName) // passed on once only
 }
 
 // Items still queued in "inbox" when ProducerFinished is taken are
 // included.
 func TestCollateTakesQueued(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	col := util.Collate()
 	items := []any{"a", nil, 3, "d"}
-	pf := &axon.ProducerFinished{From: tester}
-	preloaded(t, ctx, col, items, pf)
-	h := start(t, ctx, col)
+	pf := &axon.ProducerFinished{From: axontest.Tester}
+	axontest.Preload(t, col, axon.InboxName, items...)
+	axontest.Preload(t, col, axon.ControlName, pf)
+	h := axontest.Start(t, ctx, col)
 	if got := collection(t, ctx, h); !reflect.DeepEqual(got, items) {
 		t.Fatalf("got %#v, want %#v", got, items)
 	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.SignalName)
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 }
 
 // With nothing gathered, Collate still sends: an empty, non-nil []any.
 func TestCollateEmpty(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Collate())
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Collate())
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
 	if got := collection(t, ctx, h); got == nil || len(got) != 0 {
 		t.Fatalf("got %#v, want an empty []any", got)
 	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
 }
 
 // ShutdownMicroprocess ends Collate at once: it is passed on, once, and
 // what Collate holds is not sent, although its outbox is linked and has
 // room.
 func TestCollateShutdownMicroprocess(t *testing.T) {
-	for _, sm := range []any{axon.ShutdownMicroprocess{From: tester}, &axon.ShutdownMicroprocess{From: tester}} {
+	for _, sm := range []any{axon.ShutdownMicroprocess{From: axontest.Tester}, &axon.ShutdownMicroprocess{From: axontest.Tester}} {
 		t.Run(fmt.Sprintf("%T", sm), func(t *testing.T) {
-			ctx := ctxT(t)
+			ctx := axontest.Context(t)
 			col := util.Collate()
 			sink := axon.New("Sink", nil) // never run; read directly
 			if err := axon.Link(col, axon.OutboxName, sink, axon.InboxName); err != nil {
 				t.Fatal(err)
 			}
-			h := start(t, ctx, col)
+			h := axontest.Start(t, ctx, col)
 			// Puts beyond the inbox's capacity wait for Collate to take
 			// items, so it holds some when the shutdown arrives.
 			for i := range col.Inbox(axon.InboxName).Cap() + 5 {
-				put(t, ctx, h, axon.InboxName, i)
+				axontest.Put(t, ctx, h, axon.InboxName, i)
 			}
-			put(t, ctx, h, axon.ControlName, sm)
-			expectSignal(t, ctx, h, sm)
-			wait(t, h)
-			expectEnded(t, ctx, h, axon.SignalName)
+			axontest.StopWith(t, ctx, h, sm)
 			if n := sink.Inbox(axon.InboxName).Len(); n != 0 {
 				t.Fatalf("%d messages sent after ShutdownMicroprocess, want none", n)
 			}
@@ -137,58 +121,48 @@ func TestCollateShutdownMicroprocess(t *testing.T) {
 // collection is delivered, wins: nothing is sent and only it is passed
 // on.
 func TestCollateShutdownDuringFinish(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Collate())
-	put(t, ctx, h, axon.InboxName, 1)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Collate())
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
 	// "outbox" is not linked, so Collate cannot deliver before the
 	// ShutdownMicroprocess comes.
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	expectSignal(t, ctx, h, sm)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.SignalName)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // Other control messages are ignored.
 func TestCollateIgnoresOtherControl(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Collate())
-	put(t, ctx, h, axon.InboxName, 1)
-	put(t, ctx, h, axon.ControlName, "hello?")
-	put(t, ctx, h, axon.InboxName, 2)
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Collate())
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
+	axontest.Put(t, ctx, h, axon.ControlName, "hello?")
+	axontest.Put(t, ctx, h, axon.InboxName, 2)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	if got := collection(t, ctx, h); !reflect.DeepEqual(got, []any{1, 2}) {
 		t.Fatalf("got %v, want [1 2]", got)
 	}
-	wait(t, h)
+	axontest.Wait(t, h)
 }
 
 // Cancelling the context ends Collate without an error, a notice or a
 // collection.
 func TestCollateContextCancelled(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Collate())
-	put(t, ctx, h, axon.InboxName, 1)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Collate())
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
 	h.Stop()
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.SignalName)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // Up to MaxItems items are held and sent as usual.
 func TestCollateMaxItemsReached(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Collate(util.MaxItems(3)))
-	for i := range 3 {
-		put(t, ctx, h, axon.InboxName, i)
-	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	if got := collection(t, ctx, h); !reflect.DeepEqual(got, ints(3)) {
-		t.Fatalf("got %v, want %v", got, ints(3))
-	}
-	wait(t, h)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Collate(util.MaxItems(3)))
+	collectInts(t, ctx, h, 3)
+	axontest.Wait(t, h)
 }
 
 // One item more than MaxItems makes Collate fail, naming itself and its
@@ -197,16 +171,17 @@ func TestCollateMaxItemsReached(t *testing.T) {
 func TestCollateMaxItemsExceeded(t *testing.T) {
 	for _, queued := range []bool{false, true} {
 		t.Run(fmt.Sprintf("queued=%v", queued), func(t *testing.T) {
-			ctx := ctxT(t)
+			ctx := axontest.Context(t)
 			col := util.Collate(util.MaxItems(3))
 			var h *axon.Handle
 			if queued {
-				preloaded(t, ctx, col, ints(4), axon.ProducerFinished{From: tester})
-				h = start(t, ctx, col)
+				axontest.Preload(t, col, axon.InboxName, ints(4)...)
+				axontest.Preload(t, col, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+				h = axontest.Start(t, ctx, col)
 			} else {
-				h = start(t, ctx, col)
+				h = axontest.Start(t, ctx, col)
 				for i := range 4 {
-					put(t, ctx, h, axon.InboxName, i)
+					axontest.Put(t, ctx, h, axon.InboxName, i)
 				}
 			}
 			err := h.Wait()
@@ -217,7 +192,7 @@ func TestCollateMaxItemsExceeded(t *testing.T) {
 			if want := col.Inbox(axon.InboxName).String(); !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %q does not name %s", err, want)
 			}
-			expectEnded(t, ctx, h, axon.OutboxName)
+			axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 		})
 	}
 }
@@ -226,16 +201,10 @@ func TestCollateMaxItemsExceeded(t *testing.T) {
 func TestCollateMaxItemsNone(t *testing.T) {
 	for _, n := range []int{0, -1} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, util.Collate(util.MaxItems(n)))
-			for i := range 40 {
-				put(t, ctx, h, axon.InboxName, i)
-			}
-			put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-			if got := collection(t, ctx, h); !reflect.DeepEqual(got, ints(40)) {
-				t.Fatalf("got %v, want %v", got, ints(40))
-			}
-			wait(t, h)
+			ctx := axontest.Context(t)
+			h := axontest.Start(t, ctx, util.Collate(util.MaxItems(n)))
+			collectInts(t, ctx, h, 40)
+			axontest.Wait(t, h)
 		})
 	}
 }
@@ -256,16 +225,12 @@ func TestCollateOutboxType(t *testing.T) {
 // A Collate whose outbox leads to a component that has ended fails with
 // ErrReceiverDone.
 func TestCollateReceiverEnded(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	col := util.Collate()
-	dead := axon.New("Dead", nil)
-	dead.Stop() // never started: ended at once
-	if err := axon.Link(col, axon.OutboxName, dead, axon.InboxName); err != nil {
-		t.Fatal(err)
-	}
-	h := start(t, ctx, col)
-	put(t, ctx, h, axon.InboxName, 1)
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	axontest.LinkToEnded(t, col, axon.OutboxName)
+	h := axontest.Start(t, ctx, col)
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	if err := h.Wait(); !errors.Is(err, axon.ErrReceiverDone) {
 		t.Fatalf("Wait: got %v, want ErrReceiverDone", err)
 	}

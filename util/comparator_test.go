@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
 func TestComparator(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Comparator())
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Comparator())
 	as := []any{1, "x", []int{1, 2}, map[string]int{"k": 1}, nil, 2}
 	bs := []any{1, "y", []int{1, 2}, map[string]int{"k": 2}, nil, int64(2)}
 	want := []bool{true, false, true, false, true, false}
@@ -23,24 +24,24 @@ func TestComparator(t *testing.T) {
 		}
 	}()
 	for i, b := range bs {
-		put(t, ctx, h, "inB", b)
-		if got := get(t, ctx, h, axon.OutboxName); got != want[i] {
+		axontest.Put(t, ctx, h, "inB", b)
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != want[i] {
 			t.Fatalf("pair %d (%v, %v): got %v, want %v", i, as[i], b, got, want[i])
 		}
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 }
 
 // A side that runs ahead is held back: Comparator takes one value from it
 // and waits for the partner, and the side's inbox fills.
 func TestComparatorBackpressure(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	cmp := util.Comparator()
-	h := start(t, ctx, cmp)
+	h := axontest.Start(t, ctx, cmp)
 	n := 1 + cmp.Inbox("inA").Cap()
 	for i := range n {
-		put(t, ctx, h, "inA", i)
+		axontest.Put(t, ctx, h, "inA", i)
 	}
 	if err := h.TryPut("inA", n); !errors.Is(err, axon.ErrBoxFull) {
 		t.Fatalf("TryPut with no partners: got %v, want ErrBoxFull", err)
@@ -53,7 +54,7 @@ func TestComparatorBackpressure(t *testing.T) {
 		}
 	}()
 	for range n {
-		if got := get(t, ctx, h, axon.OutboxName); got != true {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != true {
 			t.Fatalf("got %v, want true", got)
 		}
 	}
@@ -62,21 +63,21 @@ func TestComparatorBackpressure(t *testing.T) {
 // On ProducerFinished, pairs already queued are compared; an unpaired
 // value is left (and logged).
 func TestComparatorProducerFinished(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Comparator())
-	put(t, ctx, h, "inA", 1)
-	put(t, ctx, h, "inA", 2)
-	put(t, ctx, h, "inA", 3)
-	put(t, ctx, h, "inB", 1)
-	put(t, ctx, h, "inB", 5)
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Comparator())
+	axontest.Put(t, ctx, h, "inA", 1)
+	axontest.Put(t, ctx, h, "inA", 2)
+	axontest.Put(t, ctx, h, "inA", 3)
+	axontest.Put(t, ctx, h, "inB", 1)
+	axontest.Put(t, ctx, h, "inB", 5)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
 	for _, w := range []bool{true, false} {
-		if got := get(t, ctx, h, axon.OutboxName); got != w {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != w {
 			t.Fatalf("got %v, want %v", got, w)
 		}
 	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }

@@ -13,26 +13,27 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
 func TestConsoleReaderLines(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	long := strings.Repeat("0123456789", 200_000) // 2 MB, far past any default buffer
 	input := "one\r\n" + long + "\n" + "\n" + "a\rb\n" + long + "\r\n" + "tab\there\n" + "last"
 	want := []string{"one", long, "", "a\rb", long, "tab\there", "last"}
 	r := halfReads(input)
-	h := start(t, ctx, util.ConsoleReader(r))
+	h := axontest.Start(t, ctx, util.ConsoleReader(r))
 	for i, w := range want {
-		got, ok := get(t, ctx, h, axon.OutboxName).(string)
+		got, ok := axontest.Get(t, ctx, h, axon.OutboxName).(string)
 		if !ok || got != w {
 			t.Fatalf("line %d: got %q (%d bytes), want %d bytes starting %q", i, clip(got), len(got), len(w), clip(w))
 		}
 	}
-	expectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // halfReads hands out input in reads of half the size asked for, so
@@ -49,22 +50,22 @@ func clip(s string) string {
 }
 
 func TestConsoleReaderEmptyInput(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.ConsoleReader(strings.NewReader("")))
-	expectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.ConsoleReader(strings.NewReader("")))
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 func TestConsoleReaderReadError(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	boom := errors.New("disk on fire")
-	h := start(t, ctx, util.ConsoleReader(io.MultiReader(strings.NewReader("first\nhalf"), iotest.ErrReader(boom))))
-	if got := get(t, ctx, h, axon.OutboxName); got != "first" {
+	h := axontest.Start(t, ctx, util.ConsoleReader(io.MultiReader(strings.NewReader("first\nhalf"), iotest.ErrReader(boom))))
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "first" {
 		t.Fatalf("got %q, want %q", got, "first")
 	}
 	// The part line before the error is still delivered.
-	if got := get(t, ctx, h, axon.OutboxName); got != "half" {
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "half" {
 		t.Fatalf("got %q, want %q", got, "half")
 	}
 	err := h.Wait()
@@ -83,69 +84,65 @@ func TestConsoleReaderReadError(t *testing.T) {
 // While the reader is blocked in Read, ShutdownMicroprocess still ends it
 // at once; closing the pipe afterwards lets the reading goroutine go.
 func TestConsoleReaderShutdownWhileReading(t *testing.T) {
-	for _, msg := range []any{axon.ShutdownMicroprocess{From: tester}, axon.ProducerFinished{From: tester}} {
+	for _, msg := range []any{axon.ShutdownMicroprocess{From: axontest.Tester}, axon.ProducerFinished{From: axontest.Tester}} {
 		t.Run(fmt.Sprintf("%T", msg), func(t *testing.T) {
-			ctx := ctxT(t)
+			ctx := axontest.Context(t)
 			pr, pw := io.Pipe()
 			defer pr.Close()
 			defer pw.Close()
-			h := start(t, ctx, util.ConsoleReader(pr))
+			h := axontest.Start(t, ctx, util.ConsoleReader(pr))
 			go func() { _, _ = pw.Write([]byte("hello\n")) }()
-			if got := get(t, ctx, h, axon.OutboxName); got != "hello" {
+			if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "hello" {
 				t.Fatalf("got %q, want hello", got)
 			}
-			put(t, ctx, h, axon.ControlName, msg)
-			expectSignal(t, ctx, h, msg)
-			wait(t, h)
-			expectEnded(t, ctx, h, axon.OutboxName)
+			axontest.Put(t, ctx, h, axon.ControlName, msg)
+			axontest.ExpectSignal(t, ctx, h, msg)
+			axontest.Wait(t, h)
+			axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 		})
 	}
 }
 
 // Cancelling the context ends a reader blocked in Read.
 func TestConsoleReaderContextWhileReading(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	pr, pw := io.Pipe()
 	defer pr.Close()
 	defer pw.Close()
-	h := start(t, ctx, util.ConsoleReader(pr))
+	h := axontest.Start(t, ctx, util.ConsoleReader(pr))
 	h.Stop()
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.SignalName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 }
 
 // ShutdownMicroprocess ends a reader stuck sending a line nobody takes.
 func TestConsoleReaderShutdownWhileSending(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.ConsoleReader(strings.NewReader("a\nb\nc\n")))
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	expectSignal(t, ctx, h, sm)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
-	expectEnded(t, ctx, h, axon.SignalName) // passed on once only
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.ConsoleReader(strings.NewReader("a\nb\nc\n")))
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // With a reader whose reads can be cut short (an os.Pipe), the reading
 // goroutine is gone as soon as the ConsoleReader has ended, and the
 // reader is left usable, with no deadline.
 func TestConsoleReaderDeadlineReader(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pr.Close()
 	defer pw.Close()
-	h := start(t, ctx, util.ConsoleReader(pr))
+	h := axontest.Start(t, ctx, util.ConsoleReader(pr))
 	if _, err := pw.WriteString("one\n"); err != nil {
 		t.Fatal(err)
 	}
-	if got := get(t, ctx, h, axon.OutboxName); got != "one" {
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "one" {
 		t.Fatalf("got %q, want one", got)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.Wait(t, h)
 	// The pipe is still open, so only the deadline can have freed the
 	// reading goroutine.
 	goleak.VerifyNone(t)
@@ -174,7 +171,7 @@ func TestConsoleEchoerFormats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf syncBuffer
-			if err := axon.Run(ctxT(t), chassis.Pipeline(util.DataSource(msgs), util.ConsoleEchoer(&buf, tc.opts...))); err != nil {
+			if err := axon.Run(axontest.Context(t), chassis.Pipeline(util.DataSource(msgs), util.ConsoleEchoer(&buf, tc.opts...))); err != nil {
 				t.Fatal(err)
 			}
 			if got := buf.String(); got != tc.want {
@@ -185,18 +182,18 @@ func TestConsoleEchoerFormats(t *testing.T) {
 }
 
 func TestConsoleEchoerForward(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var buf syncBuffer
 	src := util.DataSource([]string{"a", "b", "c"})
-	h := start(t, ctx, chassis.Pipeline(src, util.ConsoleEchoer(&buf, util.Forward(), util.WithNewline())))
+	h := axontest.Start(t, ctx, chassis.Pipeline(src, util.ConsoleEchoer(&buf, util.Forward(), util.WithNewline())))
 	for _, w := range []string{"a", "b", "c"} {
-		if got := get(t, ctx, h, axon.OutboxName); got != w {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != w {
 			t.Fatalf("forwarded %q, want %q", got, w)
 		}
 	}
 	// The DataSource's notice arrives at the end of the pipeline.
-	expectSignal(t, ctx, h, axon.ProducerFinished{From: src.Ref()})
-	wait(t, h)
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: src.Ref()})
+	axontest.Wait(t, h)
 	if got := buf.String(); got != "a\nb\nc\n" {
 		t.Fatalf("wrote %q", got)
 	}
@@ -223,10 +220,10 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 // A message arriving alone is written out at once, with no shutdown
 // needed; messages arriving while the writer is busy are written together.
 func TestConsoleEchoerFlushes(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	gw := &gatedWriter{writes: make(chan string, 10), entered: make(chan struct{}), gate: make(chan struct{})}
-	h := start(t, ctx, util.ConsoleEchoer(gw))
-	put(t, ctx, h, axon.InboxName, "a")
+	h := axontest.Start(t, ctx, util.ConsoleEchoer(gw))
+	axontest.Put(t, ctx, h, axon.InboxName, "a")
 	select {
 	case got := <-gw.writes:
 		if got != "a" {
@@ -237,7 +234,7 @@ func TestConsoleEchoerFlushes(t *testing.T) {
 	}
 	<-gw.entered // the echoer is now inside Write, holding the flush
 	for _, m := range []string{"b", "c", "d"} {
-		put(t, ctx, h, axon.InboxName, m)
+		axontest.Put(t, ctx, h, axon.InboxName, m)
 	}
 	close(gw.gate)
 	select {
@@ -248,8 +245,8 @@ func TestConsoleEchoerFlushes(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("queued messages were never flushed")
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 	close(gw.writes)
 	for w := range gw.writes {
 		t.Fatalf("unexpected further write %q", w)
@@ -258,18 +255,18 @@ func TestConsoleEchoerFlushes(t *testing.T) {
 
 // Output written before a ShutdownMicroprocess is flushed on the way out.
 func TestConsoleEchoerFlushesOnShutdown(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	gw := &gatedWriter{writes: make(chan string, 10)}
 	// With Forward and nobody reading outbox, the echoer writes "x",
 	// flushes, and waits to forward it, with "y" queued behind.
-	h := start(t, ctx, util.ConsoleEchoer(gw, util.Forward()))
-	put(t, ctx, h, axon.InboxName, "x")
-	put(t, ctx, h, axon.InboxName, "y")
+	h := axontest.Start(t, ctx, util.ConsoleEchoer(gw, util.Forward()))
+	axontest.Put(t, ctx, h, axon.InboxName, "x")
+	axontest.Put(t, ctx, h, axon.InboxName, "y")
 	if got := <-gw.writes; got != "x" {
 		t.Fatalf("wrote %q, want %q", got, "x")
 	}
-	put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{From: axontest.Tester})
+	axontest.Wait(t, h)
 	close(gw.writes)
 	for w := range gw.writes {
 		t.Fatalf("unexpected further write %q: the queued message should be abandoned", w)
@@ -281,10 +278,10 @@ type failingWriter struct{ err error }
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
 
 func TestConsoleEchoerWriteError(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	boom := errors.New("disk full")
-	h := start(t, ctx, util.ConsoleEchoer(failingWriter{boom}))
-	put(t, ctx, h, axon.InboxName, "x")
+	h := axontest.Start(t, ctx, util.ConsoleEchoer(failingWriter{boom}))
+	axontest.Put(t, ctx, h, axon.InboxName, "x")
 	err := h.Wait()
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "ConsoleEchoer") {
 		t.Fatalf("Wait: got %v, want an error naming ConsoleEchoer and wrapping %v", err, boom)
@@ -295,7 +292,7 @@ func TestConsoleEchoerWriteError(t *testing.T) {
 func TestConsoleReaderToEchoer(t *testing.T) {
 	var buf syncBuffer
 	in := "alpha\r\nbeta\ngamma"
-	if err := axon.Run(ctxT(t), chassis.Pipeline(util.ConsoleReader(strings.NewReader(in)), util.ConsoleEchoer(&buf, util.WithNewline()))); err != nil {
+	if err := axon.Run(axontest.Context(t), chassis.Pipeline(util.ConsoleReader(strings.NewReader(in)), util.ConsoleEchoer(&buf, util.WithNewline()))); err != nil {
 		t.Fatal(err)
 	}
 	if got := buf.String(); got != "alpha\nbeta\ngamma\n" {

@@ -11,6 +11,13 @@
 //   - Collate, which gathers a whole stream into one message;
 //   - Merge and Comparator, which combine messages from several inboxes.
 //
+// A name taken from Kamaelia means what it meant there, and each
+// component's documentation says where it differs. Collate is Kamaelia's
+// Collate: one []any of everything that arrived, sent at ProducerFinished
+// (MaxItems makes it fail with ErrTooMany rather than hold without limit).
+// Merge, which tags each message with the inbox it came in on, has no
+// Kamaelia counterpart.
+//
 // Each is an *axon.Component (Splitter's embeds one, for its extra
 // methods) that can go anywhere in a graph:
 //

@@ -8,54 +8,55 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
 func TestFanout(t *testing.T) {
-	ctx := ctxT(t)
-	h := start(t, ctx, util.Fanout("a", "b"))
+	ctx := axontest.Context(t)
+	h := axontest.Start(t, ctx, util.Fanout("a", "b"))
 	for i := range 5 {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
 	for i := range 5 {
 		for _, box := range []string{"a", "b"} {
-			if got := get(t, ctx, h, box); got != i {
+			if got := axontest.Get(t, ctx, h, box); got != i {
 				t.Fatalf("%s: got %#v, want %d", box, got, i)
 			}
 		}
 	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
-	expectEnded(t, ctx, h, "a")
-	expectEnded(t, ctx, h, "b")
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, "a")
+	axontest.ExpectEnded(t, ctx, h, "b")
 }
 
 // The slowest destination sets the pace: with "b" taking nothing, Fanout
 // holds on to the first message and takes no more, and its inbox fills.
 func TestFanoutBackpressure(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	fan := util.Fanout("a", "b")
-	h := start(t, ctx, fan)
-	put(t, ctx, h, axon.InboxName, 0)
-	if got := get(t, ctx, h, "a"); got != 0 {
+	h := axontest.Start(t, ctx, fan)
+	axontest.Put(t, ctx, h, axon.InboxName, 0)
+	if got := axontest.Get(t, ctx, h, "a"); got != 0 {
 		t.Fatalf("a: got %#v, want 0", got)
 	}
 	// Fanout is now waiting for "b" to be linked. Fill its inbox.
 	n := fan.Inbox(axon.InboxName).Cap()
 	for i := 1; i <= n; i++ {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
 	if err := h.TryPut(axon.InboxName, n+1); !errors.Is(err, axon.ErrBoxFull) {
 		t.Fatalf("TryPut into a Fanout held up by its slowest outbox: got %v, want ErrBoxFull", err)
 	}
 	for i := 0; i <= n; i++ {
-		if got := get(t, ctx, h, "b"); got != i {
+		if got := axontest.Get(t, ctx, h, "b"); got != i {
 			t.Fatalf("b: got %#v, want %d", got, i)
 		}
 		if i < n {
-			if got := get(t, ctx, h, "a"); got != i+1 {
+			if got := axontest.Get(t, ctx, h, "a"); got != i+1 {
 				t.Fatalf("a: got %#v, want %d", got, i+1)
 			}
 		}
@@ -74,7 +75,7 @@ func TestFanoutBadNames(t *testing.T) {
 		{[]string{"control"}, axon.ErrBoxExists},
 	} {
 		t.Run(strings.Join(tc.names, ","), func(t *testing.T) {
-			err := axon.Run(ctxT(t), util.Fanout(tc.names...))
+			err := axon.Run(axontest.Context(t), util.Fanout(tc.names...))
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "Fanout") {
 				t.Fatalf("got %v, want an error from Fanout wrapping %v", err, tc.want)
 			}
@@ -86,25 +87,25 @@ func TestFanoutBadNames(t *testing.T) {
 // through, run as a graph of its own so the test can read what it gets.
 func echo(t *testing.T, ctx context.Context) *axon.Handle {
 	t.Helper()
-	return start(t, ctx, util.PureTransformer(func(m any) any { return m }))
+	return axontest.Start(t, ctx, util.PureTransformer(func(m any) any { return m }))
 }
 
 // finishSink tells a sink started by echo to finish, and checks that want
 // is all it had left to pass on.
 func finishSink(t *testing.T, ctx context.Context, h *axon.Handle, want ...any) {
 	t.Helper()
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	for _, w := range want {
-		if got := get(t, ctx, h, axon.OutboxName); got != w {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != w {
 			t.Fatalf("sink: got %#v, want %#v", got, w)
 		}
 	}
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 func TestSplitter(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	a, b := echo(t, ctx), echo(t, ctx)
 	sp := util.Splitter()
 	// Sinks can be added before the Splitter starts.
@@ -114,42 +115,42 @@ func TestSplitter(t *testing.T) {
 	if err := sp.AddSink(ctx, b.Component(), axon.InboxName); err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	for i := range 10 {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
 	for i := range 10 {
 		for name, s := range map[string]*axon.Handle{"a": a, "b": b} {
-			if got := get(t, ctx, s, axon.OutboxName); got != i {
+			if got := axontest.Get(t, ctx, s, axon.OutboxName); got != i {
 				t.Fatalf("sink %s: got %#v, want %d", name, got, i)
 			}
 		}
 	}
-	expectSignal(t, ctx, h, pf)
-	wait(t, h)
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
 	finishSink(t, ctx, a)
 	finishSink(t, ctx, b)
 }
 
 func TestSplitterAddRemoveWhileRunning(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	a, b := echo(t, ctx), echo(t, ctx)
 	sp := util.Splitter()
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	if err := sp.AddSink(ctx, a.Component(), axon.InboxName); err != nil {
 		t.Fatal(err)
 	}
 	putRange := func(from, to int) {
 		for i := from; i < to; i++ {
-			put(t, ctx, h, axon.InboxName, i)
+			axontest.Put(t, ctx, h, axon.InboxName, i)
 		}
 	}
 	expect := func(s *axon.Handle, from, to int) {
 		t.Helper()
 		for i := from; i < to; i++ {
-			if got := get(t, ctx, s, axon.OutboxName); got != i {
+			if got := axontest.Get(t, ctx, s, axon.OutboxName); got != i {
 				t.Fatalf("got %#v, want %d", got, i)
 			}
 		}
@@ -179,14 +180,14 @@ func TestSplitterAddRemoveWhileRunning(t *testing.T) {
 	putRange(10, 15)
 	expect(b, 10, 15)
 
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 	finishSink(t, ctx, a) // nothing more reached a after its removal
 	finishSink(t, ctx, b)
 }
 
 func TestSplitterAddSinkErrors(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	sp := util.Splitter()
 	other := util.Filter(func(any) bool { return true })
 	if err := sp.AddSink(ctx, other, "nosuchbox"); !errors.Is(err, axon.ErrNoSuchBox) {
@@ -207,9 +208,9 @@ func TestSplitterAddSinkErrors(t *testing.T) {
 // A slow sink slows the Splitter (and so its sender) down, and nothing is
 // lost on the way.
 func TestSplitterBackpressure(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	var fastOut syncBuffer
-	fast := start(t, ctx, util.ConsoleEchoer(&fastOut, util.WithNewline()))
+	fast := axontest.Start(t, ctx, util.ConsoleEchoer(&fastOut, util.WithNewline()))
 	slow := echo(t, ctx) // nobody reads its outbox until later
 	sp := util.Splitter()
 	for _, s := range []*axon.Handle{fast, slow} {
@@ -217,12 +218,12 @@ func TestSplitterBackpressure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	// The slow sink holds one message and queues a full inbox more; the
 	// Splitter then waits with the next, and its own inbox fills.
 	held := 1 + slow.Component().Inbox(axon.InboxName).Cap() + 1 + sp.Inbox(axon.InboxName).Cap()
 	for i := range held {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
 	if err := h.TryPut(axon.InboxName, held); !errors.Is(err, axon.ErrBoxFull) {
 		t.Fatalf("TryPut with the slow sink stalled: got %v, want ErrBoxFull", err)
@@ -236,20 +237,20 @@ func TestSplitterBackpressure(t *testing.T) {
 				return
 			}
 		}
-		done <- h.Put(ctx, axon.ControlName, axon.ProducerFinished{From: tester})
+		done <- h.Put(ctx, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	}()
 	for i := range total {
-		if got := get(t, ctx, slow, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, slow, axon.OutboxName); got != i {
 			t.Fatalf("slow sink: got %#v, want %d", got, i)
 		}
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	wait(t, h)
+	axontest.Wait(t, h)
 	finishSink(t, ctx, slow)
-	put(t, ctx, fast, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, fast)
+	axontest.Put(t, ctx, fast, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, fast)
 	var want strings.Builder
 	for i := range total {
 		fmt.Fprintln(&want, i)
@@ -262,7 +263,7 @@ func TestSplitterBackpressure(t *testing.T) {
 // RemoveSink waits for the delivery under way, so the sink being removed
 // still gets the message in flight, and nothing after it.
 func TestSplitterRemoveDuringDelivery(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	first, second := echo(t, ctx), echo(t, ctx)
 	sp := util.Splitter()
 	for _, s := range []*axon.Handle{first, second} {
@@ -270,16 +271,16 @@ func TestSplitterRemoveDuringDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	// Each sink holds n messages without being read.
 	n := 1 + first.Component().Inbox(axon.InboxName).Cap()
 	for i := 0; i <= n; i++ {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
 	// Message n reaches first once first is read, then goes to second,
 	// which is full: the Splitter is stuck delivering it.
 	for i := 0; i <= n; i++ {
-		if got := get(t, ctx, first, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, first, axon.OutboxName); got != i {
 			t.Fatalf("first: got %#v, want %d", got, i)
 		}
 	}
@@ -291,40 +292,40 @@ func TestSplitterRemoveDuringDelivery(t *testing.T) {
 	removed := make(chan error, 1)
 	go func() { removed <- sp.RemoveSink(ctx, second.Component(), axon.InboxName) }()
 	for i := 0; i <= n; i++ {
-		if got := get(t, ctx, second, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, second, axon.OutboxName); got != i {
 			t.Fatalf("second: got %#v, want %d", got, i)
 		}
 	}
 	if err := <-removed; err != nil {
 		t.Fatal(err)
 	}
-	put(t, ctx, h, axon.InboxName, "later")
-	if got := get(t, ctx, first, axon.OutboxName); got != "later" {
+	axontest.Put(t, ctx, h, axon.InboxName, "later")
+	if got := axontest.Get(t, ctx, first, axon.OutboxName); got != "later" {
 		t.Fatalf("first: got %#v, want later", got)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 	finishSink(t, ctx, second) // "later" did not reach the removed sink
 	finishSink(t, ctx, first)
 }
 
 // A ShutdownMicroprocess ends a Splitter stuck delivering to a full sink.
 func TestSplitterShutdownInMidDelivery(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	s := echo(t, ctx)
 	sp := util.Splitter()
 	if err := sp.AddSink(ctx, s.Component(), axon.InboxName); err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	n := 1 + s.Component().Inbox(axon.InboxName).Cap() + 1 // the last one is stuck
 	for i := range n {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	expectSignal(t, ctx, h, sm)
-	wait(t, h)
+	sm := axon.ShutdownMicroprocess{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, sm)
+	axontest.ExpectSignal(t, ctx, h, sm)
+	axontest.Wait(t, h)
 	// Sinks can still be changed after the end.
 	if err := sp.RemoveSink(ctx, s.Component(), axon.InboxName); err != nil {
 		t.Fatal(err)
@@ -335,7 +336,7 @@ func TestSplitterShutdownInMidDelivery(t *testing.T) {
 // tries to deliver to it; nothing vanishes into it, and the others carry
 // on.
 func TestSplitterDropsEndedSink(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	live, dead := echo(t, ctx), echo(t, ctx)
 	sp := util.Splitter()
 	for _, s := range []*axon.Handle{dead, live} {
@@ -344,10 +345,10 @@ func TestSplitterDropsEndedSink(t *testing.T) {
 		}
 	}
 	dead.Stop()
-	wait(t, dead)
-	h := start(t, ctx, sp)
-	put(t, ctx, h, axon.InboxName, 0)
-	if got := get(t, ctx, live, axon.OutboxName); got != 0 {
+	axontest.Wait(t, dead)
+	h := axontest.Start(t, ctx, sp)
+	axontest.Put(t, ctx, h, axon.InboxName, 0)
+	if got := axontest.Get(t, ctx, live, axon.OutboxName); got != 0 {
 		t.Fatalf("live sink: got %#v, want 0", got)
 	}
 	// The dead sink comes first, so it was dropped before message 0
@@ -372,21 +373,21 @@ func TestSplitterDropsEndedSink(t *testing.T) {
 		}
 	}()
 	for i := 1; i < total; i++ {
-		if got := get(t, ctx, live, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, live, axon.OutboxName); got != i {
 			t.Fatalf("live sink: got %#v, want %d", got, i)
 		}
 	}
-	pf := axon.ProducerFinished{From: tester}
-	put(t, ctx, h, axon.ControlName, pf)
-	expectSignal(t, ctx, h, pf)
-	wait(t, h) // a dropped sink is no failure
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, pf)
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h) // a dropped sink is no failure
 	finishSink(t, ctx, live)
 }
 
 // A sink that ends while the Splitter waits for room in it is dropped
 // then, and the message goes on to the other sinks.
 func TestSplitterDropsSinkEndingMidDelivery(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	stuck, live := echo(t, ctx), echo(t, ctx) // nobody reads stuck's outbox
 	sp := util.Splitter()
 	for _, s := range []*axon.Handle{stuck, live} {
@@ -394,27 +395,27 @@ func TestSplitterDropsSinkEndingMidDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := start(t, ctx, sp)
+	h := axontest.Start(t, ctx, sp)
 	// stuck holds one message and queues a full inbox more; the next
 	// message is held up on its way to stuck, before it reaches live.
 	n := 1 + stuck.Component().Inbox(axon.InboxName).Cap()
 	for i := 0; i <= n; i++ {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
 	for i := range n {
-		if got := get(t, ctx, live, axon.OutboxName); got != i {
+		if got := axontest.Get(t, ctx, live, axon.OutboxName); got != i {
 			t.Fatalf("live sink: got %#v, want %d", got, i)
 		}
 	}
 	stuck.Stop()
-	wait(t, stuck)
-	if got := get(t, ctx, live, axon.OutboxName); got != n {
+	axontest.Wait(t, stuck)
+	if got := axontest.Get(t, ctx, live, axon.OutboxName); got != n {
 		t.Fatalf("live sink: got %#v, want %d", got, n)
 	}
 	if k, err := sp.Sinks(ctx); err != nil || k != 1 {
 		t.Fatalf("Sinks: got %d, %v; want 1", k, err)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	wait(t, h)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	axontest.Wait(t, h)
 	finishSink(t, ctx, live)
 }

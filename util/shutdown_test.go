@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -24,7 +25,9 @@ type worker struct {
 }
 
 func workers() []worker {
-	putInbox := func(t *testing.T, ctx context.Context, h *axon.Handle, i int) { put(t, ctx, h, axon.InboxName, i) }
+	putInbox := func(t *testing.T, ctx context.Context, h *axon.Handle, i int) {
+		axontest.Put(t, ctx, h, axon.InboxName, i)
+	}
 	same := func(i int) any { return i }
 	return []worker{
 		{"PureTransformer", func() axon.Node { return util.PureTransformer(func(m any) any { return m.(int) * 10 }) },
@@ -34,65 +37,64 @@ func workers() []worker {
 		{"ConsoleEchoer", func() axon.Node { return util.ConsoleEchoer(io.Discard, util.Forward()) }, putInbox, same},
 		{"Fanout", func() axon.Node { return util.Fanout(axon.OutboxName) }, putInbox, same},
 		{"Merge", func() axon.Node { return util.Merge("extra") },
-			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) { put(t, ctx, h, "extra", i) },
+			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) { axontest.Put(t, ctx, h, "extra", i) },
 			func(i int) any { return util.Merged{Box: "extra", Msg: i} }},
 		{"Comparator", func() axon.Node { return util.Comparator() },
 			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) {
-				put(t, ctx, h, "inA", i)
-				put(t, ctx, h, "inB", i)
+				axontest.Put(t, ctx, h, "inA", i)
+				axontest.Put(t, ctx, h, "inB", i)
 			},
 			func(int) any { return true }},
+	}
+}
+
+// eachWorker runs test as a subtest for every worker, with the worker
+// just started.
+func eachWorker(t *testing.T, test func(t *testing.T, ctx context.Context, w worker, h *axon.Handle)) {
+	for _, w := range workers() {
+		t.Run(w.name, func(t *testing.T) {
+			ctx := axontest.Context(t)
+			test(t, ctx, w, axontest.Start(t, ctx, w.make()))
+		})
 	}
 }
 
 // A ProducerFinished makes each worker finish what is queued, then pass
 // the very same message on and end.
 func TestWorkersProducerFinishedDrains(t *testing.T) {
-	for _, w := range workers() {
-		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, w.make())
-			const n = 5
-			// The outbox is not linked until the first Get, so the worker
-			// is stuck on the first output while the rest, and the notice,
-			// queue up behind it.
-			for i := range n {
-				w.feed(t, ctx, h, i)
+	eachWorker(t, func(t *testing.T, ctx context.Context, w worker, h *axon.Handle) {
+		const n = 5
+		// The outbox is not linked until the first Get, so the worker
+		// is stuck on the first output while the rest, and the notice,
+		// queue up behind it.
+		for i := range n {
+			w.feed(t, ctx, h, i)
+		}
+		pf := axon.ProducerFinished{From: axontest.Tester}
+		axontest.Put(t, ctx, h, axon.ControlName, pf)
+		for i := range n {
+			if got := axontest.Get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(i)) {
+				t.Fatalf("output %d: got %#v, want %#v", i, got, w.want(i))
 			}
-			pf := axon.ProducerFinished{From: tester}
-			put(t, ctx, h, axon.ControlName, pf)
-			for i := range n {
-				if got := get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(i)) {
-					t.Fatalf("output %d: got %#v, want %#v", i, got, w.want(i))
-				}
-			}
-			expectSignal(t, ctx, h, pf)
-			wait(t, h)
-			expectEnded(t, ctx, h, axon.OutboxName)
-		})
-	}
+		}
+		axontest.ExpectSignal(t, ctx, h, pf)
+		axontest.Wait(t, h)
+		axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
+	})
 }
 
 // A ShutdownMicroprocess ends each worker at once, even while it is stuck
 // sending to an outbox that leads nowhere, and is passed on.
 func TestWorkersShutdownMicroprocessWhileBlocked(t *testing.T) {
-	for _, w := range workers() {
-		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, w.make())
-			for i := range 3 {
-				w.feed(t, ctx, h, i)
-			}
-			sm := axon.ShutdownMicroprocess{From: tester}
-			put(t, ctx, h, axon.ControlName, sm)
-			expectSignal(t, ctx, h, sm)
-			wait(t, h)
-			// Nothing was sent: the outbox was never linked, and the
-			// queued input was abandoned, not worked through.
-			expectEnded(t, ctx, h, axon.OutboxName)
-			expectEnded(t, ctx, h, axon.SignalName) // passed on once only
-		})
-	}
+	eachWorker(t, func(t *testing.T, ctx context.Context, w worker, h *axon.Handle) {
+		for i := range 3 {
+			w.feed(t, ctx, h, i)
+		}
+		axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+		// Nothing was sent: the outbox was never linked, and the
+		// queued input was abandoned, not worked through.
+		axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
+	})
 }
 
 // A ShutdownMicroprocess also ends an idle worker, and a pointer to either
@@ -100,17 +102,14 @@ func TestWorkersShutdownMicroprocessWhileBlocked(t *testing.T) {
 func TestWorkersShutdownIdleAndPointers(t *testing.T) {
 	for _, w := range workers() {
 		for _, msg := range []any{
-			axon.ShutdownMicroprocess{From: tester},
-			&axon.ShutdownMicroprocess{From: tester},
-			&axon.ProducerFinished{From: tester},
+			axon.ShutdownMicroprocess{From: axontest.Tester},
+			&axon.ShutdownMicroprocess{From: axontest.Tester},
+			&axon.ProducerFinished{From: axontest.Tester},
 		} {
 			t.Run(fmt.Sprintf("%s/%T", w.name, msg), func(t *testing.T) {
-				ctx := ctxT(t)
-				h := start(t, ctx, w.make())
-				put(t, ctx, h, axon.ControlName, msg)
-				expectSignal(t, ctx, h, msg)
-				wait(t, h)
-				expectEnded(t, ctx, h, axon.SignalName) // passed on once only
+				ctx := axontest.Context(t)
+				h := axontest.Start(t, ctx, w.make())
+				axontest.StopWith(t, ctx, h, msg)
 			})
 		}
 	}
@@ -120,24 +119,16 @@ func TestWorkersShutdownIdleAndPointers(t *testing.T) {
 // worker is still working through its queue, cuts that short: the
 // ShutdownMicroprocess alone is passed on, once.
 func TestWorkersShutdownDuringFinish(t *testing.T) {
-	for _, w := range workers() {
-		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, w.make())
-			for i := range 3 {
-				w.feed(t, ctx, h, i)
-			}
-			// The worker is stuck on its first output (the outbox is not
-			// linked) when, or before, the notices arrive.
-			put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-			sm := axon.ShutdownMicroprocess{From: tester}
-			put(t, ctx, h, axon.ControlName, sm)
-			expectSignal(t, ctx, h, sm)
-			wait(t, h)
-			expectEnded(t, ctx, h, axon.SignalName)
-			expectEnded(t, ctx, h, axon.OutboxName)
-		})
-	}
+	eachWorker(t, func(t *testing.T, ctx context.Context, w worker, h *axon.Handle) {
+		for i := range 3 {
+			w.feed(t, ctx, h, i)
+		}
+		// The worker is stuck on its first output (the outbox is not
+		// linked) when, or before, the notices arrive.
+		axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+		axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+		axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
+	})
 }
 
 // A worker whose outbox leads to a component that has ended fails with
@@ -145,14 +136,10 @@ func TestWorkersShutdownDuringFinish(t *testing.T) {
 func TestWorkersReceiverEnded(t *testing.T) {
 	for _, w := range workers() {
 		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
+			ctx := axontest.Context(t)
 			n := w.make()
-			dead := axon.New("Dead", nil)
-			dead.Stop() // never started: ended at once
-			if err := axon.Link(n, axon.OutboxName, dead, axon.InboxName); err != nil {
-				t.Fatal(err)
-			}
-			h := start(t, ctx, n)
+			dead := axontest.LinkToEnded(t, n, axon.OutboxName)
+			h := axontest.Start(t, ctx, n)
 			w.feed(t, ctx, h, 1)
 			err := h.Wait()
 			var ce *axon.ComponentError
@@ -173,7 +160,7 @@ func TestGoroutinesPerComponent(t *testing.T) {
 	const n = 50
 	count := func(t *testing.T, per int, startOne func(ctx context.Context)) {
 		t.Helper()
-		ctx := ctxT(t)
+		ctx := axontest.Context(t)
 		before := runtime.NumGoroutine()
 		for range n {
 			startOne(ctx)
@@ -185,9 +172,9 @@ func TestGoroutinesPerComponent(t *testing.T) {
 	for _, w := range workers() {
 		t.Run(w.name, func(t *testing.T) {
 			count(t, 1, func(ctx context.Context) {
-				h := start(t, ctx, w.make())
+				h := axontest.Start(t, ctx, w.make())
 				w.feed(t, ctx, h, 1)
-				if got := get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(1)) {
+				if got := axontest.Get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(1)) {
 					t.Fatalf("got %#v, want %#v", got, w.want(1))
 				}
 			})
@@ -195,8 +182,8 @@ func TestGoroutinesPerComponent(t *testing.T) {
 	}
 	t.Run("DataSource", func(t *testing.T) {
 		count(t, 1, func(ctx context.Context) {
-			h := start(t, ctx, util.DataSource(make([]int, 100))) // soon stuck sending
-			get(t, ctx, h, axon.OutboxName)
+			h := axontest.Start(t, ctx, util.DataSource(make([]int, 100))) // soon stuck sending
+			axontest.Get(t, ctx, h, axon.OutboxName)
 		})
 	})
 	t.Run("Splitter", func(t *testing.T) {
@@ -206,8 +193,8 @@ func TestGoroutinesPerComponent(t *testing.T) {
 			if err := sp.AddSink(ctx, sink, axon.InboxName); err != nil {
 				t.Fatal(err)
 			}
-			h := start(t, ctx, sp)
-			put(t, ctx, h, axon.InboxName, 1)
+			h := axontest.Start(t, ctx, sp)
+			axontest.Put(t, ctx, h, axon.InboxName, 1)
 			select {
 			case <-sink.In(axon.InboxName):
 			case <-ctx.Done():
@@ -219,12 +206,12 @@ func TestGoroutinesPerComponent(t *testing.T) {
 		count(t, 2, func(ctx context.Context) {
 			pr, pw := io.Pipe()
 			t.Cleanup(func() { _ = pw.Close() })
-			h := start(t, ctx, util.ConsoleReader(pr))
+			h := axontest.Start(t, ctx, util.ConsoleReader(pr))
 			// The reading goroutine takes this, so the write returns.
 			if _, err := pw.Write([]byte("x\n")); err != nil {
 				t.Fatal(err)
 			}
-			if got := get(t, ctx, h, axon.OutboxName); got != "x" {
+			if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "x" {
 				t.Fatalf("got %#v, want x", got)
 			}
 		})
@@ -234,33 +221,25 @@ func TestGoroutinesPerComponent(t *testing.T) {
 // Cancelling the context ends each worker, even while blocked, without a
 // shutdown notice and without an error.
 func TestWorkersContextCancelled(t *testing.T) {
-	for _, w := range workers() {
-		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, w.make())
-			w.feed(t, ctx, h, 0)
-			h.Stop()
-			wait(t, h)
-			expectEnded(t, ctx, h, axon.SignalName)
-		})
-	}
+	eachWorker(t, func(t *testing.T, ctx context.Context, w worker, h *axon.Handle) {
+		w.feed(t, ctx, h, 0)
+		h.Stop()
+		axontest.Wait(t, h)
+		axontest.ExpectEnded(t, ctx, h, axon.SignalName)
+	})
 }
 
 // A control message that is not a shutdown message is ignored: the worker
 // keeps working.
 func TestWorkersIgnoreOtherControl(t *testing.T) {
-	for _, w := range workers() {
-		t.Run(w.name, func(t *testing.T) {
-			ctx := ctxT(t)
-			h := start(t, ctx, w.make())
-			put(t, ctx, h, axon.ControlName, "hello?")
-			w.feed(t, ctx, h, 1)
-			if got := get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(1)) {
-				t.Fatalf("got %#v, want %#v", got, w.want(1))
-			}
-			put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-			expectSignal(t, ctx, h, axon.ProducerFinished{From: tester})
-			wait(t, h)
-		})
-	}
+	eachWorker(t, func(t *testing.T, ctx context.Context, w worker, h *axon.Handle) {
+		axontest.Put(t, ctx, h, axon.ControlName, "hello?")
+		w.feed(t, ctx, h, 1)
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); !reflect.DeepEqual(got, w.want(1)) {
+			t.Fatalf("got %#v, want %#v", got, w.want(1))
+		}
+		axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+		axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
+		axontest.Wait(t, h)
+	})
 }

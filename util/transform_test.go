@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/util"
 )
@@ -12,7 +13,7 @@ import (
 // A long chain keeps order, drops what the transformer and filter say to
 // drop, and carries the source's ProducerFinished to the end of the line.
 func TestTransformChainOrderAndShutdown(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	const n = 2000
 	items := make([]int, n)
 	for i := range items {
@@ -30,24 +31,24 @@ func TestTransformChainOrderAndShutdown(t *testing.T) {
 		util.Filter(func(m any) bool { return m.(int)%4 == 0 }),
 		util.ConsoleEchoer(&syncBuffer{}, util.Forward()),
 	)
-	h := start(t, ctx, p)
+	h := axontest.Start(t, ctx, p)
 	for i := range n {
 		if i%3 == 0 || (2*i)%4 != 0 {
 			continue
 		}
-		if got := get(t, ctx, h, axon.OutboxName); got != 2*i {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != 2*i {
 			t.Fatalf("got %#v, want %d", got, 2*i)
 		}
 	}
-	expectSignal(t, ctx, h, axon.ProducerFinished{From: src.Ref()})
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.OutboxName)
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: src.Ref()})
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
 }
 
 // A ShutdownMicroprocess put into the head of a pipeline passes through
 // every component to the end, and ends them all.
 func TestShutdownMicroprocessThroughPipeline(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	p := chassis.Pipeline(
 		util.PureTransformer(func(m any) any { return m }),
 		util.Filter(func(any) bool { return true }),
@@ -56,23 +57,23 @@ func TestShutdownMicroprocessThroughPipeline(t *testing.T) {
 		util.Fanout(axon.OutboxName),
 		util.ConsoleEchoer(&syncBuffer{}, util.Forward()),
 	)
-	h := start(t, ctx, p)
-	put(t, ctx, h, axon.InboxName, "go")
-	if got := get(t, ctx, h, axon.OutboxName); got != (util.Merged{Box: axon.InboxName, Msg: 1}) {
+	h := axontest.Start(t, ctx, p)
+	axontest.Put(t, ctx, h, axon.InboxName, "go")
+	if got := axontest.Get(t, ctx, h, axon.OutboxName); got != (util.Merged{Box: axon.InboxName, Msg: 1}) {
 		t.Fatalf("got %#v", got)
 	}
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
-	expectSignal(t, ctx, h, sm)
-	wait(t, h)
+	sm := axon.ShutdownMicroprocess{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, sm)
+	axontest.ExpectSignal(t, ctx, h, sm)
+	axontest.Wait(t, h)
 }
 
 // A panic in the function is the component's failure, reported by name.
 func TestPureTransformerPanic(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	pt := util.PureTransformer(func(any) any { panic("no") })
-	h := start(t, ctx, pt)
-	put(t, ctx, h, axon.InboxName, 1)
+	h := axontest.Start(t, ctx, pt)
+	axontest.Put(t, ctx, h, axon.InboxName, 1)
 	err := h.Wait()
 	var ce *axon.ComponentError
 	if !errors.Is(err, axon.ErrPanic) || !errors.As(err, &ce) || ce.Component != pt.String() {
@@ -85,7 +86,7 @@ func TestPureTransformerPanic(t *testing.T) {
 // finished, the rest are abandoned, and only the ShutdownMicroprocess is
 // passed on.
 func TestPureTransformerShutdownDuringFinish(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := axontest.Context(t)
 	entered, gate := make(chan any, 4), make(chan struct{})
 	pt := util.PureTransformer(func(m any) any {
 		entered <- m
@@ -98,21 +99,21 @@ func TestPureTransformerShutdownDuringFinish(t *testing.T) {
 	if err := axon.Link(pt, axon.OutboxName, sink, axon.InboxName); err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, ctx, pt)
-	put(t, ctx, h, axon.InboxName, 0)
+	h := axontest.Start(t, ctx, pt)
+	axontest.Put(t, ctx, h, axon.InboxName, 0)
 	if got := <-entered; got != 0 {
 		t.Fatalf("fn got %#v first, want 0", got)
 	}
 	for i := 1; i <= 3; i++ {
-		put(t, ctx, h, axon.InboxName, i)
+		axontest.Put(t, ctx, h, axon.InboxName, i)
 	}
-	put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: tester})
-	sm := axon.ShutdownMicroprocess{From: tester}
-	put(t, ctx, h, axon.ControlName, sm)
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
+	sm := axon.ShutdownMicroprocess{From: axontest.Tester}
+	axontest.Put(t, ctx, h, axon.ControlName, sm)
 	close(gate)
-	expectSignal(t, ctx, h, sm)
-	wait(t, h)
-	expectEnded(t, ctx, h, axon.SignalName)
+	axontest.ExpectSignal(t, ctx, h, sm)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.SignalName)
 	in := sink.In(axon.InboxName)
 	if got := <-in; got != 0 {
 		t.Fatalf("sink got %#v, want 0", got)
