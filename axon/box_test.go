@@ -235,3 +235,16 @@ func TestBoxNamesShareOneNamespace(t *testing.T) {
 		t.Fatalf("AddOutbox over an inbox: %v", err)
 	}
 }
+
+func TestInvalidReportsWhenRun(t *testing.T) {
+	bad := errors.New("three is not a colour")
+	c := axon.Invalid("Painter", bad)
+	if err := c.Inbox("inbox"); err == nil {
+		t.Fatal("an invalid component still has the default boxes")
+	}
+	err := axon.Run(context.Background(), c)
+	var ce *axon.ComponentError
+	if !errors.Is(err, bad) || !errors.As(err, &ce) || ce.Component != c.String() {
+		t.Fatalf("got %v; want the error, naming %s", err, c)
+	}
+}

@@ -284,6 +284,15 @@ func (c *Component) FailOnStart(err error) {
 	c.buildErr = errors.Join(c.buildErr, err)
 }
 
+// Invalid returns a component that runs nothing and, when started,
+// reports err naming itself: what a constructor that returns a component
+// rather than an error returns when its arguments are wrong.
+func Invalid(name string, err error) *Component {
+	c := New(name, nil)
+	c.FailOnStart(err)
+	return c
+}
+
 // Core returns c itself, so that *Component is a Node.
 func (c *Component) Core() *Component { return c }
 

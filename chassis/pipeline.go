@@ -99,7 +99,7 @@ func linkNeighbours(a, b axon.Node) error {
 // chassis was made.
 func failed(c *axon.Component, name string, err error) *axon.Component {
 	if c == nil {
-		c = axon.New(name, nil)
+		return axon.Invalid(name, err)
 	}
 	c.FailOnStart(err)
 	return c

@@ -254,7 +254,7 @@ type echoer struct {
 
 func (e *echoer) main(ctx context.Context, c *axon.Component) error {
 	e.c, e.in, e.out = c, c.Inbox(axon.InboxName), c.Out(axon.OutboxName)
-	err := serve(ctx, c, e.handle)
+	err := c.Serve(ctx, e.handle)
 	if ferr := e.flush(); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -1,8 +1,6 @@
 package util
 
 import (
-	"context"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -23,24 +21,4 @@ func isFinish(msg any) bool {
 		return true
 	}
 	return false
-}
-
-// invalid stands in for a component whose arguments were wrong: running it
-// reports err.
-func invalid(name string, err error) *axon.Component {
-	return axon.New(name, func(context.Context, *axon.Component) error { return err })
-}
-
-// serve is axon.Component.Serve with one addition: handle is not called
-// once ctx has ended. Serve looks at "control" before each message, but
-// while it works through the queued inbox for a ProducerFinished it does
-// not; a ShutdownMicroprocess arriving then cancels ctx, and this check
-// makes the component stop at once rather than finish the queue.
-func serve(ctx context.Context, c *axon.Component, handle func(ctx context.Context, msg any) error) error {
-	return c.Serve(ctx, func(ctx context.Context, msg any) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return handle(ctx, msg)
-	})
 }

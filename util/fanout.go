@@ -30,7 +30,7 @@ import (
 func Fanout(outboxes ...string) *axon.Component {
 	const name = "Fanout"
 	if len(outboxes) == 0 {
-		return invalid(name, fmt.Errorf("%s: %w: no outboxes named", name, axon.ErrNoSuchBox))
+		return axon.Invalid(name, fmt.Errorf("%s: %w: no outboxes named", name, axon.ErrNoSuchBox))
 	}
 	names := slices.Clone(outboxes)
 	var opts []axon.Option
@@ -39,9 +39,9 @@ func Fanout(outboxes ...string) *axon.Component {
 		case n == axon.SignalName:
 			// axon would let this redeclare "signal"; an inbox's name
 			// ("inbox", "control") it refuses itself when Fanout runs.
-			return invalid(name, fmt.Errorf("%s: outbox %q: %w: reserved for shutdown messages", name, n, axon.ErrBoxExists))
+			return axon.Invalid(name, fmt.Errorf("%s: outbox %q: %w: reserved for shutdown messages", name, n, axon.ErrBoxExists))
 		case slices.Contains(names[:i], n):
-			return invalid(name, fmt.Errorf("%s: outbox %q: %w: named twice", name, n, axon.ErrBoxExists))
+			return axon.Invalid(name, fmt.Errorf("%s: outbox %q: %w: named twice", name, n, axon.ErrBoxExists))
 		}
 		opts = append(opts, axon.WithOutbox(n, "a copy of every message"))
 	}
@@ -51,7 +51,7 @@ func Fanout(outboxes ...string) *axon.Component {
 		for i, n := range names {
 			outs[i] = c.Out(n)
 		}
-		return serve(ctx, c, func(ctx context.Context, msg any) error {
+		return c.Serve(ctx, func(ctx context.Context, msg any) error {
 			for _, o := range outs {
 				if err := o.Send(ctx, msg); err != nil {
 					return err
@@ -130,7 +130,7 @@ func (s *SplitterComponent) acquire(ctx context.Context) error {
 func (s *SplitterComponent) release() { <-s.lock }
 
 func (s *SplitterComponent) main(ctx context.Context, c *axon.Component) error {
-	return serve(ctx, c, func(ctx context.Context, msg any) error {
+	return c.Serve(ctx, func(ctx context.Context, msg any) error {
 		if err := s.acquire(ctx); err != nil {
 			return err
 		}

@@ -59,9 +59,9 @@ func Merge(inboxes ...string) *axon.Component {
 		case n == axon.ControlName:
 			// axon would let this redeclare "control"; an outbox's name
 			// ("outbox", "signal") it refuses itself when Merge runs.
-			return invalid(name, fmt.Errorf("%s: inbox %q: %w: reserved for shutdown messages", name, n, axon.ErrBoxExists))
+			return axon.Invalid(name, fmt.Errorf("%s: inbox %q: %w: reserved for shutdown messages", name, n, axon.ErrBoxExists))
 		case slices.Contains(names, n):
-			return invalid(name, fmt.Errorf("%s: inbox %q: %w: named twice", name, n, axon.ErrBoxExists))
+			return axon.Invalid(name, fmt.Errorf("%s: inbox %q: %w: named twice", name, n, axon.ErrBoxExists))
 		}
 		names = append(names, n)
 		opts = append(opts, axon.WithInbox(n, "messages to merge"))

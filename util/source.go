@@ -99,7 +99,7 @@ func (s *source[T]) checkControl(ctx context.Context, c *axon.Component) (stop b
 func TriggeredSource(msg any) *axon.Component {
 	return axon.New("TriggeredSource", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
-		return serve(ctx, c, func(ctx context.Context, _ any) error {
+		return c.Serve(ctx, func(ctx context.Context, _ any) error {
 			return out.Send(ctx, msg)
 		})
 	},

@@ -24,7 +24,7 @@ import (
 func PureTransformer(fn func(any) any) *axon.Component {
 	return axon.New("PureTransformer", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
-		return serve(ctx, c, func(ctx context.Context, msg any) error {
+		return c.Serve(ctx, func(ctx context.Context, msg any) error {
 			if r := fn(msg); r != nil {
 				return out.Send(ctx, r)
 			}
@@ -50,7 +50,7 @@ func PureTransformer(fn func(any) any) *axon.Component {
 func Filter(keep func(any) bool) *axon.Component {
 	return axon.New("Filter", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
-		return serve(ctx, c, func(ctx context.Context, msg any) error {
+		return c.Serve(ctx, func(ctx context.Context, msg any) error {
 			if keep(msg) {
 				return out.Send(ctx, msg)
 			}
