@@ -29,6 +29,9 @@ type Inbox struct {
 	owner *Component
 	*boxMeta
 	ch chan any
+	// wakeCh is closed (and cleared) when a route ending here changes or
+	// the owner ends, waking senders blocked on a full ch. Made on demand.
+	wakeCh atomic.Pointer[chan struct{}]
 
 	// Link state, guarded by linkMu.
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
@@ -146,8 +149,8 @@ func (b *Outbox) Send(ctx context.Context, msg any) error {
 
 func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 	for {
-		// Load the epoch before the destination: a relink after this point
-		// closes ep, so the wait below cannot miss it.
+		// Load the epoch before the destination: a link made after this
+		// point closes ep, so the wait below cannot miss it.
 		ep := linkEpoch()
 		d := b.dest.Load()
 		if d == nil {
@@ -158,6 +161,14 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 				return b.fail("send", ctx.Err())
 			}
 		}
+		// Take d's wake channel before looking at the route and the owner
+		// again: whoever changes either closes the channel afterwards, so
+		// a change after these checks cannot be missed. Only senders to d
+		// touch this channel; a process-wide one was a contended lock.
+		w := d.waiter()
+		if b.dest.Load() != d {
+			continue
+		}
 		if d.owner.ended.Load() {
 			return b.receiverDone(ctx, d)
 		}
@@ -165,13 +176,31 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		case d.ch <- msg:
 			b.delivered(d, msg)
 			return nil
-		case <-ep:
+		case <-w:
 			continue
-		case <-d.owner.Done():
-			return b.receiverDone(ctx, d)
 		case <-ctx.Done():
 			return b.fail("send", ctx.Err())
 		}
+	}
+}
+
+// waiter returns the channel that wake closes, making it if need be.
+func (b *Inbox) waiter() <-chan struct{} {
+	for {
+		if p := b.wakeCh.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if b.wakeCh.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+// wake wakes every sender blocked on b, to look at its route again.
+func (b *Inbox) wake() {
+	if p := b.wakeCh.Swap(nil); p != nil {
+		close(*p)
 	}
 }
 

@@ -248,3 +248,52 @@ func TestInvalidReportsWhenRun(t *testing.T) {
 		t.Fatalf("got %v; want the error, naming %s", err, c)
 	}
 }
+
+// TestBlockedSenderWakes: a sender waiting on a full inbox looks again
+// when its link moves, and gives up when the receiver ends.
+func TestBlockedSenderWakes(t *testing.T) {
+	ctx := axontest.Context(t)
+	src, first := pair(t, 1)
+	if err := src.TrySend("outbox", "fills the box"); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- src.Send(ctx, "outbox", "moved") }()
+	second := axon.New("Second", nil)
+	for src.Out("outbox").Destination() == first.Inbox("inbox") && first.Inbox("inbox").Len() == 1 {
+		if err := axon.Unlink(src, "outbox"); err != nil {
+			t.Fatal(err)
+		}
+		if err := axon.Link(src, "outbox", second, "inbox"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-second.In("inbox"); got != "moved" {
+		t.Fatalf("the relinked send delivered %v to the new inbox", got)
+	}
+
+	// Now block on a full box whose owner then ends without reading it.
+	recv := axon.New("Receiver", func(ctx context.Context, c *axon.Component) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}, axon.WithInbox("inbox", "never read", axon.Capacity(1)))
+	src2 := axon.New("Src2", nil)
+	if err := axon.Link(src2, "outbox", recv, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src2.TrySend("outbox", 1); err != nil {
+		t.Fatal(err)
+	}
+	h := axon.Start(ctx, recv)
+	go func() { sent <- src2.Send(ctx, "outbox", 2) }()
+	h.Stop()
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; !errors.Is(err, axon.ErrReceiverDone) {
+		t.Fatalf("sender blocked on a receiver that ended: %v, want ErrReceiverDone", err)
+	}
+}

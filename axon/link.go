@@ -237,7 +237,10 @@ func (b *Outbox) resolve() *Inbox {
 // refreshOut recomputes the destination of out and of every child outbox
 // that passes through it. Called with linkMu held.
 func refreshOut(out *Outbox) {
-	out.dest.Store(out.resolve())
+	nd := out.resolve()
+	if old := out.dest.Swap(nd); old != nil && old != nd {
+		old.wake() // senders blocked on the old destination look again
+	}
 	for _, c := range out.from {
 		refreshOut(c)
 	}

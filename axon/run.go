@@ -125,9 +125,19 @@ func (c *Component) afterMain() {
 	if r := recover(); r != nil {
 		c.failed(fmt.Errorf("%w: %v", ErrPanic, r), debug.Stack())
 	}
-	c.ended.Store(true)
+	c.end()
 	c.passOnInterrupt()
 	c.finishOne()
+}
+
+// end marks c as taking no more messages and wakes senders blocked on its
+// inboxes, so that they fail with ErrReceiverDone instead of waiting.
+func (c *Component) end() {
+	c.ended.Store(true)
+	ins, _ := c.allBoxes()
+	for _, in := range ins {
+		in.wake()
+	}
 }
 
 // failed reports the component's failure to its run, which shuts the
@@ -185,9 +195,9 @@ func (c *Component) finishOne() {
 	c.state = phaseDone
 	parent := c.parentUnsafe()
 	rs := c.run
-	c.ended.Store(true)
 	done := c.done
 	c.mu.Unlock()
+	c.end()
 	c.cancel()
 	if rs.root == c {
 		// The graph has ended: note whether the caller's context had, and
@@ -308,11 +318,11 @@ func (c *Component) Stop() {
 	switch c.state {
 	case phaseBuilt:
 		c.state = phaseDone
-		c.ended.Store(true)
 		if c.done != nil {
 			close(c.done)
 		}
 		c.mu.Unlock()
+		c.end()
 		return
 	case phaseRunning:
 		cancel := c.cancel
