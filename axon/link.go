@@ -12,9 +12,10 @@ import (
 // swaps its child); sends never take it.
 var linkMu sync.Mutex
 
-// epoch is closed and replaced whenever any link changes. A sender waiting
-// for a link, or blocked on a destination that may be relinked, waits on it
-// and then looks again.
+// epoch is closed and replaced whenever any link changes. A sender whose
+// outbox leads nowhere waits on it and then looks again. (A sender blocked
+// on a full inbox waits on that inbox's own wake channel instead, so busy
+// senders never share a lock.)
 var epoch atomic.Pointer[chan struct{}]
 
 func init() {
