@@ -48,17 +48,10 @@ type comparator struct {
 func (p *comparator) main(ctx context.Context, c *axon.Component) error {
 	p.c, p.inA, p.inB, p.ctl, p.out = c, c.In("inA"), c.In("inB"), c.In(axon.ControlName), c.Out(axon.OutboxName)
 	for {
-		// Control first, so that busy inboxes do not delay it.
-		select {
-		case msg := <-p.ctl:
-			if stop, err := p.control(ctx, msg); stop || err != nil {
-				return err
-			}
-			continue
-		default:
-		}
-		if err := ctx.Err(); err != nil {
+		if stop, again, err := controlFirst(ctx, p.ctl, p.control); stop {
 			return err
+		} else if again {
+			continue
 		}
 		if p.haveA && p.haveB {
 			if err := p.compare(ctx); err != nil {

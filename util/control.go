@@ -1,6 +1,8 @@
 package util
 
 import (
+	"context"
+
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -21,4 +23,22 @@ func isFinish(msg any) bool {
 		return true
 	}
 	return false
+}
+
+// controlFirst is the top of a main loop that selects over boxes of its
+// own: it handles a message already waiting on ctl, if any, with handle,
+// so that busy inboxes never delay a shutdown. It reports whether the loop
+// should return err (told to stop, or ctx has ended) or look again (more
+// control may wait); otherwise the loop goes on to its data.
+func controlFirst(ctx context.Context, ctl <-chan any, handle func(context.Context, any) (bool, error)) (stop, again bool, err error) {
+	select {
+	case msg := <-ctl:
+		stop, err := handle(ctx, msg)
+		return stop || err != nil, true, err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return true, false, err
+	}
+	return false, false, nil
 }

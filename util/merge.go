@@ -73,17 +73,10 @@ func Merge(inboxes ...string) *axon.Component {
 	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
 		p.setup(ctx, c)
 		for {
-			// Control first, so that a busy inbox does not delay it.
-			select {
-			case msg := <-p.ctl:
-				if stop, err := p.control(ctx, msg); stop || err != nil {
-					return err
-				}
-				continue
-			default:
-			}
-			if err := ctx.Err(); err != nil {
+			if stop, again, err := controlFirst(ctx, p.ctl, p.control); stop {
 				return err
+			} else if again {
+				continue
 			}
 			// i is the index of the inbox msg came from; -1 stands for
 			// control, -2 for the end of ctx.
