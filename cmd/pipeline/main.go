@@ -125,7 +125,23 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	fs := flag.NewFlagSet("pipeline "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
-	return fs, build
+	graph := fs.String("graph", "", "before running, print the graph on stderr as `dot` (Graphviz) or mermaid")
+	return fs, func(args []string) (axon.Node, error) {
+		if *graph != "" && *graph != "dot" && *graph != "mermaid" {
+			return nil, fmt.Errorf("%w: -graph %q: want dot or mermaid", errUsage, *graph)
+		}
+		g, err := build(args)
+		if err != nil || *graph == "" {
+			return g, err
+		}
+		snap := axon.Inspect(g)
+		text := snap.Mermaid()
+		if *graph == "dot" {
+			text = snap.DOT()
+		}
+		_, err = io.WriteString(e.stderr, text)
+		return g, err
+	}
 }
 
 // runCommand parses c's flags, builds its graph and runs it.

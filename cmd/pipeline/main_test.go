@@ -209,3 +209,27 @@ func TestCancelledGraphIsClean(t *testing.T) {
 		t.Errorf("stderr %q, want nothing", stderr.String())
 	}
 }
+
+func TestGraphFlag(t *testing.T) {
+	for format, want := range map[string][]string{
+		"mermaid": {"flowchart LR", "subgraph", "DataSource#", "PureTransformer#", "ConsoleEchoer#", `-->|"outbox→inbox"|`},
+		"dot":     {"digraph axon", "subgraph cluster_", "DataSource#", "ConsoleEchoer#", "outbox→inbox"},
+	} {
+		code, stdout, stderr := invoke(t, "", "demo", "--graph", format)
+		if code != exitOK {
+			t.Fatalf("%s: exit code %d; stderr:\n%s", format, code, stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", format, w, stderr)
+			}
+		}
+		if !strings.HasPrefix(stdout, "HELLO FROM KAMAELIA-GO\n") {
+			t.Errorf("%s: the graph went to stdout or the demo did not run:\n%s", format, stdout)
+		}
+	}
+	code, _, stderr := invoke(t, "", "demo", "--graph", "png")
+	if code != exitUsage || !strings.Contains(stderr, "want dot or mermaid") {
+		t.Errorf("bad format: exit %d, stderr:\n%s", code, stderr)
+	}
+}
