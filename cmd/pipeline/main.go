@@ -125,7 +125,7 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	fs := flag.NewFlagSet("pipeline "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
-	graph := fs.String("graph", "", "before running, print the graph on stderr as `dot` (Graphviz) or mermaid")
+	graph := fs.String("graph", "", "before running, print the graph on stderr in `format` dot (Graphviz) or mermaid")
 	return fs, func(args []string) (axon.Node, error) {
 		if *graph != "" && *graph != "dot" && *graph != "mermaid" {
 			return nil, fmt.Errorf("%w: -graph %q: want dot or mermaid", errUsage, *graph)

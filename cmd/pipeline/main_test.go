@@ -92,7 +92,7 @@ func TestCommandHelp(t *testing.T) {
 			if name == "help" {
 				name = args[1]
 			}
-			if want := "Usage: pipeline " + name + "\n"; !strings.HasPrefix(stdout, want) {
+			if want := "Usage: pipeline " + name + " [flags]\n"; !strings.HasPrefix(stdout, want) {
 				t.Errorf("stdout does not start with %q:\n%s", want, stdout)
 			}
 			if want := lookup(name).doc; !strings.Contains(stdout, want) {
