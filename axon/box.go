@@ -99,6 +99,7 @@ func (b *Inbox) Cap() int { return cap(b.ch) }
 // Owner returns the component the box belongs to.
 func (b *Inbox) Owner() *Component { return b.owner }
 
+// String names the box as "Component#id.box".
 func (b *Inbox) String() string { return b.owner.String() + "." + b.name }
 
 // Name returns the box's name.
@@ -119,6 +120,7 @@ func (b *Outbox) Owner() *Component { return b.owner }
 // Linked reports whether the box currently leads to an inbox.
 func (b *Outbox) Linked() bool { return b.dest.Load() != nil }
 
+// String names the box as "Component#id.box".
 func (b *Outbox) String() string { return b.owner.String() + "." + b.name }
 
 func (b *Outbox) fail(op string, err error) error {

@@ -315,6 +315,8 @@ type Ref struct {
 	ID   uuid.UUID
 }
 
+// String gives the name and the first eight hex digits of the id:
+// "Doubler#3f2a1c7e".
 func (r Ref) String() string {
 	s := r.ID.String()
 	return r.Name + "#" + s[:8]
