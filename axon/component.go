@@ -240,12 +240,14 @@ func WithOutbox(name, doc string, opts ...BoxOption) Option {
 }
 
 // WithChildren makes the given nodes children of the component being built:
-// they start and stop with it, and it does not end before they have.
+// they start and stop with it, and it does not end before they have. A
+// child that cannot be added (it belongs to another graph, say) is
+// reported when the component runs.
 func WithChildren(children ...Node) Option {
 	return func(c *Component) {
 		for _, n := range children {
 			if err := c.AddChild(n); err != nil {
-				panic(err)
+				c.FailOnStart(err)
 			}
 		}
 	}

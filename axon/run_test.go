@@ -318,3 +318,13 @@ func TestStartChildIsAnError(t *testing.T) {
 		t.Fatalf("graph with a child stopped before start: %v", err)
 	}
 }
+
+func TestWithChildrenReportsBadChild(t *testing.T) {
+	kid := waiter("Kid")
+	_ = axon.New("First", nil, axon.WithChildren(kid))
+	second := axon.New("Second", nil, axon.WithChildren(kid))
+	err := axon.Run(axontest.Context(t), second)
+	if !errors.Is(err, axon.ErrBadLink) || !strings.Contains(err.Error(), "Second#") || !strings.Contains(err.Error(), "First#") {
+		t.Fatalf("got %v; want an error naming both parents", err)
+	}
+}
