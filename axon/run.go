@@ -78,7 +78,8 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 		rs.root = c
 	}
 	kids := slices.Clone(c.children)
-	if c.buildErr != nil {
+	buildErr := c.buildErr
+	if buildErr != nil {
 		kids = nil // nothing of a misdeclared component runs
 	}
 	c.liveKids = int32(len(kids))
@@ -96,8 +97,8 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 			c.childEnded()
 		}
 	}
-	if c.buildErr != nil {
-		c.failed(c.buildErr, nil)
+	if buildErr != nil {
+		c.failed(buildErr, nil)
 		c.finishOne()
 		return nil
 	}
