@@ -52,7 +52,7 @@ type Component struct {
 	id       uuid.UUID
 	main     MainFunc
 	extra    atomic.Pointer[boxSet] // boxes beyond the four defaults; nil if none
-	ended    atomic.Bool            // set just before Done closes; read on every send
+	ended    atomic.Bool            // set when the main loop returns (or all is done); read on every send
 	passedOn atomic.Bool            // a shutdown notice has gone out on signal
 
 	mu       sync.Mutex // guards what follows
@@ -162,6 +162,14 @@ type boxSpec struct {
 	passOnly bool
 }
 
+// newSpec applies opts to the box description spec.
+func newSpec(spec boxSpec, opts []BoxOption) boxSpec {
+	for _, o := range opts {
+		o(&spec)
+	}
+	return spec
+}
+
 // Capacity sets an inbox's capacity (how many messages it holds before
 // senders wait). It must be at least 1; it has no effect on an outbox.
 func Capacity(n int) BoxOption {
@@ -193,16 +201,14 @@ func WithInbox(name, doc string, opts ...BoxOption) Option {
 	return func(c *Component) {
 		in, out := c.find(name)
 		if out != nil {
-			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare inbox", Err: fmt.Errorf("%w: it is an outbox", ErrBoxExists)})
+			c.FailOnStart(&BoxError{Component: c.String(), Box: name, Op: "declare inbox", Err: fmt.Errorf("%w: it is an outbox", ErrBoxExists)})
 			return
 		}
-		spec := boxSpec{capacity: DefaultCapacity}
+		start := boxSpec{capacity: DefaultCapacity}
 		if in != nil {
-			spec.capacity, spec.typ = cap(in.ch), in.typ
+			start = boxSpec{capacity: cap(in.ch), typ: in.typ} // options given override these
 		}
-		for _, o := range opts {
-			o(&spec)
-		}
+		spec := newSpec(start, opts)
 		if in == nil {
 			c.addBoxes(c.newInbox(name, doc, spec), nil)
 			return
@@ -223,13 +229,10 @@ func WithOutbox(name, doc string, opts ...BoxOption) Option {
 	return func(c *Component) {
 		in, out := c.find(name)
 		if in != nil {
-			c.buildErr = errors.Join(c.buildErr, &BoxError{Component: c.String(), Box: name, Op: "declare outbox", Err: fmt.Errorf("%w: it is an inbox", ErrBoxExists)})
+			c.FailOnStart(&BoxError{Component: c.String(), Box: name, Op: "declare outbox", Err: fmt.Errorf("%w: it is an inbox", ErrBoxExists)})
 			return
 		}
-		var spec boxSpec
-		for _, o := range opts {
-			o(&spec)
-		}
+		spec := newSpec(boxSpec{}, opts)
 		meta := &boxMeta{name: name, doc: doc, typ: spec.typ}
 		if out == nil {
 			c.addBoxes(nil, &Outbox{owner: c, boxMeta: meta})
@@ -393,10 +396,7 @@ func (c *Component) Outboxes() []*Outbox {
 
 // AddInbox adds an inbox while the component is built or running.
 func (c *Component) AddInbox(name, doc string, opts ...BoxOption) (*Inbox, error) {
-	spec := boxSpec{capacity: DefaultCapacity}
-	for _, o := range opts {
-		o(&spec)
-	}
+	spec := newSpec(boxSpec{capacity: DefaultCapacity}, opts)
 	linkMu.Lock()
 	defer linkMu.Unlock()
 	if in, out := c.find(name); in != nil || out != nil {
@@ -409,10 +409,7 @@ func (c *Component) AddInbox(name, doc string, opts ...BoxOption) (*Inbox, error
 
 // AddOutbox adds an outbox while the component is built or running.
 func (c *Component) AddOutbox(name, doc string, opts ...BoxOption) (*Outbox, error) {
-	var spec boxSpec
-	for _, o := range opts {
-		o(&spec)
-	}
+	spec := newSpec(boxSpec{}, opts)
 	linkMu.Lock()
 	defer linkMu.Unlock()
 	if in, out := c.find(name); in != nil || out != nil {
@@ -439,7 +436,6 @@ func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 	unlinkAll([]*Inbox{b}, nil)
 	set := c.extra.Load()
 	c.extra.Store(&boxSet{ins: slices.DeleteFunc(slices.Clone(set.ins), func(x *Inbox) bool { return x == b }), outs: set.outs})
-	bumpEpoch()
 	for {
 		select {
 		case m := <-b.ch:
@@ -465,7 +461,6 @@ func (c *Component) RemoveOutbox(name string) error {
 	unlinkAll(nil, []*Outbox{b})
 	set := c.extra.Load()
 	c.extra.Store(&boxSet{ins: set.ins, outs: slices.DeleteFunc(slices.Clone(set.outs), func(x *Outbox) bool { return x == b })})
-	bumpEpoch()
 	return nil
 }
 
@@ -475,8 +470,6 @@ func (c *Component) Parent() *Component {
 	defer linkMu.Unlock()
 	return c.parent
 }
-
-func (c *Component) parentLocked() *Component { return c.parent }
 
 // Children returns c's children, in the order they were added.
 func (c *Component) Children() []*Component {

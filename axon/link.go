@@ -12,8 +12,9 @@ import (
 // swaps its child); sends never take it.
 var linkMu sync.Mutex
 
-// epoch is closed and replaced whenever any link changes. A sender whose
-// outbox leads nowhere waits on it and then looks again. (A sender blocked
+// epoch is closed and replaced whenever an outbox that led nowhere gains a
+// route. A sender whose outbox leads nowhere waits on it and then looks
+// again. (A sender blocked
 // on a full inbox waits on that inbox's own wake channel instead, so busy
 // senders never share a lock.)
 var epoch atomic.Pointer[chan struct{}]
@@ -25,7 +26,8 @@ func init() {
 
 func linkEpoch() <-chan struct{} { return *epoch.Load() }
 
-// bumpEpoch wakes every waiting sender. Called with linkMu held.
+// bumpEpoch wakes every sender waiting for a route. Called with linkMu
+// held, by refreshOut, after the new route is stored.
 func bumpEpoch() {
 	ch := make(chan struct{})
 	old := epoch.Swap(&ch)
@@ -83,7 +85,7 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 		tin.fromOut = append(tin.fromOut, fout)
 		refreshOut(fout)
 	case fout != nil && tout != nil:
-		if src.parentLocked() != dst {
+		if src.parent != dst {
 			return lerr(fmt.Errorf("%w: outbox passthrough needs %s to be a child of %s", ErrBadLink, src, dst))
 		}
 		if err := checkFree(fout); err != nil {
@@ -96,7 +98,7 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 		tout.from = append(tout.from, fout)
 		refreshOut(fout)
 	case fin != nil && tin != nil:
-		if dst.parentLocked() != src {
+		if dst.parent != src {
 			return lerr(fmt.Errorf("%w: inbox passthrough needs %s to be a child of %s", ErrBadLink, dst, src))
 		}
 		if fin.fwd != nil {
@@ -111,7 +113,6 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 	default:
 		return lerr(fmt.Errorf("%w: cannot link an inbox to an outbox", ErrBadLink))
 	}
-	bumpEpoch()
 	return nil
 }
 
@@ -137,7 +138,6 @@ func Unlink(from Node, fromBox string) error {
 	default:
 		return &BoxError{Component: src.String(), Box: fromBox, Op: "unlink", Err: ErrNoSuchBox}
 	}
-	bumpEpoch()
 	return nil
 }
 
@@ -239,8 +239,12 @@ func (b *Outbox) resolve() *Inbox {
 // that passes through it. Called with linkMu held.
 func refreshOut(out *Outbox) {
 	nd := out.resolve()
-	if old := out.dest.Swap(nd); old != nil && old != nd {
+	switch old := out.dest.Swap(nd); {
+	case old == nd:
+	case old != nil:
 		old.wake() // senders blocked on the old destination look again
+	default:
+		bumpEpoch() // a route appeared: senders waiting for one look again
 	}
 	for _, c := range out.from {
 		refreshOut(c)

@@ -133,8 +133,12 @@ func (c *Component) afterMain() {
 
 // end marks c as taking no more messages and wakes senders blocked on its
 // inboxes, so that they fail with ErrReceiverDone instead of waiting.
+// Called when the main loop returns and again when all is done; only the
+// first call does anything.
 func (c *Component) end() {
-	c.ended.Store(true)
+	if c.ended.Swap(true) {
+		return
+	}
 	ins, _ := c.allBoxes()
 	for _, in := range ins {
 		in.wake()
@@ -194,7 +198,7 @@ func (c *Component) finishOne() {
 		return
 	}
 	c.state = phaseDone
-	parent := c.parentUnsafe()
+	parent := c.parent // does not change while c runs
 	rs := c.run
 	done := c.done
 	c.mu.Unlock()
@@ -215,10 +219,6 @@ func (c *Component) finishOne() {
 		parent.childEnded()
 	}
 }
-
-// parentUnsafe reads the parent without linkMu; callers hold c.mu, and the
-// parent of a running component does not change.
-func (c *Component) parentUnsafe() *Component { return c.parent }
 
 func (c *Component) childEnded() {
 	c.mu.Lock()
@@ -296,7 +296,6 @@ func (c *Component) RemoveChild(n Node) error {
 		return fmt.Errorf("remove child %s from %s: %w: still running", k, c, ErrBoxInUse)
 	}
 	unlinkAll(k.allBoxes())
-	bumpEpoch()
 	k.parent = nil
 	c.mu.Lock()
 	c.children = slices.DeleteFunc(c.children, func(x *Component) bool { return x == k })
