@@ -210,11 +210,8 @@ func (b *Inbox) wake() {
 // ShutdownMicroprocess reaching a control box.
 func (b *Outbox) delivered(d *Inbox, msg any) {
 	b.sent.Add(1)
-	if d.control {
-		switch msg.(type) {
-		case ShutdownMicroprocess, *ShutdownMicroprocess:
-			d.owner.interrupt(msg)
-		}
+	if d.control && IsShutdownMicroprocess(msg) {
+		d.owner.interrupt(msg)
 	}
 }
 

@@ -297,3 +297,22 @@ func TestBlockedSenderWakes(t *testing.T) {
 		t.Fatalf("sender blocked on a receiver that ended: %v, want ErrReceiverDone", err)
 	}
 }
+
+func TestShutdownKinds(t *testing.T) {
+	pf, sm := axon.ProducerFinished{}, axon.ShutdownMicroprocess{}
+	for _, tc := range []struct {
+		msg      any
+		pf, stop bool
+	}{
+		{pf, true, false}, {&pf, true, false},
+		{sm, false, true}, {&sm, false, true},
+		{"data", false, false}, {nil, false, false},
+	} {
+		if got := axon.IsProducerFinished(tc.msg); got != tc.pf {
+			t.Errorf("IsProducerFinished(%#v) = %v", tc.msg, got)
+		}
+		if got := axon.IsShutdownMicroprocess(tc.msg); got != tc.stop {
+			t.Errorf("IsShutdownMicroprocess(%#v) = %v", tc.msg, got)
+		}
+	}
+}

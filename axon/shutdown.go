@@ -41,6 +41,26 @@ func (m ShutdownMicroprocess) Origin() Ref { return m.From }
 func (ProducerFinished) isShutdown()     {}
 func (ShutdownMicroprocess) isShutdown() {}
 
+// IsProducerFinished reports whether msg is a ProducerFinished, as a value
+// or a pointer.
+func IsProducerFinished(msg any) bool {
+	switch msg.(type) {
+	case ProducerFinished, *ProducerFinished:
+		return true
+	}
+	return false
+}
+
+// IsShutdownMicroprocess reports whether msg is a ShutdownMicroprocess, as
+// a value or a pointer.
+func IsShutdownMicroprocess(msg any) bool {
+	switch msg.(type) {
+	case ShutdownMicroprocess, *ShutdownMicroprocess:
+		return true
+	}
+	return false
+}
+
 // Serve is the main loop most components want. It calls handle with each
 // message arriving on "inbox", in order, and returns:
 //
@@ -117,8 +137,8 @@ func next(in, ctl <-chan any, done <-chan struct{}) (msg any, fromCtl bool, err 
 // stop=true. For ShutdownMicroprocess it passes the message on and returns
 // stop=true. Anything else is logged and stop is false.
 func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error) (stop bool, err error) {
-	switch msg.(type) {
-	case ProducerFinished, *ProducerFinished:
+	switch {
+	case IsProducerFinished(msg):
 		if drain != nil {
 			in, done := c.In(InboxName), ctx.Done()
 			for {
@@ -139,7 +159,7 @@ func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context
 			}
 		}
 		return true, c.PassOn(ctx, msg)
-	case ShutdownMicroprocess, *ShutdownMicroprocess:
+	case IsShutdownMicroprocess(msg):
 		return true, c.PassOn(ctx, msg)
 	}
 	slog.Warn("ignored message on control", "component", c.String(), "box", ControlName, "type", fmt.Sprintf("%T", msg))

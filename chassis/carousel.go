@@ -241,10 +241,9 @@ func (s *slot) retire(ctx context.Context, msg any) error {
 	if s.cur == nil {
 		return nil
 	}
-	switch msg.(type) {
-	case axon.ProducerFinished, *axon.ProducerFinished:
+	if axon.IsProducerFinished(msg) {
 		s.flushForward()
-	default:
+	} else {
 		s.stopForward()
 	}
 	if err := s.c.Send(ctx, childCtlName, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
@@ -326,13 +325,13 @@ func Seq(children ...axon.Node) *axon.Component {
 						return err
 					}
 				case msg := <-ctl:
-					switch msg.(type) {
-					case axon.ShutdownMicroprocess, *axon.ShutdownMicroprocess:
+					switch {
+					case axon.IsShutdownMicroprocess(msg):
 						if err := s.retire(ctx, msg); err != nil {
 							return err
 						}
 						return c.PassOn(ctx, msg)
-					case axon.ProducerFinished, *axon.ProducerFinished:
+					case axon.IsProducerFinished(msg):
 						finished = msg
 						if err := finish(); err != nil {
 							return err

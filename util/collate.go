@@ -101,7 +101,7 @@ func collate(ctx context.Context, c *axon.Component, limit int) error {
 				return ctx.Err()
 			}
 		}
-		if !isFinish(msg) {
+		if !axon.IsProducerFinished(msg) {
 			// ShutdownMicroprocess is passed on; anything else is
 			// logged and ignored.
 			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {

@@ -93,7 +93,7 @@ func (p *comparator) compare(ctx context.Context) error {
 // control acts on a control message; it reports stop when the Comparator
 // is to end.
 func (p *comparator) control(ctx context.Context, msg any) (stop bool, err error) {
-	if isFinish(msg) {
+	if axon.IsProducerFinished(msg) {
 		return true, p.finish(ctx, msg)
 	}
 	return p.c.Control(ctx, msg, nil)

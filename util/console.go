@@ -62,7 +62,7 @@ func ConsoleReader(r io.Reader) *axon.Component {
 		// control acts on a control message; it reports stop when the
 		// ConsoleReader is to end.
 		control := func(msg any) (stop bool, err error) {
-			if !isFinish(msg) {
+			if !axon.IsProducerFinished(msg) {
 				return c.Control(ctx, msg, nil)
 			}
 			// A line the reading goroutine is already offering is part of

@@ -2,8 +2,6 @@ package util
 
 import (
 	"context"
-
-	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Shutdown in this package relies on axon: a ShutdownMicroprocess
@@ -14,16 +12,6 @@ import (
 // watch "control": they read it themselves (through axon.Component.Serve,
 // or in a select of their own, looking at it before each message), and
 // return as soon as their context ends.
-
-// isFinish reports whether msg is a ProducerFinished, as a value or a
-// pointer.
-func isFinish(msg any) bool {
-	switch msg.(type) {
-	case axon.ProducerFinished, *axon.ProducerFinished:
-		return true
-	}
-	return false
-}
 
 // controlFirst is the top of a main loop that selects over boxes of its
 // own: it handles a message already waiting on ctl, if any, with handle,

@@ -173,7 +173,7 @@ func (p *merger) selectMany() (int, any) {
 // control acts on a control message; it reports stop when Merge is to
 // end.
 func (p *merger) control(ctx context.Context, msg any) (stop bool, err error) {
-	if !isFinish(msg) {
+	if !axon.IsProducerFinished(msg) {
 		return p.c.Control(ctx, msg, nil)
 	}
 	if err := p.drainAll(ctx); err != nil {

@@ -70,7 +70,7 @@ func (s *source[T]) checkControl(ctx context.Context, c *axon.Component) (stop b
 	for {
 		select {
 		case msg := <-ctl:
-			if isFinish(msg) {
+			if axon.IsProducerFinished(msg) {
 				if s.finished == nil {
 					s.finished = msg
 				}
