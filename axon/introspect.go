@@ -2,6 +2,7 @@ package axon
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -96,13 +97,18 @@ func typeName(t interface{ String() string }) string {
 // nodeID is a DOT/Mermaid-safe identifier for a component.
 func nodeID(r Ref) string { return "c" + strings.ReplaceAll(r.ID.String(), "-", "") }
 
-// children groups the snapshot's components by parent id; "" holds the
-// roots: components whose parent is not in the snapshot.
-func (s Snapshot) children() map[string][]ComponentInfo {
+// members is the set of components in the snapshot.
+func (s Snapshot) members() map[Ref]bool {
 	in := make(map[Ref]bool, len(s.Components))
 	for _, c := range s.Components {
 		in[c.Ref] = true
 	}
+	return in
+}
+
+// children groups the snapshot's components by parent id; "" holds the
+// roots: components whose parent is not in the snapshot.
+func (s Snapshot) children(in map[Ref]bool) map[string][]ComponentInfo {
 	m := make(map[string][]ComponentInfo)
 	for _, c := range s.Components {
 		key := ""
@@ -116,11 +122,8 @@ func (s Snapshot) children() map[string][]ComponentInfo {
 
 // outside lists the components that links lead to or come from but that
 // are not in the snapshot (a Handle, or the rest of a larger graph).
-func (s Snapshot) outside() []Ref {
-	in := make(map[Ref]bool, len(s.Components))
-	for _, c := range s.Components {
-		in[c.Ref] = true
-	}
+func (s Snapshot) outside(in map[Ref]bool) []Ref {
+	in = maps.Clone(in)
 	var refs []Ref
 	for _, l := range s.Links {
 		for _, r := range []Ref{l.From, l.To} {
@@ -139,7 +142,8 @@ func (s Snapshot) outside() []Ref {
 func (s Snapshot) DOT() string {
 	var b strings.Builder
 	b.WriteString("digraph axon {\n  rankdir=LR;\n  node [shape=record, fontsize=10];\n  edge [fontsize=9];\n")
-	kids := s.children()
+	in := s.members()
+	kids := s.children(in)
 	var emit func(c ComponentInfo, indent string)
 	emit = func(c ComponentInfo, indent string) {
 		sub := kids[c.Ref.ID.String()]
@@ -158,7 +162,7 @@ func (s Snapshot) DOT() string {
 	for _, r := range kids[""] {
 		emit(r, "  ")
 	}
-	for _, r := range s.outside() {
+	for _, r := range s.outside(in) {
 		fmt.Fprintf(&b, "  %s [label=\"%s\\n(outside)\", style=dashed];\n", nodeID(r), dotEscape(r.String()))
 	}
 	for _, l := range s.Links {
@@ -178,7 +182,8 @@ func (s Snapshot) DOT() string {
 func (s Snapshot) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
-	kids := s.children()
+	in := s.members()
+	kids := s.children(in)
 	var emit func(c ComponentInfo, indent string)
 	emit = func(c ComponentInfo, indent string) {
 		sub := kids[c.Ref.ID.String()]
@@ -196,7 +201,7 @@ func (s Snapshot) Mermaid() string {
 	for _, r := range kids[""] {
 		emit(r, "  ")
 	}
-	for _, r := range s.outside() {
+	for _, r := range s.outside(in) {
 		fmt.Fprintf(&b, "  %s([\"%s (outside)\"])\n", nodeID(r), mermaidEscape(r.String()))
 	}
 	for _, l := range s.Links {
