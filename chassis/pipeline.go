@@ -55,25 +55,11 @@ func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error 
 		}
 	}
 	first, last := children[0], children[len(children)-1]
-	links := []struct {
-		from     axon.Node
-		fromBox  string
-		to       axon.Node
-		toBox    string
-		skipIfCi bool
-	}{
-		{p, axon.InboxName, first, axon.InboxName, false},
-		{p, axon.ControlName, first, axon.ControlName, false},
-		{last, axon.OutboxName, p, axon.OutboxName, true},
-		{last, axon.SignalName, p, axon.SignalName, true},
+	if err := axon.Link(p, axon.InboxName, first, axon.InboxName); err != nil {
+		return err
 	}
-	for _, l := range links {
-		if l.skipIfCi && circular {
-			continue
-		}
-		if err := axon.Link(l.from, l.fromBox, l.to, l.toBox); err != nil {
-			return err
-		}
+	if err := axon.Link(p, axon.ControlName, first, axon.ControlName); err != nil {
+		return err
 	}
 	for i := 0; i+1 < len(children); i++ {
 		if err := linkNeighbours(children[i], children[i+1]); err != nil {
@@ -83,7 +69,10 @@ func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error 
 	if circular {
 		return linkNeighbours(last, first)
 	}
-	return nil
+	if err := axon.Link(last, axon.OutboxName, p, axon.OutboxName); err != nil {
+		return err
+	}
+	return axon.Link(last, axon.SignalName, p, axon.SignalName)
 }
 
 // linkNeighbours joins a's outbox to b's inbox and a's signal to b's control.
