@@ -61,7 +61,7 @@ func ConsoleReader(r io.Reader) *axon.Component {
 		}
 		// control acts on a control message; it reports stop when the
 		// ConsoleReader is to end.
-		control := func(msg any) (stop bool, err error) {
+		control := func(ctx context.Context, msg any) (stop bool, err error) {
 			if !axon.IsProducerFinished(msg) {
 				return c.Control(ctx, msg, nil)
 			}
@@ -77,13 +77,10 @@ func ConsoleReader(r io.Reader) *axon.Component {
 			return true, c.PassOn(ctx, msg)
 		}
 		for {
-			select {
-			case msg := <-ctl:
-				if stop, err := control(msg); stop || err != nil {
-					return err
-				}
+			if stop, again, err := controlFirst(ctx, ctl, control); stop {
+				return err
+			} else if again {
 				continue
-			default:
 			}
 			select {
 			case res := <-lr.results:
@@ -97,7 +94,7 @@ func ConsoleReader(r io.Reader) *axon.Component {
 					return fmt.Errorf("%s: read: %w", c, res.err)
 				}
 			case msg := <-ctl:
-				if stop, err := control(msg); stop || err != nil {
+				if stop, err := control(ctx, msg); stop || err != nil {
 					return err
 				}
 			case <-ctx.Done():
