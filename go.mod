@@ -6,3 +6,5 @@ require (
 	github.com/google/uuid v1.6.0
 	go.uber.org/goleak v1.3.0
 )
+
+require golang.org/x/net v0.62.0

@@ -1,0 +1,407 @@
+//go:build linux
+
+package udp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// listenBatch binds a UDP socket on addr, closed when the test ends, with
+// a deadline that keeps a broken test from waiting for ever.
+func listenBatch(t *testing.T, addr string) *net.UDPConn {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
+	if err != nil {
+		t.Skipf("cannot bind %s: %v", addr, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// batchOf makes a batch reader of conn through newBatchReader.
+func batchOf(t *testing.T, conn *net.UDPConn, n int) *batchReader {
+	t.Helper()
+	rd, err := newBatchReader(conn, n)
+	if err != nil {
+		t.Fatalf("newBatchReader: %v", err)
+	}
+	r, ok := rd.(*batchReader)
+	if !ok {
+		t.Fatalf("newBatchReader returned %T, want *batchReader", rd)
+	}
+	return r
+}
+
+// addrOf is the address of conn as a netip.AddrPort.
+func addrOf(conn *net.UDPConn) netip.AddrPort {
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// to is conn's port on ip.
+func to(ip string, conn *net.UDPConn) netip.AddrPort {
+	return netip.AddrPortFrom(netip.MustParseAddr(ip), addrOf(conn).Port())
+}
+
+func send(t *testing.T, from *net.UDPConn, dst netip.AddrPort, data []byte) {
+	t.Helper()
+	if _, err := from.WriteToUDPAddrPort(data, dst); err != nil {
+		t.Fatalf("send to %v: %v", dst, err)
+	}
+}
+
+// got is one datagram as the reader returned it, copied.
+type got struct {
+	data string
+	from netip.AddrPort
+}
+
+// readAll reads until it has want datagrams, returning them and the
+// count each read returned.
+func readAll(t *testing.T, r *batchReader, want int) ([]got, []int) {
+	t.Helper()
+	var all []got
+	var counts []int
+	for len(all) < want {
+		n, err := r.read()
+		if err != nil {
+			t.Fatalf("read after %d datagrams: %v", len(all), err)
+		}
+		if n < 1 {
+			t.Fatalf("read returned %d datagrams and no error", n)
+		}
+		counts = append(counts, n)
+		for i := range n {
+			data, from := r.at(i)
+			all = append(all, got{string(data), from})
+		}
+	}
+	return all, counts
+}
+
+func TestMmsghdrLayout(t *testing.T) {
+	var m mmsghdr
+	ptr := unsafe.Sizeof(uintptr(0))
+	want := uintptr(64)
+	if ptr == 4 {
+		want = 32
+	}
+	if got := unsafe.Sizeof(m); got != want {
+		t.Errorf("sizeof(mmsghdr) = %d, want %d", got, want)
+	}
+	if got, want := unsafe.Offsetof(m.len), unsafe.Sizeof(m.hdr); got != want {
+		t.Errorf("offsetof(msg_len) = %d, want %d", got, want)
+	}
+}
+
+func TestBatchReaderReceives(t *testing.T) {
+	cases := []struct {
+		name     string
+		listen   string // receiver's bind address
+		sendFrom string // sender's bind address
+		dstIP    string // address the sender sends to
+		wantIP   string // sender's address as the reader gives it
+	}{
+		{"ipv4", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1", "127.0.0.1"},
+		{"ipv6", "[::1]:0", "[::1]:0", "::1", "::1"},
+		{"dual-stack from ipv4", "[::]:0", "127.0.0.1:0", "127.0.0.1", "::ffff:127.0.0.1"},
+		{"dual-stack from ipv6", "[::]:0", "[::1]:0", "::1", "::1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rx := listenBatch(t, tc.listen)
+			tx := listenBatch(t, tc.sendFrom)
+			r := batchOf(t, rx, 8)
+			send(t, tx, to(tc.dstIP, rx), []byte("hello "+tc.name))
+			all, _ := readAll(t, r, 1)
+			wantFrom := netip.AddrPortFrom(netip.MustParseAddr(tc.wantIP), addrOf(tx).Port())
+			if all[0].data != "hello "+tc.name || all[0].from != wantFrom {
+				t.Errorf("got %q from %v, want %q from %v", all[0].data, all[0].from, "hello "+tc.name, wantFrom)
+			}
+		})
+	}
+}
+
+func TestBatchReaderLargestDatagram(t *testing.T) {
+	cases := []struct {
+		addr string
+		size int // the largest UDP payload over this IP version
+	}{
+		{"127.0.0.1:0", 65507},
+		{"[::1]:0", 65527},
+	}
+	for _, tc := range cases {
+		t.Run(tc.addr, func(t *testing.T) {
+			rx := listenBatch(t, tc.addr)
+			tx := listenBatch(t, tc.addr)
+			r := batchOf(t, rx, 4)
+			big := make([]byte, tc.size)
+			for i := range big {
+				big[i] = byte(i*7 + i>>8)
+			}
+			send(t, tx, addrOf(rx), big)
+			send(t, tx, addrOf(rx), []byte("after"))
+			n, err := r.read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, from := r.at(0)
+			if len(data) != tc.size || !bytes.Equal(data, big) {
+				t.Errorf("got %d bytes (equal: %v), want the %d sent", len(data), bytes.Equal(data, big), tc.size)
+			}
+			if from != addrOf(tx) {
+				t.Errorf("from %v, want %v", from, addrOf(tx))
+			}
+			if n == 1 { // the second datagram is read next
+				if n, err = r.read(); err != nil || n != 1 {
+					t.Fatalf("second read: %d, %v", n, err)
+				}
+				data, _ = r.at(0)
+			} else {
+				data, _ = r.at(1)
+			}
+			if string(data) != "after" {
+				t.Errorf("datagram after the large one: %q", data)
+			}
+		})
+	}
+}
+
+func TestBatchReaderBurstGrows(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	if err := rx.SetReadBuffer(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	tx := [2]*net.UDPConn{listenBatch(t, "127.0.0.1:0"), listenBatch(t, "127.0.0.1:0")}
+	r := batchOf(t, rx, 64)
+	const burst = 200
+	// Everything is queued before the first read: on loopback a send
+	// puts the datagram in the receiver's queue before it returns.
+	for i := range burst {
+		send(t, tx[i%2], addrOf(rx), fmt.Appendf(nil, "datagram %03d", i))
+	}
+	all, counts := readAll(t, r, burst)
+	if len(all) != burst {
+		t.Fatalf("read %d datagrams, want %d", len(all), burst)
+	}
+	for i, g := range all {
+		want := fmt.Sprintf("datagram %03d", i)
+		if g.data != want || g.from != addrOf(tx[i%2]) {
+			t.Fatalf("datagram %d: %q from %v, want %q from %v", i, g.data, g.from, want, addrOf(tx[i%2]))
+		}
+	}
+	// One slot at first, doubled each time a read fills them all.
+	wantCounts := []int{1, 2, 4, 8, 16, 32, 64, 64, 9}
+	if fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
+		t.Errorf("datagrams per read %v, want %v", counts, wantCounts)
+	}
+	if len(r.bufs) != 64 {
+		t.Errorf("%d slots after the burst, want 64", len(r.bufs))
+	}
+}
+
+func TestBatchReaderShrinks(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	tx := listenBatch(t, "127.0.0.1:0")
+	r := batchOf(t, rx, 8)
+	for i := range 15 { // reads of 1, 2 and 4 grow the batch to 8 slots
+		send(t, tx, addrOf(rx), fmt.Appendf(nil, "%d", i))
+	}
+	readAll(t, r, 15)
+	if len(r.bufs) != 8 {
+		t.Fatalf("%d slots after growing, want 8", len(r.bufs))
+	}
+	for i := range shrinkAfter {
+		if len(r.bufs) != 8 {
+			t.Fatalf("%d slots after %d single reads, want still 8", len(r.bufs), i)
+		}
+		send(t, tx, addrOf(rx), []byte("one"))
+		readAll(t, r, 1)
+	}
+	if len(r.bufs) != 4 {
+		t.Errorf("%d slots after %d single reads, want 4", len(r.bufs), shrinkAfter)
+	}
+	for i := 4; i < 8; i++ {
+		if r.iovs[i].Base != nil {
+			t.Errorf("slot %d still has its buffer", i)
+		}
+	}
+}
+
+func TestBatchReaderTruncated(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	tx := listenBatch(t, "127.0.0.1:0")
+	r, err := newBatchReaderSize(rx, 4, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"first", string(make([]byte, 101)), "second", "third"} {
+		send(t, tx, addrOf(rx), []byte(s))
+	}
+	var seq []string
+	for len(seq) < 4 {
+		n, err := r.read()
+		if err != nil {
+			if !errors.Is(err, errTruncated) {
+				t.Fatalf("read: %v, want errTruncated", err)
+			}
+			t.Logf("truncation reported as: %v", err)
+			seq = append(seq, "truncated")
+			continue
+		}
+		for i := range n {
+			data, _ := r.at(i)
+			seq = append(seq, string(data))
+		}
+	}
+	if want := "[first truncated second third]"; fmt.Sprint(seq) != want {
+		t.Errorf("reads gave %v, want %s", seq, want)
+	}
+}
+
+func TestBatchReaderClosed(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	r := batchOf(t, rx, 4)
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.read()
+		done <- err
+	}()
+	rx.Close()
+	if err := <-done; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("read on closing socket: %v, want net.ErrClosed", err)
+	}
+	if _, err := r.read(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("read on closed socket: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestBatchReaderDeadline(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	tx := listenBatch(t, "127.0.0.1:0")
+	r := batchOf(t, rx, 4)
+	send(t, tx, addrOf(rx), []byte("queued"))
+	if err := rx.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.read(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if err := rx.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := readAll(t, r, 1); all[0].data != "queued" {
+		t.Errorf("read after the deadline was moved: %q", all[0].data)
+	}
+}
+
+func TestBatchReaderRefused(t *testing.T) {
+	// A port with nothing bound to it: bind one, note it, free it.
+	gone := listenBatch(t, "127.0.0.1:0")
+	port := addrOf(gone)
+	gone.Close()
+
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	r := batchOf(t, conn, 4)
+	if _, err := conn.Write([]byte("anyone?")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.read()
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("read after sending to a closed port: %v, want ECONNREFUSED", err)
+	}
+	t.Logf("refusal reported as: %v", err)
+
+	// The reader still works: bind the port again and answer.
+	back, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(port))
+	if err != nil {
+		t.Fatalf("rebinding %v: %v", port, err)
+	}
+	defer back.Close()
+	send(t, back, addrOf(conn), []byte("here"))
+	if all, _ := readAll(t, r, 1); all[0].data != "here" || all[0].from != port {
+		t.Errorf("after the refusal: %q from %v, want %q from %v", all[0].data, all[0].from, "here", port)
+	}
+}
+
+func TestBatchReaderZone(t *testing.T) {
+	rx := listenBatch(t, "[::1]:0")
+	r := batchOf(t, rx, 1)
+	ifi, err := net.InterfaceByIndex(1)
+	if err != nil {
+		t.Skipf("no interface 1: %v", err)
+	}
+	sa := &r.names[0]
+	sa.Family = syscall.AF_INET6
+	sa.Addr = netip.MustParseAddr("fe80::1").As16()
+	sa.Port = 0x3412 // network byte order: port 0x1234
+	sa.Scope_id = 1
+	want := netip.AddrPortFrom(netip.MustParseAddr("fe80::1%"+ifi.Name), 0x1234)
+	if got := r.addr(0); got != want {
+		t.Errorf("sender %v, want %v", got, want)
+	}
+	if a := testing.AllocsPerRun(100, func() { r.addr(0) }); a != 0 {
+		t.Errorf("%v allocations per zoned address, want 0", a)
+	}
+}
+
+func TestBatchReaderNoAllocs(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	if err := rx.SetReadBuffer(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	tx := listenBatch(t, "127.0.0.1:0")
+	const slots = 4
+	r := batchOf(t, rx, slots)
+	// Grow the batch to its full size first.
+	for range 1 + 2 + slots {
+		send(t, tx, addrOf(rx), []byte("warm up"))
+	}
+	readAll(t, r, 1+2+slots)
+	if len(r.bufs) != slots {
+		t.Fatalf("%d slots after warming up, want %d", len(r.bufs), slots)
+	}
+
+	const runs = 100
+	for i := range (runs + 1) * slots { // AllocsPerRun calls f once more
+		send(t, tx, addrOf(rx), fmt.Appendf(nil, "steady %d", i))
+	}
+	var total, nbytes int
+	var last netip.AddrPort
+	allocs := testing.AllocsPerRun(runs, func() {
+		n, err := r.read()
+		if err != nil {
+			panic(err)
+		}
+		for i := range n {
+			data, from := r.at(i)
+			nbytes += len(data)
+			last = from
+		}
+		total += n
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per read, want 0", allocs)
+	}
+	if total != (runs+1)*slots || last != addrOf(tx) || nbytes == 0 {
+		t.Errorf("read %d datagrams (%d bytes), last from %v; want %d from %v", total, nbytes, last, (runs+1)*slots, addrOf(tx))
+	}
+}

@@ -1,0 +1,77 @@
+package udp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors a peer reports. Each *Error wraps one of these (and, where there
+// is one, the error from the network beneath), so errors.Is sorts them.
+var (
+	// ErrBadMessage: a message of a type the box does not take.
+	ErrBadMessage = errors.New("wrong message type")
+	// ErrBadAddress: a destination that is not host:port.
+	ErrBadAddress = errors.New("bad address")
+	// ErrResolve: a host name that did not resolve. The error also wraps
+	// the resolver's *net.DNSError.
+	ErrResolve = errors.New("cannot resolve host")
+	// ErrTooLong: a payload longer than one datagram can carry (65507
+	// bytes over IPv4, 65527 over IPv6).
+	ErrTooLong = errors.New("datagram too long")
+	// ErrRefused: the destination said nothing listens on its port (an
+	// ICMP port unreachable, reported on a connected socket): Twisted's
+	// connectionRefused. The error also wraps syscall.ECONNREFUSED.
+	ErrRefused = errors.New("connection refused")
+	// ErrNoTarget: a TargettedPeer told to finish with payloads queued
+	// and no target ever given to send them to.
+	ErrNoTarget = errors.New("no target")
+	// ErrSend: sending failed for another reason; the error also wraps
+	// the one from the network.
+	ErrSend = errors.New("send failed")
+	// ErrReceive: receiving failed for another reason than ErrRefused.
+	ErrReceive = errors.New("receive failed")
+	// ErrBind: the local address could not be bound (in use, not an
+	// address of this host, no permission). The error names the address.
+	ErrBind = errors.New("cannot bind")
+	// ErrConfig: options that contradict one another.
+	ErrConfig = errors.New("bad configuration")
+)
+
+// Error is what a peer sends on its "errors" outbox, and what it fails
+// with at start. It names the component and the box concerned, says what
+// was being done, and to which address.
+type Error struct {
+	Component string // the peer, as its String method gives it
+	Box       string // the box whose message failed, or "socket"
+	Op        string // "send", "receive", "resolve", "bind", "target", ...
+	Addr      string // the remote or local address concerned, if any
+	Dropped   int    // how many payloads were not sent because of it
+	Err       error  // wraps one of the Err* values above
+}
+
+// Error formats e as, for example,
+// "SimplePeer#1a2b3c4d: inbox: send to 127.0.0.1:9: connection refused".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Component + ": " + e.Box + ": " + e.Op)
+	if e.Addr != "" {
+		switch e.Op {
+		case "send":
+			b.WriteString(" to")
+		case "receive":
+			b.WriteString(" from")
+		}
+		b.WriteString(" " + e.Addr)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	if e.Dropped > 0 {
+		fmt.Fprintf(&b, " (%d not sent)", e.Dropped)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,353 @@
+package udp
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// retryAfter is how long a peer whose receiver's name did not resolve
+// waits before looking it up again; payloads arriving meanwhile are
+// reported and dropped.
+const retryAfter = time.Second
+
+// sender is the state of a peer's main loop: where payloads go, and the
+// names being resolved.
+type sender struct {
+	p    *BasicPeer
+	c    *axon.Component
+	stop func(graceful bool)
+	res  *resolver
+	box  string // the box a receiver's errors are reported against
+
+	in, ctl, tgt <-chan any
+
+	// SimplePeer and TargettedPeer.
+	target     Target         // the receiver as given
+	dst        netip.AddrPort // its address, once resolved
+	expires    time.Time      // when a resolved name is looked up again
+	gen        uint64         // the lookup wanted, when waiting
+	waiting    bool           // dst is not known yet: hold "inbox"
+	refreshing bool           // looking the name up again, still sending
+	failed     *Error         // the receiver's name did not resolve
+	retryAt    time.Time
+	connected  bool
+
+	// PostboxPeer: payloads waiting for their names, in arrival order.
+	held  map[string][][]byte
+	nheld int
+}
+
+func newSender(ctx context.Context, p *BasicPeer, stop func(bool)) *sender {
+	s := &sender{
+		p: p, c: p.Component, stop: stop,
+		res: newResolver(ctx, &p.cfg, p.local),
+		box: axon.InboxName,
+		in:  p.In(axon.InboxName), ctl: p.In(axon.ControlName),
+	}
+	switch p.kind {
+	case targetted:
+		s.tgt = p.In(TargetBox)
+		s.box = TargetBox
+	case postbox:
+		s.held = make(map[string][][]byte)
+	}
+	return s
+}
+
+// run sends until told to stop.
+func (s *sender) run(ctx context.Context) error {
+	if !s.p.cfg.remote.IsZero() {
+		s.setTarget(s.p.cfg.remote)
+	}
+	for {
+		// Control first, so that busy boxes never delay a shutdown; then
+		// "target", so that a payload sent after a new target goes there.
+		select {
+		case msg := <-s.ctl:
+			if stop, err := s.control(ctx, msg); stop || err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		select {
+		case msg := <-s.tgt:
+			s.newTarget(msg)
+			continue
+		default:
+		}
+		var in <-chan any
+		if s.ready() {
+			in = s.in
+		}
+		select {
+		case msg := <-s.ctl:
+			if stop, err := s.control(ctx, msg); stop || err != nil {
+				return err
+			}
+		case msg := <-in:
+			s.data(msg)
+		case msg := <-s.tgt:
+			s.newTarget(msg)
+		case l := <-s.res.results:
+			s.resolved(l)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// ready reports whether a payload from "inbox" can be dealt with now. A
+// receiver whose name failed to resolve is looked up again once
+// retryAfter has passed.
+func (s *sender) ready() bool {
+	if s.p.kind == postbox {
+		return s.nheld < s.p.cfg.pending
+	}
+	if s.failed != nil && !time.Now().Before(s.retryAt) {
+		s.failed = nil
+		s.lookup()
+	}
+	return !s.waiting && (s.dst.IsValid() || s.failed != nil)
+}
+
+// control acts on a message from "control".
+func (s *sender) control(ctx context.Context, msg any) (stop bool, err error) {
+	switch {
+	case axon.IsProducerFinished(msg):
+		if err := s.drain(ctx); err != nil {
+			return true, err
+		}
+		s.stop(true)
+		return true, s.c.PassOn(ctx, msg)
+	case axon.IsShutdownMicroprocess(msg):
+		s.stop(false)
+		return true, s.c.PassOn(ctx, msg)
+	}
+	return s.c.Control(ctx, msg, nil) // logs and ignores it
+}
+
+// drain sends everything queued in "inbox", waiting for names being
+// resolved, and what is held for them.
+func (s *sender) drain(ctx context.Context) error {
+	for {
+		if s.waiting || s.nheld > 0 {
+			select {
+			case l := <-s.res.results:
+				s.resolved(l)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		select {
+		case msg := <-s.in:
+			if s.p.kind == targetted && s.target.IsZero() {
+				s.p.report(&Error{Component: s.p.String(), Box: axon.InboxName, Op: "send",
+					Err: ErrNoTarget, Dropped: 1 + len(s.in)})
+				return nil
+			}
+			s.data(msg)
+		default:
+			return nil
+		}
+	}
+}
+
+// data sends one message from "inbox".
+func (s *sender) data(msg any) {
+	if s.p.kind == postbox {
+		s.packet(msg)
+		return
+	}
+	b, ok := payload(msg)
+	if !ok {
+		s.p.report(s.p.errorf(axon.InboxName, "send", "",
+			fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, msg)))
+		return
+	}
+	if s.failed != nil {
+		e := *s.failed
+		e.Box, e.Op, e.Dropped = axon.InboxName, "send", 1
+		s.p.report(&e)
+		return
+	}
+	if s.target.Host != "" && !s.refreshing && !s.connected && s.p.cfg.cacheFor > 0 && time.Now().After(s.expires) {
+		// Look the name up again, sending to the old address meanwhile.
+		s.refreshing = true
+		s.gen++
+		s.res.start(s.target.Host, s.gen)
+	}
+	s.write(b, s.dst)
+}
+
+// packet sends one message from a PostboxPeer's "inbox".
+func (s *sender) packet(msg any) {
+	var pk Packet
+	switch m := msg.(type) {
+	case Packet:
+		pk = m
+	case *Packet:
+		if m == nil {
+			s.p.report(s.p.errorf(axon.InboxName, "send", "", fmt.Errorf("%w: nil *udp.Packet", ErrBadMessage)))
+			return
+		}
+		pk = *m
+	default:
+		s.p.report(s.p.errorf(axon.InboxName, "send", "",
+			fmt.Errorf("%w: %T (want udp.Packet)", ErrBadMessage, msg)))
+		return
+	}
+	if pk.To.IsValid() {
+		s.write(pk.Data, unmapped(pk.To))
+		return
+	}
+	t, err := parseHostPort(pk.Host)
+	if err != nil {
+		e := s.p.errorf(axon.InboxName, "send", pk.Host, err)
+		e.Dropped = 1
+		s.p.report(e)
+		return
+	}
+	if t.Addr.IsValid() {
+		s.write(pk.Data, t.Addr)
+		return
+	}
+	if q, ok := s.held[t.Host]; ok {
+		// Behind the others waiting for the same name, in order.
+		s.held[t.Host] = append(q, pk.Data)
+		s.nheld++
+		return
+	}
+	if addr, ok := s.res.cached(t.Host, time.Now()); ok {
+		s.write(pk.Data, addr)
+		return
+	}
+	s.held[t.Host] = [][]byte{pk.Data}
+	s.nheld++
+	s.res.start(t.Host, 0)
+}
+
+// newTarget acts on a message from a TargettedPeer's "target".
+func (s *sender) newTarget(msg any) {
+	t, err := ParseTarget(msg)
+	if err != nil {
+		s.p.report(s.p.errorf(TargetBox, "target", "", err))
+		return
+	}
+	s.setTarget(t)
+}
+
+// setTarget makes t the receiver, resolving it if it is a name.
+func (s *sender) setTarget(t Target) {
+	s.target, s.failed, s.refreshing = t, nil, false
+	s.gen++ // answers to earlier lookups are no longer wanted
+	if t.Addr.IsValid() {
+		s.dst, s.waiting = unmapped(t.Addr), false
+		s.connect()
+		return
+	}
+	if addr, ok := s.res.cached(t.Host, time.Now()); ok {
+		s.dst, s.waiting = addr, false
+		s.connect()
+		return
+	}
+	s.lookup()
+}
+
+// lookup starts resolving the receiver's name and holds "inbox" until the
+// answer comes.
+func (s *sender) lookup() {
+	s.gen++
+	s.dst, s.waiting = netip.AddrPort{}, true
+	s.res.start(s.target.Host, s.gen)
+}
+
+// resolved acts on the answer to a lookup.
+func (s *sender) resolved(l lookup) {
+	now := time.Now()
+	s.res.remember(l, now)
+	if s.p.kind == postbox {
+		q := s.held[l.hostport]
+		delete(s.held, l.hostport)
+		s.nheld -= len(q)
+		if l.err != nil {
+			e := s.p.errorf(axon.InboxName, "resolve", l.hostport, l.err)
+			e.Dropped = len(q)
+			s.p.report(e)
+			return
+		}
+		for _, b := range q {
+			s.write(b, l.addr)
+		}
+		return
+	}
+	if l.gen != s.gen {
+		return // for a receiver since replaced
+	}
+	if s.refreshing {
+		s.refreshing = false
+		if l.err == nil {
+			s.dst, s.expires = l.addr, now.Add(s.p.cfg.cacheFor)
+		} else {
+			s.expires = now.Add(retryAfter) // keep the old address; try later
+		}
+		return
+	}
+	s.waiting = false
+	if l.err != nil {
+		s.failed = s.p.errorf(s.box, "resolve", l.hostport, l.err)
+		s.retryAt = now.Add(retryAfter)
+		s.p.report(s.failed)
+		return
+	}
+	s.dst, s.expires = l.addr, now.Add(s.p.cfg.cacheFor)
+	s.connect()
+}
+
+// connect connects a SimplePeer's socket to its receiver, with Connect.
+func (s *sender) connect() {
+	if !s.p.cfg.connect || s.connected {
+		return
+	}
+	if err := connectSocket(s.p.uc, s.dst, s.p.local.Addr().Is4()); err != nil {
+		s.p.report(s.p.errorf("socket", "connect", s.dst.String(), fmt.Errorf("%w: %w", ErrSend, err)))
+		return
+	}
+	s.connected = true
+	s.p.remote.Store(&s.dst)
+}
+
+// write sends b as one datagram to to, and reports what goes wrong.
+func (s *sender) write(b []byte, to netip.AddrPort) {
+	p := s.p
+	if n := maxPayload(to.Addr()); len(b) > n {
+		e := p.errorf(axon.InboxName, "send", to.String(),
+			fmt.Errorf("%w: %d bytes, the most is %d", ErrTooLong, len(b), n))
+		e.Dropped = 1
+		p.report(e)
+		return
+	}
+	var err error
+	switch {
+	case s.connected:
+		_, err = p.uc.Write(b)
+	case p.uc != nil:
+		_, err = p.uc.WriteToUDPAddrPort(b, to)
+	default:
+		_, err = p.pc.WriteTo(b, net.UDPAddrFromAddrPort(to))
+	}
+	if err != nil {
+		e := p.errorf(axon.InboxName, "send", to.String(), sendError(err))
+		e.Dropped = 1
+		p.report(e)
+		return
+	}
+	p.sent.Add(1)
+	p.bytesOut.Add(uint64(len(b)))
+}
