@@ -78,7 +78,10 @@ func RemoteAddr(addr netip.AddrPort) Option {
 // connectionRefused). Only SimplePeer takes it, and it needs Remote.
 func Connect() Option { return func(c *config) { c.connect = true } }
 
-// Broadcast allows sending to broadcast addresses (SO_BROADCAST).
+// Broadcast allows sending to broadcast addresses (SO_BROADCAST;
+// Twisted's setBroadcastAllowed). Without it a peer's own socket refuses
+// them, although Go's sockets allow them by default; an adopted socket is
+// left as it came.
 func Broadcast() Option { return func(c *config) { c.broadcast = true } }
 
 // ReadBuffer sets the socket's receive buffer size in bytes (SO_RCVBUF;
@@ -93,7 +96,8 @@ func WriteBuffer(bytes int) Option { return func(c *config) { c.wbuf = bytes } }
 // reading from it with a read deadline when it ends, and pc stays the
 // caller's to close. Local is then ignored. A *net.UDPConn gets the
 // allocation-free and batched receive paths; any other net.PacketConn
-// works through ReadFrom and WriteTo.
+// works through ReadFrom and WriteTo. To adopt a file descriptor, wrap
+// it with net.FilePacketConn(os.NewFile(fd, name)).
 func Conn(pc net.PacketConn) Option { return func(c *config) { c.conn = pc } }
 
 // Batch sets the most datagrams read with one system call (recvmmsg, on

@@ -240,8 +240,13 @@ func (p *BasicPeer) setOptions() error {
 			return err
 		}
 	}
-	if cfg.broadcast {
-		return setBroadcast(p.uc)
+	switch {
+	case cfg.broadcast:
+		return setBroadcast(p.uc, true)
+	case p.owned:
+		// Go allows broadcast on every UDP socket it makes; ours send
+		// to broadcast addresses only when asked to.
+		return setBroadcast(p.uc, false)
 	}
 	return nil
 }

@@ -12,4 +12,4 @@ func connectSocket(uc *net.UDPConn, to netip.AddrPort, v4 bool) error {
 	return errors.ErrUnsupported
 }
 
-func setBroadcast(uc *net.UDPConn) error { return errors.ErrUnsupported }
+func setBroadcast(uc *net.UDPConn, on bool) error { return errors.ErrUnsupported }

@@ -27,10 +27,14 @@ func connectSocket(uc *net.UDPConn, to netip.AddrPort, v4 bool) error {
 	return control(uc, func(fd int) error { return syscall.Connect(fd, sa) })
 }
 
-// setBroadcast allows sending to broadcast addresses.
-func setBroadcast(uc *net.UDPConn) error {
+// setBroadcast allows or forbids sending to broadcast addresses.
+func setBroadcast(uc *net.UDPConn, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
 	return control(uc, func(fd int) error {
-		return syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
+		return syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_BROADCAST, v)
 	})
 }
 

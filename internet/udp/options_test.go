@@ -1,0 +1,90 @@
+package udp_test
+
+import (
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+)
+
+// sockopt reads an integer SOL_SOCKET option from uc.
+func sockopt(t *testing.T, uc *net.UDPConn, opt int) int {
+	t.Helper()
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	rc.Control(func(fd uintptr) { v, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, opt) })
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+// The socket options land on the socket: checked on an adopted one,
+// which the test can look at.
+func TestSocketOptions(t *testing.T) {
+	own := listen(t, "127.0.0.1:0")
+	rc, _ := own.SyscallConn()
+	rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 0) })
+	if sockopt(t, own, syscall.SO_BROADCAST) != 0 {
+		t.Fatal("SO_BROADCAST still set")
+	}
+	rcv, snd := sockopt(t, own, syscall.SO_RCVBUF), sockopt(t, own, syscall.SO_SNDBUF)
+	p := udp.PostboxPeer(udp.Conn(own), udp.Broadcast(), udp.ReadBuffer(rcv+64<<10), udp.WriteBuffer(snd+64<<10))
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if sockopt(t, own, syscall.SO_BROADCAST) == 0 {
+		t.Error("Broadcast did not set SO_BROADCAST")
+	}
+	if got := sockopt(t, own, syscall.SO_RCVBUF); got <= rcv {
+		t.Errorf("SO_RCVBUF %d, want more than %d", got, rcv)
+	}
+	if got := sockopt(t, own, syscall.SO_SNDBUF); got <= snd {
+		t.Errorf("SO_SNDBUF %d, want more than %d", got, snd)
+	}
+}
+
+// An adopted file descriptor, through net.FilePacketConn, works as any
+// other socket.
+func TestAdoptFileDescriptor(t *testing.T) {
+	ctx := axontest.Context(t)
+	orig := listen(t, "127.0.0.1:0")
+	f, err := orig.File() // a duplicate descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.FilePacketConn(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	far := listen(t, "127.0.0.1:0")
+	p := udp.SimplePeer(udp.Conn(pc), udp.RemoteAddr(addr(far)))
+	h := start(t, ctx, p)
+	axontest.Put(t, ctx, h, axon.InboxName, "from a descriptor")
+	if got, from := readFrom(t, far); got != "from a descriptor" || from != addr(orig) {
+		t.Fatalf("got %q from %v", got, from)
+	}
+}
+
+// A peer's own socket refuses broadcast unless asked: sending to
+// loopback's broadcast address (which never leaves the host) fails.
+func TestBroadcastOnlyOnRequest(t *testing.T) {
+	ctx := axontest.Context(t)
+	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
+	h := start(t, ctx, p)
+	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("127.255.255.255:9", []byte("x")))
+	e := getError(t, ctx, h, udp.ErrSend)
+	if !errors.Is(e, syscall.EACCES) {
+		t.Fatalf("error %v: want EACCES from a socket without SO_BROADCAST", e)
+	}
+}
