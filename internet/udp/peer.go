@@ -118,6 +118,9 @@ func SimplePeer(opts ...Option) *BasicPeer {
 //	outbox  (out) Datagram: each datagram received.
 //	errors  (out) *Error, as SimplePeer's.
 //	signal  (out) the shutdown message that ended the peer.
+//
+// "target" is read before "inbox": a payload put after a new target goes
+// to that target.
 func TargettedPeer(opts ...Option) *BasicPeer {
 	return newPeer(targetted, opts)
 }
