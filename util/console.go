@@ -184,9 +184,18 @@ func (lr *lineReader) stop() {
 type EchoerOption func(*echoerConfig)
 
 type echoerConfig struct {
-	newline bool
-	forward bool
+	newline    bool
+	forward    bool
+	flushAfter time.Duration
 }
+
+// DefaultFlushAfter is how long a ConsoleEchoer lets output wait in its
+// buffer, once its inbox has run empty, unless FlushAfter says otherwise.
+const DefaultFlushAfter = time.Millisecond
+
+// EchoBufferSize is the size of a ConsoleEchoer's output buffer: output
+// is written in pieces of up to this many bytes.
+const EchoBufferSize = 64 << 10
 
 // WithNewline makes a ConsoleEchoer write "\n" after each message.
 func WithNewline() EchoerOption { return func(c *echoerConfig) { c.newline = true } }
@@ -195,24 +204,45 @@ func WithNewline() EchoerOption { return func(c *echoerConfig) { c.newline = tru
 // writing it, so that it can sit in the middle of a Pipeline.
 func Forward() EchoerOption { return func(c *echoerConfig) { c.forward = true } }
 
+// FlushAfter sets how long a ConsoleEchoer lets output wait in its buffer
+// once its inbox has run empty (DefaultFlushAfter if not given). With 0
+// (or less) it flushes as soon as the inbox is empty, which at high
+// message rates can mean one write per message.
+func FlushAfter(d time.Duration) EchoerOption {
+	return func(c *echoerConfig) { c.flushAfter = max(d, 0) }
+}
+
 // ConsoleEchoer writes each message that arrives on "inbox" to w: a string
 // or []byte as it is, a fmt.Stringer by its String method, anything else
 // as fmt.Sprint formats it. WithNewline adds "\n" after each message;
 // Forward also sends each message on "outbox".
 //
-// Output is buffered and flushed whenever "inbox" is empty after a
-// message (so output shows promptly when messages come one by one, and is
-// written in large pieces when they come in bulk), before waiting to
-// forward a message, and when the ConsoleEchoer ends, however it ends.
+// Output is buffered, so that a fast stream of messages (a UDP peer's
+// datagrams piped into another program, say) costs a few large writes
+// rather than one per message. The buffer (EchoBufferSize bytes) is
+// written out:
+//
+//   - when it is full;
+//   - once the inbox has run empty with output waiting, after the delay
+//     FlushAfter sets (DefaultFlushAfter, 1 ms, by default), whether or
+//     not more messages have arrived meanwhile: output never waits much
+//     longer than that once the ConsoleEchoer has caught up, and at high
+//     rates each write carries that long's worth of messages;
+//   - before waiting to forward a message (Forward), so that what has
+//     been written is seen while the ConsoleEchoer is held up;
+//   - when the ConsoleEchoer ends, however it ends.
+//
 // The buffer is shared out among ConsoleEchoers as they need it: one with
 // nothing left to write holds none.
 //
 // Boxes:
 //
 //	inbox   (in)  messages to write
-//	control (in)  ProducerFinished: queued messages are written, then it
-//	              is passed on and the ConsoleEchoer ends;
-//	              ShutdownMicroprocess: passed on at once, and it ends
+//	control (in)  ProducerFinished: queued messages are written, the
+//	              output flushed, and then it is passed on and the
+//	              ConsoleEchoer ends; ShutdownMicroprocess: what has been
+//	              written is flushed, it is passed on, and the
+//	              ConsoleEchoer ends, leaving queued messages unwritten
 //	outbox  (out) each message, unchanged, with Forward; otherwise unused
 //	signal  (out) the shutdown message that ended the ConsoleEchoer
 //
@@ -220,7 +250,7 @@ func Forward() EchoerOption { return func(c *echoerConfig) { c.forward = true } 
 // and wraps the writer's error. A Write that blocks holds the
 // ConsoleEchoer up; it cannot be interrupted.
 func ConsoleEchoer(w io.Writer, opts ...EchoerOption) *axon.Component {
-	var cfg echoerConfig
+	cfg := echoerConfig{flushAfter: DefaultFlushAfter}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -237,7 +267,7 @@ func ConsoleEchoer(w io.Writer, opts ...EchoerOption) *axon.Component {
 
 // writers holds the buffers of ConsoleEchoers that have nothing waiting to
 // be written, so that an idle ConsoleEchoer holds none.
-var writers = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, EchoBufferSize) }}
 
 // echoer is the state of a ConsoleEchoer's main loop.
 type echoer struct {
@@ -247,17 +277,106 @@ type echoer struct {
 	in  *axon.Inbox
 	out *axon.Outbox
 	bw  *bufio.Writer // from writers, while there is output to flush
+
+	timer   *time.Timer // made when first needed
+	timerOn bool        // timer is set to flush
 }
 
 func (e *echoer) main(ctx context.Context, c *axon.Component) error {
 	e.c, e.in, e.out = c, c.Inbox(axon.InboxName), c.Out(axon.OutboxName)
-	err := c.Serve(ctx, e.handle)
+	err := e.loop(ctx)
 	if ferr := e.flush(); ferr != nil && err == nil {
 		err = ferr
+	}
+	if e.timer != nil {
+		e.timer.Stop()
 	}
 	return err
 }
 
+// loop writes messages until told to stop, flushing as ConsoleEchoer's
+// documentation says. What is still buffered when it returns is main's
+// to flush.
+func (e *echoer) loop(ctx context.Context) error {
+	in, ctl := e.c.In(axon.InboxName), e.c.In(axon.ControlName)
+	for {
+		if stop, again, err := controlFirst(ctx, ctl, e.control); stop {
+			return err
+		} else if again {
+			continue
+		}
+		if e.pending() && len(in) == 0 {
+			// Caught up, with output waiting.
+			if e.cfg.flushAfter == 0 {
+				if err := e.flush(); err != nil {
+					return err
+				}
+			} else {
+				e.startTimer()
+			}
+		}
+		var tick <-chan time.Time
+		if e.timerOn {
+			tick = e.timer.C
+		}
+		select {
+		case msg := <-in:
+			if err := e.handle(ctx, msg); err != nil {
+				return err
+			}
+		case msg := <-ctl:
+			if stop, err := e.control(ctx, msg); stop || err != nil {
+				return err
+			}
+		case <-tick:
+			e.timerOn = false
+			if err := e.flush(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// control acts on a message from "control"; it reports stop when the
+// ConsoleEchoer is to end.
+func (e *echoer) control(ctx context.Context, msg any) (stop bool, err error) {
+	switch {
+	case axon.IsProducerFinished(msg):
+		if err := e.drain(ctx); err != nil {
+			return true, err
+		}
+	case !axon.IsShutdownMicroprocess(msg):
+		return e.c.Control(ctx, msg, nil) // logged and ignored
+	}
+	if err := e.flush(); err != nil {
+		return true, err
+	}
+	return true, e.c.PassOn(ctx, msg)
+}
+
+// drain writes every message queued in "inbox".
+func (e *echoer) drain(ctx context.Context) error {
+	in := e.c.In(axon.InboxName)
+	for {
+		// A ShutdownMicroprocess arriving meanwhile cancels ctx: stop at
+		// once and let the runner pass it on.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, ok := tryTake(in)
+		if !ok {
+			return nil
+		}
+		if err := e.handle(ctx, m); err != nil {
+			return err
+		}
+	}
+}
+
+// handle writes one message (into the buffer) and, with Forward, sends it
+// on.
 func (e *echoer) handle(ctx context.Context, msg any) error {
 	if e.bw == nil {
 		e.bw = writers.Get().(*bufio.Writer)
@@ -265,11 +384,6 @@ func (e *echoer) handle(ctx context.Context, msg any) error {
 	}
 	if err := writeMessage(e.bw, msg, e.cfg.newline); err != nil {
 		return fmt.Errorf("%s: write: %w", e.c, err)
-	}
-	if e.in.Len() == 0 {
-		if err := e.flush(); err != nil {
-			return err
-		}
 	}
 	if !e.cfg.forward {
 		return nil
@@ -284,8 +398,24 @@ func (e *echoer) handle(ctx context.Context, msg any) error {
 	return e.out.Send(ctx, msg)
 }
 
-// flush writes out what is buffered and gives the buffer back. After a
-// write error the buffer is kept (and the error repeated).
+// pending reports whether output is waiting in the buffer.
+func (e *echoer) pending() bool { return e.bw != nil && e.bw.Buffered() > 0 }
+
+// startTimer sets the timer to flush, unless it is set already.
+func (e *echoer) startTimer() {
+	if e.timerOn {
+		return
+	}
+	if e.timer == nil {
+		e.timer = time.NewTimer(e.cfg.flushAfter)
+	} else {
+		e.timer.Reset(e.cfg.flushAfter)
+	}
+	e.timerOn = true
+}
+
+// flush writes out what is buffered, gives the buffer back and stops the
+// timer. After a write error the buffer is kept (and the error repeated).
 func (e *echoer) flush() error {
 	if e.bw == nil {
 		return nil
@@ -296,6 +426,10 @@ func (e *echoer) flush() error {
 	e.bw.Reset(nil)
 	writers.Put(e.bw)
 	e.bw = nil
+	if e.timerOn {
+		e.timer.Stop()
+		e.timerOn = false
+	}
 	return nil
 }
 

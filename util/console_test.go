@@ -2,13 +2,18 @@ package util_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -217,12 +222,25 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// A message arriving alone is written out at once, with no shutdown
+// A message arriving alone is written out promptly, with no shutdown
 // needed; messages arriving while the writer is busy are written together.
+// That holds with the default delay and with FlushAfter(0).
 func TestConsoleEchoerFlushes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []util.EchoerOption
+	}{
+		{"default", nil},
+		{"FlushAfter(0)", []util.EchoerOption{util.FlushAfter(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testConsoleEchoerFlushes(t, tc.opts) })
+	}
+}
+
+func testConsoleEchoerFlushes(t *testing.T, opts []util.EchoerOption) {
 	ctx := axontest.Context(t)
 	gw := &gatedWriter{writes: make(chan string, 10), entered: make(chan struct{}), gate: make(chan struct{})}
-	h := axontest.Start(t, ctx, util.ConsoleEchoer(gw))
+	h := axontest.Start(t, ctx, util.ConsoleEchoer(gw, opts...))
 	axontest.Put(t, ctx, h, axon.InboxName, "a")
 	select {
 	case got := <-gw.writes:
@@ -297,5 +315,147 @@ func TestConsoleReaderToEchoer(t *testing.T) {
 	}
 	if got := buf.String(); got != "alpha\nbeta\ngamma\n" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// countingWriter counts the writes made to it and keeps what they wrote.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes int
+	b      strings.Builder
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	return c.b.Write(p)
+}
+
+func (c *countingWriter) result() (writes int, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes, c.b.String()
+}
+
+// yieldingSource sends n numbered lines, letting other goroutines run
+// before each: the ConsoleEchoer it feeds keeps catching up and finding
+// its inbox empty, which without a flush delay means one write per line.
+func yieldingSource(n int) *axon.Component {
+	return axon.New("YieldingSource", func(ctx context.Context, c *axon.Component) error {
+		for i := range n {
+			runtime.Gosched()
+			if err := c.Send(ctx, axon.OutboxName, strconv.Itoa(i)); err != nil {
+				return err
+			}
+		}
+		return c.Finish(ctx)
+	})
+}
+
+func numberedLines(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(strconv.Itoa(i) + "\n")
+	}
+	return b.String()
+}
+
+// A fast stream of small messages is written in a few large pieces, not
+// one write each, and all of it arrives in order.
+func TestConsoleEchoerFewWrites(t *testing.T) {
+	const n = 20_000
+	var w countingWriter
+	if err := axon.Run(axontest.Context(t), chassis.Pipeline(yieldingSource(n), util.ConsoleEchoer(&w, util.WithNewline()))); err != nil {
+		t.Fatal(err)
+	}
+	writes, text := w.result()
+	if text != numberedLines(n) {
+		t.Fatalf("wrote %d bytes, not the %d lines in order", len(text), n)
+	}
+	// The bound allows one flush per millisecond for five seconds: far
+	// more than a run takes, far fewer than one write per message.
+	if writes > n/4 {
+		t.Fatalf("%d messages took %d writes, want far fewer", n, writes)
+	}
+	t.Logf("%d messages, %d writes", n, writes)
+}
+
+// A lone message is written out after the delay, with nothing more
+// arriving and no shutdown.
+func TestConsoleEchoerFlushesAfterDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []util.EchoerOption
+	}{
+		{"default", nil},
+		{"FlushAfter(20ms)", []util.EchoerOption{util.FlushAfter(20 * time.Millisecond)}},
+		{"FlushAfter(0)", []util.EchoerOption{util.FlushAfter(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := axontest.Context(t)
+			gw := &gatedWriter{writes: make(chan string, 10)}
+			h := axontest.Start(t, ctx, util.ConsoleEchoer(gw, tc.opts...))
+			for _, m := range []string{"one", "two"} {
+				axontest.Put(t, ctx, h, axon.InboxName, m)
+				select {
+				case got := <-gw.writes:
+					if got != m {
+						t.Fatalf("wrote %q, want %q", got, m)
+					}
+				case <-ctx.Done():
+					t.Fatalf("%q was never flushed", m)
+				}
+			}
+			axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
+		})
+	}
+}
+
+// Whatever ends a ConsoleEchoer, what it has written is flushed on the
+// way out, even with a flush delay far longer than the test.
+func TestConsoleEchoerNothingLostAtExit(t *testing.T) {
+	const n = 50
+	t.Run("ProducerFinished", func(t *testing.T) {
+		// Every message queued is written, in one piece, when the
+		// notice comes: nothing else flushes with an hour's delay.
+		var w countingWriter
+		items := make([]string, n)
+		for i := range items {
+			items[i] = strconv.Itoa(i)
+		}
+		if err := axon.Run(axontest.Context(t), chassis.Pipeline(util.DataSource(items), util.ConsoleEchoer(&w, util.WithNewline(), util.FlushAfter(time.Hour)))); err != nil {
+			t.Fatal(err)
+		}
+		if writes, text := w.result(); writes != 1 || text != numberedLines(n) {
+			t.Fatalf("%d writes of %q, want one of %d lines", writes, text, n)
+		}
+	})
+	stops := map[string]func(t *testing.T, ctx context.Context, h *axon.Handle){
+		"ShutdownMicroprocess": func(t *testing.T, ctx context.Context, h *axon.Handle) {
+			axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+		},
+		"context": func(t *testing.T, ctx context.Context, h *axon.Handle) {
+			h.Stop()
+			axontest.Wait(t, h)
+		},
+	}
+	for name, stop := range stops {
+		t.Run(name, func(t *testing.T) {
+			ctx := axontest.Context(t)
+			var w countingWriter
+			h := axontest.Start(t, ctx, util.ConsoleEchoer(&w, util.WithNewline(), util.Forward(), util.FlushAfter(time.Hour)))
+			// A message forwarded has been written (to the buffer).
+			for i := range n {
+				axontest.Put(t, ctx, h, axon.InboxName, strconv.Itoa(i))
+				if got := axontest.Get(t, ctx, h, axon.OutboxName); got != strconv.Itoa(i) {
+					t.Fatalf("forwarded %v, want %d", got, i)
+				}
+			}
+			stop(t, ctx, h)
+			if _, text := w.result(); text != numberedLines(n) {
+				t.Fatalf("wrote %q, want %d lines", text, n)
+			}
+		})
 	}
 }
