@@ -30,3 +30,13 @@ func controlFirst(ctx context.Context, ctl <-chan any, handle func(context.Conte
 	}
 	return false, false, nil
 }
+
+// tryTake takes a message from ch if one is waiting, without waiting.
+func tryTake(ch <-chan any) (msg any, ok bool) {
+	select {
+	case msg = <-ch:
+		return msg, true
+	default:
+		return nil, false
+	}
+}

@@ -3,8 +3,13 @@
 //
 //   - ConsoleReader and ConsoleEchoer, to bring lines in from an io.Reader
 //     (os.Stdin, say) and write messages out to an io.Writer;
-//   - DataSource and TriggeredSource, which produce messages;
-//   - PureTransformer and Filter, which change or select them;
+//   - DataSource and TriggeredSource, which produce messages, and Cycle,
+//     which goes round a list of them on a timer (Kamaelia's
+//     DestinationSelector, for a UDP TargettedPeer);
+//   - PureTransformer and Filter, which change or select them, and
+//     CheckedTransformer, for a change that can fail (a parser);
+//   - Take, which ends a stream after so many messages, and Linger,
+//     which holds a producer's ProducerFinished back for a while;
 //   - Fanout and Splitter, which copy each message to several
 //     destinations (fixed outboxes, or sinks added and removed while
 //     running);
@@ -15,8 +20,8 @@
 // component's documentation says where it differs. Collate is Kamaelia's
 // Collate: one []any of everything that arrived, sent at ProducerFinished
 // (MaxItems makes it fail with ErrTooMany rather than hold without limit).
-// Merge, which tags each message with the inbox it came in on, has no
-// Kamaelia counterpart.
+// Merge, which tags each message with the inbox it came in on, Take and
+// Linger have no Kamaelia counterpart.
 //
 // Each is an *axon.Component (Splitter's embeds one, for its extra
 // methods) that can go anywhere in a graph:

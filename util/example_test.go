@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
@@ -234,5 +236,96 @@ func ExampleComparator() {
 	// 1 1 true
 	// a b false
 	// [1] [1] true
+	// err: <nil>
+}
+
+// Linger lets the end of a stream wait: here the Collate is told to
+// finish 10 ms after the DataSource has finished.
+func ExampleLinger() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"a", "b"}),
+		util.Linger(10*time.Millisecond),
+		util.Collate(),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// [a b]
+	// err: <nil>
+}
+
+// Cycle goes round its items for as long as it runs; Take ends the
+// pipeline after five of them.
+func ExampleCycle() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.Cycle(time.Millisecond, "server1:1500", "server2:1500"),
+		util.Take(5),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// server1:1500
+	// server2:1500
+	// server1:1500
+	// server2:1500
+	// server1:1500
+	// err: <nil>
+}
+
+// Take makes a finite stream of the first few messages.
+func ExampleTake() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]int{1, 2, 3, 4, 5}),
+		util.Take(2),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// 1
+	// 2
+	// err: <nil>
+}
+
+// FlushAfter sets how long output may wait once the inbox is empty; a
+// ConsoleEchoer also flushes whenever it ends.
+func ExampleFlushAfter() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"written", "in", "one", "piece"}),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline(), util.FlushAfter(10*time.Millisecond)),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// written
+	// in
+	// one
+	// piece
+	// err: <nil>
+}
+
+// CheckedTransformer parses numbers: good ones go on, bad ones are
+// reported on "errors" and skipped.
+func ExampleCheckedTransformer() {
+	var errs strings.Builder
+	g := chassis.Graphline(chassis.Nodes{
+		"SRC":   util.DataSource([]string{"1", "two", "3"}),
+		"PARSE": util.CheckedTransformer(func(m any) (any, error) { return strconv.Atoi(m.(string)) }),
+		"OUT":   util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+		"ERR":   util.ConsoleEchoer(&errs, util.WithNewline()),
+	}, chassis.Links{
+		{"SRC", "outbox"}:   {"PARSE", "inbox"},
+		{"SRC", "signal"}:   {"PARSE", "control"},
+		{"PARSE", "outbox"}: {"OUT", "inbox"},
+		{"PARSE", "errors"}: {"ERR", "inbox"},
+		{"PARSE", "signal"}: {"ERR", "control"},
+		{"ERR", "signal"}:   {"OUT", "control"},
+	})
+	err := axon.Run(context.Background(), g)
+	fmt.Print("errors:\n", errs.String())
+	fmt.Println("err:", err)
+	// Output:
+	// 1
+	// 3
+	// errors:
+	// strconv.Atoi: parsing "two": invalid syntax
 	// err: <nil>
 }

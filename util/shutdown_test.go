@@ -32,9 +32,14 @@ func workers() []worker {
 	return []worker{
 		{"PureTransformer", func() axon.Node { return util.PureTransformer(func(m any) any { return m.(int) * 10 }) },
 			putInbox, func(i int) any { return i * 10 }},
+		{"CheckedTransformer", func() axon.Node {
+			return util.CheckedTransformer(func(m any) (any, error) { return m.(int) * 10, nil })
+		}, putInbox, func(i int) any { return i * 10 }},
 		{"Filter", func() axon.Node { return util.Filter(func(any) bool { return true }) }, putInbox, same},
 		{"TriggeredSource", func() axon.Node { return util.TriggeredSource("tick") }, putInbox, func(int) any { return "tick" }},
 		{"ConsoleEchoer", func() axon.Node { return util.ConsoleEchoer(io.Discard, util.Forward()) }, putInbox, same},
+		{"Linger", func() axon.Node { return util.Linger(0) }, putInbox, same},
+		{"Take", func() axon.Node { return util.Take(1000) }, putInbox, same},
 		{"Fanout", func() axon.Node { return util.Fanout(axon.OutboxName) }, putInbox, same},
 		{"Merge", func() axon.Node { return util.Merge("extra") },
 			func(t *testing.T, ctx context.Context, h *axon.Handle, i int) { axontest.Put(t, ctx, h, "extra", i) },

@@ -36,6 +36,49 @@ func PureTransformer(fn func(any) any) *axon.Component {
 	)
 }
 
+// ErrorsBox is the name of the outbox on which CheckedTransformer sends
+// its function's errors.
+const ErrorsBox = "errors"
+
+// CheckedTransformer is PureTransformer for a function that can fail: for
+// each msg arriving on "inbox" it sends fn(msg)'s result on "outbox" or,
+// if fn returns an error, the error on "errors" (and nothing on
+// "outbox"), in order. A parser fits it: good input goes on, and each bad
+// piece is reported and skipped without stopping the stream. As with
+// PureTransformer, a nil result with a nil error sends nothing.
+//
+// Boxes:
+//
+//	inbox   (in)  messages to transform
+//	control (in)  ProducerFinished: queued messages are transformed, then
+//	              it is passed on and the CheckedTransformer ends;
+//	              ShutdownMicroprocess: passed on at once, and it ends
+//	outbox  (out) fn's non-nil results
+//	errors  (out) fn's errors, each an error
+//	signal  (out) the shutdown message that ended the CheckedTransformer
+//
+// Errors are sent like results, waiting for room, so "errors" must lead
+// somewhere once fn has failed (or the CheckedTransformer waits there).
+func CheckedTransformer(fn func(any) (any, error)) *axon.Component {
+	return axon.New("CheckedTransformer", func(ctx context.Context, c *axon.Component) error {
+		out, errs := c.Out(axon.OutboxName), c.Out(ErrorsBox)
+		return c.Serve(ctx, func(ctx context.Context, msg any) error {
+			r, err := fn(msg)
+			switch {
+			case err != nil:
+				return errs.Send(ctx, err)
+			case r != nil:
+				return out.Send(ctx, r)
+			}
+			return nil
+		})
+	},
+		axon.WithInbox(axon.InboxName, "messages to transform"),
+		axon.WithOutbox(axon.OutboxName, "the function's non-nil results"),
+		axon.WithOutbox(ErrorsBox, "the function's errors", axon.Carries[error]()),
+	)
+}
+
 // Filter passes on, in order, the messages for which keep returns true,
 // and drops the others.
 //

@@ -2,6 +2,7 @@ package util_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -121,4 +122,43 @@ func TestPureTransformerShutdownDuringFinish(t *testing.T) {
 	if n := len(in); n != 0 {
 		t.Fatalf("sink got %d more messages after the ShutdownMicroprocess", n)
 	}
+}
+
+// CheckedTransformer sends results on "outbox" and errors on "errors", in
+// order, and drops nil results; the stream goes on after an error.
+func TestCheckedTransformer(t *testing.T) {
+	ctx := axontest.Context(t)
+	odd := errors.New("odd")
+	ct := util.CheckedTransformer(func(m any) (any, error) {
+		switch n := m.(int); {
+		case n == 0:
+			return nil, nil
+		case n%2 == 1:
+			return nil, fmt.Errorf("%d: %w", n, odd)
+		default:
+			return n * 10, nil
+		}
+	})
+	axontest.Preload(t, ct, axon.InboxName, 0, 1, 2, 3, 4)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Preload(t, ct, axon.ControlName, pf)
+	h := axontest.Start(t, ctx, ct)
+	// Read in the order they are made: each box is linked by its first
+	// Get, while the CheckedTransformer waits on it.
+	for _, want := range []any{"1: odd", 20, "3: odd", 40} {
+		if s, ok := want.(string); ok {
+			got, isErr := axontest.Get(t, ctx, h, util.ErrorsBox).(error)
+			if !isErr || got.Error() != s || !errors.Is(got, odd) {
+				t.Fatalf("errors: got %v, want %q wrapping %v", got, s, odd)
+			}
+			continue
+		}
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != want {
+			t.Fatalf("outbox: got %v, want %v", got, want)
+		}
+	}
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
+	axontest.ExpectEnded(t, ctx, h, util.ErrorsBox)
 }
