@@ -8,26 +8,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestBinary builds the pipeline binary and runs it as a user would.
+// TestBinary runs the pipeline binary as a user would.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH to build the binary with")
-	}
-	bin := filepath.Join(t.TempDir(), "pipeline")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := pipelineBinary(t)
 
 	t.Run("demo", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -38,13 +26,7 @@ func TestBinary(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("pipeline demo: %v; stderr:\n%s", err, stderr.String())
 		}
-		const want = "HELLO FROM KAMAELIA-GO\n" +
-			"EACH LINE IS A MESSAGE\n" +
-			"IT CROSSES THREE COMPONENTS\n" +
-			"AND COMES OUT IN CAPITALS\n"
-		if stdout.String() != want {
-			t.Errorf("stdout:\n%q\nwant:\n%q", stdout.String(), want)
-		}
+		checkDemo(t, stdout.String(), stderr.String())
 	})
 
 	t.Run("bad command", func(t *testing.T) {

@@ -1,5 +1,7 @@
 // Command pipeline runs kamaelia-go component graphs from the command line:
-// a short demo, and small tools built from the library's components.
+// a short demo, and small tools built from the library's components (cat,
+// and the UDP tools udp-peer, udp-targets, udp-postbox and udp-echo, which
+// are Kamaelia's UDP examples made usable against any other UDP program).
 //
 // Usage:
 //
@@ -60,6 +62,10 @@ var errUsage = errors.New("usage")
 var commands = []*command{
 	demoCommand,
 	catCommand,
+	udpPeerCommand,
+	udpTargetsCommand,
+	udpPostboxCommand,
+	udpEchoCommand,
 }
 
 func lookup(name string) *command {

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"net"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+// What the udp-* commands share: their flags, how they print datagrams,
+// and the part of their graphs that prints.
+
+// Formats for received datagrams (--format).
+const (
+	formatText = "text"
+	formatRaw  = "raw"
+	formatJSON = "json"
+)
+
+// formatsDoc is the part of a command's doc that explains --format.
+const formatsDoc = "Each datagram received is printed on standard output as --format says:\n" +
+	"text (the default) writes the sender, a space and the payload, less one\n" +
+	"trailing newline, then a newline: \"127.0.0.1:1500 hello\" or\n" +
+	"\"[::1]:1500 hello\". raw writes the payload exactly as it came, adding\n" +
+	"nothing (as nc -u does). json writes one object per line,\n" +
+	"{\"from\":\"127.0.0.1:1500\",\"data\":\"hello\"}, with the payload as a JSON\n" +
+	"string under \"data\" when it is valid UTF-8, and otherwise base64-encoded\n" +
+	"under \"data_base64\" instead. Output is buffered, so that it keeps up\n" +
+	"with a fast stream, and written out at most about 1 ms after the latest\n" +
+	"datagram, and whenever pipeline exits."
+
+// udpFlags are the flags the udp-* commands share.
+type udpFlags struct {
+	listen string
+	linger time.Duration
+	format string
+}
+
+// declare declares --listen and, as asked, --linger and --format on fs.
+func (f *udpFlags) declare(fs *flag.FlagSet, linger, format bool) {
+	fs.StringVar(&f.listen, "listen", ":0",
+		"the local `host:port` to bind: port 0 is any free port, and no host every interface, IPv4 and IPv6")
+	if linger {
+		fs.DurationVar(&f.linger, "linger", 0,
+			"after standard input ends, keep receiving for this `duration` (300ms, 5s, ...), then exit; 0 keeps receiving until interrupted")
+	}
+	if format {
+		fs.StringVar(&f.format, "format", formatText, "how to print each datagram received: `text`, raw or json")
+	}
+}
+
+// check checks the shared flags' values.
+func (f *udpFlags) check() error {
+	if err := checkListen(f.listen); err != nil {
+		return err
+	}
+	if f.linger < 0 {
+		return fmt.Errorf("%w: -linger %v: must not be negative", errUsage, f.linger)
+	}
+	if f.format != "" {
+		if _, err := datagramFormat(f.format); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// show returns the function that formats received datagrams for
+// --format (text, for a command without it).
+func (f *udpFlags) show() func(any) any {
+	name := f.format
+	if name == "" {
+		name = formatText
+	}
+	fn, err := datagramFormat(name)
+	if err != nil {
+		panic(err) // check has refused it
+	}
+	return fn
+}
+
+// lingerFor is the delay for util.Linger: --linger, or for 0 (until
+// interrupted) a delay that never ends.
+func (f *udpFlags) lingerFor() time.Duration {
+	if f.linger == 0 {
+		return -1
+	}
+	return f.linger
+}
+
+// checkListen checks that s is host:port with a numeric port; the host
+// may be empty (every interface), an IP literal or a name of this host.
+func checkListen(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: -listen %q: want host:port, such as 127.0.0.1:1500, [::1]:0 or :1500", errUsage, s)
+	}
+	return nil
+}
+
+// checkTarget checks that s is a destination a peer can send to: host:port
+// with a host and a port other than 0.
+func checkTarget(flag, s string) error {
+	t, err := udp.ParseTarget(s)
+	if err == nil && destPort(t) == 0 {
+		err = errors.New("port 0 is not a destination")
+	}
+	if err != nil {
+		return fmt.Errorf("%w: -%s %q: want host:port, such as 127.0.0.1:1500, [::1]:1500 or myserver.com:1500: %w", errUsage, flag, s, err)
+	}
+	return nil
+}
+
+// destPort returns t's port.
+func destPort(t udp.Target) uint16 {
+	if t.Addr.IsValid() {
+		return t.Addr.Port()
+	}
+	_, port, _ := net.SplitHostPort(t.Host)
+	p, _ := strconv.ParseUint(port, 10, 16)
+	return uint16(p)
+}
+
+// datagramFormat returns the function that turns a udp.Datagram into
+// what --format name prints.
+func datagramFormat(name string) (func(any) any, error) {
+	switch name {
+	case formatText:
+		return func(m any) any {
+			if d, ok := m.(udp.Datagram); ok {
+				return d.String() + "\n"
+			}
+			return m
+		}, nil
+	case formatRaw:
+		return func(m any) any {
+			if d, ok := m.(udp.Datagram); ok {
+				return d.Data
+			}
+			return m
+		}, nil
+	case formatJSON:
+		return func(m any) any {
+			if d, ok := m.(udp.Datagram); ok {
+				return datagramJSON(d)
+			}
+			return m
+		}, nil
+	}
+	return nil, fmt.Errorf("%w: -format %q: want text, raw or json", errUsage, name)
+}
+
+// jsonDatagram is a datagram as --format json prints it.
+type jsonDatagram struct {
+	From       string  `json:"from"`
+	Data       *string `json:"data,omitempty"`
+	DataBase64 []byte  `json:"data_base64,omitempty"` // encoding/json writes []byte as base64
+}
+
+// datagramJSON returns d as one line of JSON.
+func datagramJSON(d udp.Datagram) []byte {
+	j := jsonDatagram{From: d.From.String()}
+	if utf8.Valid(d.Data) {
+		s := string(d.Data)
+		j.Data = &s
+	} else {
+		j.DataBase64 = d.Data
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		// Nothing in a jsonDatagram can fail to encode.
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// errorLine returns the function that turns an error from a peer (or
+// elsewhere) into the line printed for it on standard error.
+func errorLine(cmd string) func(any) any {
+	return func(m any) any { return fmt.Sprintf("pipeline %s: %v", cmd, m) }
+}
+
+// bind makes a peer with newPeer and opts and says where it listens on
+// standard error, followed by note if there is one. A peer that could not
+// bind is an error naming the address (exit 1).
+func bind(e *env, note string, newPeer func(...udp.Option) *udp.BasicPeer, opts ...udp.Option) (*udp.BasicPeer, error) {
+	p := newPeer(opts...)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if note != "" {
+		note = " " + note
+	}
+	fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
+	return p, nil
+}
+
+// udpGraph is the Graphline of udp-peer, udp-targets and udp-postbox: the
+// peer ("PEER") fed by front (which links joins to it), each datagram it
+// receives printed on standard output as show formats it, and each error
+// it reports printed on standard error:
+//
+//	PEER.outbox -> FORMAT -> STDOUT
+//	PEER.errors -> ERRORS -> STDERR
+//
+// When the peer has finished, the ProducerFinished it passes on goes
+// through ERRORS, STDERR, FORMAT and STDOUT in turn, each finishing what
+// it holds before passing it on, so that everything received and every
+// error is printed before the graph ends.
+func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
+	nodes := chassis.Nodes{
+		"PEER":   peer,
+		"FORMAT": util.PureTransformer(show),
+		"STDOUT": util.ConsoleEchoer(e.stdout),
+		"ERRORS": util.PureTransformer(errorLine(cmd)),
+		"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
+	}
+	maps.Copy(nodes, front)
+	all := chassis.Links{
+		{"PEER", "outbox"}:   {"FORMAT", "inbox"},
+		{"PEER", "errors"}:   {"ERRORS", "inbox"},
+		{"PEER", "signal"}:   {"ERRORS", "control"},
+		{"ERRORS", "outbox"}: {"STDERR", "inbox"},
+		{"ERRORS", "signal"}: {"STDERR", "control"},
+		{"STDERR", "signal"}: {"FORMAT", "control"},
+		{"FORMAT", "outbox"}: {"STDOUT", "inbox"},
+		{"FORMAT", "signal"}: {"STDOUT", "control"},
+	}
+	maps.Copy(all, links)
+	return chassis.Graphline(nodes, all)
+}

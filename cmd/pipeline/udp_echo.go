@@ -1,0 +1,60 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+var udpEchoCommand = &command{
+	name:    "udp-echo",
+	summary: "send every UDP datagram received straight back to its sender",
+	doc: "Binds --listen and sends each UDP datagram it receives back to its\n" +
+		"sender, unchanged (Twisted's Echo). It says on standard error where it\n" +
+		"listens, and reports there what could not be sent or received. It runs\n" +
+		"until interrupted (SIGINT or SIGTERM), and then exits 0. The graph is a\n" +
+		"loop: PEER (a udp.PostboxPeer) -> REPLY -> PEER, where REPLY turns each\n" +
+		"udp.Datagram into a udp.Packet back to where it came from.",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f udpFlags
+		f.declare(fs, false, false)
+		return func(args []string) (axon.Node, error) {
+			if err := noArgs(args); err != nil {
+				return nil, err
+			}
+			if err := f.check(); err != nil {
+				return nil, err
+			}
+			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(f.listen))
+			if err != nil {
+				return nil, err
+			}
+			return chassis.Graphline(chassis.Nodes{
+				"PEER":   peer,
+				"REPLY":  util.PureTransformer(echo),
+				"ERRORS": util.PureTransformer(errorLine("udp-echo")),
+				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
+			}, chassis.Links{
+				{"PEER", "outbox"}:   {"REPLY", "inbox"},
+				{"REPLY", "outbox"}:  {"PEER", "inbox"},
+				{"PEER", "errors"}:   {"ERRORS", "inbox"},
+				{"PEER", "signal"}:   {"ERRORS", "control"},
+				{"ERRORS", "outbox"}: {"STDERR", "inbox"},
+				{"ERRORS", "signal"}: {"STDERR", "control"},
+				{"STDERR", "signal"}: {"REPLY", "control"},
+			}), nil
+		}
+	},
+}
+
+// echo turns a datagram received into the same payload back to its
+// sender.
+func echo(m any) any {
+	if d, ok := m.(udp.Datagram); ok {
+		return d.Reply(d.Data)
+	}
+	return nil
+}

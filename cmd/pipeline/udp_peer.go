@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+var udpPeerCommand = &command{
+	name:    "udp-peer",
+	summary: "send input lines as UDP datagrams to one receiver; print what arrives",
+	doc: "Binds --listen and sends each line of standard input, without its line\n" +
+		"ending, as one UDP datagram to --to (a host name, an IPv4 address or a\n" +
+		"bracketed IPv6 one, with a port). It says on standard error where it\n" +
+		"listens (\"listening on 127.0.0.1:40123\") and reports there each\n" +
+		"datagram that could not be sent or received, and keeps going.\n" +
+		"\n" +
+		formatsDoc + "\n" +
+		"\n" +
+		"After standard input ends it keeps receiving for --linger, then exits 0;\n" +
+		"with --linger 0, the default, it keeps receiving until interrupted\n" +
+		"(SIGINT or SIGTERM, which also exit 0). It is Kamaelia's\n" +
+		"\n" +
+		"\tPipeline(ConsoleReader(), SimplePeer(...), ConsoleEchoer())\n" +
+		"\n" +
+		"as a Graphline: STDIN -> PEER (a udp.SimplePeer) -> FORMAT -> STDOUT,\n" +
+		"with the end of input passed to the peer through LINGER.",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f udpFlags
+		f.declare(fs, true, true)
+		to := fs.String("to", "", "the receiver's `host:port` (required)")
+		return func(args []string) (axon.Node, error) {
+			if err := noArgs(args); err != nil {
+				return nil, err
+			}
+			if err := f.check(); err != nil {
+				return nil, err
+			}
+			if *to == "" {
+				return nil, fmt.Errorf("%w: -to is required", errUsage)
+			}
+			if err := checkTarget("to", *to); err != nil {
+				return nil, err
+			}
+			peer, err := bind(e, "", udp.SimplePeer, udp.Local(f.listen), udp.Remote(*to))
+			if err != nil {
+				return nil, err
+			}
+			return udpGraph("udp-peer", e, peer, f.show(), chassis.Nodes{
+				"STDIN":  util.ConsoleReader(e.stdin),
+				"LINGER": util.Linger(f.lingerFor()),
+			}, chassis.Links{
+				{"STDIN", "outbox"}:  {"PEER", "inbox"},
+				{"STDIN", "signal"}:  {"LINGER", "control"},
+				{"LINGER", "signal"}: {"PEER", "control"},
+			}), nil
+		}
+	},
+}
