@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -115,24 +114,10 @@ func checkListen(s string) error {
 // checkTarget checks that s is a destination a peer can send to: host:port
 // with a host and a port other than 0.
 func checkTarget(flag, s string) error {
-	t, err := udp.ParseTarget(s)
-	if err == nil && destPort(t) == 0 {
-		err = errors.New("port 0 is not a destination")
-	}
-	if err != nil {
+	if _, err := udp.ParseTarget(s); err != nil {
 		return fmt.Errorf("%w: -%s %q: want host:port, such as 127.0.0.1:1500, [::1]:1500 or myserver.com:1500: %w", errUsage, flag, s, err)
 	}
 	return nil
-}
-
-// destPort returns t's port.
-func destPort(t udp.Target) uint16 {
-	if t.Addr.IsValid() {
-		return t.Addr.Port()
-	}
-	_, port, _ := net.SplitHostPort(t.Host)
-	p, _ := strconv.ParseUint(port, 10, 16)
-	return uint16(p)
 }
 
 // datagramFormat returns the function that turns a udp.Datagram into

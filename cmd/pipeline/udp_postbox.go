@@ -98,9 +98,6 @@ func parsePostboxLine(line string) (udp.Packet, error) {
 	if err != nil {
 		return udp.Packet{}, fmt.Errorf("%w: %w", errBadLine, err)
 	}
-	if destPort(t) == 0 {
-		return udp.Packet{}, fmt.Errorf("%w: %q: port 0 is not a destination", errBadLine, dest)
-	}
 	if t.Addr.IsValid() {
 		return udp.Packet{To: t.Addr, Data: []byte(payload)}, nil
 	}

@@ -25,7 +25,7 @@ func TestUDPUsageErrors(t *testing.T) {
 	}{
 		{"peer without -to", []string{"udp-peer"}, "-to is required"},
 		{"peer bad -to", []string{"udp-peer", "--to", "127.0.0.1"}, `-to "127.0.0.1": want host:port`},
-		{"peer -to port 0", []string{"udp-peer", "--to", "127.0.0.1:0"}, "port 0 is not a destination"},
+		{"peer -to port 0", []string{"udp-peer", "--to", "127.0.0.1:0"}, "port 0 cannot be sent to"},
 		{"peer -to no host", []string{"udp-peer", "--to", ":1500"}, `-to ":1500"`},
 		{"peer bad -listen", []string{"udp-peer", "--listen", "nonsense", "--to", "127.0.0.1:9"}, `-listen "nonsense": want host:port`},
 		{"peer -listen bad port", []string{"udp-peer", "--listen", "127.0.0.1:99999", "--to", "127.0.0.1:9"}, `-listen "127.0.0.1:99999"`},

@@ -46,7 +46,7 @@ type Error struct {
 	Box       string // the box whose message failed, or "socket"
 	Op        string // "send", "receive", "resolve", "bind", "target", ...
 	Addr      string // the remote or local address concerned, if any
-	Dropped   int    // how many payloads were not sent because of it
+	Dropped   int    // payloads lost to it: not sent, or received and not handed on
 	Err       error  // wraps one of the Err* values above
 }
 
@@ -68,7 +68,11 @@ func (e *Error) Error() string {
 		b.WriteString(": " + e.Err.Error())
 	}
 	if e.Dropped > 0 {
-		fmt.Fprintf(&b, " (%d not sent)", e.Dropped)
+		lost := "not sent"
+		if e.Op == "receive" {
+			lost = "not handed on"
+		}
+		fmt.Fprintf(&b, " (%d %s)", e.Dropped, lost)
 	}
 	return b.String()
 }

@@ -43,7 +43,7 @@ func TestPostboxPeerBadAddress(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
 	h := start(t, ctx, p)
-	for _, host := range []string{"", "no-port", "host:notaport", "host:70000", ":9"} {
+	for _, host := range []string{"", "no-port", "host:notaport", "host:70000", ":9", "127.0.0.1:0"} {
 		axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo(host, []byte("x")))
 		e := getError(t, ctx, h, udp.ErrBadAddress)
 		if e.Dropped != 1 {
@@ -123,6 +123,7 @@ func TestBadConfiguration(t *testing.T) {
 		"Connect on a TargettedPeer":    udp.TargettedPeer(udp.Remote("127.0.0.1:9"), udp.Connect()),
 		"PostboxPeer with Remote":       udp.PostboxPeer(udp.Remote("127.0.0.1:9")),
 		"Remote without a port":         udp.SimplePeer(udp.Remote("127.0.0.1")),
+		"Remote on port 0":              udp.SimplePeer(udp.Remote("127.0.0.1:0")),
 		"Local not an address":          udp.PostboxPeer(udp.Local("not an address")),
 		"Local that is not this host's": udp.PostboxPeer(udp.Local("192.0.2.1:0")),
 	} {
@@ -153,5 +154,25 @@ func TestErrorsLoggedWhenUnlinked(t *testing.T) {
 	}
 	if p.Stats().Errors != 1 {
 		t.Fatalf("Stats().Errors = %d, want 1", p.Stats().Errors)
+	}
+}
+
+// When what "outbox" leads to has ended, the datagram that could not be
+// handed on is reported, not lost silently.
+func TestReceiverGoneIsReported(t *testing.T) {
+	ctx := axontest.Context(t)
+	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
+	axontest.LinkToEnded(t, p, axon.OutboxName)
+	h := start(t, ctx, p)
+	far := listen(t, "127.0.0.1:0")
+	far.WriteToUDPAddrPort([]byte("nobody reads this"), p.LocalAddr())
+	e := getError(t, ctx, h, axon.ErrReceiverDone)
+	if e.Box != axon.OutboxName || e.Dropped != 1 || e.Addr != addr(far).String() || !strings.Contains(e.Error(), "1 not handed on") {
+		t.Fatalf("error %q (%+v)", e, e)
+	}
+	// Sending still works.
+	axontest.Put(t, ctx, h, axon.InboxName, udp.Packet{To: addr(far), Data: []byte("still sends")})
+	if got, _ := readFrom(t, far); got != "still sends" {
+		t.Fatalf("got %q", got)
 	}
 }

@@ -106,7 +106,8 @@ func (t Target) IsZero() bool { return !t.Addr.IsValid() && t.Host == "" }
 // Target: a netip.AddrPort, a "host:port" string, a HostPort, a
 // *net.UDPAddr, or a Target. An IP literal is parsed here; a name is kept
 // to be resolved. The error wraps ErrBadMessage for any other type and
-// ErrBadAddress for a string that is not host:port with a numeric port.
+// ErrBadAddress for a string that is not host:port with a numeric port,
+// or for port 0, which no datagram can be sent to.
 func ParseTarget(v any) (Target, error) {
 	switch t := v.(type) {
 	case Target:
@@ -121,7 +122,10 @@ func ParseTarget(v any) (Target, error) {
 		if !t.IsValid() {
 			return Target{}, fmt.Errorf("%w: invalid netip.AddrPort", ErrBadAddress)
 		}
-		return Target{Addr: t}, nil
+		if t.Port() == 0 {
+			return Target{}, fmt.Errorf("%w: %s: port 0 cannot be sent to", ErrBadAddress, t)
+		}
+		return Target{Addr: unmapped(t)}, nil
 	case *netip.AddrPort:
 		if t == nil {
 			return Target{}, fmt.Errorf("%w: nil *netip.AddrPort", ErrBadMessage)
@@ -149,14 +153,14 @@ func ParseTarget(v any) (Target, error) {
 // IP literal host.
 func parseHostPort(s string) (Target, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return Target{Addr: unmapped(ap)}, nil
+		return ParseTarget(ap)
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return Target{}, fmt.Errorf("%w: %q: %w", ErrBadAddress, s, err)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return Target{}, fmt.Errorf("%w: %q: port %q is not a number from 0 to 65535", ErrBadAddress, s, port)
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return Target{}, fmt.Errorf("%w: %q: port %q is not a number from 1 to 65535", ErrBadAddress, s, port)
 	}
 	if host == "" {
 		return Target{}, fmt.Errorf("%w: %q: no host", ErrBadAddress, s)

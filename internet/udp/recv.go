@@ -71,6 +71,14 @@ func (p *BasicPeer) receive(ctx context.Context) {
 			d := Datagram{Data: make([]byte, len(b)), From: unmapped(from)}
 			copy(d.Data, b)
 			if err := out.Send(ctx, d); err != nil {
+				if errors.Is(err, axon.ErrReceiverDone) {
+					// Nothing will take what arrives from now on: say so,
+					// once, and leave it to the kernel to drop.
+					e := p.errorf(axon.OutboxName, "receive", d.From.String(),
+						fmt.Errorf("%w: %w", ErrReceive, err))
+					e.Dropped = 1
+					p.report(e)
+				}
 				return
 			}
 			p.received.Add(1)

@@ -203,13 +203,9 @@ func (s *sender) packet(msg any) {
 			fmt.Errorf("%w: %T (want udp.Packet)", ErrBadMessage, msg)))
 		return
 	}
-	if pk.To.IsValid() {
-		s.write(pk.Data, unmapped(pk.To))
-		return
-	}
-	t, err := parseHostPort(pk.Host)
+	t, err := ParseTarget(pk.dest())
 	if err != nil {
-		e := s.p.errorf(axon.InboxName, "send", pk.Host, err)
+		e := s.p.errorf(axon.InboxName, "send", pk.dest().String(), err)
 		e.Dropped = 1
 		s.p.report(e)
 		return
