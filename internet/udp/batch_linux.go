@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !386
 
 package udp
 
@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -25,9 +26,12 @@ const (
 	// maxSlots caps the batch: the kernel reads at most UIO_MAXIOV (1024)
 	// messages per recvmmsg whatever it is asked for.
 	maxSlots = 1024
-	// shrinkAfter is how many reads in a row must each fill at most a
-	// quarter of the slots before the batch is halved.
+	// shrinkAfter is how many reads in a row, over at least quietFor,
+	// must each fill at most a quarter of the buffers before half of them
+	// are let go. Both must hold, so that traffic that comes and goes does
+	// not make the reader drop and remake buffers over and over.
 	shrinkAfter = 64
+	quietFor    = time.Second
 )
 
 // mmsghdr is the kernel's struct mmsghdr: a msghdr followed by the
@@ -42,15 +46,26 @@ type mmsghdr struct {
 // batchReader reads datagrams from a UDP socket with recvmmsg, up to max
 // in one system call, without allocating once it has grown.
 //
-// Memory: every slot has a 64 KiB buffer, so a batch of max slots costs
-// max × 64 KiB. The reader starts with one slot and doubles the number
-// (up to max) each time a read fills every slot, so the buffers grow only
-// while datagrams queue up faster than they are read. When shrinkAfter
-// reads in a row each fill at most a quarter of the slots, it halves the
-// number and lets the spare buffers go to the garbage collector. A reader
-// that stops receiving altogether keeps what it has until it reads again.
-// The message headers, iovecs and address buffers (about 110 bytes a
-// slot) are allocated for max slots at once.
+// How many it asks for (want) follows the traffic. It starts at 1, and
+// doubles, up to max, each time a read fills every slot asked for, since
+// more may be waiting. When the socket was empty and the read, after
+// waiting, got fewer than it asked for (or the one it asked for), traffic
+// is light, and want drops to what came: an idle peer reads each lone
+// datagram with recvmsg, which costs less than recvmmsg. When a read gets
+// fewer without having waited, the queue is draining in time, and want
+// is kept.
+//
+// Not on linux/386, whose package syscall has no SYS_RECVMSG (it goes
+// through socketcall there); batch_other.go covers it.
+//
+// Memory: every slot has a 64 KiB buffer, so max slots cost max × 64 KiB.
+// Buffers are made when want first reaches them, so a reader that was
+// never busy has one. When shrinkAfter reads in a row, over quietFor or
+// more, each fill at most a quarter of the buffers, half of them are let
+// go to the garbage collector (and want is cut to what is left). A
+// reader that stops receiving altogether keeps its buffers until it
+// reads again. The message headers, iovecs and address buffers (about
+// 110 bytes a slot) are allocated for max slots at once.
 //
 // Reads wait in Go's network poller: the system call is made with
 // MSG_DONTWAIT from inside syscall.RawConn.Read, and when nothing is
@@ -63,21 +78,26 @@ type batchReader struct {
 	max    int                   // most slots
 	size   int                   // bytes in each slot's buffer
 
-	bufs  [][]byte // one buffer per slot in use; len(bufs) is the slot count
+	bufs  [][]byte // one buffer per slot made; want <= len(bufs) <= max
 	iovs  []syscall.Iovec
 	names []syscall.RawSockaddrInet6 // big enough for AF_INET and AF_INET6
 	hdrs  []mmsghdr
 
+	want int // datagrams to ask for in the next system call
+
 	// Result of the last system call, set by recv.
-	got   int
-	errno syscall.Errno
+	got    int
+	errno  syscall.Errno
+	waited bool // the socket had nothing queued at first
 
 	// Slots of the last system call not yet returned by read: [next, end).
 	next, end int
 	// The slots the last read returned: [base, base+count).
 	base, count int
 
-	small int // reads in a row that filled at most a quarter of the slots
+	small      int           // reads in a row that filled at most a quarter of the buffers
+	smallSince time.Time     // when the first of them was
+	quiet      time.Duration // quietFor; tests change it
 
 	// Last IPv6 scope id turned into a zone name, so that link-local
 	// senders do not cost a lookup each.
@@ -86,7 +106,8 @@ type batchReader struct {
 }
 
 // newBatchReader returns a reader that reads up to n datagrams (at most
-// 1024) with one recvmmsg system call from conn.
+// 1024) from conn with one system call: recvmmsg, or recvmsg when it asks
+// for one.
 func newBatchReader(conn *net.UDPConn, n int) (reader, error) {
 	r, err := newBatchReaderSize(conn, n, slotSize)
 	if err != nil {
@@ -111,6 +132,7 @@ func newBatchReaderSize(conn *net.UDPConn, n, size int) (*batchReader, error) {
 		rc:    rc,
 		max:   n,
 		size:  size,
+		quiet: quietFor,
 		bufs:  make([][]byte, 0, n),
 		iovs:  make([]syscall.Iovec, n),
 		names: make([]syscall.RawSockaddrInet6, n),
@@ -123,12 +145,12 @@ func newBatchReaderSize(conn *net.UDPConn, n, size int) (*batchReader, error) {
 		h.Iov = &r.iovs[i]
 		h.Iovlen = 1
 	}
+	r.want = 1
 	r.resize(1)
 	return r, nil
 }
 
-// resize sets the number of slots to n, allocating buffers for new slots
-// and dropping those of removed ones.
+// resize makes or lets go of buffers so that there are n.
 func (r *batchReader) resize(n int) {
 	for i := len(r.bufs); i < n; i++ {
 		b := make([]byte, r.size)
@@ -149,14 +171,14 @@ func (r *batchReader) resize(n int) {
 func (r *batchReader) read() (int, error) {
 	r.base, r.count = 0, 0
 	for r.next >= r.end {
-		n := len(r.bufs)
+		n := r.want
 		for i := range n {
 			m := &r.hdrs[i]
 			m.hdr.Namelen = uint32(unsafe.Sizeof(r.names[i]))
 			m.hdr.Flags = 0
 			m.len = 0
 		}
-		r.got, r.errno = 0, 0
+		r.got, r.errno, r.waited = 0, 0, false
 		if err := r.rc.Read(r.recvFn); err != nil {
 			// Closed or past the deadline: the error wraps net.ErrClosed
 			// or os.ErrDeadlineExceeded. Name it as a plain read would.
@@ -167,10 +189,14 @@ func (r *batchReader) read() (int, error) {
 			return 0, err
 		}
 		if r.errno != 0 {
-			return 0, r.opError(os.NewSyscallError("recvmmsg", r.errno))
+			call := "recvmmsg"
+			if n == 1 {
+				call = "recvmsg"
+			}
+			return 0, r.opError(os.NewSyscallError(call, r.errno))
 		}
 		r.next, r.end = 0, r.got
-		r.adapt(r.got, n)
+		r.adapt(r.got, n, r.waited)
 	}
 	i := r.next
 	if r.hdrs[i].hdr.Flags&syscall.MSG_TRUNC != 0 {
@@ -186,33 +212,55 @@ func (r *batchReader) read() (int, error) {
 	return j - i, nil
 }
 
-// adapt grows or shrinks the batch after a read of got datagrams into n
-// slots. The slots below got are left as they are.
-func (r *batchReader) adapt(got, n int) {
+// adapt sets want, and the buffers, after a system call that asked for n
+// datagrams and got got, having waited or not (see batchReader). The
+// buffers of the first got slots are kept.
+func (r *batchReader) adapt(got, n int, waited bool) {
 	switch {
+	case waited && (got < n || n == 1):
+		// The socket was empty, and what woke the reader was no more
+		// than it asked for: light traffic.
+		r.want = max(got, 1)
 	case got >= n:
+		r.want = min(2*n, r.max)
+	}
+	if r.want > len(r.bufs) {
+		r.resize(r.want)
+	}
+	if got > len(r.bufs)/4 {
 		r.small = 0
-		if n < r.max {
-			r.resize(min(2*n, r.max))
-		}
-	case got <= n/4:
-		r.small++
-		if r.small >= shrinkAfter {
-			r.small = 0
-			r.resize(n / 2)
-		}
-	default:
+		return
+	}
+	if r.small++; r.small == 1 {
+		r.smallSince = time.Now()
+	}
+	if r.small%shrinkAfter == 0 && time.Since(r.smallSince) >= r.quiet {
 		r.small = 0
+		keep := max(len(r.bufs)/2, 1)
+		r.resize(keep)
+		r.want = min(r.want, keep)
 	}
 }
 
-// recv makes one non-blocking recvmmsg into the slots in use; it returns
-// false to have the poller wait when nothing is queued.
+// recv makes one non-blocking system call for up to want datagrams:
+// recvmsg for one, recvmmsg for more. It returns false to have the poller
+// wait when nothing is queued.
 func (r *batchReader) recv(fd uintptr) bool {
 	for {
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
-			uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(len(r.bufs)),
-			syscall.MSG_DONTWAIT, 0, 0)
+		var n uintptr
+		var e syscall.Errno
+		if r.want == 1 {
+			n, _, e = syscall.Syscall(syscall.SYS_RECVMSG, fd,
+				uintptr(unsafe.Pointer(&r.hdrs[0].hdr)), syscall.MSG_DONTWAIT)
+			if e == 0 {
+				r.hdrs[0].len = uint32(n)
+				n = 1
+			}
+		} else {
+			n, _, e = syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
+				uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.want),
+				syscall.MSG_DONTWAIT, 0, 0)
+		}
 		switch e {
 		case 0:
 			r.got = int(n)
@@ -220,6 +268,7 @@ func (r *batchReader) recv(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			r.waited = true
 			return false
 		default:
 			r.errno = e

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux || 386
 
 package udp
 
@@ -9,8 +9,8 @@ import (
 )
 
 // newBatchReader reports that batched reads are not available here: they
-// use recvmmsg, which only Linux has. The caller reads one datagram at a
-// time instead.
+// use recvmmsg, which only Linux has (and are left out on linux/386, see
+// batch_linux.go). The caller reads one datagram at a time instead.
 func newBatchReader(conn *net.UDPConn, n int) (reader, error) {
 	return nil, fmt.Errorf("udp: batched reads need Linux: %w", errors.ErrUnsupported)
 }

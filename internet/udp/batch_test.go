@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !386
 
 package udp
 
@@ -212,30 +212,43 @@ func TestBatchReaderBurstGrows(t *testing.T) {
 }
 
 func TestBatchReaderShrinks(t *testing.T) {
-	rx := listenBatch(t, "127.0.0.1:0")
-	tx := listenBatch(t, "127.0.0.1:0")
-	r := batchOf(t, rx, 8)
-	for i := range 15 { // reads of 1, 2 and 4 grow the batch to 8 slots
-		send(t, tx, addrOf(rx), fmt.Appendf(nil, "%d", i))
+	cases := []struct {
+		name  string
+		quiet time.Duration // how long the small reads must go on
+		after int           // buffers after shrinkAfter single reads
+	}{
+		{"quiet long enough", 0, 4},
+		{"not quiet for long enough", time.Hour, 8},
 	}
-	readAll(t, r, 15)
-	if len(r.bufs) != 8 {
-		t.Fatalf("%d slots after growing, want 8", len(r.bufs))
-	}
-	for i := range shrinkAfter {
-		if len(r.bufs) != 8 {
-			t.Fatalf("%d slots after %d single reads, want still 8", len(r.bufs), i)
-		}
-		send(t, tx, addrOf(rx), []byte("one"))
-		readAll(t, r, 1)
-	}
-	if len(r.bufs) != 4 {
-		t.Errorf("%d slots after %d single reads, want 4", len(r.bufs), shrinkAfter)
-	}
-	for i := 4; i < 8; i++ {
-		if r.iovs[i].Base != nil {
-			t.Errorf("slot %d still has its buffer", i)
-		}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rx := listenBatch(t, "127.0.0.1:0")
+			tx := listenBatch(t, "127.0.0.1:0")
+			r := batchOf(t, rx, 8)
+			r.quiet = tc.quiet
+			for i := range 15 { // reads of 1, 2, 4 and 8 grow the batch to 8 slots
+				send(t, tx, addrOf(rx), fmt.Appendf(nil, "%d", i))
+			}
+			readAll(t, r, 15)
+			if len(r.bufs) != 8 {
+				t.Fatalf("%d buffers after growing, want 8", len(r.bufs))
+			}
+			for i := range shrinkAfter {
+				if len(r.bufs) != 8 {
+					t.Fatalf("%d buffers after %d single reads, want still 8", len(r.bufs), i)
+				}
+				send(t, tx, addrOf(rx), []byte("one"))
+				readAll(t, r, 1)
+			}
+			if len(r.bufs) != tc.after || r.want > len(r.bufs) {
+				t.Errorf("%d buffers (want %d) after %d single reads, expected %d buffers", len(r.bufs), r.want, shrinkAfter, tc.after)
+			}
+			for i := len(r.bufs); i < 8; i++ {
+				if r.iovs[i].Base != nil {
+					t.Errorf("slot %d still has its buffer", i)
+				}
+			}
+		})
 	}
 }
 
@@ -307,38 +320,107 @@ func TestBatchReaderDeadline(t *testing.T) {
 }
 
 func TestBatchReaderRefused(t *testing.T) {
-	// A port with nothing bound to it: bind one, note it, free it.
-	gone := listenBatch(t, "127.0.0.1:0")
-	port := addrOf(gone)
-	gone.Close()
+	// want 1 reads with recvmsg, more with recvmmsg.
+	for _, want := range []int{1, 4} {
+		t.Run(fmt.Sprint("want ", want), func(t *testing.T) {
+			// A port with nothing bound to it: bind one, note it, free it.
+			gone := listenBatch(t, "127.0.0.1:0")
+			port := addrOf(gone)
+			gone.Close()
 
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(port))
+			conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			r := batchOf(t, conn, 4)
+			r.want = want
+			r.resize(want)
+			if _, err := conn.Write([]byte("anyone?")); err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.read()
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("read after sending to a closed port: %v, want ECONNREFUSED", err)
+			}
+			t.Logf("refusal reported as: %v", err)
+
+			// The reader still works: bind the port again and answer.
+			back, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(port))
+			if err != nil {
+				t.Fatalf("rebinding %v: %v", port, err)
+			}
+			defer back.Close()
+			send(t, back, addrOf(conn), []byte("here"))
+			if all, _ := readAll(t, r, 1); all[0].data != "here" || all[0].from != port {
+				t.Errorf("after the refusal: %q from %v, want %q from %v", all[0].data, all[0].from, "here", port)
+			}
+		})
+	}
+}
+
+func TestBatchReaderAdapt(t *testing.T) {
+	cases := []struct {
+		name                 string
+		want, bufs           int // before
+		got, n               int // the system call asked for n and got got
+		waited               bool
+		wantAfter, bufsAfter int
+	}{
+		{"full doubles", 2, 2, 2, 2, false, 4, 4},
+		{"full doubles after waiting too", 4, 4, 4, 4, true, 8, 8},
+		{"full at max stays", 16, 16, 16, 16, false, 16, 16},
+		{"doubling stops at max", 8, 8, 8, 8, false, 16, 16},
+		{"grows into buffers it has", 2, 8, 2, 2, false, 4, 8},
+		{"short without waiting keeps want", 8, 8, 3, 8, false, 8, 8},
+		{"short after waiting takes what came", 8, 8, 3, 8, true, 3, 8},
+		{"lone datagram after waiting: recvmsg next", 16, 16, 1, 16, true, 1, 16},
+		{"lone datagram after waiting stays at recvmsg", 1, 16, 1, 1, true, 1, 16},
+		{"one queued without waiting doubles", 1, 1, 1, 1, false, 2, 2},
+	}
+	rx := listenBatch(t, "127.0.0.1:0")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := batchOf(t, rx, 16)
+			r.resize(tc.bufs)
+			r.want = tc.want
+			r.adapt(tc.got, tc.n, tc.waited)
+			if r.want != tc.wantAfter || len(r.bufs) != tc.bufsAfter {
+				t.Errorf("want %d, %d buffers; expected want %d, %d buffers", r.want, len(r.bufs), tc.wantAfter, tc.bufsAfter)
+			}
+		})
+	}
+}
+
+func TestBatchReaderRecvEmpty(t *testing.T) {
+	rx := listenBatch(t, "127.0.0.1:0")
+	tx := listenBatch(t, "127.0.0.1:0")
+	r := batchOf(t, rx, 4)
+	rc, err := rx.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	r := batchOf(t, conn, 4)
-	if _, err := conn.Write([]byte("anyone?")); err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.read()
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("read after sending to a closed port: %v, want ECONNREFUSED", err)
-	}
-	t.Logf("refusal reported as: %v", err)
-
-	// The reader still works: bind the port again and answer.
-	back, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(port))
-	if err != nil {
-		t.Fatalf("rebinding %v: %v", port, err)
-	}
-	defer back.Close()
-	send(t, back, addrOf(conn), []byte("here"))
-	if all, _ := readAll(t, r, 1); all[0].data != "here" || all[0].from != port {
-		t.Errorf("after the refusal: %q from %v, want %q from %v", all[0].data, all[0].from, "here", port)
+	for _, want := range []int{1, 2} {
+		r.want, r.got = want, 0
+		r.resize(want)
+		var done bool
+		if err := rc.Control(func(fd uintptr) { done = r.recv(fd) }); err != nil {
+			t.Fatal(err)
+		}
+		if done || !r.waited || r.got != 0 {
+			t.Errorf("want %d, empty socket: recv returned %v, waited %v, got %d; expected false, true, 0", want, done, r.waited, r.got)
+		}
+		r.waited, r.got = false, 0
+		send(t, tx, addrOf(rx), []byte("x"))
+		if err := rc.Control(func(fd uintptr) { done = r.recv(fd) }); err != nil {
+			t.Fatal(err)
+		}
+		if !done || r.waited || r.got != 1 || r.hdrs[0].len != 1 {
+			t.Errorf("want %d, one queued: recv returned %v, waited %v, got %d, len %d; expected true, false, 1, 1", want, done, r.waited, r.got, r.hdrs[0].len)
+		}
 	}
 }
 
@@ -364,44 +446,52 @@ func TestBatchReaderZone(t *testing.T) {
 }
 
 func TestBatchReaderNoAllocs(t *testing.T) {
-	rx := listenBatch(t, "127.0.0.1:0")
-	if err := rx.SetReadBuffer(1 << 20); err != nil {
-		t.Fatal(err)
-	}
-	tx := listenBatch(t, "127.0.0.1:0")
-	const slots = 4
-	r := batchOf(t, rx, slots)
-	// Grow the batch to its full size first.
-	for range 1 + 2 + slots {
-		send(t, tx, addrOf(rx), []byte("warm up"))
-	}
-	readAll(t, r, 1+2+slots)
-	if len(r.bufs) != slots {
-		t.Fatalf("%d slots after warming up, want %d", len(r.bufs), slots)
-	}
+	// One slot reads with recvmsg, more with recvmmsg.
+	for _, slots := range []int{1, 4} {
+		t.Run(fmt.Sprint(slots, " slots"), func(t *testing.T) {
+			rx := listenBatch(t, "127.0.0.1:0")
+			if err := rx.SetReadBuffer(1 << 20); err != nil {
+				t.Fatal(err)
+			}
+			tx := listenBatch(t, "127.0.0.1:0")
+			r := batchOf(t, rx, slots)
+			// Grow the batch to its full size first.
+			warm := 0
+			for n := 1; n <= slots; n *= 2 {
+				warm += n
+			}
+			for range warm {
+				send(t, tx, addrOf(rx), []byte("warm up"))
+			}
+			readAll(t, r, warm)
+			if len(r.bufs) != slots || r.want != slots {
+				t.Fatalf("%d buffers, want %d after warming up; expected %d", len(r.bufs), r.want, slots)
+			}
 
-	const runs = 100
-	for i := range (runs + 1) * slots { // AllocsPerRun calls f once more
-		send(t, tx, addrOf(rx), fmt.Appendf(nil, "steady %d", i))
-	}
-	var total, nbytes int
-	var last netip.AddrPort
-	allocs := testing.AllocsPerRun(runs, func() {
-		n, err := r.read()
-		if err != nil {
-			panic(err)
-		}
-		for i := range n {
-			data, from := r.at(i)
-			nbytes += len(data)
-			last = from
-		}
-		total += n
-	})
-	if allocs != 0 {
-		t.Errorf("%v allocations per read, want 0", allocs)
-	}
-	if total != (runs+1)*slots || last != addrOf(tx) || nbytes == 0 {
-		t.Errorf("read %d datagrams (%d bytes), last from %v; want %d from %v", total, nbytes, last, (runs+1)*slots, addrOf(tx))
+			const runs = 100
+			for i := range (runs + 1) * slots { // AllocsPerRun calls f once more
+				send(t, tx, addrOf(rx), fmt.Appendf(nil, "steady %d", i))
+			}
+			var total, nbytes int
+			var last netip.AddrPort
+			allocs := testing.AllocsPerRun(runs, func() {
+				n, err := r.read()
+				if err != nil {
+					panic(err)
+				}
+				for i := range n {
+					data, from := r.at(i)
+					nbytes += len(data)
+					last = from
+				}
+				total += n
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per read, want 0", allocs)
+			}
+			if total != (runs+1)*slots || last != addrOf(tx) || nbytes == 0 {
+				t.Errorf("read %d datagrams (%d bytes), last from %v; want %d from %v", total, nbytes, last, (runs+1)*slots, addrOf(tx))
+			}
+		})
 	}
 }
