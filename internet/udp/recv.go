@@ -66,25 +66,41 @@ func (p *BasicPeer) receive(ctx context.Context) {
 			continue
 		}
 		failures = 0
-		for i := range n {
-			b, from := r.at(i)
-			d := Datagram{Data: make([]byte, len(b)), From: unmapped(from)}
-			copy(d.Data, b)
-			if err := out.Send(ctx, d); err != nil {
-				if errors.Is(err, axon.ErrReceiverDone) {
-					// Nothing will take what arrives from now on: say so,
-					// once, and leave it to the kernel to drop.
-					e := p.errorf(axon.OutboxName, "receive", d.From.String(),
-						fmt.Errorf("%w: %w", ErrReceive, err))
-					e.Dropped = 1
-					p.report(e)
-				}
-				return
-			}
-			p.received.Add(1)
-			p.bytesIn.Add(uint64(len(b)))
+		if !p.handOn(ctx, r, n, out) {
+			return
 		}
 	}
+}
+
+// handOn sends the n datagrams of r's last read on out, each with a
+// payload of its own, and counts them. It reports false if out can take
+// no more.
+func (p *BasicPeer) handOn(ctx context.Context, r reader, n int, out *axon.Outbox) bool {
+	var bytes uint64
+	handed := 0
+	defer func() {
+		p.received.Add(uint64(handed))
+		p.bytesIn.Add(bytes)
+	}()
+	for i := range n {
+		b, from := r.at(i)
+		d := Datagram{Data: make([]byte, len(b)), From: unmapped(from)}
+		copy(d.Data, b)
+		if err := out.Send(ctx, d); err != nil {
+			if errors.Is(err, axon.ErrReceiverDone) {
+				// Nothing will take what arrives from now on: say so,
+				// once, and leave it to the kernel to drop.
+				e := p.errorf(axon.OutboxName, "receive", d.From.String(),
+					fmt.Errorf("%w: %w", ErrReceive, err))
+				e.Dropped = n - i
+				p.report(e)
+			}
+			return false
+		}
+		handed++
+		bytes += uint64(len(b))
+	}
+	return true
 }
 
 // receiveError turns an error from reading into an *Error.

@@ -67,23 +67,26 @@ func (s *sender) run(ctx context.Context) error {
 	for {
 		// Control first, so that busy boxes never delay a shutdown; then
 		// "target", so that a payload sent after a new target goes there.
-		select {
-		case msg := <-s.ctl:
-			if stop, err := s.control(ctx, msg); stop || err != nil {
+		// Only this loop receives from these boxes, so a message counted
+		// in one is there to take.
+		if len(s.ctl) > 0 {
+			if stop, err := s.control(ctx, <-s.ctl); stop || err != nil {
 				return err
 			}
 			continue
-		default:
 		}
-		select {
-		case msg := <-s.tgt:
-			s.newTarget(msg)
+		if len(s.tgt) > 0 {
+			s.newTarget(<-s.tgt)
 			continue
-		default:
 		}
 		var in <-chan any
 		if s.ready() {
 			in = s.in
+			if len(in) > 0 && ctx.Err() == nil {
+				// The busy path: payloads waiting, nothing else to do.
+				s.data(<-in)
+				continue
+			}
 		}
 		select {
 		case msg := <-s.ctl:
