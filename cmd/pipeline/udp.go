@@ -59,8 +59,12 @@ func (f *udpFlags) declare(fs *flag.FlagSet, linger, format bool) {
 	}
 }
 
-// check checks the shared flags' values.
-func (f *udpFlags) check() error {
+// check checks the shared flags' values, and that no arguments follow
+// them.
+func (f *udpFlags) check(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
 	if err := checkListen(f.listen); err != nil {
 		return err
 	}

@@ -22,10 +22,7 @@ var udpEchoCommand = &command{
 		var f udpFlags
 		f.declare(fs, false, false)
 		return func(args []string) (axon.Node, error) {
-			if err := noArgs(args); err != nil {
-				return nil, err
-			}
-			if err := f.check(); err != nil {
+			if err := f.check(args); err != nil {
 				return nil, err
 			}
 			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(f.listen))

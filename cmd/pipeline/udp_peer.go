@@ -34,10 +34,7 @@ var udpPeerCommand = &command{
 		f.declare(fs, true, true)
 		to := fs.String("to", "", "the receiver's `host:port` (required)")
 		return func(args []string) (axon.Node, error) {
-			if err := noArgs(args); err != nil {
-				return nil, err
-			}
-			if err := f.check(); err != nil {
+			if err := f.check(args); err != nil {
 				return nil, err
 			}
 			if *to == "" {

@@ -34,10 +34,7 @@ var udpTargetsCommand = &command{
 		to := fs.String("to", "", "the receivers, `host:port,host:port,...` (required)")
 		every := fs.Duration("every", time.Second, "how long each receiver in turn gets the datagrams, a `duration`")
 		return func(args []string) (axon.Node, error) {
-			if err := noArgs(args); err != nil {
-				return nil, err
-			}
-			if err := f.check(); err != nil {
+			if err := f.check(args); err != nil {
 				return nil, err
 			}
 			if *to == "" {
