@@ -1,6 +1,8 @@
 package udp
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -18,6 +20,8 @@ type config struct {
 	rbuf      int            // SO_RCVBUF, if > 0
 	wbuf      int            // SO_SNDBUF, if > 0
 	conn      net.PacketConn // adopted socket, instead of binding
+	closeConn bool           // close conn when the peer ends
+	handler   *handler       // an extra inbox, see Handle
 	batch     int            // datagrams per batched read, 0 = default
 	resolver  *net.Resolver
 	cacheFor  time.Duration // how long a resolved name is reused
@@ -99,6 +103,33 @@ func WriteBuffer(bytes int) Option { return func(c *config) { c.wbuf = bytes } }
 // works through ReadFrom and WriteTo. To adopt a file descriptor, wrap
 // it with net.FilePacketConn(os.NewFile(fd, name)).
 func Conn(pc net.PacketConn) Option { return func(c *config) { c.conn = pc } }
+
+// CloseConn makes a peer close the socket it adopted with Conn when it
+// ends, as it closes one of its own: for constructors that set a socket
+// up (multicast membership, say) and hand it to a peer for good.
+func CloseConn() Option { return func(c *config) { c.closeConn = true } }
+
+// handler is an inbox added with Handle.
+type handler struct {
+	box, doc string
+	fn       func(ctx context.Context, msg any) error
+}
+
+// Handle adds an inbox called box, described by doc, whose messages the
+// peer's main loop passes to fn, in order, between sends: a way for
+// packages built on this one to add a box that acts on the socket (joining
+// a multicast group, say) without a component of their own. An error fn
+// returns is reported on "errors" against box, and the peer carries on.
+// A peer has at most one such box; a second Handle is an ErrConfig.
+func Handle(box, doc string, fn func(ctx context.Context, msg any) error) Option {
+	return func(c *config) {
+		if c.handler != nil {
+			c.remoteErr = fmt.Errorf("Handle(%q): the peer already has a Handle box, %q", box, c.handler.box)
+			return
+		}
+		c.handler = &handler{box: box, doc: doc, fn: fn}
+	}
+}
 
 // Batch sets the most datagrams read with one system call (recvmmsg, on
 // Linux); 1 reads one at a time. Each datagram in a batch has a 64 KiB

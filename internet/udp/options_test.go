@@ -3,8 +3,10 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -88,5 +90,46 @@ func TestBroadcastOnlyOnRequest(t *testing.T) {
 	e := getError(t, ctx, h, udp.ErrSend)
 	if !errors.Is(e, syscall.EACCES) {
 		t.Fatalf("error %v: want EACCES from a socket without SO_BROADCAST", e)
+	}
+}
+
+// Handle adds a box whose messages reach a function in the main loop;
+// its errors are reported against that box. CloseConn hands an adopted
+// socket over for good.
+func TestHandleAndCloseConn(t *testing.T) {
+	ctx := axontest.Context(t)
+	own := listen(t, "127.0.0.1:0")
+	far := listen(t, "127.0.0.1:0")
+	var seen []any
+	p := udp.PostboxPeer(udp.Conn(own), udp.CloseConn(),
+		udp.Handle("knob", "test messages", func(_ context.Context, msg any) error {
+			seen = append(seen, msg)
+			if msg == "bad" {
+				return errors.New("bad knob")
+			}
+			return nil
+		}))
+	h := start(t, ctx, p)
+	axontest.Put(t, ctx, h, "knob", "turn")
+	axontest.Put(t, ctx, h, "knob", "bad")
+	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
+	if e, ok := m.(*udp.Error); !ok || e.Box != "knob" || !strings.Contains(e.Error(), "bad knob") {
+		t.Fatalf("errors: got %v, want the handler's error against box knob", m)
+	}
+	axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
+	if len(seen) != 2 || seen[0] != "turn" || seen[1] != "bad" {
+		t.Fatalf("handler saw %v", seen)
+	}
+	if _, err := own.WriteToUDPAddrPort([]byte("x"), addr(far)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write on the adopted socket after the peer ended: %v; want it closed (CloseConn)", err)
+	}
+}
+
+func TestSecondHandleIsAConfigError(t *testing.T) {
+	fn := func(context.Context, any) error { return nil }
+	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.Handle("a", "", fn), udp.Handle("b", "", fn))
+	defer p.Close()
+	if err := p.Err(); !errors.Is(err, udp.ErrConfig) {
+		t.Fatalf("Err() = %v, want ErrConfig", err)
 	}
 }

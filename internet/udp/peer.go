@@ -157,6 +157,9 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 	case postbox:
 		inDoc = "udp.Packet: a payload and where it goes"
 	}
+	if h := p.cfg.handler; h != nil {
+		boxes = append(boxes, axon.WithInbox(h.box, h.doc))
+	}
 	boxes = append(boxes,
 		axon.WithInbox(axon.InboxName, inDoc),
 		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[Datagram]()),
@@ -178,7 +181,7 @@ func (p *BasicPeer) check() error {
 	cfg := &p.cfg
 	switch {
 	case cfg.remoteErr != nil:
-		return p.errorf("control", "configure", "", fmt.Errorf("%w: Remote: %w", ErrConfig, cfg.remoteErr))
+		return p.errorf("control", "configure", "", fmt.Errorf("%w: %w", ErrConfig, cfg.remoteErr))
 	case cfg.connect && p.kind != simple:
 		return p.errorf("control", "configure", "", fmt.Errorf("%w: Connect is for SimplePeer only", ErrConfig))
 	case cfg.connect && cfg.remote.IsZero():
@@ -201,7 +204,7 @@ func (p *BasicPeer) fail(err error) {
 func (p *BasicPeer) open() error {
 	cfg := &p.cfg
 	if cfg.conn != nil {
-		p.pc = cfg.conn
+		p.pc, p.owned = cfg.conn, cfg.closeConn
 		p.uc, _ = cfg.conn.(*net.UDPConn)
 	} else {
 		laddr, err := net.ResolveUDPAddr("udp", cfg.local)
@@ -246,7 +249,7 @@ func (p *BasicPeer) setOptions() error {
 	switch {
 	case cfg.broadcast:
 		return setBroadcast(p.uc, true)
-	case p.owned:
+	case cfg.conn == nil:
 		// Go allows broadcast on every UDP socket it makes; ours send
 		// to broadcast addresses only when asked to.
 		return setBroadcast(p.uc, false)

@@ -25,6 +25,7 @@ type sender struct {
 	box  string // the box a receiver's errors are reported against
 
 	in, ctl, tgt <-chan any
+	extra        <-chan any // the Handle box, if any
 
 	// SimplePeer and TargettedPeer.
 	target     Target         // the receiver as given
@@ -48,6 +49,9 @@ func newSender(ctx context.Context, p *BasicPeer, stop func(bool)) *sender {
 		res: newResolver(ctx, &p.cfg, p.local),
 		box: axon.InboxName,
 		in:  p.In(axon.InboxName), ctl: p.In(axon.ControlName),
+	}
+	if h := p.cfg.handler; h != nil {
+		s.extra = p.In(h.box)
 	}
 	switch p.kind {
 	case targetted:
@@ -79,6 +83,10 @@ func (s *sender) run(ctx context.Context) error {
 			s.newTarget(<-s.tgt)
 			continue
 		}
+		if len(s.extra) > 0 {
+			s.handle(ctx, <-s.extra)
+			continue
+		}
 		var in <-chan any
 		if s.ready() {
 			in = s.in
@@ -97,6 +105,8 @@ func (s *sender) run(ctx context.Context) error {
 			s.data(msg)
 		case msg := <-s.tgt:
 			s.newTarget(msg)
+		case msg := <-s.extra:
+			s.handle(ctx, msg)
 		case l := <-s.res.results:
 			s.resolved(l)
 		case <-ctx.Done():
@@ -230,6 +240,14 @@ func (s *sender) packet(msg any) {
 	s.held[t.Host] = [][]byte{pk.Data}
 	s.nheld++
 	s.res.start(t.Host, 0)
+}
+
+// handle passes a message from the Handle box to its function.
+func (s *sender) handle(ctx context.Context, msg any) {
+	h := s.p.cfg.handler
+	if err := h.fn(ctx, msg); err != nil {
+		s.p.report(s.p.errorf(h.box, "handle", "", err))
+	}
 }
 
 // newTarget acts on a message from a TargettedPeer's "target".
