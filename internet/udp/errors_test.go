@@ -176,3 +176,15 @@ func TestReceiverGoneIsReported(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestFailed(t *testing.T) {
+	ctx := axontest.Context(t)
+	why := errors.New("no socket for you")
+	p := udp.Failed(axon.New("Custom", nil), why)
+	if !errors.Is(p.Err(), why) || p.LocalAddr().IsValid() {
+		t.Fatalf("Err() = %v, LocalAddr() = %v", p.Err(), p.LocalAddr())
+	}
+	if err := axon.Run(ctx, p); !errors.Is(err, why) {
+		t.Fatalf("Run = %v, want %v", err, why)
+	}
+}

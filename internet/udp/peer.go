@@ -194,6 +194,17 @@ func (p *BasicPeer) check() error {
 	return nil
 }
 
+// Failed returns c as a peer that could not be made because of err: Err
+// returns err, and c fails with it when started. It is for packages that
+// build peers on sockets they prepare themselves and can fail before a
+// peer exists; c should declare the boxes the real peer would have, so
+// that a graph can still be wired to it.
+func Failed(c *axon.Component, err error) *BasicPeer {
+	p := &BasicPeer{Component: c}
+	p.fail(err)
+	return p
+}
+
 // fail records err so that the peer fails when started.
 func (p *BasicPeer) fail(err error) {
 	p.err = err
