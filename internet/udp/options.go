@@ -22,6 +22,7 @@ type config struct {
 	conn      net.PacketConn // adopted socket, instead of binding
 	closeConn bool           // close conn when the peer ends
 	handler   *handler       // an extra inbox, see Handle
+	name      string         // the component's name, if not the peer's kind
 	batch     int            // datagrams per batched read, 0 = default
 	resolver  *net.Resolver
 	cacheFor  time.Duration // how long a resolved name is reused
@@ -103,6 +104,11 @@ func WriteBuffer(bytes int) Option { return func(c *config) { c.wbuf = bytes } }
 // works through ReadFrom and WriteTo. To adopt a file descriptor, wrap
 // it with net.FilePacketConn(os.NewFile(fd, name)).
 func Conn(pc net.PacketConn) Option { return func(c *config) { c.conn = pc } }
+
+// Name names the peer's component (by default "SimplePeer",
+// "TargettedPeer" or "PostboxPeer"), for packages whose components are
+// peers underneath: errors and graphs then show the name users know.
+func Name(name string) Option { return func(c *config) { c.name = name } }
 
 // CloseConn makes a peer close the socket it adopted with Conn when it
 // ends, as it closes one of its own: for constructors that set a socket

@@ -133,3 +133,11 @@ func TestSecondHandleIsAConfigError(t *testing.T) {
 		t.Fatalf("Err() = %v, want ErrConfig", err)
 	}
 }
+
+func TestName(t *testing.T) {
+	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.Name("Echo"))
+	defer p.Close()
+	if p.Name() != "Echo" || !strings.HasPrefix(p.String(), "Echo#") {
+		t.Fatalf("Name() = %q, String() = %q", p.Name(), p.String())
+	}
+}

@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -165,7 +166,7 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[Datagram]()),
 		axon.WithOutbox(ErrorsBox, "*udp.Error: what could not be sent or received; the peer carries on", axon.Carries[*Error]()),
 	)
-	p.Component = axon.New(k.String(), p.main, boxes...)
+	p.Component = axon.New(cmp.Or(p.cfg.name, k.String()), p.main, boxes...)
 	if err := p.check(); err != nil {
 		p.fail(err)
 		return p
