@@ -1,0 +1,68 @@
+// Package multicast is Kamaelia's Internet.Multicast_sender,
+// Multicast_receiver and Multicast_transceiver in Go: UDP multicast
+// sockets as components, for IPv4 and IPv6 groups.
+//
+// The three constructors prepare a socket for a group and hand it to an
+// internet/udp peer, so they send and receive exactly as udp's peers do:
+// each datagram received is a udp.Datagram on "outbox", failures are
+// *udp.Error on "errors", and ProducerFinished or ShutdownMicroprocess on
+// "control" closes the socket (leaving its groups) and ends the component.
+//
+//   - Sender("239.1.2.3:5000") sends each payload on "inbox" to the group.
+//   - Receiver("239.1.2.3:5000") joins the group and sends what arrives on
+//     "outbox". Its socket is bound to the group's address, so it sees
+//     only that group, and several Receivers on one host and port all
+//     receive every datagram.
+//   - Transceiver("239.1.2.3:5000") does both on one socket, bound to the
+//     group's port: it can join more groups while it runs.
+//
+// Receivers and Transceivers join and leave groups while running when Join
+// and Leave arrive on their "membership" inbox. Groups are written
+// "239.1.2.3:5000" or "[ff15::1]:26000"; the options choose the interface
+// (Interface), the TTL or hop limit (TTL, default 1: the local network
+// only), and whether the sending host sees its own datagrams (Loopback,
+// default on). With passes any other udp option through.
+//
+// Kamaelia's components map to these as follows; their tuples, in
+// several orders, become udp.Datagram, and unlike them these stop when
+// told to on "control":
+//
+//	Multicast_sender(laddr, lport, group, port)      Sender("group:port")
+//	Multicast_receiver(group, port)                  Receiver("group:port")
+//	Multicast_transceiver(laddr, lport, group, port) Transceiver("group:port")
+//
+// where Kamaelia's local address, which chose the interface, is the
+// Interface option here, and a Sender's local port is always ephemeral.
+// So Kamaelia's
+//
+//	Pipeline(Multicast_receiver("224.168.2.9", 1600), ConsoleEchoer()).run()
+//
+// is
+//
+//	axon.Run(ctx, chassis.Pipeline(
+//		multicast.Receiver("224.168.2.9:1600"),
+//		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+//	))
+//
+// Messages bigger than a datagram go through a Broadcaster and a
+// Listener, mcl's RawBroadcaster and RawListener made safe: the
+// Broadcaster splits each message (up to MaxMessage, 16 MiB by default)
+// into fragments sized for the path (DatagramSize, 1452 bytes by default:
+// a 1500-byte MTU over IPv6) with the header that Fragment documents, and
+// its outbox links to a Sender, or to any udp peer for unicast. The
+// Listener takes the udp.Datagrams a Receiver (or any udp peer) emits and
+// puts the messages back together: out-of-order fragments, duplicates and
+// several senders at once are handled, fragments are keyed by sender
+// address, port and message id, topics not asked for (Topics) are
+// dropped before they take memory, and incomplete messages are given up
+// after MaxAge or when a memory Budget would be exceeded. Its Stats count
+// messages completed, fragments dropped by reason and bytes pending:
+//
+//	chassis.Pipeline(util.ConsoleReader(os.Stdin), multicast.Broadcaster(multicast.Topic("news")), multicast.Sender(group))
+//	chassis.Pipeline(multicast.Receiver(group), multicast.Listener(multicast.Topics("news")), util.ConsoleEchoer(os.Stdout))
+//
+// The sockets are made with the system calls of Linux (the package builds
+// elsewhere, but its constructors fail there with errors.ErrUnsupported).
+// IPv4 multicast works over the loopback interface ("lo"); IPv6 multicast
+// does not, and needs a real (or virtual: veth) interface.
+package multicast
