@@ -1,0 +1,196 @@
+package multicast
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+)
+
+// BroadcasterComponent is the component Broadcaster returns: an
+// *axon.Component with counters.
+type BroadcasterComponent struct {
+	*axon.Component
+	frag *Fragmenter
+	rate int
+
+	messages, datagrams, bytes, refused atomic.Uint64
+}
+
+// BroadcastStats are a Broadcaster's counts so far.
+type BroadcastStats struct {
+	Messages  uint64 // messages fragmented and sent
+	Datagrams uint64 // fragments sent on "outbox"
+	Bytes     uint64 // their length, headers included
+	Refused   uint64 // messages refused (reported on "errors")
+}
+
+// Broadcaster splits each message arriving on "inbox" into fragments that
+// fit a datagram (the wire format is documented on Fragment) and sends
+// them, in order, on "outbox". It is the
+// sending half of mcl's RawBroadcaster, without the socket: link its
+// outbox to a UDP SimplePeer or TargettedPeer for unicast, or to a
+// multicast Sender, whose inbox takes []byte payloads, and a Listener at
+// the other end puts the messages back together.
+//
+//	axon.Run(ctx, chassis.Pipeline(
+//		util.DataSource(messages),
+//		multicast.Broadcaster(multicast.Topic("weather")),
+//		udp.SimplePeer(udp.Remote("203.0.113.7:26000")),
+//	))
+//
+// Boxes:
+//
+//	inbox   (in)  one message each: []byte or string, sent on the
+//	              Broadcaster's topic (Topic; default ""), or a Message
+//	              (or *Message), sent on its own Topic (From is ignored).
+//	              The Broadcaster reads a []byte while it sends the
+//	              fragments: do not change it once sent.
+//	control (in)  ProducerFinished: the messages queued in "inbox" are
+//	              sent, the message is passed on "signal", and the
+//	              Broadcaster ends. ShutdownMicroprocess: the same, at
+//	              once, dropping what is queued.
+//	outbox  (out) []byte: each a datagram, one fragment, in a slice of
+//	              its own; at most DatagramSize bytes.
+//	errors  (out) *udp.Error, Box "inbox", Op "fragment": a message
+//	              refused, wrapping ErrTooLarge (longer than MaxMessage),
+//	              ErrTopicTooLong, or udp.ErrBadMessage (not a message
+//	              type above). Sent without waiting; logged with slog
+//	              when "errors" leads nowhere or is full. The Broadcaster
+//	              carries on.
+//	signal  (out) the shutdown message that ended the Broadcaster.
+//
+// Options: Topic, DatagramSize, MaxMessage and Rate. An option out of
+// range makes the Broadcaster fail when it starts, with an error wrapping
+// udp.ErrConfig. Message ids start at a random number for each
+// Broadcaster, so receivers tell its messages from another's on the same
+// socket.
+//
+// Without Rate, the Broadcaster sends as fast as the next component
+// takes datagrams, and a UDP socket takes them as fast as the kernel
+// will: a large message can overrun a receiver's socket buffer, and what
+// does not fit is lost, so the whole message is. Raise the receiver's
+// buffer (udp.ReadBuffer), pace the Broadcaster with Rate, or both.
+func Broadcaster(opts ...FragmentOption) *BroadcasterComponent {
+	b := &BroadcasterComponent{}
+	b.Component = axon.New("Broadcaster", b.main,
+		axon.WithInbox(axon.InboxName, "[]byte, string or multicast.Message: one message each"),
+		axon.WithOutbox(axon.OutboxName, "[]byte: one fragment each, a datagram to send", axon.Carries[[]byte]()),
+		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message that could not be sent; the Broadcaster carries on", axon.Carries[*udp.Error]()),
+	)
+	cfg, err := newFragConfig(opts)
+	if err != nil {
+		b.FailOnStart(&udp.Error{Component: b.String(), Box: axon.ControlName, Op: "configure", Err: err})
+		return b
+	}
+	b.frag = newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID())
+	b.rate = cfg.rate
+	return b
+}
+
+// Stats returns the Broadcaster's counts so far. It may be called at any
+// time.
+func (b *BroadcasterComponent) Stats() BroadcastStats {
+	return BroadcastStats{
+		Messages:  b.messages.Load(),
+		Datagrams: b.datagrams.Load(),
+		Bytes:     b.bytes.Load(),
+		Refused:   b.refused.Load(),
+	}
+}
+
+func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) error {
+	out := c.Out(axon.OutboxName)
+	pace := newPacer(b.rate)
+	return c.Serve(ctx, func(ctx context.Context, msg any) error {
+		var topic string
+		var data []byte
+		switch m := msg.(type) {
+		case []byte:
+			topic, data = b.frag.topic, m
+		case string:
+			// Read only: the fragments are copies.
+			topic, data = b.frag.topic, unsafe.Slice(unsafe.StringData(m), len(m))
+		case Message:
+			topic, data = m.Topic, m.Data
+		case *Message:
+			if m == nil {
+				b.refuse(fmt.Errorf("%w: nil *multicast.Message", udp.ErrBadMessage))
+				return nil
+			}
+			topic, data = m.Topic, m.Data
+		default:
+			b.refuse(fmt.Errorf("%w: %T is not a message (want []byte, string or multicast.Message)", udp.ErrBadMessage, msg))
+			return nil
+		}
+		seq, err := b.frag.SplitTopic(topic, data)
+		if err != nil {
+			b.refuse(err)
+			return nil
+		}
+		for d := range seq {
+			if err := pace.wait(ctx, len(d)); err != nil {
+				return err
+			}
+			if err := out.Send(ctx, d); err != nil {
+				return err
+			}
+			b.datagrams.Add(1)
+			b.bytes.Add(uint64(len(d)))
+		}
+		b.messages.Add(1)
+		return nil
+	})
+}
+
+// refuse reports a message that will not be sent.
+func (b *BroadcasterComponent) refuse(err error) {
+	b.refused.Add(1)
+	e := &udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err}
+	if b.Out(udp.ErrorsBox).TrySend(e) != nil {
+		slog.Warn("multicast broadcaster error", "component", b.String(), "error", e.Error())
+	}
+}
+
+// pacer spaces sends to a rate in bytes a second (a token bucket).
+type pacer struct {
+	rate   float64 // bytes a second; 0 = no pacing
+	tokens float64 // bytes that may go now
+	last   time.Time
+}
+
+// pacerBurst is the most a pacer lets through at once, in bytes.
+const pacerBurst = 64 << 10
+
+func newPacer(rate int) *pacer {
+	return &pacer{rate: float64(rate), tokens: pacerBurst}
+}
+
+// wait returns when n more bytes may be sent, or when ctx ends.
+func (p *pacer) wait(ctx context.Context, n int) error {
+	if p.rate == 0 {
+		return nil
+	}
+	now := time.Now()
+	if !p.last.IsZero() {
+		p.tokens = min(pacerBurst, p.tokens+now.Sub(p.last).Seconds()*p.rate)
+	}
+	p.last = now
+	p.tokens -= float64(n)
+	if p.tokens >= 0 {
+		return nil
+	}
+	t := time.NewTimer(time.Duration(-p.tokens / p.rate * float64(time.Second)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,98 @@
+package multicast
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"iter"
+)
+
+// Fragmenter splits messages into fragments (the wire format is
+// documented on Fragment), numbering each message with the next id of its
+// own sequence. A Broadcaster uses one; use one directly to send
+// fragments some other way. A Fragmenter is not safe for use by several
+// goroutines at once.
+type Fragmenter struct {
+	topic    string
+	datagram int // largest datagram
+	max      int // longest message
+	next     uint64
+}
+
+// NewFragmenter returns a Fragmenter set by the options Topic,
+// DatagramSize and MaxMessage (others are ignored), whose first message id
+// is random. The error, for an option out of range, wraps udp.ErrConfig.
+func NewFragmenter(opts ...FragmentOption) (*Fragmenter, error) {
+	cfg, err := newFragConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID()), nil
+}
+
+// newFragmenter makes a Fragmenter without checking its limits, so that
+// tests can use datagrams smaller than MinDatagramSize.
+func newFragmenter(topic string, datagram, maxMessage int, first uint64) *Fragmenter {
+	return &Fragmenter{topic: topic, datagram: datagram, max: maxMessage, next: first}
+}
+
+// randomID returns a random message id for a sender's first message.
+func randomID() uint64 {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// NextID returns the id the next message will be given.
+func (f *Fragmenter) NextID() uint64 { return f.next }
+
+// Split is SplitTopic with f's topic (the Topic option).
+func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
+	return f.SplitTopic(f.topic, msg)
+}
+
+// SplitTopic numbers msg, a message on topic t, as the next message and
+// returns its fragments as datagrams, in order, each in a new slice that
+// the receiver may keep. Each datagram is at most DatagramSize bytes, and
+// all but the last are exactly that; an empty message is one datagram. A
+// message longer than MaxMessage gives ErrTooLarge and a topic longer
+// than MaxTopicLen ErrTopicTooLong (both wrapped, with the lengths), and
+// then no id is used up.
+//
+// The datagrams are made as the sequence is read, so a long message is
+// never held twice over; msg must not change until the sequence has been
+// read. Reading the sequence again gives the same datagrams.
+func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
+	if len(t) > MaxTopicLen {
+		return nil, fmt.Errorf("topic of %d bytes: %w", len(t), ErrTopicTooLong)
+	}
+	if len(msg) > f.max {
+		return nil, fmt.Errorf("message of %d bytes, more than %d: %w", len(msg), f.max, ErrTooLarge)
+	}
+	room := f.datagram - HeaderLen - len(t)
+	if room < 1 {
+		return nil, fmt.Errorf("datagram size %d leaves no room for a %d-byte topic: %w", f.datagram, len(t), ErrTopicTooLong)
+	}
+	id := f.next
+	f.next++
+	total := len(msg)
+	count, size := 1, total
+	if total > room {
+		count = (total + room - 1) / room
+		size = room
+	}
+	return func(yield func([]byte) bool) {
+		head := appendHeader(make([]byte, 0, HeaderLen+len(t)), id, 0, uint32(count), uint32(total), uint32(size), t)
+		for i := range count {
+			off := i * size
+			piece := msg[off:min(off+size, total)]
+			d := make([]byte, len(head)+len(piece))
+			copy(d, head)
+			binary.BigEndian.PutUint32(d[14:], uint32(i))
+			copy(d[len(head):], piece)
+			if !yield(d) {
+				return
+			}
+		}
+	}, nil
+}

@@ -1,0 +1,142 @@
+package multicast
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+)
+
+// ListenerComponent is the component Listener returns: an *axon.Component
+// with counters.
+type ListenerComponent struct {
+	*axon.Component
+	maxAge time.Duration
+
+	mu sync.Mutex // guards r
+	r  *Reassembler
+}
+
+// Listener puts back together the messages a Broadcaster fragmented: the
+// receiving half of mcl's RawListener, without the socket. Link a UDP
+// peer's or a multicast Receiver's "outbox" to its "inbox".
+//
+//	axon.Run(ctx, chassis.Pipeline(
+//		udp.PostboxPeer(udp.Local(":26000"), udp.ReadBuffer(4<<20)),
+//		multicast.Listener(multicast.Topics("weather")),
+//		util.ConsoleEchoer(os.Stdout, util.WithNewline()), // "192.0.2.1:40000 weather: rain"
+//	))
+//
+// Boxes:
+//
+//	inbox   (in)  udp.Datagram (or *udp.Datagram): each a fragment, from
+//	              the sender in its From.
+//	control (in)  ProducerFinished: the datagrams queued in "inbox" are
+//	              taken, the message passed on "signal", and the Listener
+//	              ends, dropping incomplete messages. ShutdownMicroprocess:
+//	              the same, at once, dropping what is queued.
+//	outbox  (out) Message: each message once it is complete, with the
+//	              sender's address and port in From.
+//	errors  (out) *udp.Error, Box "inbox", Op "reassemble", wrapping
+//	              udp.ErrBadMessage: a message on "inbox" that is not a
+//	              udp.Datagram. Sent without waiting; logged with slog
+//	              when "errors" leads nowhere or is full.
+//	signal  (out) the shutdown message that ended the Listener.
+//
+// Fragments that are dropped (malformed, of a topic not wanted, claiming
+// too long a message, duplicated, late, and so on) are not reported one
+// by one, which a flood of stray datagrams would turn into a flood of
+// errors: they are counted, by reason, in Stats.
+//
+// The Listener reassembles as a Reassembler does, and takes the options
+// Topics, MaxMessage, MaxAge, Budget and Clock; an option out of range
+// makes it fail when it starts, with an error wrapping udp.ErrConfig.
+// Besides giving up old messages as fragments arrive, it looks for them
+// every MaxAge/2 (at most every second), so that their memory is freed
+// when the fragments stop.
+func Listener(opts ...FragmentOption) *ListenerComponent {
+	l := &ListenerComponent{}
+	l.Component = axon.New("Listener", l.main,
+		axon.WithInbox(axon.InboxName, "udp.Datagram: one fragment each", axon.Carries[udp.Datagram]()),
+		axon.WithOutbox(axon.OutboxName, "multicast.Message: each message once complete", axon.Carries[Message]()),
+		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message on inbox that is not a datagram", axon.Carries[*udp.Error]()),
+	)
+	cfg, err := newFragConfig(opts)
+	if err != nil {
+		l.FailOnStart(&udp.Error{Component: l.String(), Box: axon.ControlName, Op: "configure", Err: err})
+		cfg, _ = newFragConfig(nil) // so that Stats works
+	}
+	l.r = newReassembler(&cfg)
+	l.maxAge = cfg.maxAge
+	return l
+}
+
+// Stats returns the Listener's counts so far. It may be called at any
+// time.
+func (l *ListenerComponent) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Stats()
+}
+
+func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
+	out := c.Out(axon.OutboxName)
+	handle := func(ctx context.Context, msg any) error {
+		var from netip.AddrPort
+		var data []byte
+		switch d := msg.(type) {
+		case udp.Datagram:
+			from, data = d.From, d.Data
+		case *udp.Datagram:
+			if d == nil {
+				l.refuse(fmt.Errorf("%w: nil *udp.Datagram", udp.ErrBadMessage))
+				return nil
+			}
+			from, data = d.From, d.Data
+		default:
+			l.refuse(fmt.Errorf("%w: %T is not a udp.Datagram", udp.ErrBadMessage, msg))
+			return nil
+		}
+		l.mu.Lock()
+		m, done, _ := l.r.Add(from, data) // drops are counted in Stats
+		l.mu.Unlock()
+		if !done {
+			return nil
+		}
+		return out.Send(ctx, m)
+	}
+	tick := time.NewTicker(min(max(l.maxAge/2, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	in, ctl, done := c.In(axon.InboxName), c.In(axon.ControlName), ctx.Done()
+	for {
+		select {
+		case <-done:
+			return ctx.Err()
+		case msg := <-ctl:
+			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+				return err
+			}
+		case msg := <-in:
+			if err := handle(ctx, msg); err != nil {
+				return err
+			}
+		case <-tick.C:
+			l.mu.Lock()
+			l.r.Expire()
+			l.mu.Unlock()
+		}
+	}
+}
+
+// refuse reports a message on "inbox" that is not a datagram.
+func (l *ListenerComponent) refuse(err error) {
+	e := &udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err}
+	if l.Out(udp.ErrorsBox).TrySend(e) != nil {
+		slog.Warn("multicast listener error", "component", l.String(), "error", e.Error())
+	}
+}

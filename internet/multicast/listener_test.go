@@ -1,0 +1,268 @@
+package multicast
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+// getMessage takes the next Message from h's outbox.
+func getMessage(t *testing.T, ctx context.Context, h *axon.Handle) Message {
+	t.Helper()
+	m := axontest.Get(t, ctx, h, axon.OutboxName)
+	msg, ok := m.(Message)
+	if !ok {
+		t.Fatalf("outbox: got %T, want Message", m)
+	}
+	return msg
+}
+
+// datagrams turns a message's fragments into udp.Datagrams from from.
+func datagrams(t *testing.T, fr *Fragmenter, from netip.AddrPort, topic string, msg []byte) []any {
+	t.Helper()
+	var out []any
+	for _, d := range split(t, fr, topic, msg) {
+		out = append(out, udp.Datagram{Data: d, From: from})
+	}
+	return out
+}
+
+func TestListenerReassembles(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := Listener()
+	h := axontest.Start(t, ctx, l)
+	ma, mb := pattern(1, 950), pattern(2, 420)
+	da := datagrams(t, smallFragmenter(9), alice, "a", ma)
+	db := datagrams(t, smallFragmenter(9), bob, "b", mb) // the same id
+	// bob's in reverse, interleaved with alice's, which come twice.
+	for i := range da {
+		if i < len(db) {
+			axontest.Put(t, ctx, h, axon.InboxName, db[len(db)-1-i])
+		}
+		axontest.Put(t, ctx, h, axon.InboxName, da[i])
+		d := da[i].(udp.Datagram)
+		axontest.Put(t, ctx, h, axon.InboxName, &d)
+	}
+	first, second := getMessage(t, ctx, h), getMessage(t, ctx, h)
+	if first.From != bob || first.Topic != "b" || !bytes.Equal(first.Data, mb) {
+		t.Errorf("first: %d bytes on %q from %v, want bob's", len(first.Data), first.Topic, first.From)
+	}
+	if second.From != alice || second.Topic != "a" || !bytes.Equal(second.Data, ma) {
+		t.Errorf("second: %d bytes on %q from %v, want alice's", len(second.Data), second.Topic, second.From)
+	}
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+	s := l.Stats()
+	if s.Completed != 2 || s.Fragments != uint64(len(da)+len(db)) || s.Dropped.Duplicate != uint64(len(da)) || s.Dropped.Total() != uint64(len(da)) {
+		t.Errorf("Stats = %+v", s)
+	}
+}
+
+func TestListenerTopics(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := Listener(Topics("weather", "sport"))
+	h := axontest.Start(t, ctx, l)
+	fr := smallFragmenter(1)
+	for _, topic := range []string{"news", "weather", "", "sport"} {
+		for _, d := range datagrams(t, fr, alice, topic, []byte("about "+topic+" "+string(pattern(3, 300)))) {
+			axontest.Put(t, ctx, h, axon.InboxName, d)
+		}
+	}
+	for _, want := range []string{"weather", "sport"} {
+		if m := getMessage(t, ctx, h); m.Topic != want {
+			t.Fatalf("got a message on %q, want %q", m.Topic, want)
+		}
+	}
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+	if s := l.Stats(); s.Completed != 2 || s.Dropped.Unwanted != 8 {
+		t.Errorf("Stats = %+v, want 2 completed and 8 fragments unwanted", s)
+	}
+}
+
+func TestListenerRefusesOtherMessages(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := Listener()
+	h := axontest.Start(t, ctx, l)
+	axontest.Tap(t, h, udp.ErrorsBox)
+	for _, m := range []any{"a string", []byte("bytes"), (*udp.Datagram)(nil)} {
+		axontest.Put(t, ctx, h, axon.InboxName, m)
+		e := getBoxError(t, ctx, h, udp.ErrBadMessage)
+		if e.Box != axon.InboxName || e.Op != "reassemble" || e.Component != l.String() {
+			t.Errorf("%T: %+v", m, e)
+		}
+	}
+	// Junk datagrams are counted, not reported.
+	axontest.Put(t, ctx, h, axon.InboxName, udp.Datagram{Data: []byte("junk"), From: alice})
+	for _, d := range datagrams(t, smallFragmenter(1), alice, "", []byte("fine")) {
+		axontest.Put(t, ctx, h, axon.InboxName, d)
+	}
+	if m := getMessage(t, ctx, h); string(m.Data) != "fine" {
+		t.Fatalf("got %q", m.Data)
+	}
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+	if s := l.Stats(); s.Dropped.Malformed != 1 {
+		t.Errorf("Stats = %+v", s)
+	}
+}
+
+// ProducerFinished: the datagrams queued are taken first.
+func TestListenerProducerFinished(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := Listener()
+	msg := pattern(4, 777)
+	axontest.Preload(t, l, axon.InboxName, datagrams(t, smallFragmenter(1), carol, "t", msg)...)
+	pf := axon.ProducerFinished{From: axontest.Tester}
+	axontest.Preload(t, l, axon.ControlName, pf)
+	h := axontest.Start(t, ctx, l)
+	if m := getMessage(t, ctx, h); !bytes.Equal(m.Data, msg) || m.From != carol {
+		t.Fatal("queued message not delivered whole")
+	}
+	axontest.ExpectSignal(t, ctx, h, pf)
+	axontest.Wait(t, h)
+	axontest.ExpectEnded(t, ctx, h, axon.OutboxName)
+}
+
+// An idle Listener still gives up old messages, freeing their memory.
+func TestListenerExpiresWhenIdle(t *testing.T) {
+	ctx := axontest.Context(t)
+	clk := newFakeClock()
+	l := Listener(Clock(clk.now), MaxAge(20*time.Millisecond)) // looks every 10ms
+	h := axontest.Start(t, ctx, l)
+	ds := datagrams(t, smallFragmenter(1), alice, "", pattern(5, 1000))
+	axontest.Put(t, ctx, h, axon.InboxName, ds[0])
+	axontest.Put(t, ctx, h, axon.InboxName, ds[1])
+	for l.Stats().Fragments < 2 {
+		if waitTick(ctx) != nil {
+			t.Fatal("fragments not taken")
+		}
+	}
+	if s := l.Stats(); s.Incomplete != 1 || s.BytesPending == 0 {
+		t.Fatalf("Stats = %+v, want one message pending", s)
+	}
+	clk.advance(20 * time.Millisecond)
+	for l.Stats().Expired == 0 {
+		if waitTick(ctx) != nil {
+			t.Fatal("the idle Listener did not give up the old message")
+		}
+	}
+	if s := l.Stats(); s.Incomplete != 0 || s.BytesPending != 0 || s.Dropped.Expired != 2 {
+		t.Errorf("Stats = %+v", s)
+	}
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
+}
+
+// waitTick waits a little, for polling a condition another goroutine
+// brings about.
+func waitTick(ctx context.Context) error {
+	select {
+	case <-time.After(5 * time.Millisecond):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestListenerBadOptions(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := Listener(Budget(-1))
+	if err := axon.Run(ctx, l); !errors.Is(err, udp.ErrConfig) {
+		t.Fatalf("Run = %v, want udp.ErrConfig", err)
+	}
+	if s := l.Stats(); s != (Stats{}) {
+		t.Errorf("Stats = %+v", s)
+	}
+}
+
+// toDatagram stands in for the network: it hands each []byte on as a
+// datagram from from.
+func toDatagram(from netip.AddrPort) axon.Node {
+	return util.PureTransformer(func(m any) any { return udp.Datagram{Data: m.([]byte), From: from} })
+}
+
+// A Broadcaster and a Listener in one Pipeline, no sockets: the messages
+// and the shutdown go through.
+func TestBroadcasterToListener(t *testing.T) {
+	ctx := axontest.Context(t)
+	msgs := []any{"", "one", pattern(6, 5000), Message{Topic: "t", Data: []byte("last")}}
+	l := Listener()
+	h := axontest.Start(t, ctx, chassis.Pipeline(
+		util.DataSource(msgs),
+		Broadcaster(DatagramSize(600), Topic("default")),
+		toDatagram(alice),
+		l,
+	))
+	for i, want := range []Message{
+		{Topic: "default", Data: []byte{}},
+		{Topic: "default", Data: []byte("one")},
+		{Topic: "default", Data: msgs[2].([]byte)},
+		{Topic: "t", Data: []byte("last")},
+	} {
+		got := getMessage(t, ctx, h)
+		if got.Topic != want.Topic || !bytes.Equal(got.Data, want.Data) || got.From != alice {
+			t.Fatalf("message %d: %d bytes on %q from %v", i, len(got.Data), got.Topic, got.From)
+		}
+	}
+	if sig := axontest.Get(t, ctx, h, axon.SignalName); !axon.IsProducerFinished(sig) {
+		t.Fatalf("signal: %#v, want ProducerFinished", sig)
+	}
+	axontest.Wait(t, h)
+	if s := l.Stats(); s.Completed != 4 || s.Fragments != 1+1+9+1 {
+		t.Errorf("Stats = %+v", s)
+	}
+}
+
+// Over real UDP on loopback: a Broadcaster feeding a SimplePeer, to a
+// PostboxPeer feeding a Listener. A 1 MiB message is some 730 datagrams;
+// loopback drops what does not fit the receiving socket's buffer, and one
+// datagram lost loses the message. Sent in one burst, it arrives whole
+// here when the receiver has a 4 MiB buffer, and it loses datagrams with
+// 256 KiB (under -race). So the receiver asks for 4 MiB (udp.ReadBuffer;
+// Linux caps it at net.core.rmem_max, and doubles it), and the
+// Broadcaster is paced at 16 MiB/s (Rate), which on its own was enough
+// for 256 KiB: the message takes some 60 ms.
+func TestOverLoopbackUDP(t *testing.T) {
+	ctx := axontest.Context(t)
+	recvPeer := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.ReadBuffer(4<<20))
+	if err := recvPeer.Err(); err != nil {
+		t.Skipf("no UDP on loopback here: %v", err)
+	}
+	l := Listener()
+	hr := axontest.Start(t, ctx, chassis.Pipeline(recvPeer, l))
+
+	big := pattern(7, 1<<20)
+	msgs := []any{"first", Message{Topic: "big", Data: big}, []byte("last")}
+	b := Broadcaster(Rate(16 << 20))
+	sendPeer := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(recvPeer.LocalAddr()))
+	hs := axontest.Start(t, ctx, chassis.Pipeline(util.DataSource(msgs), b, sendPeer))
+
+	// A lost datagram loses its message: wait long enough for any machine,
+	// not for ever, and say what arrived.
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for i, want := range []Message{{Data: []byte("first")}, {Topic: "big", Data: big}, {Data: []byte("last")}} {
+		m, err := hr.Get(wait, axon.OutboxName)
+		if err != nil {
+			t.Fatalf("message %d: %v; Broadcaster %+v, Listener %+v, receiving peer %+v",
+				i, err, b.Stats(), l.Stats(), recvPeer.Stats())
+		}
+		got := m.(Message)
+		if got.Topic != want.Topic || !bytes.Equal(got.Data, want.Data) || got.From != sendPeer.LocalAddr() {
+			t.Fatalf("message %d: %d bytes on %q from %v; want %d on %q from %v; Listener %+v",
+				i, len(got.Data), got.Topic, got.From, len(want.Data), want.Topic, sendPeer.LocalAddr(), l.Stats())
+		}
+	}
+	axontest.Wait(t, hs) // the sender ends with its DataSource
+	axontest.StopWith(t, ctx, hr, axon.ShutdownMicroprocess{From: axontest.Tester})
+	bs, ls := b.Stats(), l.Stats()
+	if bs.Datagrams != ls.Fragments || ls.Dropped.Total() != 0 || ls.Completed != 3 {
+		t.Errorf("Broadcaster %+v, Listener %+v", bs, ls)
+	}
+}
