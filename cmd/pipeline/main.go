@@ -53,6 +53,10 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// finish ends the running graph cleanly (exit 0), as a signal does:
+	// for a command that knows when it has done its job. Set by
+	// runCommand; nil outside it.
+	finish func()
 }
 
 // errUsage marks an error in what the user typed.
@@ -66,6 +70,10 @@ var commands = []*command{
 	udpTargetsCommand,
 	udpPostboxCommand,
 	udpEchoCommand,
+	multicastSendCommand,
+	multicastListenCommand,
+	publishCommand,
+	subscribeCommand,
 }
 
 func lookup(name string) *command {
@@ -111,7 +119,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			usage(stderr)
 			return exitUsage
 		}
-		fs, _ := newFlagSet(c, &env{stdin, stdout, stderr})
+		fs, _ := newFlagSet(c, &env{stdin: stdin, stdout: stdout, stderr: stderr})
 		commandUsage(stdout, c, fs)
 		return exitOK
 	default:
@@ -121,7 +129,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			usage(stderr)
 			return exitUsage
 		}
-		return runCommand(ctx, c, args[1:], &env{stdin, stdout, stderr})
+		return runCommand(ctx, c, args[1:], &env{stdin: stdin, stdout: stdout, stderr: stderr})
 	}
 }
 
@@ -152,6 +160,9 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 
 // runCommand parses c's flags, builds its graph and runs it.
 func runCommand(ctx context.Context, c *command, args []string, e *env) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.finish = cancel
 	fs, build := newFlagSet(c, e)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

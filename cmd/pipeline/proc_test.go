@@ -207,6 +207,7 @@ func (p *proc) listening() netip.AddrPort {
 	p.t.Helper()
 	line := p.errLine()
 	s, ok := strings.CutPrefix(line, "listening on ")
+	s, _, _ = strings.Cut(s, " ") // what follows the address is a note
 	addr, err := netip.ParseAddrPort(s)
 	if !ok || err != nil || addr.Port() == 0 {
 		p.failf("first line on stderr %q, want \"listening on ADDR\"", line)

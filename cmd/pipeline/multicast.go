@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/multicast"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+// What the multicast commands share: their flags and the sockets they
+// make. publish and subscribe default to mcl's port, 26000, and an
+// IPv6 group of their own (IPv6 multicast needs an interface that has an
+// IPv6 address and is not loopback).
+
+// defaultTopicGroup is publish's and subscribe's --group by default.
+const defaultTopicGroup = "[ff15::6b67:6f]:26000"
+
+// multicastFlags are the flags the multicast commands share.
+type multicastFlags struct {
+	group string
+	iface string
+	ttl   int
+	loop  bool
+}
+
+// declare declares --group and --interface and, for commands that send,
+// --ttl and --loop.
+func (f *multicastFlags) declare(fs *flag.FlagSet, group string, sends bool) {
+	usage := "the multicast group, `address:port`: 239.1.2.3:5000 or [ff15::1]:26000"
+	if group == "" {
+		usage += " (required)"
+	}
+	fs.StringVar(&f.group, "group", group, usage)
+	fs.StringVar(&f.iface, "interface", "", "the network interface `name` to use (lo, eth0, ...); the kernel's choice if empty")
+	if sends {
+		fs.IntVar(&f.ttl, "ttl", 1, "how many routers the datagrams may cross (IPv4 TTL, IPv6 hop limit), `0-255`")
+		fs.BoolVar(&f.loop, "loop", true, "also deliver what is sent to receivers on this host (through lo, everything comes back whatever this says)")
+	}
+}
+
+// check checks the flags and that no arguments follow them.
+func (f *multicastFlags) check(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	if f.group == "" {
+		return fmt.Errorf("%w: -group is required", errUsage)
+	}
+	if f.ttl < 0 || f.ttl > 255 {
+		return fmt.Errorf("%w: -ttl %d: want 0 to 255", errUsage, f.ttl)
+	}
+	return nil
+}
+
+// options returns the multicast options the flags ask for.
+func (f *multicastFlags) options(extra ...udp.Option) []multicast.Option {
+	opts := []multicast.Option{multicast.TTL(f.ttl), multicast.Loopback(f.loop), multicast.With(extra...)}
+	if f.iface != "" {
+		opts = append(opts, multicast.Interface(f.iface))
+	}
+	return opts
+}
+
+// made checks that a multicast component could be made (group, interface,
+// socket) and says on stderr where it listens, as bind does for peers.
+func made(e *env, p *udp.BasicPeer, what string) (*udp.BasicPeer, error) {
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.stderr, "listening on %s (%s)\n", p.LocalAddr(), what)
+	return p, nil
+}
+
+// receiveBuffer is the socket receive buffer the receiving commands ask
+// for, so that a burst of fragments is not lost while the graph catches
+// up (the kernel may cap it at net.core.rmem_max).
+const receiveBuffer = 4 << 20
+
+var multicastSendCommand = &command{
+	name:    "multicast-send",
+	summary: "send input lines as datagrams to a multicast group",
+	doc: "Sends each line of standard input, without its line ending, as one\n" +
+		"datagram to --group, through --interface, with --ttl (default 1: the\n" +
+		"local network only) and --loop (default true: receivers on this host\n" +
+		"get it too). Unicast replies to its socket are printed as udp-peer\n" +
+		"prints datagrams (text). It exits 0 when input ends, once everything\n" +
+		"has been sent. It is Kamaelia's Pipeline(ConsoleReader(),\n" +
+		"Multicast_sender(...)) as a Graphline: STDIN -> PEER (a\n" +
+		"multicast.Sender) -> FORMAT -> STDOUT.",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f multicastFlags
+		f.declare(fs, "", true)
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			peer, err := made(e, multicast.Sender(f.group, f.options()...), "sending to "+f.group)
+			if err != nil {
+				return nil, err
+			}
+			show, _ := datagramFormat(formatText)
+			return udpGraph("multicast-send", e, peer, show, chassis.Nodes{
+				"STDIN": util.ConsoleReader(e.stdin),
+			}, chassis.Links{
+				{"STDIN", "outbox"}: {"PEER", "inbox"},
+				{"STDIN", "signal"}: {"PEER", "control"},
+			}), nil
+		}
+	},
+}
+
+var multicastListenCommand = &command{
+	name:    "multicast-listen",
+	summary: "print the datagrams sent to a multicast group",
+	doc: "Joins --group on --interface and prints each datagram sent to it, as\n" +
+		"udp-peer does. It receives that group only, and several can listen on\n" +
+		"one host and port. It runs until interrupted (SIGINT or SIGTERM), then\n" +
+		"exits 0 with its output written out.\n" +
+		"\n" +
+		formatsDoc,
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f multicastFlags
+		var u udpFlags
+		f.declare(fs, "", false)
+		fs.StringVar(&u.format, "format", formatText, "how to print each datagram received: `text`, raw or json")
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			if _, err := datagramFormat(u.format); err != nil {
+				return nil, err
+			}
+			peer, err := made(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "group "+f.group)
+			if err != nil {
+				return nil, err
+			}
+			return udpGraph("multicast-listen", e, peer, u.show(), nil, nil), nil
+		}
+	},
+}
+
+var publishCommand = &command{
+	name:    "publish",
+	summary: "send standard input as one message (or one per line) on a topic",
+	doc: "Sends all of standard input as one message on --topic to --group, in\n" +
+		"fragments that a subscribe (or any multicast.Listener) puts back\n" +
+		"together; with --lines, each line is a message of its own. Messages may\n" +
+		"be up to 16 MiB. --rate paces the fragments, in bytes a second, for\n" +
+		"receivers that cannot keep up with a burst. It exits 0 once everything\n" +
+		"has been sent. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
+		"-> PEER (a multicast.Sender). The default group is " + defaultTopicGroup + ".",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f multicastFlags
+		f.declare(fs, defaultTopicGroup, true)
+		topic := fs.String("topic", "", "the `topic` of the messages")
+		lines := fs.Bool("lines", false, "send each line of input as a message of its own")
+		rate := fs.Int("rate", 0, "the most `bytes` a second to send, 0 for as fast as the socket takes them")
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			if *rate < 0 {
+				return nil, fmt.Errorf("%w: -rate %d: must not be negative", errUsage, *rate)
+			}
+			fragOpts := []multicast.FragmentOption{multicast.Topic(*topic)}
+			if *rate > 0 {
+				fragOpts = append(fragOpts, multicast.Rate(*rate))
+			}
+			peer, err := made(e, multicast.Sender(f.group, f.options()...), "sending to "+f.group)
+			if err != nil {
+				return nil, err
+			}
+			var input axon.Node = wholeInput(e.stdin)
+			if *lines {
+				input = util.ConsoleReader(e.stdin)
+			}
+			show, _ := datagramFormat(formatText)
+			return udpGraph("publish", e, peer, show, chassis.Nodes{
+				"STDIN":    input,
+				"FRAGMENT": multicast.Broadcaster(fragOpts...),
+			}, chassis.Links{
+				{"STDIN", "outbox"}:    {"FRAGMENT", "inbox"},
+				{"STDIN", "signal"}:    {"FRAGMENT", "control"},
+				{"FRAGMENT", "outbox"}: {"PEER", "inbox"},
+				{"FRAGMENT", "signal"}: {"PEER", "control"},
+			}), nil
+		}
+	},
+}
+
+var subscribeCommand = &command{
+	name:    "subscribe",
+	summary: "print the messages published on a multicast group",
+	doc: "Joins --group on --interface, puts the fragments sent to it back\n" +
+		"together, and writes each whole message's payload to standard output,\n" +
+		"adding a newline if it does not end with one. With --topic (which may\n" +
+		"be given more than once) only messages on those topics are kept; the\n" +
+		"others are dropped before they take any memory. With --count N it\n" +
+		"exits 0 after N messages; otherwise it runs until interrupted. The\n" +
+		"graph: PEER (a multicast.Receiver) -> REASSEMBLE (a multicast.Listener)\n" +
+		"-> PAYLOAD -> STDOUT. The default group is " + defaultTopicGroup + ".",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f multicastFlags
+		f.declare(fs, defaultTopicGroup, false)
+		var topics topicList
+		fs.Var(&topics, "topic", "keep only messages on this `topic` (repeat for several)")
+		count := fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			if *count < 0 {
+				return nil, fmt.Errorf("%w: -count %d: must not be negative", errUsage, *count)
+			}
+			peer, err := made(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "group "+f.group)
+			if err != nil {
+				return nil, err
+			}
+			var listenOpts []multicast.FragmentOption
+			if len(topics) > 0 {
+				listenOpts = append(listenOpts, multicast.Topics(topics...))
+			}
+			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), *count), nil
+		}
+	},
+}
+
+// subscribeGraph is subscribe's Graphline:
+//
+//	PEER.outbox -> REASSEMBLE -> PAYLOAD -> STDOUT [-> COUNT]
+//	PEER.errors -> ERRORS -> STDERR
+//
+// With count > 0, STDOUT forwards each message once it has written it
+// and COUNT ends the graph after the count-th (env.finish): every
+// component then stops at once, so none finds another ended first, and
+// STDOUT writes out what it holds as it ends.
+func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) axon.Node {
+	var echo []util.EchoerOption
+	if count > 0 {
+		echo = append(echo, util.Forward())
+	}
+	nodes := chassis.Nodes{
+		"PEER":       peer,
+		"REASSEMBLE": listener,
+		"PAYLOAD":    util.PureTransformer(payloadLine),
+		"STDOUT":     util.ConsoleEchoer(e.stdout, echo...),
+		"ERRORS":     util.PureTransformer(errorLine("subscribe")),
+		"STDERR":     util.ConsoleEchoer(e.stderr, util.WithNewline()),
+	}
+	links := chassis.Links{
+		{"PEER", "outbox"}:       {"REASSEMBLE", "inbox"},
+		{"REASSEMBLE", "outbox"}: {"PAYLOAD", "inbox"},
+		{"PAYLOAD", "outbox"}:    {"STDOUT", "inbox"},
+		{"PEER", "errors"}:       {"ERRORS", "inbox"},
+		{"ERRORS", "outbox"}:     {"STDERR", "inbox"},
+		{"PEER", "signal"}:       {"ERRORS", "control"},
+		{"ERRORS", "signal"}:     {"STDERR", "control"},
+		{"STDERR", "signal"}:     {"REASSEMBLE", "control"},
+		{"REASSEMBLE", "signal"}: {"PAYLOAD", "control"},
+		{"PAYLOAD", "signal"}:    {"STDOUT", "control"},
+	}
+	if count > 0 {
+		nodes["COUNT"] = afterN(count, e.finish)
+		links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
+		links[chassis.Box{"STDOUT", "signal"}] = chassis.Box{"COUNT", "control"}
+	}
+	return chassis.Graphline(nodes, links)
+}
+
+// payloadLine turns a multicast.Message into its payload, ending in a
+// newline.
+func payloadLine(m any) any {
+	msg, ok := m.(multicast.Message)
+	if !ok {
+		return m
+	}
+	if bytes.HasSuffix(msg.Data, []byte("\n")) {
+		return msg.Data
+	}
+	return append(msg.Data[:len(msg.Data):len(msg.Data)], '\n')
+}
+
+// afterN is a component that calls done once n messages have arrived on
+// its inbox, and drops them.
+func afterN(n int, done func()) *axon.Component {
+	return axon.New("Count", func(ctx context.Context, c *axon.Component) error {
+		seen := 0
+		return c.Serve(ctx, func(context.Context, any) error {
+			if seen++; seen == n {
+				done()
+			}
+			return nil
+		})
+	}, axon.WithInbox(axon.InboxName, "messages to count"))
+}
+
+// wholeInput is a component that reads all of r and sends it as one
+// []byte on "outbox", then ProducerFinished.
+func wholeInput(r io.Reader) *axon.Component {
+	return axon.New("WholeInput", func(ctx context.Context, c *axon.Component) error {
+		type result struct {
+			b   []byte
+			err error
+		}
+		read := make(chan result, 1)
+		go func() {
+			b, err := io.ReadAll(r)
+			read <- result{b, err}
+		}()
+		select {
+		case res := <-read:
+			if res.err != nil {
+				return fmt.Errorf("%s: read: %w", c, res.err)
+			}
+			if err := c.Send(ctx, axon.OutboxName, res.b); err != nil {
+				return err
+			}
+			return c.Finish(ctx)
+		case <-ctx.Done():
+			// A read that never ends (a terminal) is left to the exit
+			// of the process.
+			return ctx.Err()
+		}
+	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"))
+}
+
+// topicList is a flag that may be given more than once.
+type topicList []string
+
+func (t *topicList) String() string { return strings.Join(*t, ",") }
+
+func (t *topicList) Set(s string) error {
+	*t = append(*t, s)
+	return nil
+}
