@@ -9,6 +9,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // getFragments takes n datagrams from h's outbox and parses them.
@@ -42,21 +43,6 @@ func join(t *testing.T, fs []Fragment) (topic string, data []byte) {
 		data = append(data, f.Data...)
 	}
 	return string(fs[0].Topic), data
-}
-
-// getError takes the next *udp.Error from h's errors box and checks it
-// wraps want.
-func getBoxError(t *testing.T, ctx context.Context, h *axon.Handle, want error) *udp.Error {
-	t.Helper()
-	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
-	e, ok := m.(*udp.Error)
-	if !ok {
-		t.Fatalf("errors: got %T %v, want *udp.Error", m, m)
-	}
-	if !errors.Is(e, want) {
-		t.Fatalf("errors: got %v, want one wrapping %v", e, want)
-	}
-	return e
 }
 
 func TestBroadcasterSendsFragments(t *testing.T) {
@@ -121,7 +107,7 @@ func TestBroadcasterRefuses(t *testing.T) {
 		{(*Message)(nil), udp.ErrBadMessage},
 	} {
 		axontest.Put(t, ctx, h, axon.InboxName, tc.msg)
-		e := getBoxError(t, ctx, h, tc.want)
+		e := udptest.Error(t, ctx, h, tc.want)
 		if e.Box != axon.InboxName || e.Op != "fragment" || e.Dropped != 1 || e.Component != b.String() {
 			t.Errorf("%T: error %+v", tc.msg, e)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // constructors are the three, by name.
@@ -126,7 +127,7 @@ func TestWith(t *testing.T) {
 	if s.Inbox("extra") == nil {
 		t.Fatalf("no \"extra\" inbox: With's options were not passed on")
 	}
-	h := start(t, ctx, s)
+	h := udptest.Start(t, ctx, s)
 	axontest.Put(t, ctx, h, "extra", 42)
 	select {
 	case m := <-got:
@@ -146,8 +147,8 @@ func TestMembershipErrors(t *testing.T) {
 	other := group4(t).Addr()
 	r := Receiver(g.String(), Interface("lo"))
 	tr := Transceiver(g.String(), Interface("lo"))
-	hr, ht := start(t, ctx, r), start(t, ctx, tr)
-	hs := start(t, ctx, Sender(g.String(), Interface("lo")))
+	hr, ht := udptest.Start(t, ctx, r), udptest.Start(t, ctx, tr)
+	hs := udptest.Start(t, ctx, Sender(g.String(), Interface("lo")))
 
 	cases := []struct {
 		h     *axon.Handle
@@ -168,7 +169,7 @@ func TestMembershipErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		axontest.Put(t, ctx, c.h, MembershipBox, c.msg)
-		e := getError(t, ctx, c.h, c.want, c.names...)
+		e := udptest.Error(t, ctx, c.h, c.want, c.names...)
 		if e.Box != MembershipBox {
 			t.Errorf("%v: reported against %q, want %q", e, e.Box, MembershipBox)
 		}
@@ -191,7 +192,7 @@ func TestShutdown(t *testing.T) {
 				ctx := axontest.Context(t)
 				g := group4(t)
 				p, uc := build(k, g.String(), []Option{Interface("lo")})
-				h := start(t, ctx, p)
+				h := udptest.Start(t, ctx, p)
 				axontest.StopWith(t, ctx, h, stop)
 				if _, err := uc.WriteToUDPAddrPort([]byte("x"), g); !errors.Is(err, net.ErrClosed) {
 					t.Fatalf("writing to the socket after the end: %v, want net.ErrClosed", err)
@@ -205,7 +206,7 @@ func TestShutdown(t *testing.T) {
 func TestSenderFinishes(t *testing.T) {
 	ctx := axontest.Context(t)
 	g := group4(t)
-	hr := start(t, ctx, Receiver(g.String(), Interface("lo")))
+	hr := udptest.Start(t, ctx, Receiver(g.String(), Interface("lo")))
 	s := Sender(g.String(), Interface("lo"))
 	axontest.Preload(t, s, "inbox", "one", "two", "three")
 	axontest.Preload(t, s, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})

@@ -2,19 +2,17 @@ package multicast
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // groupSeq numbers the groups the tests use, so that no two tests (and,
@@ -51,57 +49,14 @@ func freePort(t *testing.T) uint16 {
 	return uc.LocalAddr().(*net.UDPAddr).AddrPort().Port()
 }
 
-// start starts p, checking it was made, with its errors box linked to the
-// handle so that reported errors can be read with getError.
-func start(t *testing.T, ctx context.Context, p *udp.BasicPeer) *axon.Handle {
-	t.Helper()
-	if err := p.Err(); err != nil {
-		t.Fatalf("making %s: %v", p, err)
-	}
-	h := axontest.Start(t, ctx, p)
-	axontest.Tap(t, h, udp.ErrorsBox)
-	return h
-}
-
-// getDatagram takes the next Datagram from h's outbox.
-func getDatagram(t *testing.T, ctx context.Context, h *axon.Handle) udp.Datagram {
-	t.Helper()
-	m := axontest.Get(t, ctx, h, axon.OutboxName)
-	d, ok := m.(udp.Datagram)
-	if !ok {
-		t.Fatalf("outbox: got %T %v, want udp.Datagram", m, m)
-	}
-	return d
-}
-
 // expect takes the next Datagram from h's outbox and checks its payload.
 func expect(t *testing.T, ctx context.Context, h *axon.Handle, want string) udp.Datagram {
 	t.Helper()
-	d := getDatagram(t, ctx, h)
+	d := udptest.Datagram(t, ctx, h)
 	if string(d.Data) != want {
 		t.Fatalf("%s: got %q from %s, want %q", h.Component(), d.Data, d.From, want)
 	}
 	return d
-}
-
-// getError takes the next *udp.Error from h's errors box and checks that
-// it wraps want and that its text mentions each of names.
-func getError(t *testing.T, ctx context.Context, h *axon.Handle, want error, names ...string) *udp.Error {
-	t.Helper()
-	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
-	e, ok := m.(*udp.Error)
-	if !ok {
-		t.Fatalf("errors: got %T %v, want *udp.Error", m, m)
-	}
-	if !errors.Is(e, want) {
-		t.Fatalf("errors: got %v, want one wrapping %v", e, want)
-	}
-	for _, n := range names {
-		if !strings.Contains(e.Error(), n) {
-			t.Fatalf("errors: %q does not mention %q", e.Error(), n)
-		}
-	}
-	return e
 }
 
 // settle waits until p has taken every message from its inbox called box.

@@ -12,6 +12,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -94,7 +95,7 @@ func TestListenerRefusesOtherMessages(t *testing.T) {
 	axontest.Tap(t, h, udp.ErrorsBox)
 	for _, m := range []any{"a string", []byte("bytes"), (*udp.Datagram)(nil)} {
 		axontest.Put(t, ctx, h, axon.InboxName, m)
-		e := getBoxError(t, ctx, h, udp.ErrBadMessage)
+		e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
 		if e.Box != axon.InboxName || e.Op != "reassemble" || e.Component != l.String() {
 			t.Errorf("%T: %+v", m, e)
 		}

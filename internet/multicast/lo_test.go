@@ -9,6 +9,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // IPv4 multicast over the loopback interface: every test here joins and
@@ -28,7 +29,7 @@ func TestSenderToReceiver(t *testing.T) {
 	if s.LocalAddr().Port() == 0 || !s.LocalAddr().Addr().IsUnspecified() {
 		t.Fatalf("Sender bound to %s, want an ephemeral port on every address", s.LocalAddr())
 	}
-	hr, hs := start(t, ctx, r), start(t, ctx, s)
+	hr, hs := udptest.Start(t, ctx, r), udptest.Start(t, ctx, s)
 
 	axontest.Put(t, ctx, hs, "inbox", "hello")
 	axontest.Put(t, ctx, hs, "inbox", []byte("again"))
@@ -53,10 +54,10 @@ func TestListenMultiple(t *testing.T) {
 	g := group4(t)
 	var hs []*axon.Handle
 	for range 3 {
-		hs = append(hs, start(t, ctx, Receiver(g.String(), Interface("lo"))))
+		hs = append(hs, udptest.Start(t, ctx, Receiver(g.String(), Interface("lo"))))
 	}
-	hs = append(hs, start(t, ctx, Transceiver(g.String(), Interface("lo"))))
-	hsend := start(t, ctx, Sender(g.String(), Interface("lo")))
+	hs = append(hs, udptest.Start(t, ctx, Transceiver(g.String(), Interface("lo"))))
+	hsend := udptest.Start(t, ctx, Sender(g.String(), Interface("lo")))
 	for _, m := range []string{"one", "two"} {
 		axontest.Put(t, ctx, hsend, "inbox", m)
 	}
@@ -72,15 +73,15 @@ func TestReceiverSeesOnlyItsGroup(t *testing.T) {
 	ctx := axontest.Context(t)
 	a := group4(t)
 	b := netip.AddrPortFrom(group4(t).Addr(), a.Port())
-	ha := start(t, ctx, Receiver(a.String(), Interface("lo")))
-	hb := start(t, ctx, Receiver(b.String(), Interface("lo")))
+	ha := udptest.Start(t, ctx, Receiver(a.String(), Interface("lo")))
+	hb := udptest.Start(t, ctx, Receiver(b.String(), Interface("lo")))
 	tr := Transceiver(b.String(), Interface("lo"))
-	ht := start(t, ctx, tr)
+	ht := udptest.Start(t, ctx, tr)
 	if tr.LocalAddr().Port() != a.Port() || !tr.LocalAddr().Addr().IsUnspecified() {
 		t.Fatalf("Transceiver bound to %s, want port %d on every address", tr.LocalAddr(), a.Port())
 	}
-	hsa := start(t, ctx, Sender(a.String(), Interface("lo")))
-	hsb := start(t, ctx, Sender(b.String(), Interface("lo")))
+	hsa := udptest.Start(t, ctx, Sender(a.String(), Interface("lo")))
+	hsb := udptest.Start(t, ctx, Sender(b.String(), Interface("lo")))
 
 	// To group b: b's Receiver gets it, and by then a's would have too.
 	axontest.Put(t, ctx, hsb, "inbox", "to b")
@@ -108,9 +109,9 @@ func TestReceiverSeesOnlyItsGroup(t *testing.T) {
 func TestReceiverReplies(t *testing.T) {
 	ctx := axontest.Context(t)
 	g := group4(t)
-	hr := start(t, ctx, Receiver(g.String(), Interface("lo")))
+	hr := udptest.Start(t, ctx, Receiver(g.String(), Interface("lo")))
 	s := Sender(g.String(), Interface("lo"))
-	hs := start(t, ctx, s)
+	hs := udptest.Start(t, ctx, s)
 	axontest.Put(t, ctx, hs, "inbox", "anyone there?")
 	d := expect(t, ctx, hr, "anyone there?")
 	axontest.Put(t, ctx, hr, "inbox", d.Reply([]byte("here")))
@@ -126,7 +127,7 @@ func TestTransceiver(t *testing.T) {
 	g := group4(t)
 	one := Transceiver(g.String(), Interface("lo"))
 	two := Transceiver(g.String(), Interface("lo"))
-	h1, h2 := start(t, ctx, one), start(t, ctx, two)
+	h1, h2 := udptest.Start(t, ctx, one), udptest.Start(t, ctx, two)
 	axontest.Put(t, ctx, h1, "inbox", "from one")
 	for _, h := range []*axon.Handle{h1, h2} {
 		if d := expect(t, ctx, h, "from one"); d.From.Port() != g.Port() {
@@ -144,10 +145,10 @@ func TestTransceiverJoinLeave(t *testing.T) {
 	a := group4(t)
 	b := netip.AddrPortFrom(group4(t).Addr(), a.Port())
 	tr := Transceiver(a.String(), Interface("lo"))
-	ht := start(t, ctx, tr)
-	hb := start(t, ctx, Receiver(b.String(), Interface("lo"))) // a witness
-	ha := start(t, ctx, Receiver(a.String(), Interface("lo"))) // another
-	hsb := start(t, ctx, Sender(b.String(), Interface("lo")))
+	ht := udptest.Start(t, ctx, tr)
+	hb := udptest.Start(t, ctx, Receiver(b.String(), Interface("lo"))) // a witness
+	ha := udptest.Start(t, ctx, Receiver(a.String(), Interface("lo"))) // another
+	hsb := udptest.Start(t, ctx, Sender(b.String(), Interface("lo")))
 
 	// sync makes sure a membership change has taken effect: the
 	// Transceiver sends to its group after it, and a's Receiver gets it.
@@ -184,9 +185,9 @@ func TestReceiverLeaveJoin(t *testing.T) {
 	ctx := axontest.Context(t)
 	g := group4(t)
 	r := Receiver(g.String(), Interface("lo"))
-	hr := start(t, ctx, r)
-	hw := start(t, ctx, Receiver(g.String(), Interface("lo"))) // a witness
-	hs := start(t, ctx, Sender(g.String(), Interface("lo")))
+	hr := udptest.Start(t, ctx, r)
+	hw := udptest.Start(t, ctx, Receiver(g.String(), Interface("lo"))) // a witness
+	hs := udptest.Start(t, ctx, Sender(g.String(), Interface("lo")))
 	ack, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

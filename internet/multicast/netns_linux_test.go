@@ -15,6 +15,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // Two hosts in one test: two network namespaces joined by a veth pair.
@@ -155,7 +156,7 @@ func TestTwoHosts(t *testing.T) {
 			v.in(t, 0, func() { s = Sender(g.String(), Interface(v.ifc[0])) })
 			v.in(t, 1, func() { r = Receiver(g.String(), Interface(v.ifc[1])) })
 			made(t, s, r)
-			hs, hr := start(t, ctx, s), start(t, ctx, r)
+			hs, hr := udptest.Start(t, ctx, s), udptest.Start(t, ctx, r)
 
 			axontest.Put(t, ctx, hs, "inbox", "across")
 			d := expect(t, ctx, hr, "across")
@@ -190,7 +191,7 @@ func TestLoopbackOff(t *testing.T) {
 			})
 			v.in(t, 1, func() { far = Receiver(g.String(), Interface(v.ifc[1])) })
 			made(t, quiet, near, loud, far)
-			hq, hn, hl, hf := start(t, ctx, quiet), start(t, ctx, near), start(t, ctx, loud), start(t, ctx, far)
+			hq, hn, hl, hf := udptest.Start(t, ctx, quiet), udptest.Start(t, ctx, near), udptest.Start(t, ctx, loud), udptest.Start(t, ctx, far)
 
 			axontest.Put(t, ctx, hq, "inbox", "not for this host")
 			expect(t, ctx, hf, "not for this host")
@@ -224,7 +225,7 @@ func TestTTLZero(t *testing.T) {
 			})
 			v.in(t, 1, func() { far = Receiver(g.String(), Interface(v.ifc[1])) })
 			made(t, zero, one, near, far)
-			hz, ho, hn, hf := start(t, ctx, zero), start(t, ctx, one), start(t, ctx, near), start(t, ctx, far)
+			hz, ho, hn, hf := udptest.Start(t, ctx, zero), udptest.Start(t, ctx, one), udptest.Start(t, ctx, near), udptest.Start(t, ctx, far)
 
 			axontest.Put(t, ctx, hz, "inbox", "stays here")
 			expect(t, ctx, hn, "stays here")
@@ -251,7 +252,7 @@ func TestTwoHostsJoin(t *testing.T) {
 		sb = Sender(b.String(), Interface(v.ifc[1]))
 	})
 	made(t, tr, sa, sb)
-	ht, hsa, hsb := start(t, ctx, tr), start(t, ctx, sa), start(t, ctx, sb)
+	ht, hsa, hsb := udptest.Start(t, ctx, tr), udptest.Start(t, ctx, sa), udptest.Start(t, ctx, sb)
 
 	axontest.Put(t, ctx, ht, MembershipBox, Join{Group: b.Addr()})
 	settle(t, tr, MembershipBox)

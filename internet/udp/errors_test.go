@@ -12,6 +12,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 func TestWrongMessageTypeIsReportedAndPeerCarriesOn(t *testing.T) {
@@ -26,9 +27,9 @@ func TestWrongMessageTypeIsReportedAndPeerCarriesOn(t *testing.T) {
 		{udp.PostboxPeer(udp.Local("127.0.0.1:0")), "no address", udp.Packet{To: addr(far), Data: []byte("fine")}},
 		{udp.PostboxPeer(udp.Local("127.0.0.1:0")), (*udp.Packet)(nil), udp.Packet{To: addr(far), Data: []byte("fine")}},
 	} {
-		h := start(t, ctx, c.p)
+		h := udptest.Start(t, ctx, c.p)
 		axontest.Put(t, ctx, h, axon.InboxName, c.bad)
-		e := getError(t, ctx, h, udp.ErrBadMessage)
+		e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
 		if e.Box != axon.InboxName || e.Component != c.p.String() || !strings.Contains(e.Error(), c.p.String()+": inbox:") {
 			t.Fatalf("error %q: want it to name %s and its inbox", e, c.p)
 		}
@@ -42,10 +43,10 @@ func TestWrongMessageTypeIsReportedAndPeerCarriesOn(t *testing.T) {
 func TestPostboxPeerBadAddress(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	for _, host := range []string{"", "no-port", "host:notaport", "host:70000", ":9", "127.0.0.1:0"} {
 		axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo(host, []byte("x")))
-		e := getError(t, ctx, h, udp.ErrBadAddress)
+		e := udptest.Error(t, ctx, h, udp.ErrBadAddress)
 		if e.Dropped != 1 {
 			t.Fatalf("%q: %+v", host, e)
 		}
@@ -60,10 +61,10 @@ func TestConnectedPeerReportsRefused(t *testing.T) {
 	to := addr(gone)
 	gone.Close() // nothing listens there now
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(to), udp.Connect())
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, "anyone?")
 	axontest.Put(t, ctx, h, axon.InboxName, "anyone??")
-	e := getError(t, ctx, h, udp.ErrRefused)
+	e := udptest.Error(t, ctx, h, udp.ErrRefused)
 	if !errors.Is(e, syscall.ECONNREFUSED) || !strings.Contains(e.Error(), to.String()) {
 		t.Fatalf("error %q: want ECONNREFUSED naming %v", e, to)
 	}
@@ -95,7 +96,7 @@ func TestConnectedPeerReportsRefused(t *testing.T) {
 	other := listen(t, "127.0.0.1:0")
 	other.WriteToUDPAddrPort([]byte("stranger"), p.LocalAddr())
 	back.WriteToUDPAddrPort([]byte("friend"), p.LocalAddr())
-	if d := getDatagram(t, ctx, h); string(d.Data) != "friend" {
+	if d := udptest.Datagram(t, ctx, h); string(d.Data) != "friend" {
 		t.Fatalf("got %q from %v; a connected peer takes only its receiver's datagrams", d.Data, d.From)
 	}
 }
@@ -163,10 +164,10 @@ func TestReceiverGoneIsReported(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
 	axontest.LinkToEnded(t, p, axon.OutboxName)
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	far := listen(t, "127.0.0.1:0")
 	far.WriteToUDPAddrPort([]byte("nobody reads this"), p.LocalAddr())
-	e := getError(t, ctx, h, axon.ErrReceiverDone)
+	e := udptest.Error(t, ctx, h, axon.ErrReceiverDone)
 	if e.Box != axon.OutboxName || e.Dropped != 1 || e.Addr != addr(far).String() || !strings.Contains(e.Error(), "1 not handed on") {
 		t.Fatalf("error %q (%+v)", e, e)
 	}

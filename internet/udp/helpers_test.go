@@ -2,15 +2,10 @@ package udp_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
-
-	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/axon/axontest"
-	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
 // listen opens a plain UDP socket on addr for the test's far end.
@@ -48,44 +43,6 @@ func expectNothing(t *testing.T, uc *net.UDPConn) {
 	if n, from, err := uc.ReadFromUDPAddrPort(buf); err == nil {
 		t.Fatalf("got %q from %s, want nothing", buf[:n], from)
 	}
-}
-
-// getDatagram takes the next Datagram from h's outbox.
-func getDatagram(t *testing.T, ctx context.Context, h *axon.Handle) udp.Datagram {
-	t.Helper()
-	m := axontest.Get(t, ctx, h, axon.OutboxName)
-	d, ok := m.(udp.Datagram)
-	if !ok {
-		t.Fatalf("outbox: got %T %v, want udp.Datagram", m, m)
-	}
-	return d
-}
-
-// getError takes the next *udp.Error from h's errors box and checks it
-// wraps want.
-func getError(t *testing.T, ctx context.Context, h *axon.Handle, want error) *udp.Error {
-	t.Helper()
-	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
-	e, ok := m.(*udp.Error)
-	if !ok {
-		t.Fatalf("errors: got %T %v, want *udp.Error", m, m)
-	}
-	if !errors.Is(e, want) {
-		t.Fatalf("errors: got %v, want one wrapping %v", e, want)
-	}
-	return e
-}
-
-// start starts p, checking it was made, with its errors box linked to
-// the handle so that reported errors can be read with getError.
-func start(t *testing.T, ctx context.Context, p *udp.BasicPeer) *axon.Handle {
-	t.Helper()
-	if err := p.Err(); err != nil {
-		t.Fatalf("making %s: %v", p, err)
-	}
-	h := axontest.Start(t, ctx, p)
-	axontest.Tap(t, h, udp.ErrorsBox)
-	return h
 }
 
 // haveIPv6 skips the test where ::1 cannot be bound.

@@ -13,6 +13,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 // sockopt reads an integer SOL_SOCKET option from uc.
@@ -73,7 +74,7 @@ func TestAdoptFileDescriptor(t *testing.T) {
 	defer pc.Close()
 	far := listen(t, "127.0.0.1:0")
 	p := udp.SimplePeer(udp.Conn(pc), udp.RemoteAddr(addr(far)))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, "from a descriptor")
 	if got, from := readFrom(t, far); got != "from a descriptor" || from != addr(orig) {
 		t.Fatalf("got %q from %v", got, from)
@@ -85,9 +86,9 @@ func TestAdoptFileDescriptor(t *testing.T) {
 func TestBroadcastOnlyOnRequest(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("127.255.255.255:9", []byte("x")))
-	e := getError(t, ctx, h, udp.ErrSend)
+	e := udptest.Error(t, ctx, h, udp.ErrSend)
 	if !errors.Is(e, syscall.EACCES) {
 		t.Fatalf("error %v: want EACCES from a socket without SO_BROADCAST", e)
 	}
@@ -109,7 +110,7 @@ func TestHandleAndCloseConn(t *testing.T) {
 			}
 			return nil
 		}))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, "knob", "turn")
 	axontest.Put(t, ctx, h, "knob", "bad")
 	m := axontest.Get(t, ctx, h, udp.ErrorsBox)

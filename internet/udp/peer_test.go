@@ -10,6 +10,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 func TestSimplePeerBothDirections(t *testing.T) {
@@ -19,7 +20,7 @@ func TestSimplePeerBothDirections(t *testing.T) {
 	if !p.LocalAddr().Addr().IsLoopback() || p.LocalAddr().Port() == 0 {
 		t.Fatalf("LocalAddr = %v, want 127.0.0.1 and the port chosen", p.LocalAddr())
 	}
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	axontest.Put(t, ctx, h, axon.InboxName, "a string")
 	axontest.Put(t, ctx, h, axon.InboxName, []byte("some bytes"))
@@ -33,7 +34,7 @@ func TestSimplePeerBothDirections(t *testing.T) {
 	if _, err := far.WriteToUDPAddrPort([]byte("reply\n"), p.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
-	d := getDatagram(t, ctx, h)
+	d := udptest.Datagram(t, ctx, h)
 	if string(d.Data) != "reply\n" || d.From != addr(far) {
 		t.Fatalf("got %q from %v, want %q from %v", d.Data, d.From, "reply\n", addr(far))
 	}
@@ -51,7 +52,7 @@ func TestSimplePeerResolvesLocalhost(t *testing.T) {
 	ctx := axontest.Context(t)
 	far := listen(t, "127.0.0.1:0")
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("localhost:"+portOf(far)))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, "by name")
 	if got, _ := readFrom(t, far); got != "by name" {
 		t.Fatalf("got %q", got)
@@ -67,7 +68,7 @@ func TestTargettedPeerSwitchesTarget(t *testing.T) {
 	ctx := axontest.Context(t)
 	one, two := listen(t, "127.0.0.1:0"), listen(t, "127.0.0.1:0")
 	p := udp.TargettedPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	// No target yet: the payload waits in the inbox rather than going
 	// anywhere.
@@ -100,12 +101,12 @@ func TestTargettedPeerSwitchesTarget(t *testing.T) {
 
 	// A bad target is reported and the last good one kept.
 	axontest.Put(t, ctx, h, udp.TargetBox, 42)
-	e := getError(t, ctx, h, udp.ErrBadMessage)
+	e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
 	if e.Box != udp.TargetBox || !strings.Contains(e.Error(), "TargettedPeer") || !strings.Contains(e.Error(), "int") {
 		t.Fatalf("error %q should name the peer, the box and the type", e)
 	}
 	axontest.Put(t, ctx, h, udp.TargetBox, "no-port")
-	getError(t, ctx, h, udp.ErrBadAddress)
+	udptest.Error(t, ctx, h, udp.ErrBadAddress)
 	axontest.Put(t, ctx, h, axon.InboxName, "still two")
 	if got, _ := readFrom(t, two); got != "still two" {
 		t.Fatalf("got %q", got)
@@ -117,7 +118,7 @@ func TestPostboxPeerSendsWherePacketsSay(t *testing.T) {
 	ctx := axontest.Context(t)
 	one, two := listen(t, "127.0.0.1:0"), listen(t, "127.0.0.1:0")
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	axontest.Put(t, ctx, h, axon.InboxName, udp.Packet{To: addr(one), Data: []byte("to one")})
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("127.0.0.1:"+portOf(two), []byte("to two")))
@@ -133,7 +134,7 @@ func TestPostboxPeerSendsWherePacketsSay(t *testing.T) {
 
 	// Received datagrams come out with their senders, and Reply answers.
 	two.WriteToUDPAddrPort([]byte("from two"), p.LocalAddr())
-	d := getDatagram(t, ctx, h)
+	d := udptest.Datagram(t, ctx, h)
 	if string(d.Data) != "from two" || d.From != addr(two) {
 		t.Fatalf("got %q from %v", d.Data, d.From)
 	}
@@ -154,16 +155,16 @@ func TestPeersTalkToEachOther(t *testing.T) {
 			ctx := axontest.Context(t)
 			a := udp.PostboxPeer(udp.Local(local))
 			b := udp.SimplePeer(udp.Local(local), udp.RemoteAddr(a.LocalAddr()))
-			ha, hb := start(t, ctx, a), start(t, ctx, b)
+			ha, hb := udptest.Start(t, ctx, a), udptest.Start(t, ctx, b)
 			for i := range 20 {
 				msg := strings.Repeat("x", i)
 				axontest.Put(t, ctx, hb, axon.InboxName, msg)
-				d := getDatagram(t, ctx, ha)
+				d := udptest.Datagram(t, ctx, ha)
 				if string(d.Data) != msg || d.From != b.LocalAddr() {
 					t.Fatalf("a got %q from %v", d.Data, d.From)
 				}
 				axontest.Put(t, ctx, ha, axon.InboxName, d.Reply([]byte(strings.ToUpper(msg)+"!")))
-				d = getDatagram(t, ctx, hb)
+				d = udptest.Datagram(t, ctx, hb)
 				if string(d.Data) != strings.ToUpper(msg)+"!" || d.From != a.LocalAddr() {
 					t.Fatalf("b got %q from %v", d.Data, d.From)
 				}
@@ -181,12 +182,12 @@ func TestDualStackDefault(t *testing.T) {
 	if a := p.LocalAddr().Addr(); !a.IsUnspecified() || !a.Is6() {
 		t.Fatalf("LocalAddr = %v, want [::]:port", p.LocalAddr())
 	}
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	port := p.LocalAddr().Port()
 	for _, far := range []*net.UDPConn{listen(t, "127.0.0.1:0"), listen(t, "[::1]:0")} {
 		loop := netip.AddrPortFrom(addr(far).Addr(), port)
 		far.WriteToUDPAddrPort([]byte("hi"), loop)
-		d := getDatagram(t, ctx, h)
+		d := udptest.Datagram(t, ctx, h)
 		if d.From != addr(far) {
 			t.Fatalf("From = %v, want %v", d.From, addr(far))
 		}
@@ -214,7 +215,7 @@ func TestLargestAndEmptyDatagrams(t *testing.T) {
 			ctx := axontest.Context(t)
 			far := listen(t, c.local)
 			p := udp.SimplePeer(udp.Local(c.local), udp.RemoteAddr(addr(far)))
-			h := start(t, ctx, p)
+			h := udptest.Start(t, ctx, p)
 			big := bytes.Repeat([]byte("0123456789abcdef"), c.max/16+1)[:c.max]
 			big[len(big)-1] = 'Z'
 
@@ -223,16 +224,16 @@ func TestLargestAndEmptyDatagrams(t *testing.T) {
 				t.Fatalf("far end got %d bytes, want %d", len(got), len(big))
 			}
 			far.WriteToUDPAddrPort(big, p.LocalAddr())
-			if d := getDatagram(t, ctx, h); !bytes.Equal(d.Data, big) {
+			if d := udptest.Datagram(t, ctx, h); !bytes.Equal(d.Data, big) {
 				t.Fatalf("peer got %d bytes, want %d", len(d.Data), len(big))
 			}
 			far.WriteToUDPAddrPort(nil, p.LocalAddr())
-			if d := getDatagram(t, ctx, h); d.Data == nil || len(d.Data) != 0 || d.From != addr(far) {
+			if d := udptest.Datagram(t, ctx, h); d.Data == nil || len(d.Data) != 0 || d.From != addr(far) {
 				t.Fatalf("empty datagram came out as %#v", d)
 			}
 			// One byte more is too long, reported and not sent.
 			axontest.Put(t, ctx, h, axon.InboxName, append(big, '!'))
-			e := getError(t, ctx, h, udp.ErrTooLong)
+			e := udptest.Error(t, ctx, h, udp.ErrTooLong)
 			if e.Dropped != 1 || e.Box != axon.InboxName {
 				t.Fatalf("error %+v", e)
 			}
@@ -250,13 +251,13 @@ func TestPayloadsAreNotShared(t *testing.T) {
 	ctx := axontest.Context(t)
 	far := listen(t, "127.0.0.1:0")
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(addr(far)))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	var got []udp.Datagram
 	for i := range 50 {
 		far.WriteToUDPAddrPort([]byte{byte(i), byte(i), byte(i)}, p.LocalAddr())
 	}
 	for range 50 {
-		got = append(got, getDatagram(t, ctx, h))
+		got = append(got, udptest.Datagram(t, ctx, h))
 	}
 	for i, d := range got {
 		if !bytes.Equal(d.Data, []byte{byte(i), byte(i), byte(i)}) {

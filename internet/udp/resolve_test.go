@@ -7,6 +7,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
 func TestSimplePeerResolvesThroughDNS(t *testing.T) {
@@ -15,7 +16,7 @@ func TestSimplePeerResolvesThroughDNS(t *testing.T) {
 	far := listen(t, "127.0.0.1:0")
 	dns.add("far.test", "127.0.0.1")
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("far.test:"+portOf(far)), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	for _, s := range []string{"one", "two", "three"} {
 		axontest.Put(t, ctx, h, axon.InboxName, s)
 		if got, _ := readFrom(t, far); got != s {
@@ -36,7 +37,7 @@ func TestPostboxPeerSlowNameHoldsOnlyItsPackets(t *testing.T) {
 	dns.add("slow.test", "127.0.0.1")
 	release := dns.hold("slow.test")
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	for _, s := range []string{"s1", "s2", "s3"} {
 		axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("slow.test:"+portOf(slow), []byte(s)))
@@ -59,13 +60,13 @@ func TestUnresolvableNameIsReported(t *testing.T) {
 	dns := newFakeDNS(t)
 	far := listen(t, "127.0.0.1:0")
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	release := dns.hold("nosuch.invalid")
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("nosuch.invalid:9", []byte("lost 1")))
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("nosuch.invalid:9", []byte("lost 2")))
 	release()
-	e := getError(t, ctx, h, udp.ErrResolve)
+	e := udptest.Error(t, ctx, h, udp.ErrResolve)
 	if e.Dropped != 2 || e.Addr != "nosuch.invalid:9" || e.Op != "resolve" ||
 		!strings.Contains(e.Error(), "PostboxPeer") || !strings.Contains(e.Error(), "nosuch.invalid:9") {
 		t.Fatalf("error %q (%+v): want it to name the peer and the host, and count 2 not sent", e, e)
@@ -81,14 +82,14 @@ func TestSimplePeerWithUnresolvableReceiver(t *testing.T) {
 	ctx := axontest.Context(t)
 	dns := newFakeDNS(t)
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("nosuch.invalid:9"), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
-	e := getError(t, ctx, h, udp.ErrResolve)
+	h := udptest.Start(t, ctx, p)
+	e := udptest.Error(t, ctx, h, udp.ErrResolve)
 	if e.Box != axon.InboxName || e.Dropped != 0 {
 		t.Fatalf("first error %+v: want the failed lookup, on inbox, nothing dropped yet", e)
 	}
 	// Payloads that cannot go anywhere are each reported, not lost silently.
 	axontest.Put(t, ctx, h, axon.InboxName, "nowhere")
-	e = getError(t, ctx, h, udp.ErrResolve)
+	e = udptest.Error(t, ctx, h, udp.ErrResolve)
 	if e.Dropped != 1 || e.Op != "send" {
 		t.Fatalf("error %+v: want the payload reported as not sent", e)
 	}
@@ -104,7 +105,7 @@ func TestTargettedPeerNewTargetWhileResolving(t *testing.T) {
 	dns.add("old.test", "127.0.0.1")
 	release := dns.hold("old.test")
 	p := udp.TargettedPeer(udp.Local("127.0.0.1:0"), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 
 	axontest.Put(t, ctx, h, udp.TargetBox, "old.test:"+portOf(old))
 	axontest.Put(t, ctx, h, udp.TargetBox, addr(cur))
@@ -129,7 +130,7 @@ func TestProducerFinishedWaitsForLookups(t *testing.T) {
 	dns.add("late.test", "127.0.0.1")
 	release := dns.hold("late.test")
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"), udp.Resolver(dns.resolver()))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("late.test:"+portOf(far), []byte("late")))
 	pf := axon.ProducerFinished{From: axontest.Tester}
 	axontest.Put(t, ctx, h, axon.ControlName, pf)

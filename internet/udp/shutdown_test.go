@@ -11,6 +11,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -35,7 +36,7 @@ func TestProducerFinishedSendsWhatIsQueued(t *testing.T) {
 	pf := axon.ProducerFinished{From: axontest.Tester}
 	axontest.Preload(t, p, axon.InboxName, queued...)
 	axontest.Preload(t, p, axon.ControlName, pf)
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.ExpectSignal(t, ctx, h, pf)
 	axontest.Wait(t, h)
 	for _, want := range queued {
@@ -53,7 +54,7 @@ func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
 		udp.TargettedPeer(udp.Local("127.0.0.1:0")),
 		udp.PostboxPeer(udp.Local("127.0.0.1:0")),
 	} {
-		h := start(t, ctx, p)
+		h := udptest.Start(t, ctx, p)
 		axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 		closed(t, p)
 	}
@@ -63,13 +64,13 @@ func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
 func TestStopWhileOutboxIsFull(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Tap(t, h, axon.OutboxName)
 	far := listen(t, "127.0.0.1:0")
 	for range 3 * axon.DefaultCapacity {
 		far.WriteToUDPAddrPort([]byte("unread"), p.LocalAddr())
 	}
-	getDatagram(t, ctx, h) // the receiver is running
+	udptest.Datagram(t, ctx, h) // the receiver is running
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 	closed(t, p)
 }
@@ -77,7 +78,7 @@ func TestStopWhileOutboxIsFull(t *testing.T) {
 func TestContextEndStopsPeer(t *testing.T) {
 	ctx := axontest.Context(t)
 	p := udp.TargettedPeer(udp.Local("127.0.0.1:0"))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	h.Stop()
 	if err := h.Wait(); err != nil && !errors.Is(err, ctx.Err()) && !errors.Is(err, errCanceled) {
 		t.Fatalf("Wait = %v", err)
@@ -94,13 +95,13 @@ func TestAdoptedConnIsNotClosed(t *testing.T) {
 	if p.LocalAddr() != addr(own) {
 		t.Fatalf("LocalAddr = %v, want the adopted socket's %v", p.LocalAddr(), addr(own))
 	}
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, "via adopted")
 	if got, _ := readFrom(t, far); got != "via adopted" {
 		t.Fatalf("got %q", got)
 	}
 	far.WriteToUDPAddrPort([]byte("to adopted"), addr(own))
-	if d := getDatagram(t, ctx, h); string(d.Data) != "to adopted" {
+	if d := udptest.Datagram(t, ctx, h); string(d.Data) != "to adopted" {
 		t.Fatalf("got %q", d.Data)
 	}
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
@@ -119,13 +120,13 @@ func TestAdoptedPacketConn(t *testing.T) {
 	own := listen(t, "127.0.0.1:0")
 	far := listen(t, "127.0.0.1:0")
 	p := udp.PostboxPeer(udp.Conn(wrappedConn{own}))
-	h := start(t, ctx, p)
+	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, udp.Packet{To: addr(far), Data: []byte("wrapped")})
 	if got, from := readFrom(t, far); got != "wrapped" || from != addr(own) {
 		t.Fatalf("got %q from %v", got, from)
 	}
 	far.WriteToUDPAddrPort([]byte("back"), addr(own))
-	if d := getDatagram(t, ctx, h); string(d.Data) != "back" || d.From != addr(far) {
+	if d := udptest.Datagram(t, ctx, h); string(d.Data) != "back" || d.From != addr(far) {
 		t.Fatalf("got %q from %v", d.Data, d.From)
 	}
 	axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})

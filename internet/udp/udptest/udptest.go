@@ -1,0 +1,62 @@
+// Package udptest has helpers for testing components built on UDP peers,
+// as axontest has for components in general: start a peer with its
+// "errors" box ready to read, and take the next Datagram or *udp.Error it
+// sends, failing the test if there is none or it is not what was asked.
+package udptest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
+)
+
+// Start starts p for the test, as axontest.Start does, after checking
+// that it was made (p.Err() is nil), and links its "errors" box to the
+// handle at once, so that every error it reports can be read with Error.
+func Start(t testing.TB, ctx context.Context, p *udp.BasicPeer) *axon.Handle {
+	t.Helper()
+	if err := p.Err(); err != nil {
+		t.Fatalf("making %s: %v", p, err)
+	}
+	h := axontest.Start(t, ctx, p)
+	axontest.Tap(t, h, udp.ErrorsBox)
+	return h
+}
+
+// Datagram returns the next message on h's "outbox", failing the test if
+// there is none to come or it is not a udp.Datagram.
+func Datagram(t testing.TB, ctx context.Context, h *axon.Handle) udp.Datagram {
+	t.Helper()
+	m := axontest.Get(t, ctx, h, axon.OutboxName)
+	d, ok := m.(udp.Datagram)
+	if !ok {
+		t.Fatalf("outbox: got %T %v, want udp.Datagram", m, m)
+	}
+	return d
+}
+
+// Error returns the next message on h's "errors" box, failing the test
+// unless it is a *udp.Error that wraps want and whose text mentions each
+// of names.
+func Error(t testing.TB, ctx context.Context, h *axon.Handle, want error, names ...string) *udp.Error {
+	t.Helper()
+	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
+	e, ok := m.(*udp.Error)
+	if !ok {
+		t.Fatalf("errors: got %T %v, want *udp.Error", m, m)
+	}
+	if !errors.Is(e, want) {
+		t.Fatalf("errors: got %v, want one wrapping %v", e, want)
+	}
+	for _, n := range names {
+		if !strings.Contains(e.Error(), n) {
+			t.Fatalf("errors: %q does not mention %q", e.Error(), n)
+		}
+	}
+	return e
+}
