@@ -1,0 +1,89 @@
+package nats_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
+)
+
+// A Publisher and a Subscriber meeting on a subject through an embedded
+// server.
+func ExamplePublisher() {
+	t := &exampleT{}
+	defer t.cleanup()
+	srv := natstest.Server(t)
+	ctx := context.Background()
+
+	sub := nats.Subscriber("greetings", nats.Connect(srv.URL()))
+	hs := axon.Start(ctx, sub)
+	<-sub.Subscribed()
+	hp := axon.Start(ctx, nats.Publisher("greetings", nats.Connect(srv.URL())))
+
+	hp.Put(ctx, "inbox", "hello")
+	hp.Put(ctx, "inbox", []byte("world"))
+	hp.Put(ctx, "control", axon.ProducerFinished{})
+	for range 2 {
+		m, _ := hs.Get(ctx, "outbox")
+		fmt.Println(string(m.([]byte)))
+	}
+	fmt.Println(hp.Wait())
+	hs.Stop()
+	hs.Wait()
+	// Output:
+	// hello
+	// world
+	// <nil>
+}
+
+// A Codec carries values other than []byte and string.
+func ExampleJSON() {
+	t := &exampleT{}
+	defer t.cleanup()
+	srv := natstest.Server(t)
+	ctx := context.Background()
+	type reading struct {
+		Sensor string
+		Value  float64
+	}
+
+	sub := nats.Subscriber("readings", nats.Connect(srv.URL()), nats.WithCodec(nats.JSON[reading]()))
+	hs := axon.Start(ctx, sub)
+	<-sub.Subscribed()
+	hp := axon.Start(ctx, nats.Publisher("readings", nats.Connect(srv.URL()), nats.WithCodec(nats.JSON[reading]())))
+	hp.Put(ctx, "inbox", reading{"t1", 21.5})
+	m, _ := hs.Get(ctx, "outbox")
+	fmt.Printf("%+v\n", m)
+	hp.Stop()
+	hs.Stop()
+	hp.Wait()
+	hs.Wait()
+	// Output: {Sensor:t1 Value:21.5}
+}
+
+func ExampleSubject() {
+	fmt.Println(nats.Subject("chat"))
+	fmt.Println(nats.Subject("room.1"))
+	// Output:
+	// kamaelia.backplane.chat
+	// kamaelia.backplane.room%2E1
+}
+
+// exampleT is the little of testing.TB that natstest.Server needs, for
+// examples.
+type exampleT struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (t *exampleT) Helper()                   {}
+func (t *exampleT) Cleanup(f func())          { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+func (t *exampleT) cleanup() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}

@@ -1,0 +1,180 @@
+package nats
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+)
+
+// Defaults for the connection a component makes for itself, and for its
+// work.
+const (
+	// DefaultReconnectWait is how long nats.go waits between attempts to
+	// reconnect to a server.
+	DefaultReconnectWait = 100 * time.Millisecond
+	// DefaultReconnectBufSize is how many bytes of published messages
+	// nats.go keeps while reconnecting (nats.go's own default, 8 MiB).
+	DefaultReconnectBufSize = natsgo.DefaultReconnectBufSize
+	// DefaultBuffer is how many received messages a Subscriber holds
+	// before nats.go drops further ones (see Subscriber).
+	DefaultBuffer = 1024
+	// DefaultFlushTimeout bounds how long a Publisher waits, when it
+	// ends, for the server to confirm what it published.
+	DefaultFlushTimeout = 2 * time.Second
+)
+
+// Codec turns messages into payloads and back. A component given one
+// passes every message through it ([]byte and string too), so that a
+// Publisher and a Subscriber with the same Codec agree.
+type Codec interface {
+	Encode(msg any) ([]byte, error)
+	Decode(data []byte) (any, error)
+}
+
+// JSON returns a Codec that encodes any message with encoding/json and
+// decodes each payload into a T, sent on as a T (not a *T).
+func JSON[T any]() Codec { return jsonCodec[T]{} }
+
+type jsonCodec[T any] struct{}
+
+func (jsonCodec[T]) Encode(msg any) ([]byte, error) { return json.Marshal(msg) }
+
+func (jsonCodec[T]) Decode(data []byte) (any, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Option configures a Publisher or a Subscriber.
+type Option func(*config)
+
+type config struct {
+	url        string
+	urlSet     bool
+	conn       *natsgo.Conn
+	natsOpts   []natsgo.Option
+	codec      Codec
+	buffer     int
+	flushAfter time.Duration
+	name       string
+	err        error
+}
+
+func newConfig(opts []Option) config {
+	cfg := config{url: natsgo.DefaultURL, buffer: DefaultBuffer, flushAfter: DefaultFlushTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.err != nil:
+	case cfg.urlSet && cfg.conn != nil:
+		cfg.err = fmt.Errorf("%w: Connect and Conn both given", ErrConfig)
+	case cfg.conn != nil && len(cfg.natsOpts) > 0:
+		cfg.err = fmt.Errorf("%w: NATSOptions apply to a connection the component makes, not to one given with Conn", ErrConfig)
+	case cfg.buffer < 1:
+		cfg.err = fmt.Errorf("%w: Buffer(%d): must be at least 1", ErrConfig, cfg.buffer)
+	case cfg.flushAfter <= 0:
+		cfg.err = fmt.Errorf("%w: FlushTimeout(%v): must be positive", ErrConfig, cfg.flushAfter)
+	}
+	return cfg
+}
+
+// Connect makes the component connect to the NATS server (or servers,
+// comma-separated) at url when it starts, and close that connection when
+// it ends. Without Connect or Conn it connects to nats.DefaultURL
+// ("nats://127.0.0.1:4222").
+//
+// The connection reconnects for ever (nats.MaxReconnects(-1)), every
+// DefaultReconnectWait, keeping up to DefaultReconnectBufSize bytes of
+// published messages while it does; NATSOptions changes any of that.
+func Connect(url string) Option {
+	return func(c *config) { c.url, c.urlSet = url, true }
+}
+
+// Conn makes the component use a connection the caller made and owns:
+// the component never closes it, and its reconnect settings are the
+// caller's. Several components may share one connection; a Publisher and a
+// Subscriber on the same connection see each other's messages in the order
+// published, across reconnects too (see Publisher).
+func Conn(nc *natsgo.Conn) Option {
+	return func(c *config) {
+		if nc == nil {
+			c.err = fmt.Errorf("%w: Conn(nil)", ErrConfig)
+		}
+		c.conn = nc
+	}
+}
+
+// NATSOptions adds nats.go options to the connection the component makes
+// (with Connect, or to the default URL): credentials (nats.UserCredentials,
+// nats.UserInfo, nats.Token, nats.Nkey), TLS (nats.Secure, nats.RootCAs,
+// nats.ClientCert), reconnect settings, handlers. They apply after the
+// component's defaults, so they override them. They cannot be used with
+// Conn.
+func NATSOptions(opts ...natsgo.Option) Option {
+	return func(c *config) { c.natsOpts = append(c.natsOpts, opts...) }
+}
+
+// WithCodec makes the component encode (Publisher) or decode (Subscriber)
+// every message with codec. Without one, a Publisher sends []byte and
+// string messages as they are and refuses others, and a Subscriber sends
+// on each payload as a []byte.
+func WithCodec(codec Codec) Option {
+	return func(c *config) { c.codec = codec }
+}
+
+// Buffer sets how many received messages a Subscriber holds for its
+// "outbox" before nats.go drops further ones (default DefaultBuffer).
+// Publishers ignore it.
+func Buffer(n int) Option {
+	return func(c *config) { c.buffer = n }
+}
+
+// FlushTimeout bounds how long a Publisher waits, when it ends, for the
+// server to confirm what it has published (default DefaultFlushTimeout),
+// and how long a Subscriber waits for the server to confirm its
+// subscription before waiting for the next reconnect.
+func FlushTimeout(d time.Duration) Option {
+	return func(c *config) { c.flushAfter = d }
+}
+
+// Name sets the component's name (default "nats.Publisher" or
+// "nats.Subscriber").
+func Name(name string) Option {
+	return func(c *config) { c.name = name }
+}
+
+// connect returns the connection to use and whether the component owns
+// it (and so must close it).
+func (c *config) connect() (*natsgo.Conn, bool, error) {
+	if c.conn != nil {
+		if c.conn.IsClosed() {
+			return nil, false, ErrClosed
+		}
+		return c.conn, false, nil
+	}
+	opts := append([]natsgo.Option{
+		natsgo.MaxReconnects(-1),
+		natsgo.ReconnectWait(DefaultReconnectWait),
+		natsgo.ReconnectBufSize(DefaultReconnectBufSize),
+		// The components report what matters (slow consumers) on
+		// "errors"; keep nats.go from printing it as well.
+		natsgo.ErrorHandler(func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			slog.Debug("nats: asynchronous error", "subject", subject, "error", err)
+		}),
+	}, c.natsOpts...)
+	nc, err := natsgo.Connect(c.url, opts...)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
+	}
+	return nc, true, nil
+}

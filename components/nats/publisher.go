@@ -1,0 +1,223 @@
+package nats
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"unsafe"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// ErrorsBox is the outbox on which Publisher and Subscriber report
+// errors, each an *Error, and carry on.
+const ErrorsBox = "errors"
+
+// PublisherComponent is the component Publisher returns: an
+// *axon.Component with counters.
+type PublisherComponent struct {
+	*axon.Component
+	cfg     config
+	subject string
+
+	published, errs atomic.Uint64
+	flushed         bool // used by the main goroutine only
+}
+
+// PublisherStats are a Publisher's counts so far.
+type PublisherStats struct {
+	Published uint64 // messages handed to nats.go without error
+	Errors    uint64 // errors reported on "errors"
+}
+
+// Publisher returns a component that publishes each message arriving on
+// "inbox" to the NATS subject subject, in order.
+//
+//	axon.Run(ctx, chassis.Pipeline(
+//		util.DataSource([]any{"one", "two"}),
+//		nats.Publisher("greetings", nats.Connect("nats://127.0.0.1:4222")),
+//	))
+//
+// Boxes:
+//
+//	inbox   (in)  []byte or string: each the payload of one NATS
+//	              message; with WithCodec, any message the Codec
+//	              encodes ([]byte and string go through it too).
+//	              A []byte is not kept: it may be reused once taken.
+//	control (in)  ProducerFinished: the messages queued in "inbox" are
+//	              published, the Publisher flushes (waits up to
+//	              FlushTimeout for the server to confirm them), closes
+//	              the connection if it made it, passes the message on
+//	              "signal" and ends. ShutdownMicroprocess, or the end of
+//	              ctx: the same at once, leaving "inbox" unread.
+//	outbox  (out) not used.
+//	errors  (out) *Error: a message not published (ErrBadMessage,
+//	              ErrEncode, ErrPublish wrapping nats.go's error), or a
+//	              failed flush at the end (ErrFlush). Sent without
+//	              waiting; logged with slog when "errors" leads nowhere
+//	              or is full. The Publisher carries on.
+//	signal  (out) the shutdown message that ended the Publisher.
+//
+// The connection is made when the Publisher starts (Connect, default
+// nats.DefaultURL) or given (Conn). If it cannot be made the Publisher
+// fails with an *Error wrapping ErrConnect; a bad subject or options fail
+// it with ErrConfig.
+//
+// Delivery is core NATS: at most once, to the subscribers the server
+// knows of when the message reaches it. While the connection is down,
+// nats.go reconnects for ever and keeps what is published in a reconnect
+// buffer (DefaultReconnectBufSize bytes, nats.ReconnectBufSize to change);
+// once reconnected it sends the connection's subscriptions again and then
+// the buffered messages, in order, before anything published later. A
+// message that does not fit in the buffer is refused at once, reported on
+// "errors" wrapping ErrPublish and nats.ErrReconnectBufExceeded, and lost;
+// later messages that fit are still buffered. Messages still buffered when
+// the Publisher closes its connection are lost (the failed flush is
+// reported). Messages handed to the socket in the instant before nats.go
+// notices that the server has gone can be lost without an error.
+//
+// Buffered messages reach only subscribers that are subscribed on the
+// server when they arrive: a Subscriber on the same connection always is
+// (its subscription is sent first); a Subscriber on another connection
+// is once that connection too has reconnected, which may be later, so
+// buffered messages may miss it.
+func Publisher(subject string, opts ...Option) *PublisherComponent {
+	p := &PublisherComponent{cfg: newConfig(opts), subject: subject}
+	p.Component = axon.New(cmp.Or(p.cfg.name, "nats.Publisher"), p.main,
+		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message"),
+		axon.WithOutbox(ErrorsBox, "*nats.Error: a message not published; the Publisher carries on", axon.Carries[*Error]()),
+	)
+	err := p.cfg.err
+	if err == nil && !validSubject(subject, false) {
+		err = fmt.Errorf("%w: bad subject %q for publishing", ErrConfig, subject)
+	}
+	if err != nil {
+		p.FailOnStart(&Error{Component: p.String(), Box: axon.ControlName, Op: "configure", Subject: subject, Err: err})
+	}
+	return p
+}
+
+// Subject returns the subject the Publisher publishes to.
+func (p *PublisherComponent) Subject() string { return p.subject }
+
+// Stats returns the Publisher's counts so far. It may be called at any
+// time.
+func (p *PublisherComponent) Stats() PublisherStats {
+	return PublisherStats{Published: p.published.Load(), Errors: p.errs.Load()}
+}
+
+func (p *PublisherComponent) main(ctx context.Context, c *axon.Component) error {
+	nc, own, err := p.cfg.connect()
+	if err != nil {
+		return &Error{Component: c.String(), Box: "connection", Op: "connect", Subject: p.subject, Err: err}
+	}
+	defer func() {
+		p.flush(c, nc)
+		if own {
+			nc.Close()
+		}
+	}()
+	in, ctl, done := c.In(axon.InboxName), c.In(axon.ControlName), ctx.Done()
+	for {
+		// Control first, so a busy inbox does not delay a shutdown.
+		select {
+		case msg := <-ctl:
+			if stop, err := p.control(ctx, c, nc, msg); stop {
+				return err
+			}
+			continue
+		default:
+		}
+		select {
+		case msg := <-in:
+			p.publish(c, nc, msg)
+		case msg := <-ctl:
+			if stop, err := p.control(ctx, c, nc, msg); stop {
+				return err
+			}
+		case <-done:
+			return ctx.Err()
+		}
+	}
+}
+
+// control handles a message from "control": publishes what is queued for
+// ProducerFinished, flushes, and passes the message on.
+func (p *PublisherComponent) control(ctx context.Context, c *axon.Component, nc *natsgo.Conn, msg any) (bool, error) {
+	if !axon.IsProducerFinished(msg) && !axon.IsShutdownMicroprocess(msg) {
+		return c.Control(ctx, msg, nil) // logs and ignores it
+	}
+	if axon.IsProducerFinished(msg) {
+		in := c.In(axon.InboxName)
+	drain:
+		for {
+			select {
+			case m := <-in:
+				p.publish(c, nc, m)
+			default:
+				break drain
+			}
+		}
+	}
+	p.flush(c, nc)
+	return true, c.PassOn(ctx, msg)
+}
+
+// publish publishes one message, reporting failure on "errors".
+func (p *PublisherComponent) publish(c *axon.Component, nc *natsgo.Conn, msg any) {
+	var data []byte
+	if p.cfg.codec != nil {
+		d, err := p.cfg.codec.Encode(msg)
+		if err != nil {
+			p.report(c, "encode", fmt.Errorf("%w %T: %w", ErrEncode, msg, err))
+			return
+		}
+		data = d
+	} else {
+		switch m := msg.(type) {
+		case []byte:
+			data = m
+		case string:
+			// nats.go copies the payload before Publish returns.
+			data = unsafe.Slice(unsafe.StringData(m), len(m))
+		default:
+			p.report(c, "publish", fmt.Errorf("%w: %T (want []byte or string, or give a Codec)", ErrBadMessage, msg))
+			return
+		}
+	}
+	if err := nc.Publish(p.subject, data); err != nil {
+		p.report(c, "publish", fmt.Errorf("%w: %w", ErrPublish, err))
+		return
+	}
+	p.published.Add(1)
+}
+
+// flush waits for the server to confirm what was published, once.
+func (p *PublisherComponent) flush(c *axon.Component, nc *natsgo.Conn) {
+	if p.flushed {
+		return
+	}
+	p.flushed = true
+	if nc.IsClosed() {
+		return
+	}
+	if err := nc.FlushTimeout(p.cfg.flushAfter); err != nil {
+		p.report(c, "flush", fmt.Errorf("%w: %w", ErrFlush, err))
+	}
+}
+
+// report sends an *Error on "errors" without waiting, or logs it.
+func (p *PublisherComponent) report(c *axon.Component, op string, err error) {
+	p.errs.Add(1)
+	e := &Error{Component: c.String(), Box: axon.InboxName, Op: op, Subject: p.subject, Err: err}
+	if op == "flush" {
+		e.Box = axon.ControlName
+	}
+	if serr := c.Out(ErrorsBox).TrySend(e); serr != nil {
+		slog.Warn("nats: error not reported", "component", c.String(), "error", e, "reason", serr)
+	}
+}
