@@ -1,0 +1,332 @@
+package backplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// fromBackplane is SubscribeTo's private inbox, a sink of its Backplane.
+const fromBackplane = "backplane"
+
+// leaveWait bounds how long a SubscribeTo that is ending waits to be
+// taken off its Backplane. If it cannot be in that time (the Backplane is
+// held up by another, slower subscriber), the Backplane's Splitter drops
+// it, with a log line, the next time it tries to deliver to it.
+const leaveWait = time.Second
+
+// SubscribeToComponent is the component SubscribeTo makes: an
+// *axon.Component with methods to learn when it has joined its Backplane
+// and how many messages it has dropped.
+type SubscribeToComponent struct {
+	*axon.Component
+	name    string
+	cfg     config
+	joined  chan struct{}
+	dropped atomic.Uint64
+}
+
+// SubscribeTo makes a component that joins the Backplane called name when
+// it starts and sends on its "outbox" every message the Backplane
+// delivers from then on, each publisher's in the order published, until
+// it ends, when it leaves. It looks the Backplane up as PublishTo does,
+// waiting up to one second (DefaultWait; see Wait) and failing with an
+// error wrapping ErrNoBackplane naming name. A message still queued in
+// the Backplane (not yet taken from its inbox) when a subscriber joins
+// reaches that subscriber too; Joined says when it has joined.
+//
+// It takes the options Wait, Block (the default: a subscriber that cannot
+// send on as fast as messages come holds the Backplane back) and
+// DropOldest (it drops and counts the oldest message instead).
+//
+// Boxes:
+//
+//	inbox     (in)  not read
+//	backplane (in)  private: what the Backplane delivers
+//	control   (in)  ProducerFinished: it leaves the Backplane, sends on what
+//	                it had received, passes the message on and ends;
+//	                ShutdownMicroprocess: it leaves, discarding what it had
+//	                received, passes the message on and ends
+//	outbox    (out) every message published while it was a member
+//	signal    (out) the shutdown message that ended it, or a
+//	                ProducerFinished of its own when its Backplane ended
+//
+// When its Backplane ends, a SubscribeTo sends on everything it had
+// received, then passes a ProducerFinished on "signal" and ends: linked
+// to the next component's control, that ends a pipeline fed by it.
+func SubscribeTo(name string, opts ...Option) *SubscribeToComponent {
+	s := &SubscribeToComponent{name: name, joined: make(chan struct{})}
+	cfg, err := configure("SubscribeTo", opts, forLookup|forSubscriber)
+	s.cfg = cfg
+	s.Component = axon.New("SubscribeTo", s.main,
+		axon.WithInbox(axon.InboxName, "not read"),
+		axon.WithInbox(fromBackplane, "private: what the Backplane delivers"),
+		axon.WithOutbox(axon.OutboxName, "every message published while a member"),
+	)
+	if err != nil {
+		s.FailOnStart(err)
+	}
+	return s
+}
+
+// Joined returns a channel closed once the SubscribeTo has joined its
+// Backplane: every message the Backplane takes from its inbox after that
+// reaches it. It is never closed if the SubscribeTo fails to join, so
+// wait on Done too.
+func (s *SubscribeToComponent) Joined() <-chan struct{} { return s.joined }
+
+// Dropped returns how many messages a SubscribeTo made with DropOldest
+// has dropped; always 0 with Block.
+func (s *SubscribeToComponent) Dropped() uint64 { return s.dropped.Load() }
+
+// deliverer sends on what a SubscribeTo receives.
+type deliverer interface {
+	// put hands over a message, waiting (Block) or not (DropOldest).
+	put(ctx context.Context, msg any) error
+	// finish sends everything handed over and stops.
+	finish(ctx context.Context) error
+	// abort stops at once.
+	abort()
+	// failed is closed if sending fails in the background; err says why.
+	failed() <-chan struct{}
+	err() error
+}
+
+func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) error {
+	h, err := find(ctx, s.name, s.cfg.wait)
+	if err != nil {
+		return fmt.Errorf("SubscribeTo: %w", err)
+	}
+	if err := h.join(ctx, c, fromBackplane); err != nil {
+		return fmt.Errorf("SubscribeTo: backplane %q: %w", s.name, err)
+	}
+	close(s.joined)
+
+	var d deliverer = blocking{c.Out(axon.OutboxName)}
+	if s.cfg.dropOldest > 0 {
+		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
+	}
+	discard := func(context.Context, any) error { return nil }
+	sink, ctl, gone := c.In(fromBackplane), c.In(axon.ControlName), h.done()
+	for {
+		select {
+		case msg := <-sink:
+			if err := d.put(ctx, msg); err != nil {
+				s.leave(ctx, h, c, discard)
+				d.abort()
+				return err
+			}
+		case msg := <-ctl:
+			switch {
+			case axon.IsProducerFinished(msg):
+				err := s.leave(ctx, h, c, d.put)
+				if err == nil {
+					err = drain(ctx, sink, d.put)
+				}
+				if err == nil {
+					err = d.finish(ctx)
+				} else {
+					d.abort()
+				}
+				if err != nil {
+					return err
+				}
+				return c.PassOn(ctx, msg)
+			case axon.IsShutdownMicroprocess(msg):
+				s.leave(ctx, h, c, discard)
+				d.abort()
+				return c.PassOn(ctx, msg)
+			default:
+				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
+			}
+		case <-gone:
+			// The Backplane has ended: everything it delivered is queued.
+			err := drain(ctx, sink, d.put)
+			if err == nil {
+				err = d.finish(ctx)
+			} else {
+				d.abort()
+			}
+			if err != nil {
+				return err
+			}
+			return c.Finish(ctx)
+		case <-d.failed():
+			s.leave(ctx, h, c, discard)
+			return d.err()
+		case <-ctx.Done():
+			s.leave(ctx, h, c, discard)
+			d.abort()
+			return ctx.Err()
+		}
+	}
+}
+
+// leave takes the subscriber off its Backplane, handing what arrives
+// meanwhile to during (so the Backplane, which may be delivering to it,
+// can finish). It gives up after leaveWait, or when the Backplane ends.
+// It returns during's first error; after one, later messages are
+// discarded.
+func (s *SubscribeToComponent) leave(ctx context.Context, h hub, c *axon.Component, during func(context.Context, any) error) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaveWait)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() { res <- h.leave(lctx, c, fromBackplane) }()
+	sink, gone := c.In(fromBackplane), h.done()
+	var derr error
+	for {
+		select {
+		case err := <-res:
+			if err != nil && !errors.Is(err, axon.ErrNotLinked) {
+				slog.Debug("subscriber could not leave its backplane", "component", c.String(), "backplane", s.name, "err", err)
+			}
+			return derr
+		case msg := <-sink:
+			if derr == nil {
+				derr = during(ctx, msg)
+			}
+		case <-gone:
+			cancel()
+			gone = nil
+		}
+	}
+}
+
+// drain hands put everything queued on sink.
+func drain(ctx context.Context, sink <-chan any, put func(context.Context, any) error) error {
+	for {
+		select {
+		case msg := <-sink:
+			if err := put(ctx, msg); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// blocking sends each message on before taking the next: Block.
+type blocking struct{ out *axon.Outbox }
+
+func (b blocking) put(ctx context.Context, msg any) error { return b.out.Send(ctx, msg) }
+func (blocking) finish(context.Context) error             { return nil }
+func (blocking) abort()                                   {}
+func (blocking) failed() <-chan struct{}                  { return nil }
+func (blocking) err() error                               { return nil }
+
+// dropQueue holds up to len(buf) messages for a goroutine that sends them
+// on, dropping the oldest when full: DropOldest.
+type dropQueue struct {
+	out     *axon.Outbox
+	dropped *atomic.Uint64
+	cancel  context.CancelFunc
+	wake    chan struct{} // one token: something changed
+	done    chan struct{} // closed when the sender goroutine has returned
+	sendErr error         // set before done is closed
+
+	mu     sync.Mutex
+	buf    []any
+	head   int
+	n      int
+	closed bool
+}
+
+func newDropQueue(ctx context.Context, out *axon.Outbox, size int, dropped *atomic.Uint64) *dropQueue {
+	ctx, cancel := context.WithCancel(ctx)
+	q := &dropQueue{
+		out: out, dropped: dropped, cancel: cancel,
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		buf: make([]any, size),
+	}
+	go q.run(ctx)
+	return q
+}
+
+func (q *dropQueue) notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *dropQueue) put(_ context.Context, msg any) error {
+	q.mu.Lock()
+	if q.n == len(q.buf) {
+		q.buf[q.head] = nil
+		q.head = (q.head + 1) % len(q.buf)
+		q.n--
+		q.dropped.Add(1)
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = msg
+	q.n++
+	q.mu.Unlock()
+	q.notify()
+	return nil
+}
+
+// pop takes the oldest message; ok is false if there is none, and closed
+// says whether more may come.
+func (q *dropQueue) pop() (msg any, ok, closed bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return nil, false, q.closed
+	}
+	msg = q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	return msg, true, q.closed
+}
+
+func (q *dropQueue) run(ctx context.Context) {
+	defer close(q.done)
+	for {
+		msg, ok, closed := q.pop()
+		switch {
+		case ok:
+			if err := q.out.Send(ctx, msg); err != nil {
+				q.sendErr = err
+				return
+			}
+		case closed:
+			return
+		default:
+			select {
+			case <-q.wake:
+			case <-ctx.Done():
+				q.sendErr = ctx.Err()
+				return
+			}
+		}
+	}
+}
+
+func (q *dropQueue) finish(ctx context.Context) error {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.notify()
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		q.abort()
+	}
+	q.cancel()
+	return q.sendErr
+}
+
+func (q *dropQueue) abort() {
+	q.cancel()
+	<-q.done
+}
+
+func (q *dropQueue) failed() <-chan struct{} { return q.done }
+func (q *dropQueue) err() error              { return q.sendErr }
