@@ -118,10 +118,15 @@ type BackplaneComponent struct {
 	*axon.Component
 	name  string
 	split *util.SplitterComponent
+	nats  *natsLink // with the NATS option; nil otherwise
 }
 
-// splitControl is the Backplane's private outbox to its Splitter's control.
-const splitControl = "splitter"
+// The Backplane's private outboxes to its children's control boxes.
+const (
+	splitControl = "splitter"
+	pubControl   = "nats-publisher"
+	subControl   = "nats-subscriber"
+)
 
 // Backplane makes a hub called name that PublishTo and SubscribeTo
 // components find by that name. When it starts it registers its "inbox"
@@ -150,25 +155,68 @@ const splitControl = "splitter"
 // A publisher's ProducerFinished does not reach the Backplane's control:
 // other publishers may carry on. When the Backplane ends its subscribers
 // finish (see SubscribeTo).
+//
+// With the NATS option the Backplane is one process's end of a backplane
+// shared through a NATS server: what its publishers send goes to the
+// subject nats.Subject(name), and what arrives on that subject, from
+// every process, goes to its subscribers, so local messages go round
+// through the server too and every subscriber everywhere sees each
+// publisher's messages in the same order. It registers under name once
+// the server has confirmed its subscription, so a subscriber that finds
+// it gets everything published after it joined. Payloads are []byte and
+// string (received as []byte) unless NATSCodec says otherwise.
+//
+// The connection is made in the background and kept for as long as the
+// Backplane runs, reconnecting after any outage. Delivery is NATS's: at
+// most once. While the server cannot be reached, what is published is
+// kept by the connection (up to nats.go's reconnect buffer, 8 MiB) and
+// sent once it is back; what the connection wrote in the moment before
+// it noticed the server had gone is lost, and so is what other processes
+// published meanwhile for a process that was cut off. A message that
+// does not fit in the reconnect buffer is reported by the NATS publisher
+// inside the Backplane, on slog, and dropped.
 func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b := &BackplaneComponent{name: name, split: util.Splitter()}
+	cfg, cfgErr := configure("Backplane", opts, forBackplane)
+	children := []axon.Node{b.split}
+	var natsErr error
+	if cfgErr == nil && cfg.natsURL != "" {
+		b.nats, natsErr = dialNATS(name, cfg)
+		if natsErr == nil {
+			children = append(children, b.nats.pub, b.nats.sub)
+		}
+	}
 	b.Component = axon.New("Backplane", b.main,
 		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber", axon.PassthroughOnly()),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
 		axon.WithOutbox(splitControl, "shutdown messages for the Splitter"),
-		axon.WithChildren(b.split),
+		axon.WithOutbox(pubControl, "shutdown messages for the NATS publisher"),
+		axon.WithOutbox(subControl, "shutdown messages for the NATS subscriber"),
+		axon.WithChildren(children...),
 	)
 	if name == "" {
 		b.FailOnStart(fmt.Errorf("backplane: %w: empty name", ErrBadOption))
 	}
-	if _, err := configure("Backplane", opts, 0); err != nil {
-		b.FailOnStart(err)
+	for _, err := range []error{cfgErr, natsErr} {
+		if err != nil {
+			b.FailOnStart(err)
+		}
 	}
-	if err := axon.Link(b, axon.InboxName, b.split, axon.InboxName); err != nil {
-		b.FailOnStart(err)
+	links := [][4]any{{b, axon.InboxName, b.split, axon.InboxName}, {b, splitControl, b.split, axon.ControlName}}
+	if b.nats != nil {
+		// Publishers feed NATS; what NATS delivers feeds the Splitter.
+		links = [][4]any{
+			{b, axon.InboxName, b.nats.pub, axon.InboxName},
+			{b.nats.sub, axon.OutboxName, b.split, axon.InboxName},
+			{b, splitControl, b.split, axon.ControlName},
+			{b, pubControl, b.nats.pub, axon.ControlName},
+			{b, subControl, b.nats.sub, axon.ControlName},
+		}
 	}
-	if err := axon.Link(b, splitControl, b.split, axon.ControlName); err != nil {
-		b.FailOnStart(err)
+	for _, l := range links {
+		if err := axon.Link(l[0].(axon.Node), l[1].(string), l[2].(axon.Node), l[3].(string)); err != nil {
+			b.FailOnStart(err)
+		}
 	}
 	return b
 }
@@ -184,6 +232,14 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 }
 
 func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
+	if b.nats != nil {
+		defer b.nats.nc.Close()
+		// Register only once NATS will deliver: a subscriber that finds
+		// the Backplane then gets everything published after it joined.
+		if err := b.nats.ready(ctx); err != nil {
+			return fmt.Errorf("backplane %q: %w", b.name, err)
+		}
+	}
 	unregister, err := register(b.name, b)
 	if err != nil {
 		return err
@@ -198,15 +254,28 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 				continue
 			}
 			// A ShutdownMicroprocess has already cancelled ctx, and with
-			// it the Splitter; a ProducerFinished lets the Splitter
-			// deliver what is queued first.
-			if err := c.Send(ctx, splitControl, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
-				return err
+			// it the children; a ProducerFinished lets each deliver what
+			// is queued first, in the order messages flow: the NATS
+			// publisher, the NATS subscriber, then the Splitter.
+			stops := []struct {
+				box  string
+				done <-chan struct{}
+			}{{splitControl, b.split.Done()}}
+			if b.nats != nil {
+				stops = append([]struct {
+					box  string
+					done <-chan struct{}
+				}{{pubControl, b.nats.pub.Done()}, {subControl, b.nats.sub.Done()}}, stops...)
 			}
-			select {
-			case <-b.split.Done():
-			case <-ctx.Done():
-				return ctx.Err()
+			for _, s := range stops {
+				if err := c.Send(ctx, s.box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+					return err
+				}
+				select {
+				case <-s.done:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 			return c.PassOn(ctx, msg)
 		case <-b.split.Done():

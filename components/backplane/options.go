@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	natsgo "github.com/nats-io/nats.go"
 )
 
 // DefaultWait is how long PublishTo and SubscribeTo wait for their
@@ -21,9 +24,13 @@ type optKind uint8
 const (
 	forLookup     optKind = 1 << iota // PublishTo, SubscribeTo
 	forSubscriber                     // SubscribeTo
+	forBackplane                      // Backplane
 )
 
 type config struct {
+	natsURL    string          // NATS: the server
+	natsOpts   []natsgo.Option // NATS: connection options
+	codec      nats.Codec      // NATS: payload codec, if any
 	wait       time.Duration
 	dropOldest int // 0: Block
 	errs       []error
@@ -68,6 +75,36 @@ func DropOldest(n int) Option {
 	}
 }
 
+// NATS makes a Backplane share its messages through the NATS server at
+// url (for example "nats://127.0.0.1:4222"), on the subject
+// nats.Subject(name), so that Backplanes of the same name in other
+// processes, on this machine or others, are one backplane: what any of
+// their publishers sends reaches every subscriber of every one of them.
+// PublishTo and SubscribeTo are used unchanged. opts are nats.go's own
+// options: credentials (nats.UserCredentials), TLS (nats.Secure,
+// nats.RootCAs) and the like. See Backplane for payloads and for what
+// happens while the server cannot be reached.
+func NATS(url string, opts ...natsgo.Option) Option {
+	return func(c *config) {
+		c.used |= forBackplane
+		if url == "" {
+			c.errs = append(c.errs, fmt.Errorf("%w: NATS: empty server URL", ErrBadOption))
+			return
+		}
+		c.natsURL, c.natsOpts = url, opts
+	}
+}
+
+// NATSCodec sets how a Backplane given NATS turns messages into NATS
+// payloads and back (nats.JSON[T]() is one). Without it, only []byte and
+// string messages can be published, and subscribers receive []byte.
+func NATSCodec(codec nats.Codec) Option {
+	return func(c *config) {
+		c.used |= forBackplane
+		c.codec = codec
+	}
+}
+
 // configure applies opts, refusing those that do not apply to the
 // component called who, which accepts the kinds in allowed.
 func configure(who string, opts []Option, allowed optKind) (config, error) {
@@ -82,6 +119,9 @@ func configure(who string, opts []Option, allowed optKind) (config, error) {
 	bad := c.used &^ allowed
 	if bad&forLookup != 0 {
 		c.errs = append(c.errs, fmt.Errorf("%w: Wait does not apply to %s", ErrBadOption, who))
+	}
+	if bad&forBackplane != 0 {
+		c.errs = append(c.errs, fmt.Errorf("%w: NATS and NATSCodec apply to Backplane only, not %s", ErrBadOption, who))
 	}
 	if bad&forSubscriber != 0 {
 		c.errs = append(c.errs, fmt.Errorf("%w: Block and DropOldest do not apply to %s", ErrBadOption, who))

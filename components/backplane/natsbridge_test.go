@@ -1,0 +1,151 @@
+package backplane
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
+	natsgo "github.com/nats-io/nats.go"
+)
+
+// bytesOf formats n messages as the []byte payloads NATS delivers.
+func bytesOf(prefix string, from, to int) []any {
+	var out []any
+	for i := from; i < to; i++ {
+		out = append(out, []byte(fmt.Sprint(prefix, i)))
+	}
+	return out
+}
+
+func stringsOf(prefix string, from, to int) []any {
+	var out []any
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprint(prefix, i))
+	}
+	return out
+}
+
+func sameBytes(got, want []any) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, ok := got[i].([]byte)
+		if !ok || string(g) != string(want[i].([]byte)) {
+			return false
+		}
+	}
+	return true
+}
+
+// rawConn connects to srv as another process would.
+func rawConn(t *testing.T, srv *natstest.ServerHandle) *natsgo.Conn {
+	t.Helper()
+	nc, err := natsgo.Connect(srv.URL(), natsgo.MaxReconnects(-1), natsgo.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// A Backplane given NATS works with PublishTo and SubscribeTo unchanged,
+// and its messages are on the backplane's subject for other processes.
+func TestNATSBackplaneLocalAndRemote(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	bp := start(t, ctx, Backplane(name, NATS(srv.URL())))
+	_, sub := subscribe(t, ctx, name)
+
+	// Another process, on the same server and subject.
+	other := rawConn(t, srv)
+	seen := make(chan *natsgo.Msg, 300)
+	if _, err := other.ChanSubscribe(nats.Subject(name), seen); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	pub := start(t, ctx, PublishTo(name))
+	put(t, ctx, pub, axon.InboxName, stringsOf("local ", 0, 100)...)
+	if got := get(t, ctx, sub, 100); !sameBytes(got, bytesOf("local ", 0, 100)) {
+		t.Fatalf("local subscriber got %q", got)
+	}
+	for i := range 100 {
+		select {
+		case m := <-seen:
+			if want := fmt.Sprint("local ", i); string(m.Data) != want {
+				t.Fatalf("the other process got %q, want %q", m.Data, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("the other process got %d of 100", i)
+		}
+	}
+
+	for i := range 100 {
+		if err := other.Publish(nats.Subject(name), []byte(fmt.Sprint("remote ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := get(t, ctx, sub, 100); !sameBytes(got, bytesOf("remote ", 0, 100)) {
+		t.Fatalf("local subscriber got %q from the other process", got)
+	}
+	finish(t, ctx, pub)
+	finish(t, ctx, bp)
+}
+
+// A server restart mid-stream: messages published before it and after it
+// reach the subscriber in order. Of those published while the server was
+// down, the ones the connection buffered follow in order once it is back;
+// the ones written in the moment before it noticed the server had gone
+// are lost (core NATS is at most once; see Backplane).
+func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	start(t, ctx, Backplane(name, NATS(srv.URL())))
+	_, sub := subscribe(t, ctx, name)
+	pub := start(t, ctx, PublishTo(name))
+
+	put(t, ctx, pub, axon.InboxName, stringsOf("m", 0, 50)...)
+	if got := get(t, ctx, sub, 50); !sameBytes(got, bytesOf("m", 0, 50)) {
+		t.Fatalf("before the restart: got %q", got)
+	}
+	srv.Shutdown()
+	put(t, ctx, pub, axon.InboxName, stringsOf("m", 50, 100)...)
+	srv.Start(t)
+	put(t, ctx, pub, axon.InboxName, stringsOf("m", 100, 150)...)
+	last, during := 49, 0
+	for last < 149 {
+		m := get(t, ctx, sub, 1)[0].([]byte)
+		var i int
+		if _, err := fmt.Sscanf(string(m), "m%d", &i); err != nil || i <= last {
+			t.Fatalf("got %q after m%d: want later messages only, in order", m, last)
+		}
+		if i >= 100 && i != max(last+1, 100) {
+			t.Fatalf("got %q after m%d: a message published after the restart was lost", m, last)
+		}
+		if i < 100 {
+			during++
+		}
+		last = i
+	}
+	t.Logf("%d of the 50 messages published during the outage arrived", during)
+}
+
+func TestNATSOptionsOnlyForBackplane(t *testing.T) {
+	ctx := testCtx(t)
+	err := axon.Run(ctx, PublishTo("x", NATS("nats://127.0.0.1:1")))
+	if !errors.Is(err, ErrBadOption) {
+		t.Fatalf("PublishTo with NATS: %v, want ErrBadOption", err)
+	}
+	if err := axon.Run(ctx, Backplane("x", NATS(""))); !errors.Is(err, ErrBadOption) {
+		t.Fatalf("NATS(\"\"): %v, want ErrBadOption", err)
+	}
+}
