@@ -1,19 +1,14 @@
 package natstest
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/kamaelia-go/kamaelia/components/nats"
 	"github.com/nats-io/nats-server/v2/server"
 )
-
-// readyTimeout bounds how long Server and Restart wait for the server to
-// accept connections.
-const readyTimeout = 10 * time.Second
 
 // Option changes the server's options before it starts: for example
 // authentication, or a maximum payload. The host, port and logging are
@@ -27,7 +22,7 @@ type ServerHandle struct {
 	mu   sync.Mutex
 	opts []Option
 	port int
-	ns   *server.Server // nil once shut down
+	ns   *nats.LocalServer // nil once shut down
 }
 
 // Server starts an embedded NATS server on 127.0.0.1 at a port the system
@@ -46,33 +41,20 @@ func Server(t testing.TB, opts ...Option) *ServerHandle {
 
 // start makes and starts a server on h.port and records the port chosen.
 func (h *ServerHandle) start() error {
-	o := &server.Options{}
-	for _, opt := range h.opts {
-		opt(o)
+	port := h.port
+	if port == server.RANDOM_PORT {
+		port = 0
 	}
-	o.Host = "127.0.0.1"
-	o.Port = h.port
-	o.NoLog = true
-	o.NoSigs = true
-	o.HTTPPort = 0 // no monitoring endpoint
-	ns, err := server.NewServer(o)
+	ls, err := nats.StartLocalServer(port, func(o *server.Options) {
+		for _, opt := range h.opts {
+			opt(o)
+		}
+	})
 	if err != nil {
-		return fmt.Errorf("new server: %w", err)
+		return err
 	}
-	ns.Start()
-	if !ns.ReadyForConnections(readyTimeout) {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-		return fmt.Errorf("server on port %d not ready within %v", h.port, readyTimeout)
-	}
-	addr, ok := ns.Addr().(*net.TCPAddr)
-	if !ok {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-		return fmt.Errorf("server listens on %v, not TCP", ns.Addr())
-	}
-	h.port = addr.Port
-	h.ns = ns
+	h.port = ls.Port()
+	h.ns = ls
 	return nil
 }
 
@@ -107,7 +89,6 @@ func (h *ServerHandle) shutdownLocked() {
 		return
 	}
 	h.ns.Shutdown()
-	h.ns.WaitForShutdown()
 	h.ns = nil
 }
 
