@@ -74,6 +74,9 @@ var commands = []*command{
 	multicastListenCommand,
 	publishCommand,
 	subscribeCommand,
+	pubCommand,
+	subCommand,
+	natsDemoCommand,
 }
 
 func lookup(name string) *command {

@@ -233,7 +233,9 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 
 func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
 	if b.nats != nil {
-		defer b.nats.nc.Close()
+		// The connection outlives the main loop until the NATS publisher
+		// (which flushes as it ends) and subscriber have ended.
+		go b.nats.closeAfterChildren()
 		// Register only once NATS will deliver: a subscriber that finds
 		// the Backplane then gets everything published after it joined.
 		if err := b.nats.ready(ctx); err != nil {

@@ -60,3 +60,11 @@ func (l *natsLink) ready(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// closeAfterChildren closes the connection once the NATS publisher and
+// subscriber have both ended.
+func (l *natsLink) closeAfterChildren() {
+	<-l.pub.Done()
+	<-l.sub.Done()
+	l.nc.Close()
+}

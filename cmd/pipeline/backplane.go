@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/components/backplane"
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/util"
+)
+
+// What pub, sub and nats-demo share: a Backplane, local or on NATS, as
+// this process's end of a named backplane.
+
+// backplaneFlags are pub's and sub's flags.
+type backplaneFlags struct {
+	name string
+	url  string
+	wait time.Duration
+}
+
+func (f *backplaneFlags) declare(fs *flag.FlagSet) {
+	fs.StringVar(&f.name, "backplane", "", "the backplane's `name` (required)")
+	fs.StringVar(&f.url, "nats", "", "share the backplane through the NATS server at this `URL` (nats://host:4222); without it the backplane is this process's alone")
+	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the backplane (and its NATS server) to be ready, a `duration`")
+}
+
+func (f *backplaneFlags) check(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	if f.name == "" {
+		return fmt.Errorf("%w: -backplane is required", errUsage)
+	}
+	if f.wait <= 0 {
+		return fmt.Errorf("%w: -wait %v: must be positive", errUsage, f.wait)
+	}
+	return nil
+}
+
+// backplane returns this process's end of the backplane.
+func (f *backplaneFlags) backplane() axon.Node {
+	if f.url == "" {
+		return backplane.Backplane(f.name)
+	}
+	return backplane.Backplane(f.name, backplane.NATS(f.url))
+}
+
+var pubCommand = &command{
+	name:    "pub",
+	summary: "publish input lines on a backplane (with --nats, across processes)",
+	doc: "Publishes each line of standard input, without its line ending, as one\n" +
+		"message on --backplane. With --nats the backplane is shared through that\n" +
+		"NATS server with every other process using the same name, so a\n" +
+		"\"pipeline sub\" anywhere receives the lines. It exits 0 when input ends,\n" +
+		"once everything has been handed to the server. The graph: STDIN ->\n" +
+		"PUB (a backplane.PublishTo), and BACKPLANE (a backplane.Backplane).",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f backplaneFlags
+		f.declare(fs)
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			return chassis.Graphline(chassis.Nodes{
+				"BACKPLANE": f.backplane(),
+				"STDIN":     util.ConsoleReader(e.stdin),
+				"PUB":       backplane.PublishTo(f.name, backplane.Wait(f.wait)),
+			}, chassis.Links{
+				{"STDIN", "outbox"}: {"PUB", "inbox"},
+				{"STDIN", "signal"}: {"PUB", "control"},
+				{"PUB", "signal"}:   {"BACKPLANE", "control"},
+			}), nil
+		}
+	},
+}
+
+var subCommand = &command{
+	name:    "sub",
+	summary: "print the messages published on a backplane",
+	doc: "Prints each message published on --backplane after it joined as one\n" +
+		"line, in order (a message already ending in a newline gets no other).\n" +
+		"With --nats it receives from every process sharing the backplane through\n" +
+		"that server. It runs until interrupted (SIGINT or SIGTERM), then exits 0\n" +
+		"with its output written out. Once it has joined the backplane it says so\n" +
+		"on standard error (\"joined backplane NAME\"): what is published from\n" +
+		"then on reaches it. The graph: SUB (a backplane.SubscribeTo) ->\n" +
+		"LINE -> STDOUT, and BACKPLANE (a backplane.Backplane).",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		var f backplaneFlags
+		f.declare(fs)
+		return func(args []string) (axon.Node, error) {
+			if err := f.check(args); err != nil {
+				return nil, err
+			}
+			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
+			return chassis.Graphline(chassis.Nodes{
+				"BACKPLANE": f.backplane(),
+				"SUB":       sub,
+				"JOINED":    sayJoined(e, f.name, sub),
+				"LINE":      util.PureTransformer(messageLine),
+				"STDOUT":    util.ConsoleEchoer(e.stdout),
+			}, chassis.Links{
+				{"SUB", "outbox"}:  {"LINE", "inbox"},
+				{"SUB", "signal"}:  {"LINE", "control"},
+				{"LINE", "outbox"}: {"STDOUT", "inbox"},
+				{"LINE", "signal"}: {"STDOUT", "control"},
+			}), nil
+		}
+	},
+}
+
+// messageLine turns a message into a line: []byte or string, ending in
+// "\n"; anything else as fmt prints it.
+func messageLine(m any) any {
+	var s string
+	switch v := m.(type) {
+	case []byte:
+		s = string(v)
+	case string:
+		s = v
+	default:
+		s = fmt.Sprint(v)
+	}
+	if len(s) == 0 || s[len(s)-1] != '\n' {
+		s += "\n"
+	}
+	return s
+}
+
+// natsDemoLines are what nats-demo publishes.
+var natsDemoLines = []string{
+	"a backplane is a named hub",
+	"publishers send to it without being linked",
+	"every subscriber gets every message, in order",
+	"and through NATS, so would other processes",
+}
+
+var natsDemoCommand = &command{
+	name:    "nats-demo",
+	summary: "a NATS server, a publisher and two subscribers in one process",
+	doc: "Starts a NATS server inside the process on a loopback port, a Backplane\n" +
+		"shared through it, a publisher of a few lines and two subscribers, and\n" +
+		"prints what each subscriber receives: every line, in order, twice. It\n" +
+		"exits 0 once both have everything. Another process could share the\n" +
+		"same backplane with \"pipeline sub --backplane demo --nats URL\".",
+	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
+		return func(args []string) (axon.Node, error) {
+			if err := noArgs(args); err != nil {
+				return nil, err
+			}
+			srv, err := nats.StartLocalServer(0, nil)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(e.stderr, "NATS server on %s\n", srv.URL())
+			const name = "demo"
+			label := func(who string) func(any) any {
+				return func(m any) any { return fmt.Sprintf("%s got: %s", who, messageLine(m)) }
+			}
+			sub1, sub2 := backplane.SubscribeTo(name), backplane.SubscribeTo(name)
+			bp := backplane.Backplane(name, backplane.NATS(srv.URL()))
+			return chassis.Graphline(chassis.Nodes{
+				"SERVER":    serverKeeper(srv, bp),
+				"BACKPLANE": bp,
+				"SOURCE":    util.DataSource(natsDemoLines),
+				"GATE":      afterJoined(sub1, sub2),
+				"PUB":       backplane.PublishTo(name),
+				"SUB1":      sub1,
+				"SUB2":      sub2,
+				"LABEL1":    util.PureTransformer(label("subscriber 1")),
+				"LABEL2":    util.PureTransformer(label("subscriber 2")),
+				"STDOUT":    util.ConsoleEchoer(e.stdout, util.Forward()),
+				"COUNT":     afterN(2*len(natsDemoLines), e.finish),
+			}, chassis.Links{
+				{"SOURCE", "outbox"}: {"GATE", "inbox"},
+				{"GATE", "outbox"}:   {"PUB", "inbox"},
+				{"SUB1", "outbox"}:   {"LABEL1", "inbox"},
+				{"SUB2", "outbox"}:   {"LABEL2", "inbox"},
+				{"LABEL1", "outbox"}: {"STDOUT", "inbox"},
+				{"LABEL2", "outbox"}: {"STDOUT", "inbox"},
+				{"STDOUT", "outbox"}: {"COUNT", "inbox"},
+			}), nil
+		}
+	},
+}
+
+// serverKeeper is a component that holds srv for as long as the graph
+// runs and, when it ends however it ends, shuts it down once client (the
+// backplane using it) has ended, so that the client can flush first.
+func serverKeeper(srv *nats.LocalServer, client axon.Node) *axon.Component {
+	return axon.New("NATSServer", func(ctx context.Context, c *axon.Component) error {
+		defer func() {
+			<-client.Core().Done()
+			srv.Shutdown()
+		}()
+		return c.Serve(ctx, func(context.Context, any) error { return nil })
+	}, axon.WithInbox(axon.InboxName, "not used"))
+}
+
+// afterJoined is a component that passes messages from "inbox" to
+// "outbox" once every one of subs has joined its backplane, so that none
+// misses the first messages.
+func afterJoined(subs ...*backplane.SubscribeToComponent) *axon.Component {
+	return axon.New("AfterJoined", func(ctx context.Context, c *axon.Component) error {
+		for _, s := range subs {
+			select {
+			case <-s.Joined():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		out := c.Out(axon.OutboxName)
+		return c.Serve(ctx, func(ctx context.Context, m any) error { return out.Send(ctx, m) })
+	}, axon.WithInbox(axon.InboxName, "messages to pass on once the subscribers have joined"))
+}
+
+// sayJoined is a component that writes "joined backplane NAME" on
+// standard error once sub has joined, then waits to be stopped.
+func sayJoined(e *env, name string, sub *backplane.SubscribeToComponent) *axon.Component {
+	return axon.New("SayJoined", func(ctx context.Context, c *axon.Component) error {
+		select {
+		case <-sub.Joined():
+			fmt.Fprintf(e.stderr, "joined backplane %s\n", name)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return c.Serve(ctx, func(context.Context, any) error { return nil })
+	}, axon.WithInbox(axon.InboxName, "not used"))
+}
