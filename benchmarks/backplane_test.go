@@ -1,0 +1,597 @@
+package benchmarks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/components/backplane"
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
+)
+
+// ---- local fan-out ----
+
+const (
+	fanoutDeliveries = 1_000_000 // subscriber-messages per timed run: M = this / N
+	fanoutRounds     = 5
+)
+
+var fanoutSubscribers = []int{1, 10, 100}
+
+// backplaneSeq makes backplane names unique across runs.
+var backplaneSeq atomic.Uint64
+
+func backplaneName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, backplaneSeq.Add(1))
+}
+
+// endWait is what a Wait after Stop may return: nothing, or the
+// cancellation that Stop caused.
+func endWait(h *axon.Handle) error {
+	if err := h.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// runFanoutFramework starts a Backplane and subs Pipeline(SubscribeTo,
+// sink) subscribers, waits until all have joined, publishes n messages
+// through one Pipeline(source, PublishTo), then sends ProducerFinished to
+// the Backplane, which delivers what is queued and ends, and with it every
+// subscriber once it has passed on what it had. It returns the fewest
+// messages any sink saw: n when every subscriber got every message.
+func runFanoutFramework(ctx context.Context, subs, n int) (int, error) {
+	name := backplaneName("fanout")
+	bp := backplane.Backplane(name)
+	hb := axon.Start(ctx, bp)
+	tallies := make([]tally, subs)
+	joins := make([]*backplane.SubscribeToComponent, subs)
+	pipes := make([]axon.Node, subs)
+	for i := range pipes {
+		joins[i] = backplane.SubscribeTo(name, backplane.Wait(5*time.Second))
+		pipes[i] = chassis.Pipeline(joins[i], sink(&tallies[i]))
+	}
+	hs := axon.Start(ctx, axon.New("Subscribers", nil, axon.WithChildren(pipes...)))
+	fail := func(err error) (int, error) {
+		hb.Stop()
+		hs.Stop()
+		return 0, errors.Join(err, endWait(hb), endWait(hs))
+	}
+	for _, j := range joins {
+		select {
+		case <-j.Joined():
+		case <-hs.Done():
+			return fail(fmt.Errorf("a subscriber ended before joining: %w", hs.Wait()))
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+	}
+	if err := axon.Run(ctx, chassis.Pipeline(source(n), backplane.PublishTo(name))); err != nil {
+		return fail(err)
+	}
+	if err := hb.Put(ctx, axon.ControlName, axon.ProducerFinished{}); err != nil {
+		return fail(err)
+	}
+	if err := errors.Join(hb.Wait(), hs.Wait()); err != nil {
+		return 0, err
+	}
+	least := n
+	for _, t := range tallies {
+		least = min(least, t.n)
+	}
+	return least, nil
+}
+
+// runFanoutRaw is the hand-written fan-out: a source goroutine, one
+// goroutine that receives each message and sends it to subs channels in
+// turn, and a counting goroutine on each, every channel of the
+// framework's default capacity and every send and receive also watching
+// ctx. It returns the fewest messages any counter saw.
+func runFanoutRaw(ctx context.Context, subs, n int) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan any, axon.DefaultCapacity)
+	outs := make([]chan any, subs)
+	for i := range outs {
+		outs[i] = make(chan any, axon.DefaultCapacity)
+	}
+	tallies := make([]tally, subs)
+	errs := make([]error, subs)
+	var wg sync.WaitGroup
+	wg.Go(func() { rawSource(ctx, in, n) })
+	wg.Go(func() {
+		defer func() {
+			for _, o := range outs {
+				close(o)
+			}
+		}()
+		done := ctx.Done()
+		for {
+			select {
+			case m, ok := <-in:
+				if !ok {
+					return
+				}
+				for _, o := range outs {
+					select {
+					case o <- m:
+					case <-done:
+						return
+					}
+				}
+			case <-done:
+				return
+			}
+		}
+	})
+	for i := range outs {
+		wg.Go(func() {
+			if errs[i] = rawSink(ctx, outs[i], &tallies[i]); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	least := n
+	for _, t := range tallies {
+		least = min(least, t.n)
+	}
+	return least, errors.Join(errs...)
+}
+
+func fanoutContenders(subs int) []contender {
+	return []contender{
+		{fmt.Sprintf("backplane-%d", subs), func(ctx context.Context, n int) (int, error) { return runFanoutFramework(ctx, subs, n) }},
+		{fmt.Sprintf("raw-fanout-%d", subs), func(ctx context.Context, n int) (int, error) { return runFanoutRaw(ctx, subs, n) }},
+	}
+}
+
+// BenchmarkBackplaneFanout publishes M messages through one PublishTo to a
+// Backplane with 1, 10 and 100 SubscribeTo subscribers, each feeding a
+// counting sink component, against a hand-written fan-out loop with the
+// same number of counting goroutines. M is 1,000,000 / N, so each run
+// makes a million deliveries. Rounds alternate; rates are medians, in
+// deliveries (subscriber-messages) per second. The framework's run
+// includes starting the Backplane and its subscribers and waiting for
+// them to join.
+func BenchmarkBackplaneFanout(b *testing.B) {
+	for _, subs := range fanoutSubscribers {
+		msgs := fanoutDeliveries / subs
+		res, err := compare(context.Background(), max(b.N, fanoutRounds), msgs, fanoutContenders(subs)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fw, r := res.rate(0)*float64(subs), res.rate(1)*float64(subs)
+		ratio, lo, hi := res.ratio(0, 1)
+		b.ReportMetric(fw, fmt.Sprintf("backplane-%d-deliveries/s", subs))
+		b.ReportMetric(r, fmt.Sprintf("raw-%d-deliveries/s", subs))
+		b.ReportMetric(ratio, fmt.Sprintf("ratio-%d", subs))
+		report(b, "fanout N=%d (M=%d): backplane %s Mdeliveries/s, hand-written %s Mdeliveries/s, ratio %.2f (%d rounds %.2f..%.2f)",
+			subs, msgs, mega(fw), mega(r), ratio, res.n(), lo, hi)
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// ---- NATS ----
+
+const (
+	natsMsgs     = 100_000
+	natsMsgSize  = 64
+	natsRounds   = 10
+	natsTarget   = 0.9
+	natsIdleWait = 250 * time.Millisecond // no progress for this long ends a run that lost messages
+)
+
+// natsPayload is every message's payload: Publisher and nc.Publish copy
+// it, so one slice serves.
+var natsPayload = make([]byte, natsMsgSize)
+
+// Flow control. Core NATS drops what a subscriber has no room for (its
+// channel holds nats.DefaultBuffer messages), and a publish loop outruns
+// any receiver, so every contender's publisher keeps at most natsWindow
+// messages in flight: before each message it waits until the receiver has
+// counted all but natsWindow of those sent. The receiver reports progress
+// every natsStep messages. In flight never exceeds the channel, so NATS
+// drops nothing, and all three contenders pay for the same pacing.
+const (
+	natsWindow = nats.DefaultBuffer / 2
+	natsStep   = 32
+)
+
+// counter counts messages that arrive and closes all once it has want.
+type counter struct {
+	got      atomic.Int64
+	want     int64
+	all      chan struct{}
+	progress chan struct{} // a token every natsStep messages
+}
+
+func newCounter(want int) *counter {
+	return &counter{want: int64(want), all: make(chan struct{}), progress: make(chan struct{}, 1)}
+}
+
+func (c *counter) add(m any) error {
+	if p, ok := m.([]byte); !ok || len(p) != natsMsgSize {
+		return fmt.Errorf("got %T of length %d, want %d bytes", m, len(p), natsMsgSize)
+	}
+	g := c.got.Add(1)
+	if g == c.want {
+		close(c.all)
+	}
+	if g%natsStep == 0 {
+		select {
+		case c.progress <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// pace waits until sending message number sent (from 0) keeps no more
+// than natsWindow messages in flight.
+func (c *counter) pace(ctx context.Context, sent int) error {
+	for int64(sent)-c.got.Load() >= natsWindow {
+		select {
+		case <-c.progress:
+		case <-c.all:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// wait returns once every message has arrived, or once none has arrived
+// for natsIdleWait, with the time of the last progress it saw.
+func (c *counter) wait(ctx context.Context) (time.Time, error) {
+	tick := time.NewTicker(natsIdleWait / 10)
+	defer tick.Stop()
+	last, seen := time.Now(), c.got.Load()
+	for {
+		select {
+		case <-c.all:
+			return time.Now(), nil
+		case now := <-tick.C:
+			if g := c.got.Load(); g != seen {
+				last, seen = now, g
+			} else if now.Sub(last) >= natsIdleWait {
+				return last, nil
+			}
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
+
+// countSink is a component that counts what arrives on "inbox" into c.
+func countSink(c *counter) *axon.Component {
+	return axon.New("CountSink", func(ctx context.Context, comp *axon.Component) error {
+		return comp.Serve(ctx, func(_ context.Context, m any) error { return c.add(m) })
+	})
+}
+
+// byteSource sends n copies of natsPayload, paced by got, then
+// ProducerFinished.
+func byteSource(n int, got *counter) *axon.Component {
+	return axon.New("ByteSource", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out(axon.OutboxName)
+		for i := range n {
+			if err := got.pace(ctx, i); err != nil {
+				return err
+			}
+			if err := out.Send(ctx, natsPayload); err != nil {
+				return err
+			}
+		}
+		return c.Finish(ctx)
+	})
+}
+
+// natsSetup is one NATS contender's receiving side, set up and subscribed:
+// publish sends n messages, got counts what arrived, stop tears it down.
+type natsSetup struct {
+	publish func(ctx context.Context) error
+	got     *counter
+	stop    func() error
+}
+
+type natsContender struct {
+	name  string
+	setup func(ctx context.Context, url string, n int) (natsSetup, error)
+}
+
+// quiet keeps nats.go from printing asynchronous errors (slow consumers);
+// losses show in the delivered fraction.
+var quiet = natsgo.ErrorHandler(func(*natsgo.Conn, *natsgo.Subscription, error) {})
+
+// natsBackplane: Backplane(name, NATS(url)) with one SubscribeTo feeding
+// a sink and one Pipeline(source, PublishTo). Its one connection both
+// publishes and receives, so every message goes round through the server.
+var natsBackplane = natsContender{"backplane", func(ctx context.Context, url string, n int) (natsSetup, error) {
+	name := backplaneName("natsbench")
+	hb := axon.Start(ctx, backplane.Backplane(name, backplane.NATS(url, quiet)))
+	sub := backplane.SubscribeTo(name, backplane.Wait(10*time.Second))
+	c := newCounter(n)
+	hs := axon.Start(ctx, chassis.Pipeline(sub, countSink(c)))
+	stop := func() error {
+		hs.Stop()
+		hb.Stop()
+		return errors.Join(endWait(hs), endWait(hb))
+	}
+	select {
+	case <-sub.Joined():
+	case <-hs.Done():
+		return natsSetup{}, errors.Join(errors.New("subscriber ended before joining"), stop())
+	case <-ctx.Done():
+		return natsSetup{}, errors.Join(ctx.Err(), stop())
+	}
+	return natsSetup{
+		publish: func(ctx context.Context) error {
+			return axon.Run(ctx, chassis.Pipeline(byteSource(n, c), backplane.PublishTo(name)))
+		},
+		got:  c,
+		stop: stop,
+	}, nil
+}}
+
+// natsComponents: Pipeline(source, nats.Publisher) on one connection,
+// Pipeline(nats.Subscriber, sink) on another.
+var natsComponents = natsContender{"components", func(ctx context.Context, url string, n int) (natsSetup, error) {
+	subject := backplaneName("natsbench.components")
+	ncPub, err := natsgo.Connect(url, quiet)
+	if err != nil {
+		return natsSetup{}, err
+	}
+	sub := nats.Subscriber(subject, nats.Connect(url), nats.NATSOptions(quiet))
+	c := newCounter(n)
+	hs := axon.Start(ctx, chassis.Pipeline(sub, countSink(c)))
+	stop := func() error {
+		hs.Stop()
+		ncPub.Close()
+		return endWait(hs)
+	}
+	select {
+	case <-sub.Subscribed():
+	case <-hs.Done():
+		return natsSetup{}, errors.Join(errors.New("subscriber ended before subscribing"), stop())
+	case <-ctx.Done():
+		return natsSetup{}, errors.Join(ctx.Err(), stop())
+	}
+	return natsSetup{
+		publish: func(ctx context.Context) error {
+			return axon.Run(ctx, chassis.Pipeline(byteSource(n, c), nats.Publisher(subject, nats.Conn(ncPub))))
+		},
+		got:  c,
+		stop: stop,
+	}, nil
+}}
+
+// natsDirect: nats.go alone. An nc.Publish loop on one connection; on
+// another, ChanSubscribe into a channel of nats.DefaultBuffer places (what
+// the Subscriber component uses) drained by a counting goroutine.
+var natsDirect = natsContender{"nats.go", func(ctx context.Context, url string, n int) (natsSetup, error) {
+	subject := backplaneName("natsbench.direct")
+	ncSub, err := natsgo.Connect(url, quiet)
+	if err != nil {
+		return natsSetup{}, err
+	}
+	ncPub, err := natsgo.Connect(url, quiet)
+	if err != nil {
+		ncSub.Close()
+		return natsSetup{}, err
+	}
+	ch := make(chan *natsgo.Msg, nats.DefaultBuffer)
+	c := newCounter(n)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	var recvErr error
+	wg.Go(func() {
+		for {
+			select {
+			case m := <-ch:
+				if recvErr = c.add(m.Data); recvErr != nil {
+					return
+				}
+			case <-quit:
+				return
+			}
+		}
+	})
+	stop := func() error {
+		ncSub.Close()
+		ncPub.Close()
+		close(quit)
+		wg.Wait()
+		return recvErr
+	}
+	if _, err := ncSub.ChanSubscribe(subject, ch); err != nil {
+		return natsSetup{}, errors.Join(err, stop())
+	}
+	if err := ncSub.Flush(); err != nil {
+		return natsSetup{}, errors.Join(err, stop())
+	}
+	return natsSetup{
+		publish: func(ctx context.Context) error {
+			for i := range n {
+				if err := c.pace(ctx, i); err != nil {
+					return err
+				}
+				if err := ncPub.Publish(subject, natsPayload); err != nil {
+					return err
+				}
+			}
+			return ncPub.Flush()
+		},
+		got:  c,
+		stop: stop,
+	}, nil
+}}
+
+// natsResult is one timed NATS run.
+type natsResult struct {
+	rate      float64 // messages delivered per second
+	delivered float64 // fraction of those published that arrived
+}
+
+// timeNATS sets c up (untimed), then times from the first publish until
+// the last message arrived (or the last progress, if some were lost).
+func timeNATS(ctx context.Context, c natsContender, url string, n int) (natsResult, error) {
+	s, err := c.setup(ctx, url, n)
+	if err != nil {
+		return natsResult{}, fmt.Errorf("%s: setup: %w", c.name, err)
+	}
+	runtime.GC()
+	start := time.Now()
+	pubErr := make(chan error, 1)
+	go func() { pubErr <- s.publish(ctx) }()
+	end, err := s.got.wait(ctx)
+	err = errors.Join(err, <-pubErr, s.stop())
+	if err != nil {
+		return natsResult{}, fmt.Errorf("%s: %w", c.name, err)
+	}
+	got := s.got.got.Load()
+	return natsResult{rate: float64(got) / end.Sub(start).Seconds(), delivered: float64(got) / float64(n)}, nil
+}
+
+// compareNATS runs each contender once per round, order rotating, after
+// a short warm-up of each; res[i][r] is contender i's result in round r.
+func compareNATS(ctx context.Context, url string, rounds, n int, cs ...natsContender) ([][]natsResult, error) {
+	for _, c := range cs {
+		if _, err := timeNATS(ctx, c, url, n/10); err != nil {
+			return nil, err
+		}
+	}
+	res := make([][]natsResult, len(cs))
+	for r := range rounds {
+		for j := range cs {
+			i := (j + r) % len(cs)
+			x, err := timeNATS(ctx, cs[i], url, n)
+			if err != nil {
+				return nil, err
+			}
+			res[i] = append(res[i], x)
+		}
+	}
+	return res, nil
+}
+
+func natsRates(rs []natsResult) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = r.rate
+	}
+	return out
+}
+
+// natsRatio is the median, lowest and highest per-round ratio of a's rate
+// to b's.
+func natsRatio(a, b []natsResult) (med, lo, hi float64) {
+	rs := make([]float64, len(a))
+	for i := range a {
+		rs[i] = a[i].rate / b[i].rate
+	}
+	return median(rs), slices.Min(rs), slices.Max(rs)
+}
+
+// delivered is the lowest fraction delivered in any round.
+func delivered(rs []natsResult) float64 {
+	lo := 1.0
+	for _, r := range rs {
+		lo = min(lo, r.delivered)
+	}
+	return lo
+}
+
+// BenchmarkNATSBackplane sends 100,000 messages of 64 bytes through an
+// embedded NATS server three ways in the same run: a Backplane with the
+// NATS option (PublishTo in, SubscribeTo out), the nats Publisher and
+// Subscriber components, and nats.go used directly. Set-up (connections,
+// subscriptions) is not timed; a run is timed from the first publish to
+// the last message received. Every publisher is paced to keep at most
+// natsWindow messages in flight (see natsWindow). Rounds rotate; rates are
+// medians; ratios are medians of per-round ratios. Messages NATS drops
+// (slow consumer) would not be counted: the lowest delivered fraction of
+// any round is reported.
+func BenchmarkNATSBackplane(b *testing.B) {
+	srv := natstest.Server(b)
+	res, err := compareNATS(context.Background(), srv.URL(), max(b.N, natsRounds), natsMsgs, natsBackplane, natsComponents, natsDirect)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bp, comp, direct := median(natsRates(res[0])), median(natsRates(res[1])), median(natsRates(res[2]))
+	ratioB, loB, hiB := natsRatio(res[0], res[2])
+	ratioC, loC, hiC := natsRatio(res[1], res[2])
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(bp, "backplane-msgs/s")
+	b.ReportMetric(comp, "components-msgs/s")
+	b.ReportMetric(direct, "nats.go-msgs/s")
+	b.ReportMetric(ratioB, "ratio-backplane")
+	b.ReportMetric(ratioC, "ratio-components")
+	report(b, "nats %d x %d B: backplane %s Mmsg/s (delivered >= %.3f), components %s Mmsg/s (delivered >= %.3f), nats.go %s Mmsg/s (delivered >= %.3f); backplane/nats.go %.2f (%d rounds %.2f..%.2f; target >= %.2f %s); components/nats.go %.2f (rounds %.2f..%.2f; %s)",
+		natsMsgs, natsMsgSize, mega(bp), delivered(res[0]), mega(comp), delivered(res[1]), mega(direct), delivered(res[2]),
+		ratioB, len(res[0]), loB, hiB, natsTarget, verdict(ratioB, natsTarget), ratioC, loC, hiC, verdict(ratioC, natsTarget))
+}
+
+// ---- tests of these benchmarks' contenders ----
+
+func TestFanoutDelivers(t *testing.T) {
+	ctx := axontest.Context(t)
+	for _, subs := range fanoutSubscribers {
+		const n = 500
+		for _, c := range fanoutContenders(subs) {
+			got, err := c.run(ctx, n)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got != n {
+				t.Fatalf("%s: the least-served subscriber saw %d messages, want %d", c.name, got, n)
+			}
+		}
+	}
+}
+
+func TestNATSContendersDeliver(t *testing.T) {
+	ctx := axontest.Context(t)
+	srv := natstest.Server(t)
+	// More messages than a subscription's buffer holds: the pacing must
+	// keep NATS from dropping any.
+	const n = 4 * nats.DefaultBuffer
+	for _, c := range []natsContender{natsBackplane, natsComponents, natsDirect} {
+		r, err := timeNATS(ctx, c, srv.URL(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.delivered != 1 {
+			t.Fatalf("%s: delivered %.3f of the messages, want all", c.name, r.delivered)
+		}
+	}
+}
+
+func TestCounterRejectsWrongMessages(t *testing.T) {
+	c := newCounter(2)
+	if err := c.add("text"); err == nil {
+		t.Fatal("a string was counted")
+	}
+	if err := c.add(make([]byte, natsMsgSize+1)); err == nil {
+		t.Fatal("a payload of the wrong size was counted")
+	}
+	if err := c.add(natsPayload); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.got.Load(); got != 1 {
+		t.Fatalf("counted %d, want 1", got)
+	}
+}
