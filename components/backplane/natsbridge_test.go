@@ -100,8 +100,8 @@ func TestNATSBackplaneLocalAndRemote(t *testing.T) {
 	finish(t, ctx, bp)
 }
 
-// A server restart mid-stream: messages published before it and after it
-// reach the subscriber in order. Of those published while the server was
+// A server restart mid-stream: messages published before it, and after
+// the connection is back, reach the subscriber in order. Of those published while the server was
 // down, the ones the connection buffered follow in order once it is back;
 // the ones written in the moment before it noticed the server had gone
 // are lost (core NATS is at most once; see Backplane).
@@ -109,7 +109,8 @@ func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	start(t, ctx, Backplane(name, NATS(srv.URL())))
+	bp := Backplane(name, NATS(srv.URL()))
+	start(t, ctx, bp)
 	_, sub := subscribe(t, ctx, name)
 	pub := start(t, ctx, PublishTo(name))
 
@@ -120,6 +121,16 @@ func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
 	srv.Shutdown()
 	put(t, ctx, pub, axon.InboxName, stringsOf("m", 50, 100)...)
 	srv.Start(t)
+	// Until the connection has noticed the outage and reconnected, what
+	// it writes goes to the old socket and is lost; "after" means after
+	// that.
+	for bp.nats.nc.Stats().Reconnects == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the Backplane's connection did not reconnect")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	put(t, ctx, pub, axon.InboxName, stringsOf("m", 100, 150)...)
 	last, during := 49, 0
 	for last < 149 {
