@@ -118,7 +118,8 @@ type BackplaneComponent struct {
 	*axon.Component
 	name  string
 	split *util.SplitterComponent
-	nats  *natsLink // with the NATS option; nil otherwise
+	cfg   config
+	nats  *natsLink // with the NATS option, once started; nil otherwise
 }
 
 // The Backplane's private outboxes to its children's control boxes.
@@ -166,8 +167,9 @@ const (
 // it gets everything published after it joined. Payloads are []byte and
 // string (received as []byte) unless NATSCodec says otherwise.
 //
-// The connection is made in the background and kept for as long as the
-// Backplane runs, reconnecting after any outage. Delivery is NATS's: at
+// The connection is made when the Backplane starts, in the background
+// (it neither fails nor waits when the server is down), and kept for as
+// long as the Backplane runs, reconnecting after any outage. Delivery is NATS's: at
 // most once. While the server cannot be reached, what is published is
 // kept by the connection (up to nats.go's reconnect buffer, 8 MiB) and
 // sent once it is back; what the connection wrote in the moment before
@@ -178,43 +180,29 @@ const (
 func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b := &BackplaneComponent{name: name, split: util.Splitter()}
 	cfg, cfgErr := configure("Backplane", opts, forBackplane)
-	children := []axon.Node{b.split}
-	var natsErr error
-	if cfgErr == nil && cfg.natsURL != "" {
-		b.nats, natsErr = dialNATS(name, cfg)
-		if natsErr == nil {
-			children = append(children, b.nats.pub, b.nats.sub)
-		}
-	}
+	b.cfg = cfg
 	b.Component = axon.New("Backplane", b.main,
 		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber", axon.PassthroughOnly()),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
 		axon.WithOutbox(splitControl, "shutdown messages for the Splitter"),
 		axon.WithOutbox(pubControl, "shutdown messages for the NATS publisher"),
 		axon.WithOutbox(subControl, "shutdown messages for the NATS subscriber"),
-		axon.WithChildren(children...),
+		axon.WithChildren(b.split),
 	)
 	if name == "" {
 		b.FailOnStart(fmt.Errorf("backplane: %w: empty name", ErrBadOption))
 	}
-	for _, err := range []error{cfgErr, natsErr} {
-		if err != nil {
-			b.FailOnStart(err)
-		}
+	if cfgErr != nil {
+		b.FailOnStart(cfgErr)
 	}
-	links := [][4]any{{b, axon.InboxName, b.split, axon.InboxName}, {b, splitControl, b.split, axon.ControlName}}
-	if b.nats != nil {
-		// Publishers feed NATS; what NATS delivers feeds the Splitter.
-		links = [][4]any{
-			{b, axon.InboxName, b.nats.pub, axon.InboxName},
-			{b.nats.sub, axon.OutboxName, b.split, axon.InboxName},
-			{b, splitControl, b.split, axon.ControlName},
-			{b, pubControl, b.nats.pub, axon.ControlName},
-			{b, subControl, b.nats.sub, axon.ControlName},
-		}
+	links := [][2]string{{splitControl, axon.ControlName}}
+	if cfg.natsURL == "" {
+		// Publishers feed the Splitter. With NATS they feed the NATS
+		// publisher, linked when the Backplane starts (attachNATS).
+		links = append(links, [2]string{axon.InboxName, axon.InboxName})
 	}
 	for _, l := range links {
-		if err := axon.Link(l[0].(axon.Node), l[1].(string), l[2].(axon.Node), l[3].(string)); err != nil {
+		if err := axon.Link(b, l[0], b.split, l[1]); err != nil {
 			b.FailOnStart(err)
 		}
 	}
@@ -231,11 +219,11 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
-	if b.nats != nil {
-		// The connection outlives the main loop until the NATS publisher
-		// (which flushes as it ends) and subscriber have ended.
-		go b.nats.closeAfterChildren()
+func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) (err error) {
+	if b.cfg.natsURL != "" {
+		if b.nats, err = b.attachNATS(); err != nil {
+			return err
+		}
 		// Register only once NATS will deliver: a subscriber that finds
 		// the Backplane then gets everything published after it joined.
 		if err := b.nats.ready(ctx); err != nil {

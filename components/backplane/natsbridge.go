@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/kamaelia-go/kamaelia/axon"
+
 	"github.com/kamaelia-go/kamaelia/components/nats"
 	natsgo "github.com/nats-io/nats.go"
 )
@@ -20,9 +22,10 @@ type natsLink struct {
 	sub *nats.SubscriberComponent
 }
 
-// dialNATS connects to cfg's server for the backplane called name. The
-// connection is made in the background: it does not fail or wait when
-// the server is down, and keeps trying for as long as the Backplane runs.
+// dialNATS connects to cfg's server for the backplane called name, with
+// the NATS publisher and subscriber that will use the connection. It does
+// not fail or wait when the server is down: the connection keeps trying
+// in the background until it is closed.
 func dialNATS(name string, cfg config) (*natsLink, error) {
 	opts := append([]natsgo.Option{
 		natsgo.Name("kamaelia backplane " + name),
@@ -49,6 +52,41 @@ func dialNATS(name string, cfg config) (*natsLink, error) {
 	}, nil
 }
 
+// attachNATS connects to the Backplane's server and adds the NATS
+// publisher and subscriber as children, linked between its inbox and its
+// Splitter. The connection is closed once both have ended.
+func (b *BackplaneComponent) attachNATS() (*natsLink, error) {
+	l, err := dialNATS(b.name, b.cfg)
+	if err != nil {
+		return nil, err
+	}
+	var added []axon.Node
+	defer func() { go l.closeAfter(added...) }()
+	for _, child := range []axon.Node{l.pub, l.sub} {
+		if err := b.AddChild(child); err != nil {
+			return nil, fmt.Errorf("backplane %q: %w", b.name, err)
+		}
+		added = append(added, child)
+	}
+	// Publishers feed NATS; what NATS delivers feeds the Splitter.
+	for _, link := range []struct {
+		from    axon.Node
+		fromBox string
+		to      axon.Node
+		toBox   string
+	}{
+		{b, axon.InboxName, l.pub, axon.InboxName},
+		{l.sub, axon.OutboxName, b.split, axon.InboxName},
+		{b, pubControl, l.pub, axon.ControlName},
+		{b, subControl, l.sub, axon.ControlName},
+	} {
+		if err := axon.Link(link.from, link.fromBox, link.to, link.toBox); err != nil {
+			return nil, fmt.Errorf("backplane %q: %w", b.name, err)
+		}
+	}
+	return l, nil
+}
+
 // ready waits until the server has confirmed the subscription.
 func (l *natsLink) ready(ctx context.Context) error {
 	select {
@@ -61,10 +99,12 @@ func (l *natsLink) ready(ctx context.Context) error {
 	}
 }
 
-// closeAfterChildren closes the connection once the NATS publisher and
-// subscriber have both ended.
-func (l *natsLink) closeAfterChildren() {
-	<-l.pub.Done()
-	<-l.sub.Done()
+// closeAfter closes the connection once every one of users has ended:
+// the NATS publisher flushes as it ends, so the connection must outlive
+// it.
+func (l *natsLink) closeAfter(users ...axon.Node) {
+	for _, u := range users {
+		<-u.Core().Done()
+	}
 	l.nc.Close()
 }

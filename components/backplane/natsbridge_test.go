@@ -160,3 +160,15 @@ func TestNATSOptionsOnlyForBackplane(t *testing.T) {
 		t.Fatalf("NATS(\"\"): %v, want ErrBadOption", err)
 	}
 }
+
+// A Backplane that never runs, or fails before it starts, holds no NATS
+// connection (goleak, at the end of the package's tests, would see the
+// client's goroutines).
+func TestNATSBackplaneConnectsOnlyWhenRunning(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	_ = Backplane("never run", NATS(srv.URL()))
+	if err := axon.Run(ctx, Backplane("", NATS(srv.URL()))); !errors.Is(err, ErrBadOption) {
+		t.Fatalf("empty name: %v, want ErrBadOption", err)
+	}
+}
