@@ -3,6 +3,7 @@ package udp_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -141,4 +142,34 @@ func TestProducerFinishedWaitsForLookups(t *testing.T) {
 	}
 	axontest.ExpectSignal(t, ctx, h, pf)
 	axontest.Wait(t, h)
+}
+
+// A receiver given by name is looked up again after CacheFor, while
+// payloads keep going to its last address, so a changed DNS answer is
+// followed.
+func TestReceiverNameIsLookedUpAgain(t *testing.T) {
+	ctx := axontest.Context(t)
+	dns := newFakeDNS(t)
+	first := listen(t, "127.0.0.1:0")
+	second := listen(t, "127.0.0.2:"+portOf(first))
+	dns.add("moving.test", "127.0.0.1")
+	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("moving.test:"+portOf(first)),
+		udp.Resolver(dns.resolver()), udp.CacheFor(20*time.Millisecond))
+	h := udptest.Start(t, ctx, p)
+	axontest.Put(t, ctx, h, axon.InboxName, "before")
+	if got, _ := readFrom(t, first); got != "before" {
+		t.Fatalf("got %q", got)
+	}
+	dns.add("moving.test", "127.0.0.2")
+	for i := 0; ; i++ {
+		axontest.Put(t, ctx, h, axon.InboxName, "after")
+		second.SetReadDeadline(timeSoon())
+		buf := make([]byte, 16)
+		if n, _, err := second.ReadFromUDPAddrPort(buf); err == nil && string(buf[:n]) == "after" {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("still not sent to the new address after %d lookups", dns.asked("moving.test"))
+		}
+	}
 }

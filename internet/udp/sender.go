@@ -30,7 +30,7 @@ type sender struct {
 	// SimplePeer and TargettedPeer.
 	target     Target         // the receiver as given
 	dst        netip.AddrPort // its address, once resolved
-	expires    time.Time      // when a resolved name is looked up again
+	refresh    *time.Timer    // when a resolved name is looked up again
 	gen        uint64         // the lookup wanted, when waiting
 	waiting    bool           // dst is not known yet: hold "inbox"
 	refreshing bool           // looking the name up again, still sending
@@ -109,6 +109,8 @@ func (s *sender) run(ctx context.Context) error {
 			s.handle(ctx, msg)
 		case l := <-s.res.results:
 			s.resolved(l)
+		case <-s.refreshC():
+			s.refreshDue()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -190,12 +192,6 @@ func (s *sender) data(msg any) {
 		s.p.report(&e)
 		return
 	}
-	if s.target.Host != "" && !s.refreshing && !s.connected && s.p.cfg.cacheFor > 0 && time.Now().After(s.expires) {
-		// Look the name up again, sending to the old address meanwhile.
-		s.refreshing = true
-		s.gen++
-		s.res.start(s.target.Host, s.gen)
-	}
 	s.write(b, s.dst)
 }
 
@@ -264,6 +260,9 @@ func (s *sender) newTarget(msg any) {
 func (s *sender) setTarget(t Target) {
 	s.target, s.failed, s.refreshing = t, nil, false
 	s.gen++ // answers to earlier lookups are no longer wanted
+	if s.refresh != nil {
+		s.refresh.Stop()
+	}
 	if t.Addr.IsValid() {
 		s.dst, s.waiting = unmapped(t.Addr), false
 		s.connect()
@@ -272,9 +271,42 @@ func (s *sender) setTarget(t Target) {
 	if addr, ok := s.res.cached(t.Host, time.Now()); ok {
 		s.dst, s.waiting = addr, false
 		s.connect()
+		s.refreshIn(s.p.cfg.cacheFor)
 		return
 	}
 	s.lookup()
+}
+
+// refreshIn arranges for the receiver's name to be looked up again after
+// d, while payloads keep going to its last address: names are not looked
+// up on the way of every payload. A connected socket keeps its receiver.
+func (s *sender) refreshIn(d time.Duration) {
+	if s.target.Host == "" || s.connected || s.p.cfg.cacheFor <= 0 {
+		return
+	}
+	if s.refresh == nil {
+		s.refresh = time.NewTimer(d)
+		return
+	}
+	s.refresh.Reset(d)
+}
+
+// refreshDue starts looking the receiver's name up again.
+func (s *sender) refreshDue() {
+	if s.target.Host == "" || s.waiting || s.refreshing || s.failed != nil {
+		return
+	}
+	s.refreshing = true
+	s.gen++
+	s.res.start(s.target.Host, s.gen)
+}
+
+// refreshC is the channel on which refreshes fall due, nil if none is set.
+func (s *sender) refreshC() <-chan time.Time {
+	if s.refresh == nil {
+		return nil
+	}
+	return s.refresh.C
 }
 
 // lookup starts resolving the receiver's name and holds "inbox" until the
@@ -310,9 +342,10 @@ func (s *sender) resolved(l lookup) {
 	if s.refreshing {
 		s.refreshing = false
 		if l.err == nil {
-			s.dst, s.expires = l.addr, now.Add(s.p.cfg.cacheFor)
+			s.dst = l.addr
+			s.refreshIn(s.p.cfg.cacheFor)
 		} else {
-			s.expires = now.Add(retryAfter) // keep the old address; try later
+			s.refreshIn(retryAfter) // keep the old address; try later
 		}
 		return
 	}
@@ -323,8 +356,9 @@ func (s *sender) resolved(l lookup) {
 		s.p.report(s.failed)
 		return
 	}
-	s.dst, s.expires = l.addr, now.Add(s.p.cfg.cacheFor)
+	s.dst = l.addr
 	s.connect()
+	s.refreshIn(s.p.cfg.cacheFor)
 }
 
 // connect connects a SimplePeer's socket to its receiver, with Connect.
