@@ -19,8 +19,14 @@ type Shutdown interface {
 // receiver should finish what is queued in its inbox, pass the message on
 // its signal outbox and end. It travels from a component's "signal" to the
 // next one's "control".
+//
+// Reason says why the producer finished when that was not simply the end
+// of its data: a network connection that was reset, a file that could not
+// be read. It is nil for a normal end. Components pass the message on as
+// they received it, so the reason reaches the end of a pipeline.
 type ProducerFinished struct {
-	From Ref // the component that finished first
+	From   Ref   // the component that finished first
+	Reason error // why, when it was not a normal end; nil otherwise
 }
 
 // ShutdownMicroprocess tells the receiver to stop at once, passing the

@@ -77,6 +77,10 @@ var commands = []*command{
 	pubCommand,
 	subCommand,
 	natsDemoCommand,
+	tcpClientCommand,
+	tcpServerCommand,
+	sendfileCommand,
+	recvfileCommand,
 }
 
 func lookup(name string) *command {
