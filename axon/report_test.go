@@ -60,3 +60,35 @@ func TestReporterLogsAFewWhenUnlinked(t *testing.T) {
 		}
 	}
 }
+
+// A component that reports at once, before any Get could link its box,
+// has its first error seen when the box is tapped at Start.
+func TestTappingSeesTheFirstMessage(t *testing.T) {
+	for range 20 {
+		c := axon.New("Eager", func(ctx context.Context, c *axon.Component) error {
+			r := axon.NewReporter(c, "errors")
+			if !r.Report(errors.New("at once")) {
+				return errors.New("the first error was not sent")
+			}
+			<-ctx.Done()
+			return nil
+		}, axon.WithOutbox("errors", "errors met"))
+		h := axon.Start(context.Background(), c, axon.Tapping("errors"))
+		m, err := h.Get(context.Background(), "errors")
+		if err != nil || m.(error).Error() != "at once" {
+			t.Fatalf("got %v, %v", m, err)
+		}
+		h.Stop()
+		if err := h.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTappingAMissingBoxFailsStart(t *testing.T) {
+	c := axon.New("NoErrors", func(ctx context.Context, c *axon.Component) error { return nil })
+	err := axon.Start(context.Background(), c, axon.Tapping("errors")).Wait()
+	if !errors.Is(err, axon.ErrNoSuchBox) || !strings.Contains(err.Error(), "errors") {
+		t.Fatalf("got %v, want an error naming the missing box", err)
+	}
+}

@@ -39,7 +39,10 @@ func Run(ctx context.Context, n Node) error {
 
 // Start starts n with all its children in the background and returns a
 // Handle to drive it, stop it and wait for it.
-func Start(ctx context.Context, n Node) *Handle {
+//
+// Options act before anything runs: Tapping links outboxes to the Handle
+// so that Get sees even the first message sent on them.
+func Start(ctx context.Context, n Node, opts ...StartOption) *Handle {
 	c := n.Core()
 	rctx, cancel := context.WithCancel(ctx)
 	rs := &runState{parent: ctx, ctx: rctx, cancel: cancel}
@@ -55,12 +58,41 @@ func Start(ctx context.Context, n Node) *Handle {
 		// before anything runs so that Get(ctx, "signal") sees them.
 		_, _ = h.inboxFor(SignalName)
 	}
+	for _, opt := range opts {
+		if err := opt(h); err != nil {
+			cancel()
+			rs.errs = append(rs.errs, fmt.Errorf("start %s: %w", c, err))
+			h.startErr = true
+			return h
+		}
+	}
 	if err := c.start(rctx, rs, true); err != nil {
 		cancel()
 		rs.errs = append(rs.errs, err)
 		h.startErr = true
 	}
 	return h
+}
+
+// StartOption configures what Start does before the graph runs.
+type StartOption func(*Handle) error
+
+// Tapping links each of the started component's outboxes named to the
+// Handle before the graph runs, so that Handle.Get on them sees every
+// message sent, the first included. Without it, Get makes its link when
+// first called, and a message sent on an unlinked outbox before then
+// waits (data) or, for boxes whose components report without waiting
+// (such as "errors"), may be logged instead. Start fails if a box does not
+// exist or is linked already.
+func Tapping(outboxes ...string) StartOption {
+	return func(h *Handle) error {
+		for _, box := range outboxes {
+			if _, err := h.inboxFor(box); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // start launches c's children and main loop. root marks the component a

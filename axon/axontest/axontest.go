@@ -31,14 +31,15 @@ func Context(t testing.TB) context.Context {
 //	axon.ProducerFinished{From: axontest.Tester}
 var Tester = axon.Ref{Name: "tester"}
 
-// Start starts n (with its children) in the background, like axon.Start,
-// and makes sure it does not outlive the test: when the test ends, however
+// Start starts n (with its children) in the background, like axon.Start
+// with opts (axon.Tapping links outboxes to the handle before anything
+// runs), and makes sure it does not outlive the test: when the test ends, however
 // it ends, the graph is stopped and waited for. What it returned then is
 // not checked; a test that cares how the graph ended calls Wait (or
 // h.Wait) itself.
-func Start(t testing.TB, ctx context.Context, n axon.Node) *axon.Handle {
+func Start(t testing.TB, ctx context.Context, n axon.Node, opts ...axon.StartOption) *axon.Handle {
 	t.Helper()
-	h := axon.Start(ctx, n)
+	h := axon.Start(ctx, n, opts...)
 	t.Cleanup(func() {
 		h.Stop()
 		_ = h.Wait()
@@ -74,7 +75,9 @@ func Get(t testing.TB, ctx context.Context, h *axon.Handle, outbox string) any {
 // a message from it. A component that sends on a box only while the box
 // is linked (a Carousel's "requestNext", for one) then sees the link from
 // the start; a later Get reads what it sent. Call Tap straight after
-// Start, before the component can have sent on outbox: if a message is
+// Start, before the component can have sent on outbox (a component that
+// may send at once, before Tap can link, wants axon.Tapping given to
+// Start instead): if a message is
 // already waiting, Tap takes it and fails the test, as it does if the box
 // cannot be linked to h. ("signal" needs no Tap: Start links it.)
 func Tap(t testing.TB, h *axon.Handle, outbox string) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -64,7 +63,7 @@ type BasicPeer struct {
 	remote    atomic.Pointer[netip.AddrPort] // the receiver, once connected
 
 	received, sent, bytesIn, bytesOut, errs atomic.Uint64
-	logLimit                                rateLimit
+	reporter                                *axon.Reporter
 }
 
 // Stats are a peer's counts so far.
@@ -167,6 +166,7 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 		axon.WithOutbox(ErrorsBox, "*udp.Error: what could not be sent or received; the peer carries on", axon.Carries[*Error]()),
 	)
 	p.Component = axon.New(cmp.Or(p.cfg.name, k.String()), p.main, boxes...)
+	p.reporter = axon.NewReporter(p.Component, ErrorsBox)
 	if err := p.check(); err != nil {
 		p.fail(err)
 		return p
@@ -360,48 +360,11 @@ func (p *BasicPeer) stopReceiver() {
 	_ = p.pc.SetReadDeadline(time.Unix(1, 0))
 }
 
-// report sends err on "errors" without waiting. If "errors" leads nowhere
-// or is full, err is logged instead, at most a few times a second, so
-// that nothing fails unseen and a flood cannot swamp the log.
+// report sends err on "errors" without waiting, or logs it (see
+// axon.Reporter), and counts it.
 func (p *BasicPeer) report(err *Error) {
 	p.errs.Add(1)
-	if p.Out(ErrorsBox).TrySend(err) == nil {
-		return
-	}
-	if n, ok := p.logLimit.allow(time.Now()); ok {
-		if n > 0 {
-			slog.Warn("udp peer error", "component", p.String(), "box", err.Box, "error", err.Error(), "unlogged", n)
-			return
-		}
-		slog.Warn("udp peer error", "component", p.String(), "box", err.Box, "error", err.Error())
-	}
-}
-
-// rateLimit allows a few events a second and counts the rest.
-type rateLimit struct {
-	mu      sync.Mutex
-	window  time.Time
-	n       int    // allowed in this window
-	dropped uint64 // refused since the last allowed
-}
-
-const logsPerSecond = 5
-
-// allow reports whether an event at now may be logged, and how many were
-// refused before it.
-func (r *rateLimit) allow(now time.Time) (skipped uint64, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.window) >= time.Second {
-		r.window, r.n = now, 0
-	}
-	if r.n >= logsPerSecond {
-		r.dropped++
-		return 0, false
-	}
-	r.n++
-	skipped, r.dropped = r.dropped, 0
-	return skipped, true
+	p.reporter.Report(err)
 }
 
 // sendError classifies an error from writing a datagram.

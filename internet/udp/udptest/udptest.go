@@ -17,15 +17,13 @@ import (
 
 // Start starts p for the test, as axontest.Start does, after checking
 // that it was made (p.Err() is nil), and links its "errors" box to the
-// handle at once, so that every error it reports can be read with Error.
+// handle before it runs, so that every error it reports can be read with Error.
 func Start(t testing.TB, ctx context.Context, p *udp.BasicPeer) *axon.Handle {
 	t.Helper()
 	if err := p.Err(); err != nil {
 		t.Fatalf("making %s: %v", p, err)
 	}
-	h := axontest.Start(t, ctx, p)
-	axontest.Tap(t, h, udp.ErrorsBox)
-	return h
+	return axontest.Start(t, ctx, p, axon.Tapping(udp.ErrorsBox))
 }
 
 // Datagram returns the next message on h's "outbox", failing the test if
