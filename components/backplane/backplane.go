@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/util"
 )
 
 var (
@@ -26,17 +25,23 @@ var (
 )
 
 // hub is what PublishTo and SubscribeTo need of a backplane, whatever
-// carries its messages. It is the seam where another kind of backplane
-// (one that rides on a message bus between processes) slots in behind the
-// same PublishTo and SubscribeTo: it registers its component and a hub
-// with register, and everything else is unchanged.
+// carries its messages: they find it by name (register, find) and use
+// nothing else.
 type hub interface {
 	// input names the inbox publishers link to.
 	input() (axon.Node, string)
-	// join makes n's inbox receive every message delivered from now on.
-	join(ctx context.Context, n axon.Node, inbox string) error
-	// leave undoes join. Messages may still arrive until it returns.
-	leave(ctx context.Context, n axon.Node, inbox string) error
+	// publish publishes msg, and up to batchMax-1 more that more has at
+	// once, from the publisher's own goroutine, until ctx (the
+	// publisher's) ends. Once the backplane has ended it fails with
+	// ErrBackplaneEnded.
+	publish(ctx context.Context, msg any, more func() (any, bool)) error
+	// join adds a subscriber: try or put is handed every message
+	// delivered from now on, put with a context that ends when ctx does or
+	// the subscriber leaves. It fails with ErrBackplaneEnded once the
+	// backplane has ended.
+	join(ctx context.Context, try func(any) error, put func(context.Context, any) error) (*member, error)
+	// leave undoes join (see fanout.leave).
+	leave(m *member, now bool)
 	// done is closed when the backplane has ended and will deliver no
 	// more messages.
 	done() <-chan struct{}
@@ -116,37 +121,33 @@ func find(ctx context.Context, name string, wait time.Duration) (hub, error) {
 // with a method to count its subscribers.
 type BackplaneComponent struct {
 	*axon.Component
-	name  string
-	split *util.SplitterComponent
-	cfg   config
-	nats  *natsLink // with the NATS option, once started; nil otherwise
+	name string
+	fan  *fanout
+	cfg  config
+	nats *natsLink // with the NATS option, once started; nil otherwise
 }
-
-// The Backplane's private outboxes to its children's control boxes.
-const (
-	splitControl = "splitter"
-	pubControl   = "nats-publisher"
-	subControl   = "nats-subscriber"
-)
 
 // Backplane makes a hub called name that PublishTo and SubscribeTo
 // components find by that name. When it starts it registers its "inbox"
 // in axon.Services under name, and it removes the registration when it
 // ends. A name already registered makes it fail at start with an error
 // wrapping axon.ErrServiceExists that names the name; an empty name, or
-// any option (it takes none yet), makes it fail with ErrBadOption.
+// an option that does not apply, makes it fail with ErrBadOption.
 //
-// What arrives on "inbox", from PublishTo components or from anything
-// linked there, is copied to every current subscriber in turn by a
-// util.Splitter inside the Backplane (Kamaelia's Backplane used a
-// PlugSplitter in the same way). A copy waits for room in its
-// subscriber, so the slowest subscriber sets the pace (see DropOldest for
-// the other policy).
+// Each message is handed to every current subscriber in turn, in the
+// order they joined (Kamaelia's Backplane used a PlugSplitter for this),
+// by whoever has it: a PublishTo hands over what it publishes from its
+// own goroutine, and the Backplane's goroutine what arrives on its
+// "inbox" from anything linked there. One delivery at a time, so every
+// subscriber sees the messages in one order. With Block, the default,
+// the message goes straight onto the subscriber's outbox and a hand-over
+// waits for room there, so the slowest subscriber sets the pace for the
+// Backplane and its publishers (see DropOldest for the other policy).
 //
 // Boxes:
 //
-//	inbox   (in)  messages to publish; passes straight through to the
-//	              Splitter, which is what PublishTo links to
+//	inbox   (in)  messages to publish, from anything linked here
+//	              (PublishTo does not use it)
 //	control (in)  ProducerFinished: what is queued is delivered, then it
 //	              is passed on and the Backplane ends; ShutdownMicroprocess:
 //	              passed on, and it ends at once
@@ -162,32 +163,40 @@ const (
 // subject nats.Subject(name), and what arrives on that subject, from
 // every process, goes to its subscribers, so local messages go round
 // through the server too and every subscriber everywhere sees each
-// publisher's messages in the same order. It registers under name once
-// the server has confirmed its subscription, so a subscriber that finds
-// it gets everything published after it joined. Payloads are []byte and
-// string (received as []byte) unless NATSCodec says otherwise.
+// publisher's messages in the same order. A PublishTo publishes on the
+// Backplane's connection from its own goroutine; what arrives on the
+// Backplane's "inbox" is published by the Backplane. It registers under
+// name once the server has confirmed its subscription, so a subscriber
+// that finds it gets everything published after it joined. Payloads are
+// []byte and string (received as []byte) unless NATSCodec says
+// otherwise; a message that cannot be published (another type, a codec
+// error) is logged with slog and dropped, and so is a payload the codec
+// cannot decode.
 //
 // The connection is made when the Backplane starts, in the background
 // (it neither fails nor waits when the server is down), and kept for as
-// long as the Backplane runs, reconnecting after any outage. Delivery is NATS's: at
-// most once. While the server cannot be reached, what is published is
-// kept by the connection (up to nats.go's reconnect buffer, 8 MiB) and
-// sent once it is back; what the connection wrote in the moment before
-// it noticed the server had gone is lost, and so is what other processes
-// published meanwhile for a process that was cut off. A message that
-// does not fit in the reconnect buffer is reported by the NATS publisher
-// inside the Backplane, on slog, and dropped.
+// long as the Backplane runs, reconnecting after any outage. Delivery is
+// NATS's: at most once. While the server cannot be reached, what is
+// published is kept by the connection (up to nats.go's reconnect buffer,
+// 8 MiB) and sent once it is back; what the connection wrote in the
+// moment before it noticed the server had gone is lost, and so is what
+// other processes published meanwhile for a process that was cut off. A
+// message that does not fit in the reconnect buffer is logged with slog
+// and dropped.
+//
+// What arrives from NATS is handed to the subscribers by nats.go's
+// delivery goroutine for the Backplane's subscription. NATS cannot hold a
+// publisher back for a slow subscriber: while a subscriber with Block
+// holds the Backplane back, nats.go keeps up to nats.DefaultBuffer
+// received messages for it and drops what arrives beyond that (the NATS
+// slow-consumer rule); the Backplane logs how many with slog.
 func Backplane(name string, opts ...Option) *BackplaneComponent {
-	b := &BackplaneComponent{name: name, split: util.Splitter()}
+	b := &BackplaneComponent{name: name, fan: newFanout()}
 	cfg, cfgErr := configure("Backplane", opts, forBackplane)
 	b.cfg = cfg
 	b.Component = axon.New("Backplane", b.main,
-		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber", axon.PassthroughOnly()),
+		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber"),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
-		axon.WithOutbox(splitControl, "shutdown messages for the Splitter"),
-		axon.WithOutbox(pubControl, "shutdown messages for the NATS publisher"),
-		axon.WithOutbox(subControl, "shutdown messages for the NATS subscriber"),
-		axon.WithChildren(b.split),
 	)
 	if name == "" {
 		b.FailOnStart(fmt.Errorf("backplane: %w: empty name", ErrBadOption))
@@ -195,97 +204,49 @@ func Backplane(name string, opts ...Option) *BackplaneComponent {
 	if cfgErr != nil {
 		b.FailOnStart(cfgErr)
 	}
-	links := [][2]string{{splitControl, axon.ControlName}}
-	if cfg.natsURL == "" {
-		// Publishers feed the Splitter. With NATS they feed the NATS
-		// publisher, linked when the Backplane starts (attachNATS).
-		links = append(links, [2]string{axon.InboxName, axon.InboxName})
-	}
-	for _, l := range links {
-		if err := axon.Link(b, l[0], b.split, l[1]); err != nil {
-			b.FailOnStart(err)
-		}
-	}
 	return b
 }
 
 // Subscribers returns how many subscribers the Backplane has, waiting
 // (until ctx ends) for a delivery under way to finish.
 func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
-	n, err := b.split.Sinks(ctx)
+	n, err := b.fan.count(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("backplane %q: %w", b.name, err)
+		return 0, fmt.Errorf("backplane %q: subscribers: %w", b.name, err)
 	}
 	return n, nil
 }
 
-func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) (err error) {
+func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
+	b.fan.start(ctx)
+	defer b.fan.close()
 	if b.cfg.natsURL != "" {
-		if b.nats, err = b.attachNATS(); err != nil {
-			return err
-		}
-		// Register only once NATS will deliver: a subscriber that finds
-		// the Backplane then gets everything published after it joined.
-		if err := b.nats.ready(ctx); err != nil {
-			return fmt.Errorf("backplane %q: %w", b.name, err)
-		}
+		return b.runNATS(ctx, c)
 	}
 	unregister, err := register(b.name, b)
 	if err != nil {
 		return err
 	}
 	defer unregister()
-	ctl := c.In(axon.ControlName)
-	for {
-		select {
-		case msg := <-ctl:
-			if !axon.IsProducerFinished(msg) && !axon.IsShutdownMicroprocess(msg) {
-				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
-				continue
-			}
-			// A ShutdownMicroprocess has already cancelled ctx, and with
-			// it the children; a ProducerFinished lets each deliver what
-			// is queued first, in the order messages flow: the NATS
-			// publisher, the NATS subscriber, then the Splitter.
-			stops := []struct {
-				box  string
-				done <-chan struct{}
-			}{{splitControl, b.split.Done()}}
-			if b.nats != nil {
-				stops = append([]struct {
-					box  string
-					done <-chan struct{}
-				}{{pubControl, b.nats.pub.Done()}, {subControl, b.nats.sub.Done()}}, stops...)
-			}
-			for _, s := range stops {
-				if err := c.Send(ctx, s.box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
-					return err
-				}
-				select {
-				case <-s.done:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			return c.PassOn(ctx, msg)
-		case <-b.split.Done():
-			// The Splitter ends only when told to or on failure, which the
-			// run reports.
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	more := queued(c.In(axon.InboxName))
+	return c.Serve(ctx, func(ctx context.Context, msg any) error {
+		return b.fan.deliver(ctx, msg, more)
+	})
 }
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-func (b *BackplaneComponent) join(ctx context.Context, n axon.Node, inbox string) error {
-	return b.split.AddSink(ctx, n, inbox)
+func (b *BackplaneComponent) publish(ctx context.Context, msg any, more func() (any, bool)) error {
+	if b.nats != nil {
+		return b.nats.publish(msg, more)
+	}
+	return b.fan.deliver(ctx, msg, more)
 }
 
-func (b *BackplaneComponent) leave(ctx context.Context, n axon.Node, inbox string) error {
-	return b.split.RemoveSink(ctx, n, inbox)
+func (b *BackplaneComponent) join(ctx context.Context, try func(any) error, put func(context.Context, any) error) (*member, error) {
+	return b.fan.join(ctx, try, put)
 }
+
+func (b *BackplaneComponent) leave(m *member, now bool) { b.fan.leave(m, now, b.Done()) }
 
 func (b *BackplaneComponent) done() <-chan struct{} { return b.Done() }

@@ -14,11 +14,14 @@
 //	pub := chassis.Pipeline(util.ConsoleReader(os.Stdin), backplane.PublishTo("news"))
 //	sub := chassis.Pipeline(backplane.SubscribeTo("news"), util.ConsoleEchoer(os.Stdout))
 //
-// The Backplane copies each message to its subscribers with a
-// util.Splitter, one after another in the order they joined. Each
-// publisher's messages reach each subscriber in the order they were
+// Each message is handed to the subscribers one after another in the
+// order they joined, by the PublishTo that publishes it (or by the
+// Backplane, for what arrives on its own "inbox"), one message at a time:
+// each publisher's messages reach each subscriber in the order they were
 // published; messages from different publishers are interleaved in the
-// order the Backplane took them.
+// order they were handed over. With Block a message goes straight onto
+// the subscriber's outbox, so between a PublishTo and what a subscriber
+// feeds it crosses a single channel.
 //
 // # Finding a backplane
 //

@@ -2,30 +2,45 @@ package backplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"unsafe"
+
+	natsgo "github.com/nats-io/nats.go"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-
 	"github.com/kamaelia-go/kamaelia/components/nats"
-	natsgo "github.com/nats-io/nats.go"
 )
 
+// dropCheckEvery is how many received messages pass between looks at
+// nats.go's count of messages dropped for the Backplane's subscription
+// (a look takes the subscription's lock, which nats.go's reader needs
+// for every message).
+const dropCheckEvery = 256
+
 // natsLink is what the NATS option adds to a Backplane: one connection
-// for the process's end of the backplane, a Publisher that its
-// publishers feed, and a Subscriber that feeds its Splitter. Local
+// for the process's end of the backplane, on which PublishTo components
+// publish from their own goroutines and the Backplane receives. Local
 // messages go round through the server too, so that every process sees
 // one order per publisher.
 type natsLink struct {
-	nc  *natsgo.Conn
-	pub *nats.PublisherComponent
-	sub *nats.SubscriberComponent
+	name    string
+	nc      *natsgo.Conn
+	subject string
+	codec   nats.Codec
+
+	// mu is held for reading while a message is published and for
+	// writing to end publishing, so that nothing is published after the
+	// Backplane's final flush.
+	mu     sync.RWMutex
+	closed bool
 }
 
-// dialNATS connects to cfg's server for the backplane called name, with
-// the NATS publisher and subscriber that will use the connection. It does
-// not fail or wait when the server is down: the connection keeps trying
-// in the background until it is closed.
+// dialNATS connects to cfg's server for the backplane called name. It
+// does not fail or wait when the server is down: the connection keeps
+// trying in the background until it is closed.
 func dialNATS(name string, cfg config) (*natsLink, error) {
 	opts := append([]natsgo.Option{
 		natsgo.Name("kamaelia backplane " + name),
@@ -40,71 +55,202 @@ func dialNATS(name string, cfg config) (*natsLink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backplane %q: %w: %s: %w", name, ErrNoBackplane, cfg.natsURL, err)
 	}
-	subject := nats.Subject(name)
-	var codec []nats.Option
-	if cfg.codec != nil {
-		codec = append(codec, nats.WithCodec(cfg.codec))
-	}
-	return &natsLink{
-		nc:  nc,
-		pub: nats.Publisher(subject, append([]nats.Option{nats.Conn(nc)}, codec...)...),
-		sub: nats.Subscriber(subject, append([]nats.Option{nats.Conn(nc)}, codec...)...),
-	}, nil
+	return &natsLink{name: name, nc: nc, subject: nats.Subject(name), codec: cfg.codec}, nil
 }
 
-// attachNATS connects to the Backplane's server and adds the NATS
-// publisher and subscriber as children, linked between its inbox and its
-// Splitter. The connection is closed once both have ended.
-func (b *BackplaneComponent) attachNATS() (*natsLink, error) {
+// publish publishes msg, then up to batchMax-1 more that more has at
+// once, on the connection. A message that cannot be published is logged
+// and dropped; once the Backplane has ended publishing fails with
+// ErrBackplaneEnded.
+func (l *natsLink) publish(msg any, more func() (any, bool)) error {
+	for n := 1; ; n++ {
+		if err := l.publishOne(msg); err != nil {
+			return err
+		}
+		if n == batchMax || more == nil {
+			return nil
+		}
+		var ok bool
+		if msg, ok = more(); !ok {
+			return nil
+		}
+	}
+}
+
+func (l *natsLink) publishOne(msg any) error {
+	var data []byte
+	if l.codec != nil {
+		d, err := l.codec.Encode(msg)
+		if err != nil {
+			slog.Warn("backplane: message not published", "backplane", l.name, "error", fmt.Errorf("%w %T: %w", nats.ErrEncode, msg, err))
+			return nil
+		}
+		data = d
+	} else {
+		switch m := msg.(type) {
+		case []byte:
+			data = m
+		case string:
+			// nats.go copies the payload before Publish returns.
+			data = unsafe.Slice(unsafe.StringData(m), len(m))
+		default:
+			slog.Warn("backplane: message not published", "backplane", l.name,
+				"error", fmt.Errorf("%w: %T (want []byte or string, or give a NATSCodec)", nats.ErrBadMessage, msg))
+			return nil
+		}
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrBackplaneEnded
+	}
+	if err := l.nc.Publish(l.subject, data); err != nil {
+		if errors.Is(err, natsgo.ErrConnectionClosed) {
+			return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
+		}
+		slog.Warn("backplane: message not published", "backplane", l.name, "error", fmt.Errorf("%w: %w", nats.ErrPublish, err))
+	}
+	return nil
+}
+
+// endPublishing makes later publishes fail with ErrBackplaneEnded, once
+// those under way have been handed to the connection.
+func (l *natsLink) endPublishing() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+}
+
+// runNATS is a Backplane's main with the NATS option: it subscribes to
+// the backplane's subject with a handler that delivers what arrives to
+// the subscribers, registers once the server has confirmed the
+// subscription, then publishes what arrives on "inbox" until it is told
+// to stop.
+func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) error {
 	l, err := dialNATS(b.name, b.cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var added []axon.Node
-	defer func() { go l.closeAfter(added...) }()
-	for _, child := range []axon.Node{l.pub, l.sub} {
-		if err := b.AddChild(child); err != nil {
-			return nil, fmt.Errorf("backplane %q: %w", b.name, err)
-		}
-		added = append(added, child)
-	}
-	// Publishers feed NATS; what NATS delivers feeds the Splitter.
-	for _, link := range []struct {
-		from    axon.Node
-		fromBox string
-		to      axon.Node
-		toBox   string
-	}{
-		{b, axon.InboxName, l.pub, axon.InboxName},
-		{l.sub, axon.OutboxName, b.split, axon.InboxName},
-		{b, pubControl, l.pub, axon.ControlName},
-		{b, subControl, l.sub, axon.ControlName},
-	} {
-		if err := axon.Link(link.from, link.fromBox, link.to, link.toBox); err != nil {
-			return nil, fmt.Errorf("backplane %q: %w", b.name, err)
-		}
-	}
-	return l, nil
-}
+	b.nats = l
+	defer l.nc.Close()
+	defer l.endPublishing()
+	nc := l.nc
+	status := nc.StatusChanged(natsgo.CONNECTED, natsgo.CLOSED)
+	defer nc.RemoveStatusListener(status)
+	fail := func(err error) error { return fmt.Errorf("backplane %q: %w", b.name, err) }
 
-// ready waits until the server has confirmed the subscription.
-func (l *natsLink) ready(ctx context.Context) error {
-	select {
-	case <-l.sub.Subscribed():
-		return nil
-	case <-l.sub.Done():
-		return fmt.Errorf("%w: the NATS subscriber ended before subscribing", ErrBackplaneEnded)
-	case <-ctx.Done():
-		return ctx.Err()
+	// nats.go's delivery goroutine for the subscription calls handle for
+	// each message in turn, and handle hands it to the subscribers: no
+	// goroutine of the Backplane's own stands between NATS and them.
+	// nats.go holds up to nats.DefaultBuffer messages for it and drops
+	// what arrives beyond that.
+	var (
+		dropMu   sync.Mutex
+		reported int
+		received int // used by handle only
+	)
+	checkDrops := func(sub *natsgo.Subscription) {
+		dropMu.Lock()
+		defer dropMu.Unlock()
+		n, err := sub.Dropped()
+		if err != nil || n <= reported {
+			return
+		}
+		slog.Warn("backplane: nats dropped messages: a subscriber was behind", "backplane", b.name,
+			"dropped", n-reported, "error", fmt.Errorf("%w: %w", nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
+		reported = n
 	}
-}
+	handle := func(m *natsgo.Msg) {
+		if received++; received%dropCheckEvery == 0 {
+			checkDrops(m.Sub)
+		}
+		var msg any = m.Data
+		if l.codec != nil {
+			v, err := l.codec.Decode(m.Data)
+			if err != nil {
+				slog.Warn("backplane: message dropped", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrDecode, err))
+				return
+			}
+			msg = v
+		}
+		// It fails only once the Backplane is ending.
+		_ = b.fan.deliver(ctx, msg, nil)
+	}
+	sub, err := nc.Subscribe(l.subject, handle)
+	if err == nil {
+		err = sub.SetPendingLimits(nats.DefaultBuffer, -1)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("%w: %w", nats.ErrSubscribe, err))
+	}
+	defer checkDrops(sub)
 
-// closeAfter closes the connection once every one of users has ended:
-// the NATS publisher flushes as it ends, so the connection must outlive
-// it.
-func (l *natsLink) closeAfter(users ...axon.Node) {
-	for _, u := range users {
-		<-u.Core().Done()
+	// Register only once NATS will deliver: a subscriber that finds the
+	// Backplane then gets everything published after it joined. If the
+	// server cannot be reached, try again each time the connection is
+	// back.
+	for nc.FlushTimeout(nats.DefaultFlushTimeout) != nil {
+		select {
+		case st := <-status:
+			if st == natsgo.CLOSED {
+				return fail(fmt.Errorf("%w: the NATS connection closed before the subscription was confirmed", ErrBackplaneEnded))
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	l.nc.Close()
+	unregister, err := register(b.name, b)
+	if err != nil {
+		return err
+	}
+	defer unregister()
+
+	in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
+	more := queued(in)
+	for {
+		select {
+		case msg := <-in:
+			if err := l.publish(msg, more); err != nil {
+				return fail(err)
+			}
+		case msg := <-ctl:
+			if axon.IsShutdownMicroprocess(msg) {
+				return c.PassOn(ctx, msg)
+			}
+			if !axon.IsProducerFinished(msg) {
+				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
+				continue
+			}
+			// Publish what is queued; once the server has answered a
+			// flush, it has sent back everything this connection
+			// published (the answer follows it), so deliver what has
+			// arrived (a barrier runs once nats.go has handed over what
+			// it held before it), then end.
+			if err := drain(ctx, in, func(_ context.Context, msg any) error { return l.publish(msg, nil) }); err != nil {
+				return fail(err)
+			}
+			l.endPublishing()
+			if err := nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
+				slog.Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
+			}
+			delivered := make(chan struct{})
+			if err := nc.Barrier(func() { close(delivered) }); err == nil {
+				select {
+				case <-delivered:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			_ = sub.Unsubscribe()
+			return c.PassOn(ctx, msg)
+		case st := <-status:
+			if st == natsgo.CLOSED {
+				// Given up by nats.go (a finite MaxReconnects among the
+				// NATS options).
+				return fail(fmt.Errorf("%w: the NATS connection closed", ErrBackplaneEnded))
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

@@ -172,3 +172,28 @@ func TestNATSBackplaneConnectsOnlyWhenRunning(t *testing.T) {
 		t.Fatalf("empty name: %v, want ErrBadOption", err)
 	}
 }
+
+// A NATS Backplane told to finish delivers everything its publishers had
+// published before it ends: those messages went round through the server
+// and are on their way back when it is told.
+func TestNATSBackplaneFinishDeliversWhatWasPublished(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	bp := start(t, ctx, Backplane(name, NATS(srv.URL())))
+	_, sub := subscribe(t, ctx, name)
+	pub := start(t, ctx, PublishTo(name))
+	const n = 500
+	put(t, ctx, pub, axon.InboxName, stringsOf("m", 0, n)...)
+	finish(t, ctx, pub) // all handed to the connection
+	put(t, ctx, bp, axon.ControlName, axon.ProducerFinished{})
+	if got := getAll(t, ctx, sub); !sameBytes(got, bytesOf("m", 0, n)) {
+		t.Fatalf("got %d messages, want m0..m%d in order", len(got), n-1)
+	}
+	if err := bp.Wait(); err != nil {
+		t.Fatalf("backplane: %v", err)
+	}
+	if m, err := sub.Get(ctx, axon.SignalName); err != nil || !axon.IsProducerFinished(m) {
+		t.Fatalf("subscriber signal: %v, %v", m, err)
+	}
+}

@@ -9,9 +9,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// toBackplane is PublishTo's private outbox, linked to its Backplane.
-const toBackplane = "backplane"
-
 // PublishTo makes a component that publishes everything arriving on its
 // "inbox" to the Backplane called name, to reach every subscriber of it,
 // in order. It looks the Backplane up when it starts, waiting up to one
@@ -19,17 +16,22 @@ const toBackplane = "backplane"
 // an error wrapping ErrNoBackplane naming name if none is. Messages that
 // arrive before then wait in its inbox. It takes the option Wait.
 //
+// A PublishTo publishes from its own goroutine: it hands each message to
+// the Backplane's subscribers itself (taking its turn with the
+// Backplane's other publishers, so each subscriber gets one order), or,
+// with a NATS Backplane, publishes it on the Backplane's connection. With
+// Block subscribers it waits while any of them has no room.
+//
 // Boxes:
 //
-//	inbox     (in)  messages to publish
-//	control   (in)  ProducerFinished: what is queued is published, then it
-//	                is passed on and the PublishTo ends (the Backplane
-//	                carries on); ShutdownMicroprocess: passed on, and it
-//	                ends at once
-//	outbox    (out) not used
-//	backplane (out) private: linked to the Backplane's inbox
-//	signal    (out) the shutdown message that ended it, or a
-//	                ProducerFinished of its own if its Backplane ended
+//	inbox   (in)  messages to publish
+//	control (in)  ProducerFinished: what is queued is published, then it
+//	              is passed on and the PublishTo ends (the Backplane
+//	              carries on); ShutdownMicroprocess: passed on, and it
+//	              ends at once
+//	outbox  (out) not used
+//	signal  (out) the shutdown message that ended it, or a
+//	              ProducerFinished of its own if its Backplane ended
 //
 // If its Backplane ends, an idle PublishTo passes on a ProducerFinished
 // and ends; one holding messages it can no longer deliver fails with an
@@ -41,7 +43,6 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 	},
 		axon.WithInbox(axon.InboxName, "messages to publish"),
 		axon.WithOutbox(axon.OutboxName, "not used"),
-		axon.WithOutbox(toBackplane, "private: linked to the Backplane's inbox"),
 	)
 	if cfgErr != nil {
 		c.FailOnStart(cfgErr)
@@ -54,23 +55,18 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 	if err != nil {
 		return fmt.Errorf("PublishTo: %w", err)
 	}
-	node, inbox := h.input()
-	if err := axon.Link(c, toBackplane, node, inbox); err != nil {
-		return fmt.Errorf("PublishTo: backplane %q: %w", name, err)
-	}
-	defer func() { _ = axon.Unlink(c, toBackplane) }()
-
-	out := c.Out(toBackplane)
-	forward := func(ctx context.Context, msg any) error {
-		if err := out.Send(ctx, msg); err != nil {
-			if errors.Is(err, axon.ErrReceiverDone) && ctx.Err() == nil {
-				return fmt.Errorf("PublishTo: backplane %q: %w: a message was not published: %w", name, ErrBackplaneEnded, err)
-			}
-			return err
-		}
-		return nil
-	}
 	in, ctl, gone := c.In(axon.InboxName), c.In(axon.ControlName), h.done()
+	more := queued(in)
+	failed := func(err error, what string) error {
+		if errors.Is(err, ErrBackplaneEnded) {
+			return fmt.Errorf("PublishTo: backplane %q: %s: %w", name, what, err)
+		}
+		return err
+	}
+	// forward publishes one message: what a ProducerFinished drains.
+	forward := func(ctx context.Context, msg any) error {
+		return failed(h.publish(ctx, msg, nil), "a message was not published")
+	}
 	for {
 		select {
 		case msg := <-ctl:
@@ -78,8 +74,11 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 				return err
 			}
 		case msg := <-in:
-			if err := forward(ctx, msg); err != nil {
-				return err
+			// This and what else is waiting, up to batchMax: control is
+			// looked at again soon, and a ShutdownMicroprocess has
+			// cancelled ctx already.
+			if err := h.publish(ctx, msg, more); err != nil {
+				return failed(err, "messages were not published")
 			}
 		case <-gone:
 			if n := len(in); n > 0 {

@@ -12,13 +12,10 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// fromBackplane is SubscribeTo's private inbox, a sink of its Backplane.
-const fromBackplane = "backplane"
-
-// leaveWait bounds how long a SubscribeTo that is ending waits to be
-// taken off its Backplane. If it cannot be in that time (the Backplane is
-// held up by another, slower subscriber), the Backplane's Splitter drops
-// it, with a log line, the next time it tries to deliver to it.
+// leaveWait bounds how long a SubscribeTo that is ending waits, twice at
+// most, to be taken off its Backplane. If it cannot be in that time (the
+// Backplane is held up by another, slower subscriber), it is skipped from
+// then on and removed the next time the Backplane delivers.
 const leaveWait = time.Second
 
 // SubscribeToComponent is the component SubscribeTo makes: an
@@ -37,36 +34,44 @@ type SubscribeToComponent struct {
 // delivers from then on, each publisher's in the order published, until
 // it ends, when it leaves. It looks the Backplane up as PublishTo does,
 // waiting up to one second (DefaultWait; see Wait) and failing with an
-// error wrapping ErrNoBackplane naming name. A message still queued in
-// the Backplane (not yet taken from its inbox) when a subscriber joins
-// reaches that subscriber too; Joined says when it has joined.
+// error wrapping ErrNoBackplane naming name. A message not yet handed
+// over when a subscriber joins (still queued in a PublishTo's inbox or
+// the Backplane's) reaches that subscriber too; Joined says when it has
+// joined.
 //
 // It takes the options Wait, Block (the default: a subscriber that cannot
 // send on as fast as messages come holds the Backplane back) and
 // DropOldest (it drops and counts the oldest message instead).
 //
+// With Block the Backplane's goroutine sends each message on the
+// SubscribeTo's "outbox" itself, so a message crosses one channel from
+// the Backplane to whatever the SubscribeTo feeds; the SubscribeTo's own
+// goroutine only joins, leaves and watches "control". With DropOldest a
+// goroutine of its own sends on what its queue holds.
+//
 // Boxes:
 //
-//	inbox     (in)  not read
-//	backplane (in)  private: what the Backplane delivers
-//	control   (in)  ProducerFinished: it leaves the Backplane, sends on what
-//	                it had received, passes the message on and ends;
-//	                ShutdownMicroprocess: it leaves, discarding what it had
-//	                received, passes the message on and ends
-//	outbox    (out) every message published while it was a member
-//	signal    (out) the shutdown message that ended it, or a
-//	                ProducerFinished of its own when its Backplane ended
+//	inbox   (in)  not read
+//	control (in)  ProducerFinished: it leaves the Backplane (a message
+//	              being sent on is sent first), sends on what it had
+//	              queued (DropOldest), passes the message on and ends;
+//	              ShutdownMicroprocess: it leaves at once, discarding
+//	              what it had queued, passes the message on and ends
+//	outbox  (out) every message published while it was a member
+//	signal  (out) the shutdown message that ended it, or a
+//	              ProducerFinished of its own when its Backplane ended
 //
 // When its Backplane ends, a SubscribeTo sends on everything it had
 // received, then passes a ProducerFinished on "signal" and ends: linked
-// to the next component's control, that ends a pipeline fed by it.
+// to the next component's control, that ends a pipeline fed by it. If
+// sending on "outbox" fails (the component it leads to has ended), the
+// SubscribeTo leaves and fails with that error.
 func SubscribeTo(name string, opts ...Option) *SubscribeToComponent {
 	s := &SubscribeToComponent{name: name, joined: make(chan struct{})}
 	cfg, err := configure("SubscribeTo", opts, forLookup|forSubscriber)
 	s.cfg = cfg
 	s.Component = axon.New("SubscribeTo", s.main,
 		axon.WithInbox(axon.InboxName, "not read"),
-		axon.WithInbox(fromBackplane, "private: what the Backplane delivers"),
 		axon.WithOutbox(axon.OutboxName, "every message published while a member"),
 	)
 	if err != nil {
@@ -76,7 +81,7 @@ func SubscribeTo(name string, opts ...Option) *SubscribeToComponent {
 }
 
 // Joined returns a channel closed once the SubscribeTo has joined its
-// Backplane: every message the Backplane takes from its inbox after that
+// Backplane: every message handed over to the subscribers after that
 // reaches it. It is never closed if the SubscribeTo fails to join, so
 // wait on Done too.
 func (s *SubscribeToComponent) Joined() <-chan struct{} { return s.joined }
@@ -87,6 +92,8 @@ func (s *SubscribeToComponent) Dropped() uint64 { return s.dropped.Load() }
 
 // deliverer sends on what a SubscribeTo receives.
 type deliverer interface {
+	// try hands over a message if that can be done at once.
+	try(msg any) error
 	// put hands over a message, waiting (Block) or not (DropOldest).
 	put(ctx context.Context, msg any) error
 	// finish sends everything handed over and stops.
@@ -103,106 +110,67 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
 	}
-	if err := h.join(ctx, c, fromBackplane); err != nil {
-		return fmt.Errorf("SubscribeTo: backplane %q: %w", s.name, err)
-	}
-	close(s.joined)
-
 	var d deliverer = blocking{c.Out(axon.OutboxName)}
 	if s.cfg.dropOldest > 0 {
 		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
 	}
-	discard := func(context.Context, any) error { return nil }
-	sink, ctl, gone := c.In(fromBackplane), c.In(axon.ControlName), h.done()
+	m, err := h.join(ctx, d.try, d.put)
+	if err != nil {
+		d.abort()
+		if errors.Is(err, ErrBackplaneEnded) {
+			// It ended between the lookup and the join: finish as if
+			// it had ended just after.
+			return c.Finish(ctx)
+		}
+		return fmt.Errorf("SubscribeTo: backplane %q: %w", s.name, err)
+	}
+	close(s.joined)
+
+	ctl, gone := c.In(axon.ControlName), h.done()
 	for {
 		select {
-		case msg := <-sink:
-			if err := d.put(ctx, msg); err != nil {
-				s.leave(ctx, h, c, discard)
-				d.abort()
-				return err
-			}
 		case msg := <-ctl:
 			switch {
 			case axon.IsProducerFinished(msg):
-				err := s.leave(ctx, h, c, d.put)
-				if err == nil {
-					err = drain(ctx, sink, d.put)
-				}
-				if err == nil {
-					err = d.finish(ctx)
-				} else {
-					d.abort()
-				}
-				if err != nil {
+				h.leave(m, false)
+				if err := d.finish(ctx); err != nil {
 					return err
 				}
 				return c.PassOn(ctx, msg)
 			case axon.IsShutdownMicroprocess(msg):
-				s.leave(ctx, h, c, discard)
+				h.leave(m, true)
 				d.abort()
 				return c.PassOn(ctx, msg)
 			default:
 				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
 			}
 		case <-gone:
-			// The Backplane has ended: everything it delivered is queued.
-			err := drain(ctx, sink, d.put)
-			if err == nil {
-				err = d.finish(ctx)
-			} else {
-				d.abort()
-			}
-			if err != nil {
+			// The Backplane has ended: everything it delivered has been
+			// handed over.
+			if err := d.finish(ctx); err != nil {
 				return err
 			}
 			return c.Finish(ctx)
+		case <-m.failed:
+			h.leave(m, true)
+			d.abort()
+			return m.err
 		case <-d.failed():
-			s.leave(ctx, h, c, discard)
+			h.leave(m, true)
 			return d.err()
 		case <-ctx.Done():
-			s.leave(ctx, h, c, discard)
+			h.leave(m, true)
 			d.abort()
 			return ctx.Err()
 		}
 	}
 }
 
-// leave takes the subscriber off its Backplane, handing what arrives
-// meanwhile to during (so the Backplane, which may be delivering to it,
-// can finish). It gives up after leaveWait, or when the Backplane ends.
-// It returns during's first error; after one, later messages are
-// discarded.
-func (s *SubscribeToComponent) leave(ctx context.Context, h hub, c *axon.Component, during func(context.Context, any) error) error {
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaveWait)
-	defer cancel()
-	res := make(chan error, 1)
-	go func() { res <- h.leave(lctx, c, fromBackplane) }()
-	sink, gone := c.In(fromBackplane), h.done()
-	var derr error
+// drain hands put everything queued on in.
+func drain(ctx context.Context, in <-chan any, put func(context.Context, any) error) error {
 	for {
 		select {
-		case err := <-res:
-			if err != nil && !errors.Is(err, axon.ErrNotLinked) {
-				slog.Debug("subscriber could not leave its backplane", "component", c.String(), "backplane", s.name, "err", err)
-			}
-			return derr
-		case msg := <-sink:
-			if derr == nil {
-				derr = during(ctx, msg)
-			}
-		case <-gone:
-			cancel()
-			gone = nil
-		}
-	}
-}
-
-// drain hands put everything queued on sink.
-func drain(ctx context.Context, sink <-chan any, put func(context.Context, any) error) error {
-	for {
-		select {
-		case msg := <-sink:
+		case msg := <-in:
 			if err := put(ctx, msg); err != nil {
 				return err
 			}
@@ -212,8 +180,20 @@ func drain(ctx context.Context, sink <-chan any, put func(context.Context, any) 
 	}
 }
 
+// errNoRoom is blocking.try's refusal.
+var errNoRoom = errors.New("no room")
+
 // blocking sends each message on before taking the next: Block.
 type blocking struct{ out *axon.Outbox }
+
+// try hands msg over if the destination has room. It looks before
+// TrySend, whose refusal builds an error (costly at every full box).
+func (b blocking) try(msg any) error {
+	if d := b.out.Destination(); d == nil || d.Len() >= d.Cap() {
+		return errNoRoom
+	}
+	return b.out.TrySend(msg)
+}
 
 func (b blocking) put(ctx context.Context, msg any) error { return b.out.Send(ctx, msg) }
 func (blocking) finish(context.Context) error             { return nil }
@@ -255,6 +235,8 @@ func (q *dropQueue) notify() {
 	default:
 	}
 }
+
+func (q *dropQueue) try(msg any) error { return q.put(context.Background(), msg) }
 
 func (q *dropQueue) put(_ context.Context, msg any) error {
 	q.mu.Lock()

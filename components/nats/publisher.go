@@ -13,6 +13,15 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
+// batchMax is how many messages a Publisher or Subscriber passes on in a
+// row, when more are waiting, before it looks at "control" again.
+const batchMax = 64
+
+// dropCheckEvery is how many messages a Subscriber passes on between
+// looks at nats.go's count of dropped messages (a look takes the
+// subscription's lock, which nats.go's reader takes for every message).
+const dropCheckEvery = 256
+
 // ErrorsBox is the outbox on which Publisher and Subscriber report
 // errors, each an *Error, and carry on.
 const ErrorsBox = "errors"
@@ -135,6 +144,22 @@ func (p *PublisherComponent) main(ctx context.Context, c *axon.Component) error 
 		select {
 		case msg := <-in:
 			p.publish(c, nc, msg)
+			// Take what else is waiting without going round both
+			// selects for each message; control is looked at again
+			// after batchMax, and a ShutdownMicroprocess has cancelled
+			// ctx already.
+		batch:
+			for range batchMax - 1 {
+				if ctx.Err() != nil {
+					break
+				}
+				select {
+				case msg := <-in:
+					p.publish(c, nc, msg)
+				default:
+					break batch
+				}
+			}
 		case msg := <-ctl:
 			if stop, err := p.control(ctx, c, nc, msg); stop {
 				return err

@@ -64,10 +64,10 @@ type SubscriberStats struct {
 // a publisher down for one subscriber, so when the channel is full nats.go
 // drops the message (the NATS slow-consumer rule) and counts it. The
 // Subscriber reports the messages dropped since its last report on
-// "errors" as soon as it next takes a message from the channel (which is
-// at once, since the channel was full), and once more when it ends; the
-// messages it does send on remain in order, with gaps where the drops
-// were. The server may also cut off a connection that falls far behind
+// "errors" once it has taken the next message from the full channel
+// (which is at once, since the channel was full), and once more when it
+// ends; the messages it does send on remain in order, with gaps where
+// the drops were. The server may also cut off a connection that falls far behind
 // (its own slow-consumer rule); the connection then reconnects.
 //
 // Outages: while the connection is down nothing arrives; once nats.go has
@@ -138,7 +138,8 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 	if err != nil {
 		return fail("subscribe", fmt.Errorf("%w: %w", ErrSubscribe, err))
 	}
-	var reported int // drops reported so far
+	var reported int   // drops reported so far
+	var sinceCheck int // messages passed on since checkDrops
 	checkDrops := func() {
 		n, err := sub.Dropped()
 		if err != nil || n <= reported {
@@ -169,11 +170,30 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 	for {
 		select {
 		case m := <-msgs:
+			// nats.go drops only while msgs is full: if it may have
+			// been, look at once.
+			full := len(msgs) >= cap(msgs)-1
 			if err := s.deliver(ctx, c, out, m); err != nil {
 				unsubscribe()
 				return err
 			}
-			checkDrops()
+			n := 1
+		batch:
+			for ; n < batchMax && ctx.Err() == nil; n++ {
+				select {
+				case m := <-msgs:
+					if err := s.deliver(ctx, c, out, m); err != nil {
+						unsubscribe()
+						return err
+					}
+				default:
+					break batch
+				}
+			}
+			if sinceCheck += n; full || sinceCheck >= dropCheckEvery {
+				sinceCheck = 0
+				checkDrops()
+			}
 		case msg := <-ctl:
 			if !axon.IsProducerFinished(msg) && !axon.IsShutdownMicroprocess(msg) {
 				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
