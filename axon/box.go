@@ -139,9 +139,10 @@ func (b *Outbox) fail(op string, err error) error {
 // is itself blocked in a Send.
 func (b *Outbox) Send(ctx context.Context, msg any) error {
 	if d := b.dest.Load(); d != nil && !d.owner.ended.Load() {
+		b.stopping(d, msg)
 		select {
 		case d.ch <- msg:
-			b.delivered(d, msg)
+			b.sent.Add(1)
 			return nil
 		default:
 		}
@@ -174,9 +175,10 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		if d.owner.ended.Load() {
 			return b.receiverDone(ctx, d)
 		}
+		b.stopping(d, msg)
 		select {
 		case d.ch <- msg:
-			b.delivered(d, msg)
+			b.sent.Add(1)
 			return nil
 		case <-w:
 			continue
@@ -206,10 +208,12 @@ func (b *Inbox) wake() {
 	}
 }
 
-// delivered counts a message that reached d and acts on a
-// ShutdownMicroprocess reaching a control box.
-func (b *Outbox) delivered(d *Inbox, msg any) {
-	b.sent.Add(1)
+// stopping acts on a ShutdownMicroprocess on its way to a control box:
+// the receiving component is interrupted before the message is in the
+// box. Afterwards would be too late: a main loop could take the message
+// and return, leaving the pass-on to the runner, before the runner knew
+// of it, and the message would never go out on "signal".
+func (b *Outbox) stopping(d *Inbox, msg any) {
 	if d.control && IsShutdownMicroprocess(msg) {
 		d.owner.interrupt(msg)
 	}
@@ -238,9 +242,14 @@ func (b *Outbox) TrySend(msg any) error {
 	if d.owner.ended.Load() {
 		return b.receiverDone(context.Background(), d)
 	}
+	if len(d.ch) < cap(d.ch) {
+		// Only a message likely to go in interrupts its receiver; one
+		// refused because the box is full does not.
+		b.stopping(d, msg)
+	}
 	select {
 	case d.ch <- msg:
-		b.delivered(d, msg)
+		b.sent.Add(1)
 		return nil
 	default:
 		return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})

@@ -328,3 +328,27 @@ func TestWithChildrenReportsBadChild(t *testing.T) {
 		t.Fatalf("got %v; want an error naming both parents", err)
 	}
 }
+
+// A main loop that takes a ShutdownMicroprocess from control and returns
+// nil leaves the pass-on to the runner: it must go out on signal every
+// time, however the main loop and the sender's goroutine interleave.
+func TestShutdownTakenAndLeftToTheRunnerIsPassedOn(t *testing.T) {
+	for i := range 2000 {
+		c := axon.New("Quits", func(ctx context.Context, c *axon.Component) error {
+			<-c.In(axon.ControlName)
+			return nil
+		})
+		h := axon.Start(context.Background(), c)
+		stop := axon.ShutdownMicroprocess{From: axon.Ref{Name: "test"}}
+		if err := h.Put(context.Background(), axon.ControlName, stop); err != nil {
+			t.Fatalf("run %d: put: %v", i, err)
+		}
+		got, err := h.Get(context.Background(), axon.SignalName)
+		if err != nil || got != any(stop) {
+			t.Fatalf("run %d: signal gave %v, %v; want the ShutdownMicroprocess", i, got, err)
+		}
+		if err := h.Wait(); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+}
