@@ -1,26 +1,372 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/util"
 )
 
-// Placeholders: the TCP commands are being written.
+// The TCP tools: tcp-client (like nc) and tcp-server (an echo or
+// line-printing server).
 
 var tcpClientCommand = &command{
 	name:    "tcp-client",
-	summary: "(not yet built)",
+	summary: "connect to a TCP server; standard input to it, what it sends to standard output",
+	doc: "Connects to --to (a host name, an IPv4 address or a bracketed IPv6 one,\n" +
+		"with a port) and, like nc, copies standard input to the connection and\n" +
+		"what comes back to standard output, byte for byte, adding nothing.\n" +
+		"\n" +
+		"At the end of standard input it half-closes the connection (the server\n" +
+		"reads end of file) and goes on printing what the server sends until\n" +
+		"the server closes its side; then it exits 0. The server closing first\n" +
+		"also ends it, with exit status 0, once what arrived has been printed.\n" +
+		"SIGINT or SIGTERM ends it at once, with exit status 0.\n" +
+		"\n" +
+		"It exits 1, saying why on standard error, when it cannot connect\n" +
+		"(refused, unreachable, a name that does not resolve, no answer within\n" +
+		"--timeout) or when the connection ends badly (reset by the server).\n" +
+		"\n" +
+		"The graph is Kamaelia's Pipeline(ConsoleReader(), TCPClient(...),\n" +
+		"ConsoleEchoer()): STDIN -> CLIENT (a tcp.Client) -> STDOUT, the end of\n" +
+		"input passed to the client, the client's end passed to STDOUT, and\n" +
+		"STDOUT's to END, which ends the program.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
-		return func([]string) (axon.Node, error) { return nil, errors.New("not yet built") }
+		to := fs.String("to", "", "the server's `host:port` (required)")
+		timeout := fs.Duration("timeout", tcp.DefaultDialTimeout, "give up connecting after this `duration`")
+		return func(args []string) (axon.Node, error) {
+			if err := noArgs(args); err != nil {
+				return nil, err
+			}
+			if *to == "" {
+				return nil, fmt.Errorf("%w: -to is required", errUsage)
+			}
+			if err := checkTCPTarget(*to); err != nil {
+				return nil, err
+			}
+			if *timeout <= 0 {
+				return nil, fmt.Errorf("%w: -timeout %v: must be positive", errUsage, *timeout)
+			}
+			return chassis.Graphline(chassis.Nodes{
+				"STDIN":  rawReader(e.stdin),
+				"CLIENT": tcp.Client(*to, tcp.DialTimeout(*timeout)),
+				"STDOUT": util.ConsoleEchoer(e.stdout),
+				"END":    endOnFinish(e),
+				"ERRORS": util.PureTransformer(errorLine("tcp-client")),
+				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
+			}, chassis.Links{
+				{"STDIN", "outbox"}:       {"CLIENT", "inbox"},
+				{"STDIN", "signal"}:       {"CLIENT", "control"},
+				{"CLIENT", "outbox"}:      {"STDOUT", "inbox"},
+				{"CLIENT", "signal"}:      {"STDOUT", "control"},
+				{"STDOUT", "signal"}:      {"END", "control"},
+				{"CLIENT", tcp.ErrorsBox}: {"ERRORS", "inbox"},
+				{"ERRORS", "outbox"}:      {"STDERR", "inbox"},
+			}), nil
+		}
 	},
 }
 
 var tcpServerCommand = &command{
 	name:    "tcp-server",
-	summary: "(not yet built)",
+	summary: "a TCP server: echo each connection back (--echo), or print the lines received",
+	doc: "Listens on --listen and serves every connection at once, each with a\n" +
+		"protocol handler of its own (a tcp.Server, Kamaelia's ConnectedServer).\n" +
+		"With --echo each client gets back exactly what it sends. Without it\n" +
+		"each line a client sends is printed on standard output, prefixed with\n" +
+		"the client's address and a space (\"127.0.0.1:51234 hello\"); a last\n" +
+		"line without a line ending is printed when the client closes its side.\n" +
+		"\n" +
+		"When a client closes its side of the connection, the server finishes\n" +
+		"what it was sending and closes its own. It says on standard error\n" +
+		"first where it listens (\"listening on 127.0.0.1:40123\"), then reports\n" +
+		"there each connection opened and closed (\"connection from\n" +
+		"127.0.0.1:51234 opened\", \"... closed\", with the reason when it did not\n" +
+		"end in an orderly way) and each refused beyond --max-connections.\n" +
+		"\n" +
+		"It runs until interrupted (SIGINT or SIGTERM), which closes every\n" +
+		"connection, and then exits 0. It exits 1 if it cannot bind --listen.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
-		return func([]string) (axon.Node, error) { return nil, errors.New("not yet built") }
+		listen := fs.String("listen", ":0",
+			"the local `host:port` to listen on: port 0 is any free port, and no host every interface, IPv4 and IPv6")
+		echo := fs.Bool("echo", false, "send back to each client what it sends, instead of printing its lines")
+		maxConns := fs.Int("max-connections", 0, "refuse connections beyond this `number` open at once (0: no limit)")
+		return func(args []string) (axon.Node, error) {
+			if err := noArgs(args); err != nil {
+				return nil, err
+			}
+			if err := checkListen(*listen); err != nil {
+				return nil, err
+			}
+			if *maxConns < 0 {
+				return nil, fmt.Errorf("%w: -max-connections %d: must not be negative", errUsage, *maxConns)
+			}
+			factory := echoProtocol
+			if !*echo {
+				factory = linePrinter(&lockedWriter{w: e.stdout})
+			}
+			srv := tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns))
+			if err := srv.Err(); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(e.stderr, "listening on %s\n", srv.LocalAddr())
+			return chassis.Graphline(chassis.Nodes{
+				"SERVER": srv,
+				"EVENTS": util.PureTransformer(func(m any) any { return fmt.Sprint(m) }),
+				"ERRORS": util.PureTransformer(errorLine("tcp-server")),
+				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
+			}, chassis.Links{
+				{"SERVER", tcp.EventsBox}: {"EVENTS", "inbox"},
+				{"SERVER", tcp.ErrorsBox}: {"ERRORS", "inbox"},
+				{"EVENTS", "outbox"}:      {"STDERR", "inbox"},
+				{"ERRORS", "outbox"}:      {"STDERR", "inbox"},
+			}), nil
+		}
 	},
+}
+
+// checkTCPTarget checks that s is host:port with a host and a port other
+// than 0.
+func checkTCPTarget(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err == nil && host == "" {
+		err = errors.New("no host")
+	}
+	if err == nil {
+		var p uint64
+		if p, err = strconv.ParseUint(port, 10, 16); err == nil && p == 0 {
+			err = errors.New("port 0")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: -to %q: want host:port, such as 127.0.0.1:7, [::1]:7 or example.com:7", errUsage, s)
+	}
+	return nil
+}
+
+// rawReader sends what it reads from r on "outbox", as []byte chunks just
+// as Read returns them, and ProducerFinished at the end of r.
+//
+// Boxes:
+//
+//	inbox   (in)  not used
+//	control (in)  ProducerFinished or ShutdownMicroprocess: passed on, and
+//	              it ends
+//	outbox  (out) []byte: each chunk read
+//	signal  (out) ProducerFinished at the end of r, or the shutdown message
+//	              that ended it
+//
+// A read error other than io.EOF ends it with an error naming it. Reads
+// run on a goroutine of its own; one blocked in r.Read when the
+// component ends returns when the read does (for standard input, at the
+// latest when the program exits), or at once if r has SetReadDeadline.
+func rawReader(r io.Reader) *axon.Component {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	return axon.New("RawReader", func(ctx context.Context, c *axon.Component) error {
+		chunks, quit, done := make(chan chunk), make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := r.Read(buf)
+				ch := chunk{err: err}
+				if n > 0 {
+					ch.b = bytes.Clone(buf[:n])
+				}
+				select {
+				case chunks <- ch:
+				case <-quit:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		defer func() {
+			close(quit)
+			if d, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Now()) == nil {
+				<-done
+				_ = d.SetReadDeadline(time.Time{})
+			}
+		}()
+		out, ctl := c.Out(axon.OutboxName), c.In(axon.ControlName)
+		for {
+			select {
+			case ch := <-chunks:
+				if len(ch.b) > 0 {
+					if err := out.Send(ctx, ch.b); err != nil {
+						return err
+					}
+				}
+				switch {
+				case ch.err == io.EOF:
+					return c.Finish(ctx)
+				case ch.err != nil:
+					return fmt.Errorf("%s: read: %w", c, ch.err)
+				}
+			case m := <-ctl:
+				if stop, err := c.Control(ctx, m, nil); stop {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	},
+		axon.WithInbox(axon.InboxName, "not used"),
+		axon.WithOutbox(axon.OutboxName, "[]byte: each chunk read", axon.Carries[[]byte]()),
+	)
+}
+
+// endOnFinish returns the component that ends tcp-client: a
+// ProducerFinished arriving on its "control" (the connection has ended
+// and everything received has been written) ends the program, cleanly if
+// the connection ended in an orderly way and with the reason otherwise.
+//
+// Boxes:
+//
+//	inbox   (in)  not used
+//	control (in)  ProducerFinished: the program ends (exit 0 if its
+//	              Reason is nil, or the Client's own failure to connect,
+//	              which the Client reports itself; exit 1 with the Reason
+//	              otherwise); ShutdownMicroprocess: it ends
+//	outbox  (out) not used
+//	signal  (out) not used
+func endOnFinish(e *env) *axon.Component {
+	return axon.New("END", func(ctx context.Context, c *axon.Component) error {
+		select {
+		case m := <-c.In(axon.ControlName):
+			var reason error
+			switch pf := m.(type) {
+			case axon.ProducerFinished:
+				reason = pf.Reason
+			case *axon.ProducerFinished:
+				reason = pf.Reason
+			default:
+				return nil // ShutdownMicroprocess: the graph is being stopped
+			}
+			var te *tcp.Error
+			if reason != nil && !(errors.As(reason, &te) && te.Op == "connect") {
+				return fmt.Errorf("connection ended: %w", reason)
+			}
+			if reason == nil && e.finish != nil {
+				e.finish()
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// echoProtocol is tcp-server --echo's handler: each chunk back as it came.
+func echoProtocol(tcp.ConnInfo) axon.Node {
+	return util.PureTransformer(func(m any) any { return m })
+}
+
+// lockedWriter lets the handlers of many connections write whole lines to
+// one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// linePrinter returns tcp-server's default handler factory: each line a
+// client sends is written to w, prefixed with the client's address and a
+// space, without its line ending ("\n" or "\r\n") and then "\n". A last
+// line without an ending is written when the client finishes. It sends
+// the client nothing.
+//
+// Boxes (of each handler):
+//
+//	inbox   (in)  []byte: what the client sends
+//	control (in)  ProducerFinished (the client finished): the rest is
+//	              written, it is passed on, and the handler ends;
+//	              ShutdownMicroprocess: passed on, and it ends
+//	outbox  (out) not used
+//	signal  (out) the shutdown message that ended it
+func linePrinter(w io.Writer) tcp.Factory {
+	return func(ci tcp.ConnInfo) axon.Node {
+		prefix := ci.Remote.String() + " "
+		var partial []byte
+		emit := func(line []byte) error {
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			b := make([]byte, 0, len(prefix)+len(line)+1)
+			b = append(append(append(b, prefix...), line...), '\n')
+			_, err := w.Write(b)
+			return err
+		}
+		return axon.New("LinePrinter", func(ctx context.Context, c *axon.Component) error {
+			take := func(m any) error {
+				b, _ := m.([]byte)
+				partial = append(partial, b...)
+				for {
+					i := bytes.IndexByte(partial, '\n')
+					if i < 0 {
+						break
+					}
+					if err := emit(partial[:i]); err != nil {
+						return err
+					}
+					partial = partial[i+1:]
+				}
+				if len(partial) == 0 {
+					partial = nil // let the old array go
+				}
+				return nil
+			}
+			in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
+			for {
+				select {
+				case m := <-in:
+					if err := take(m); err != nil {
+						return err
+					}
+				case m := <-ctl:
+					if !axon.IsProducerFinished(m) {
+						if stop, err := c.Control(ctx, m, nil); stop {
+							return err
+						}
+						continue
+					}
+					// The client has finished: what it sent, to the last
+					// line, is written before the handler passes it on.
+					for len(in) > 0 {
+						if err := take(<-in); err != nil {
+							return err
+						}
+					}
+					if len(partial) > 0 {
+						if err := emit(partial); err != nil {
+							return err
+						}
+					}
+					return c.PassOn(ctx, m)
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends"))
+	}
 }

@@ -1,0 +1,543 @@
+package tcp
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// Box names the components add to axon's defaults.
+const (
+	ErrorsBox = "errors" // every component's outbox for *Error
+	EventsBox = "events" // Server's and SingleServer's outbox for Event
+)
+
+// Connection is a TCP connection as a component: what arrives on "inbox"
+// is written to the socket, in order, and what the socket gives is sent on
+// "outbox". Client makes one that connects when it starts; Wrap makes one
+// around a connection already open; Server and SingleServer make one for
+// each connection they accept (Kamaelia's ConnectedSocketAdapter).
+//
+// Boxes:
+//
+//	inbox   (in)  []byte or string: written to the socket, in order. A
+//	              message of any other type is reported on "errors" and
+//	              skipped. A write blocks while the peer is not reading
+//	              (TCP flow control), and the inbox then fills, so a slow
+//	              peer holds its producer back.
+//	control (in)  ProducerFinished: what is queued in "inbox" is written,
+//	              the sending half of the connection is closed (the peer
+//	              reads its end), and the connection keeps reading until
+//	              the peer closes its side; then it ends. The Reason it
+//	              carries, if any, travels on to "signal".
+//	              ShutdownMicroprocess: the socket is closed at once, the
+//	              message passed on, and the connection ends.
+//	outbox  (out) []byte: each chunk the socket gave (at most ReadChunk
+//	              bytes), a fresh slice the receiver owns. Reading waits
+//	              while the receiver's inbox is full, so a slow receiver
+//	              slows the peer down (TCP flow control) and nothing piles
+//	              up in between.
+//	errors  (out) *Error: a message of the wrong type; a write that failed
+//	              after "signal" had already been sent. Sent without
+//	              waiting; logged (a few a second at most) when "errors"
+//	              leads nowhere or is full.
+//	signal  (out) one axon.ProducerFinished, sent when the peer has
+//	              finished sending: its Reason is nil when the peer closed
+//	              its side in an orderly way (or the Reason of the
+//	              ProducerFinished that finished this side, if it had
+//	              one), and otherwise an *Error wrapping ErrReset,
+//	              ErrTimeout, ErrReceive, ErrSend ... that names the
+//	              address. If the connection is shut down first, the
+//	              ShutdownMicroprocess is passed on instead.
+//
+// The peer closing its side (end of file) does not end the connection at
+// once: the peer may be waiting for an answer (a half-close, as after
+// "shutdown(SHUT_WR)"), so the ProducerFinished goes out on "signal" and
+// the connection goes on writing what arrives on "inbox" until it is told
+// to finish on "control". In a Server, the protocol handler is told by
+// that ProducerFinished and tells the connection in turn when it passes
+// it on. A write failure, a reset or a timeout ends the connection at
+// once.
+//
+// LocalAddr and RemoteAddr give the connection's addresses once Ready is
+// closed; Err says why a Client could not connect.
+type Connection struct {
+	*axon.Component
+	cfg  config
+	addr string // what a Client dials; "" for a wrapped connection
+
+	ready     chan struct{} // closed once connected, or once connecting failed
+	readyOnce sync.Once
+
+	finishCh   chan struct{} // closed by finishInput
+	finishOnce sync.Once
+	eofFinish  bool // finish as soon as the peer has (SingleServer)
+
+	mu            sync.Mutex // guards what follows
+	nc            net.Conn
+	local, remote netip.AddrPort
+	connErr       error // why connecting failed
+	reason        error // why the connection ended, once it has
+	closed        bool  // nc has been closed (or was never opened)
+
+	rep reporter
+}
+
+// Client returns a component that connects to addr ("host:port", a name
+// or an IP literal, IPv6 bracketed) when it starts (Kamaelia's TCPClient),
+// and is then a Connection to it; see Connection for its boxes.
+//
+//	axon.Run(ctx, chassis.Pipeline(
+//		util.ConsoleReader(os.Stdin),
+//		tcp.Client("example.com:7"),
+//		util.ConsoleEchoer(os.Stdout),
+//	))
+//
+// Connecting is given DialTimeout (10 s by default) and the component's
+// context. If it fails, the Client sends a ProducerFinished whose Reason
+// is an *Error naming the address and wrapping ErrRefused (and
+// syscall.ECONNREFUSED), ErrTimeout, ErrResolve or ErrConnect on "signal",
+// and then fails with that same error: nothing it was built for can
+// happen, so, as with a UDP peer that cannot bind, the graph it is in
+// ends and axon.Run returns the error (a ShutdownMicroprocess or a
+// cancelled context while connecting is not a failure). Ready is closed
+// when connecting succeeds or fails; Err then says which.
+func Client(addr string, opts ...Option) *Connection {
+	k := newConnection(cmp.Or(newConfig(opts).name, "Client"), opts)
+	k.addr = addr
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		err := k.errorf("socket", "connect", addr, fmt.Errorf("%w: want host:port: %w", ErrConfig, err))
+		k.setReady(nil, err)
+		k.FailOnStart(err)
+	}
+	return k
+}
+
+// Wrap returns a Connection around nc, a connection already open (from a
+// net.Listener of your own, a net.Pipe, a TLS connection). The Connection
+// owns nc from then on and closes it when it ends; one that will never
+// run should be closed with Close.
+func Wrap(nc net.Conn, opts ...Option) *Connection {
+	k := newConnection(cmp.Or(newConfig(opts).name, "Connection"), opts)
+	k.cfg.tune(nc)
+	k.setReady(nc, nil)
+	return k
+}
+
+func newConnection(name string, opts []Option) *Connection {
+	k := &Connection{cfg: newConfig(opts), ready: make(chan struct{}), finishCh: make(chan struct{})}
+	k.Component = axon.New(name, k.main,
+		axon.WithInbox(axon.InboxName, "[]byte or string: written to the socket, in order"),
+		axon.WithOutbox(axon.OutboxName, "[]byte: each chunk read from the socket", axon.Carries[[]byte]()),
+		axon.WithOutbox(ErrorsBox, "*tcp.Error: messages that could not be written; the connection carries on", axon.Carries[*Error]()),
+		axon.WithOutbox(axon.SignalName, "ProducerFinished when the peer has finished sending, with the Reason if it was not an orderly close"),
+	)
+	return k
+}
+
+// Ready returns a channel closed once the connection is open, or once
+// connecting has failed (Err then returns why). A Connection made by Wrap
+// is ready at once.
+func (k *Connection) Ready() <-chan struct{} { return k.ready }
+
+// Err returns why a Client could not connect, once Ready is closed; nil if
+// it connected (or has not finished trying).
+func (k *Connection) Err() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.connErr
+}
+
+// LocalAddr returns the connection's local address, once Ready is closed;
+// the zero AddrPort before that, or if connecting failed. An IPv4 address
+// is given as such, never as an IPv4-mapped IPv6 one.
+func (k *Connection) LocalAddr() netip.AddrPort {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.local
+}
+
+// RemoteAddr returns the peer's address, once Ready is closed; the zero
+// AddrPort before that, or if connecting failed.
+func (k *Connection) RemoteAddr() netip.AddrPort {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.remote
+}
+
+// Close closes the socket of a Connection that will never run; one that
+// runs closes it when it ends. It may be called more than once.
+func (k *Connection) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed || k.nc == nil {
+		return nil
+	}
+	k.closed = true
+	return k.nc.Close()
+}
+
+// setReady records the outcome of connecting and closes Ready.
+func (k *Connection) setReady(nc net.Conn, err error) {
+	k.mu.Lock()
+	if nc != nil {
+		k.nc = nc
+		k.local, k.remote = addrPort(nc.LocalAddr()), addrPort(nc.RemoteAddr())
+	}
+	k.connErr = err
+	k.mu.Unlock()
+	k.readyOnce.Do(func() { close(k.ready) })
+}
+
+// endReason returns why the connection ended (nil for an orderly close).
+func (k *Connection) endReason() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.reason
+}
+
+func (k *Connection) setReason(err error) {
+	k.mu.Lock()
+	k.reason = err
+	k.mu.Unlock()
+}
+
+// finishInput makes the connection act as if ProducerFinished had arrived
+// on "control": a Server uses it when a protocol handler ends without
+// passing its shutdown message on.
+func (k *Connection) finishInput() { k.finishOnce.Do(func() { close(k.finishCh) }) }
+
+// addrPort turns a net.Addr into a netip.AddrPort, IPv4 unmapped.
+func addrPort(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ap = v.AddrPort()
+	case nil:
+		return ap
+	default:
+		ap, _ = netip.ParseAddrPort(a.String())
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// peer names the remote end in errors.
+func (k *Connection) peer() string {
+	if r := k.RemoteAddr(); r.IsValid() {
+		return r.String()
+	}
+	return k.addr
+}
+
+func (k *Connection) errorf(box, op, addr string, err error) *Error {
+	return &Error{Component: k.String(), Box: box, Op: op, Addr: addr, Err: err}
+}
+
+// report sends err on "errors" without waiting, or logs it.
+func (k *Connection) report(err *Error) {
+	k.rep.report(k.Component, err)
+}
+
+// dial connects to k.addr.
+func (k *Connection) dial(ctx context.Context) (net.Conn, *Error) {
+	var d net.Dialer
+	if k.cfg.dialer != nil {
+		d = *k.cfg.dialer
+	}
+	if k.cfg.keepAlive != 0 {
+		d.KeepAlive = k.cfg.keepAlive
+	}
+	dctx := ctx
+	if k.cfg.dialTimeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, k.cfg.dialTimeout)
+		defer cancel()
+	}
+	nc, err := d.DialContext(dctx, "tcp", k.addr)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
+			err = both(ErrTimeout, fmt.Errorf("no connection after %v", k.cfg.dialTimeout))
+		} else {
+			err = classify(err, ErrConnect)
+		}
+		return nil, k.errorf("socket", "connect", k.addr, err)
+	}
+	k.cfg.tune(nc)
+	return nc, nil
+}
+
+// main connects (a Client) and then serves the connection.
+func (k *Connection) main(ctx context.Context, c *axon.Component) error {
+	k.mu.Lock()
+	nc := k.nc
+	k.mu.Unlock()
+	if nc == nil {
+		var err *Error
+		nc, err = k.dial(ctx)
+		if err != nil {
+			k.setReady(nil, err)
+			if ctx.Err() != nil {
+				k.setReason(both(ErrClosed, ctx.Err()))
+				return ctx.Err()
+			}
+			k.setReason(err)
+			if perr := c.PassOn(ctx, axon.ProducerFinished{From: c.Ref(), Reason: err}); perr != nil {
+				return perr
+			}
+			// The run names the component that failed: the error need not.
+			fail := *err
+			fail.Component = ""
+			return &fail
+		}
+		k.setReady(nc, nil)
+	}
+	s := &session{k: k, c: c, nc: nc, readDone: make(chan error, 1)}
+	return s.run(ctx)
+}
+
+// session is one run of a connection's main loop.
+type session struct {
+	k        *Connection
+	c        *axon.Component
+	nc       net.Conn
+	readDone chan error // the reader's last word: nil for end of file
+
+	readerDone bool  // the reader has returned (and readDone been taken)
+	outGone    bool  // the reader stopped because "outbox" leads to an ended component
+	signalled  bool  // the ProducerFinished has gone out on "signal"
+	upstream   error // the Reason of the ProducerFinished that finished our input
+}
+
+// errOutGone is what the reader reports when nobody takes what it reads.
+var errOutGone = errors.New("outbox leads to an ended component")
+
+func (s *session) run(ctx context.Context) error {
+	rctx, rcancel := context.WithCancel(ctx)
+	go s.read(rctx)
+	// A ShutdownMicroprocess (or any end of ctx) closes the socket, which
+	// cuts short a write or read blocked on it.
+	stop := context.AfterFunc(ctx, func() { s.k.Close() })
+	defer func() {
+		stop()
+		rcancel()
+		s.k.Close()
+		if !s.readerDone {
+			<-s.readDone
+		}
+	}()
+	in, ctl := s.c.In(axon.InboxName), s.c.In(axon.ControlName)
+	for {
+		select {
+		case m := <-in:
+			if err := s.write(ctx, m); err != nil {
+				return s.broken(ctx, err)
+			}
+		case m := <-ctl:
+			switch {
+			case axon.IsProducerFinished(m):
+				s.upstream = reasonOf(m)
+				return s.finish(ctx)
+			case axon.IsShutdownMicroprocess(m):
+				return s.cancelled(ctx, m)
+			default:
+				slog.Warn("ignored message on control", "component", s.c.String(), "box", axon.ControlName, "type", fmt.Sprintf("%T", m))
+			}
+		case <-s.k.finishCh:
+			return s.finish(ctx)
+		case err := <-s.readDone:
+			s.readerDone = true
+			switch {
+			case err == nil:
+				if err := s.signal(ctx, nil); err != nil {
+					return err
+				}
+				if s.k.eofFinish {
+					return s.finish(ctx)
+				}
+			case errors.Is(err, errOutGone):
+				s.outGone = true
+			default:
+				return s.end(ctx, s.readError(err))
+			}
+		case <-ctx.Done():
+			return s.cancelled(ctx, nil)
+		}
+	}
+}
+
+// reasonOf returns the Reason a ProducerFinished carries.
+func reasonOf(m any) error {
+	switch v := m.(type) {
+	case axon.ProducerFinished:
+		return v.Reason
+	case *axon.ProducerFinished:
+		if v != nil {
+			return v.Reason
+		}
+	}
+	return nil
+}
+
+// read reads the socket until it fails or ends, sending each chunk on
+// "outbox", and reports how it stopped on readDone.
+func (s *session) read(ctx context.Context) {
+	out := s.c.Out(axon.OutboxName)
+	buf := make([]byte, s.k.cfg.readChunk)
+	for {
+		n, err := s.nc.Read(buf)
+		if n > 0 {
+			if serr := out.Send(ctx, bytes.Clone(buf[:n])); serr != nil {
+				s.readDone <- fmt.Errorf("%w: %w", errOutGone, serr)
+				return
+			}
+		}
+		if err == io.EOF {
+			s.readDone <- nil
+			return
+		}
+		if err != nil {
+			s.readDone <- err
+			return
+		}
+	}
+}
+
+// write writes one message from "inbox". A message of the wrong type is
+// reported and skipped; the error returned is the socket's.
+func (s *session) write(ctx context.Context, m any) error {
+	var b []byte
+	switch v := m.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		s.k.report(s.k.errorf(axon.InboxName, "write", s.k.peer(), fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, m)))
+		return nil
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := s.nc.Write(b); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.k.errorf(axon.InboxName, "write", s.k.peer(), classify(err, ErrSend))
+	}
+	return nil
+}
+
+// readError makes an *Error of what stopped the reader.
+func (s *session) readError(err error) error {
+	return s.k.errorf("socket", "read", s.k.peer(), classify(err, ErrReceive))
+}
+
+// signal sends the connection's one ProducerFinished on "signal".
+func (s *session) signal(ctx context.Context, reason error) error {
+	if s.signalled {
+		return nil
+	}
+	s.signalled = true
+	return s.c.PassOn(ctx, axon.ProducerFinished{From: s.c.Ref(), Reason: reason})
+}
+
+// finish writes what is queued, closes the sending half, waits for the
+// peer to close its side, and ends.
+func (s *session) finish(ctx context.Context) error {
+	in := s.c.In(axon.InboxName)
+	for {
+		if ctx.Err() != nil {
+			return s.cancelled(ctx, nil)
+		}
+		var m any
+		var ok bool
+		select {
+		case m, ok = <-in:
+		default:
+		}
+		if !ok {
+			break
+		}
+		if err := s.write(ctx, m); err != nil {
+			return s.broken(ctx, err)
+		}
+	}
+	cw, ok := s.nc.(interface{ CloseWrite() error })
+	if !ok || s.readerDone || s.outGone {
+		// Nothing more will be read, or the socket cannot be half-closed:
+		// close it all.
+		return s.end(ctx, s.upstream)
+	}
+	if err := cw.CloseWrite(); err != nil {
+		if ctx.Err() != nil {
+			return s.cancelled(ctx, nil)
+		}
+		return s.end(ctx, s.k.errorf("socket", "close", s.k.peer(), classify(err, ErrSend)))
+	}
+	ctl := s.c.In(axon.ControlName)
+	for {
+		select {
+		case err := <-s.readDone:
+			s.readerDone = true
+			switch {
+			case err == nil, errors.Is(err, errOutGone):
+				return s.end(ctx, s.upstream)
+			default:
+				return s.end(ctx, s.readError(err))
+			}
+		case m := <-ctl:
+			if axon.IsShutdownMicroprocess(m) {
+				return s.cancelled(ctx, m)
+			}
+		case <-ctx.Done():
+			return s.cancelled(ctx, nil)
+		}
+	}
+}
+
+// broken ends the connection after a write failed.
+func (s *session) broken(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return s.cancelled(ctx, nil)
+	}
+	var e *Error
+	if s.signalled && errors.As(err, &e) {
+		s.k.report(e)
+	}
+	return s.end(ctx, err)
+}
+
+// end closes the socket, records reason, and sends the ProducerFinished on
+// "signal" if it has not gone yet.
+func (s *session) end(ctx context.Context, reason error) error {
+	s.k.setReason(reason)
+	s.k.Close()
+	return s.signal(ctx, reason)
+}
+
+// cancelled ends the connection because it was shut down: by msg, a
+// ShutdownMicroprocess taken from "control", which is passed on unless
+// "signal" has been sent already; or, with msg nil, by the end of ctx
+// (the runner passes on the ShutdownMicroprocess that ended it, if one
+// did).
+func (s *session) cancelled(ctx context.Context, msg any) error {
+	s.k.setReason(s.k.errorf("socket", "close", s.k.peer(), ErrClosed))
+	s.k.Close()
+	if msg != nil && !s.signalled {
+		s.signalled = true
+		_ = s.c.PassOn(ctx, msg) // if this fails, the runner passes it on
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}

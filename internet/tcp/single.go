@@ -1,0 +1,161 @@
+package tcp
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+)
+
+// SingleServerCore is a server for one client at a time: what
+// SingleServer returns. It embeds *axon.Component, so it is an axon.Node.
+type SingleServerCore struct {
+	*axon.Component
+	listening
+	cfg config
+	rep reporter
+}
+
+// SingleServer returns a TCP server on addr that serves one client at a
+// time (Kamaelia's SingleServer): what arrives on its "inbox" is written
+// to the client, and what the client sends comes out of its "outbox". A
+// connection that arrives while a client is connected is refused:
+// accepted and closed at once (reset), and reported on "events". Once the
+// client has gone, the next connection is served.
+//
+// While no client is connected, nothing is taken from "inbox": senders
+// wait until one connects. When the client closes its side, what is
+// already queued for it is written and the connection closed; messages
+// still queued after that (at most the connection's inbox capacity,
+// 16) are reported on "errors" as not written.
+//
+// The socket is bound by SingleServer, as net.Listen does: LocalAddr, Err
+// and Close are as for Server.
+//
+// Boxes:
+//
+//	inbox   (in)  []byte or string: written to the connected client, in
+//	              order (a passthrough to the client's Connection).
+//	control (in)  ProducerFinished: stops accepting; a connected client
+//	              is sent what is queued for it, the connection is
+//	              half-closed and ends when the client closes its side;
+//	              then the message is passed on and the server ends.
+//	              ShutdownMicroprocess (or the end of the context): stops
+//	              accepting, closes the connection at once, passes the
+//	              message on and ends.
+//	outbox  (out) []byte: what the client sends, in chunks of at most
+//	              ReadChunk bytes, each a fresh slice.
+//	events  (out) Event: each client Opened and Closed, each connection
+//	              Refused (wrapping ErrTooMany). Sent, and waited for, only
+//	              while "events" is linked.
+//	errors  (out) *Error: messages of the wrong type, write failures,
+//	              accept failures, messages left unwritten when a client
+//	              left. Sent without waiting; logged when "errors" leads
+//	              nowhere or is full.
+//	signal  (out) the shutdown message that ended the server.
+func SingleServer(addr string, opts ...Option) *SingleServerCore {
+	s := &SingleServerCore{cfg: newConfig(opts)}
+	s.Component = axon.New(cmp.Or(s.cfg.name, "SingleServer"), s.main,
+		axon.WithInbox(axon.InboxName, "[]byte or string: written to the connected client", axon.PassthroughOnly()),
+		axon.WithOutbox(axon.OutboxName, "[]byte: what the client sends", axon.Carries[[]byte]()),
+		axon.WithOutbox(EventsBox, "tcp.Event: each client opened or closed, each connection refused", axon.Carries[Event]()),
+		axon.WithOutbox(ErrorsBox, "*tcp.Error: what could not be written or accepted", axon.Carries[*Error]()),
+	)
+	s.listen(s.Component, addr, &s.cfg)
+	return s
+}
+
+func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
+	acc := s.startAccepting(ctx, func(err error) {
+		reportTo(c, &s.rep, &Error{Component: c.String(), Box: "socket", Op: "accept", Addr: s.local.String(), Err: classify(err, ErrAccept)})
+	})
+	defer acc.stop()
+	conns, ctl := acc.conns, c.In(axon.ControlName)
+	var (
+		cur      *Connection
+		curDone  <-chan struct{}
+		finished any
+	)
+	for {
+		select {
+		case nc := <-conns:
+			if cur != nil {
+				refuse(ctx, c, nc, fmt.Errorf("%w: a client is connected already", ErrTooMany))
+				continue
+			}
+			var err error
+			if cur, err = s.attach(ctx, c, nc); err != nil {
+				return err
+			}
+			curDone = cur.Done()
+		case <-curDone:
+			s.detach(ctx, c, cur)
+			cur, curDone = nil, nil
+			if finished != nil {
+				return c.PassOn(ctx, finished)
+			}
+		case m := <-ctl:
+			switch {
+			case axon.IsProducerFinished(m):
+				acc.stop()
+				conns = nil
+				if cur == nil {
+					return c.PassOn(ctx, m)
+				}
+				finished = m
+				cur.finishInput()
+			case axon.IsShutdownMicroprocess(m):
+				_ = c.PassOn(ctx, m) // if this fails, the runner passes it on
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// attach makes nc the client: a Connection, child of the server, with
+// the server's inbox passing through to it and its outbox and errors
+// passing through to the server's.
+func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net.Conn) (*Connection, error) {
+	conn := Wrap(nc, func(cfg *config) { *cfg = s.cfg; cfg.name = "Connection" })
+	conn.eofFinish = true
+	if err := c.AddChild(conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, l := range [][4]any{
+		{c, axon.InboxName, conn, axon.InboxName},
+		{conn, axon.OutboxName, c, axon.OutboxName},
+		{conn, ErrorsBox, c, ErrorsBox},
+	} {
+		if err := axon.Link(l[0].(axon.Node), l[1].(string), l[2].(axon.Node), l[3].(string)); err != nil {
+			conn.Stop()
+			return nil, err
+		}
+	}
+	sendEvent(ctx, c, Event{Kind: Opened, Local: conn.LocalAddr(), Remote: conn.RemoteAddr()})
+	return conn, nil
+}
+
+// detach removes the client's Connection once it has ended, reporting
+// what was left unwritten.
+func (s *SingleServerCore) detach(ctx context.Context, c *axon.Component, conn *Connection) {
+	_ = c.RemoveChild(conn)
+	left := 0
+	for in := conn.In(axon.InboxName); ; left++ {
+		select {
+		case <-in:
+			continue
+		default:
+		}
+		break
+	}
+	if left > 0 {
+		reportTo(c, &s.rep, &Error{Component: c.String(), Box: axon.InboxName, Op: "write", Addr: conn.RemoteAddr().String(),
+			Err: fmt.Errorf("%w: %d messages not written: the client had gone", ErrClosed, left)})
+	}
+	sendEvent(ctx, c, Event{Kind: Closed, Local: conn.LocalAddr(), Remote: conn.RemoteAddr(), Reason: conn.endReason()})
+}
