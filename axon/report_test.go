@@ -22,7 +22,7 @@ func TestReporterSendsOnTheBox(t *testing.T) {
 		return c.Finish(ctx)
 	}, axon.WithOutbox("errors", "errors met"))
 	r = axon.NewReporter(c, "errors")
-	h := axon.Start(context.Background(), c)
+	h := axon.Start(context.Background(), c, axon.Tapping("errors"))
 	defer h.Stop()
 	got, err := h.Get(context.Background(), "errors")
 	if err != nil {
