@@ -1,7 +1,11 @@
 // Command pipeline runs kamaelia-go component graphs from the command line:
-// a short demo, and small tools built from the library's components (cat,
-// and the UDP tools udp-peer, udp-targets, udp-postbox and udp-echo, which
-// are Kamaelia's UDP examples made usable against any other UDP program).
+// a short demo, and small tools built from the library's components: cat;
+// the UDP tools udp-peer, udp-targets, udp-postbox and udp-echo, which are
+// Kamaelia's UDP examples made usable against any other UDP program; the
+// multicast tools multicast-send, multicast-listen, publish and subscribe;
+// the backplane tools pub, sub and nats-demo; tcp-client and tcp-server,
+// netcat-like; and sendfile and recvfile, a file transfer over UDP that
+// survives loss.
 //
 // Usage:
 //
