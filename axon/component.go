@@ -2,6 +2,7 @@ package axon
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -50,7 +51,6 @@ const (
 type Component struct {
 	name     string
 	id       uuid.UUID
-	str      string // String(), made once: it names the component in every error
 	main     MainFunc
 	extra    atomic.Pointer[boxSet] // boxes beyond the four defaults; nil if none
 	ended    atomic.Bool            // set when the main loop returns (or all is done); read on every send
@@ -270,7 +270,6 @@ func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
 // four default boxes plus any the options declare, and a fresh id.
 func New(name string, main MainFunc, opts ...Option) *Component {
 	c := &Component{name: name, id: uuid.New(), main: main}
-	c.str = c.Ref().String()
 	c.defIn = Inbox{owner: c, boxMeta: inboxMeta, ch: make(chan any, DefaultCapacity)}
 	c.defCtl = Inbox{owner: c, boxMeta: controlMeta, ch: make(chan any, DefaultControlCapacity)}
 	c.defOut = Outbox{owner: c, boxMeta: outboxMeta}
@@ -314,7 +313,7 @@ func (c *Component) Ref() Ref { return Ref{Name: c.name, ID: c.id} }
 
 // String returns the name and the first eight hex digits of the id, as
 // used in every error message: "Doubler#3f2a1c7e".
-func (c *Component) String() string { return c.str }
+func (c *Component) String() string { return c.Ref().String() }
 
 // Ref identifies a component by readable name and id.
 type Ref struct {
@@ -325,8 +324,11 @@ type Ref struct {
 // String gives the name and the first eight hex digits of the id:
 // "Doubler#3f2a1c7e".
 func (r Ref) String() string {
-	s := r.ID.String()
-	return r.Name + "#" + s[:8]
+	// The first four bytes in hex are the uuid's first eight digits,
+	// without formatting all of it: errors name components often.
+	var short [8]byte
+	hex.Encode(short[:], r.ID[:4])
+	return r.Name + "#" + string(short[:])
 }
 
 // Inbox returns the named inbox, or nil if the component has none by that

@@ -352,3 +352,14 @@ func TestShutdownTakenAndLeftToTheRunnerIsPassedOn(t *testing.T) {
 		}
 	}
 }
+
+// A component is named by its name and the first eight hex digits of its
+// uuid, as the uuid prints them.
+func TestComponentStringIsNameAndShortID(t *testing.T) {
+	for range 100 {
+		c := axon.New("Named", nil)
+		if want := "Named#" + c.ID().String()[:8]; c.String() != want {
+			t.Fatalf("String() = %q, want %q", c.String(), want)
+		}
+	}
+}
