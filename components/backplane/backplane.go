@@ -34,7 +34,9 @@ type hub interface {
 	// once, from the publisher's own goroutine, until ctx (the
 	// publisher's) ends. Once the backplane has ended it fails with
 	// ErrBackplaneEnded.
-	publish(ctx context.Context, msg any, more func() (any, bool)) error
+	// A message that cannot be published (NATS: a type it cannot send,
+	// a codec error) is given to report and skipped.
+	publish(ctx context.Context, msg any, more func() (any, bool), report func(error)) error
 	// join adds a subscriber: try or put is handed every message
 	// delivered from now on, put with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
@@ -125,6 +127,17 @@ type BackplaneComponent struct {
 	fan  *fanout
 	cfg  config
 	nats *natsLink // with the NATS option, once started; nil otherwise
+	errs *axon.Reporter
+}
+
+// ErrorsBox is the outbox on which a Backplane and a PublishTo report
+// messages they could not publish or deliver, each an error naming the
+// component, and carry on.
+const ErrorsBox = "errors"
+
+// report reports a message the Backplane could not publish or deliver.
+func (b *BackplaneComponent) report(err error) {
+	b.errs.Report(fmt.Errorf("%s: %w", b, err))
 }
 
 // Backplane makes a hub called name that PublishTo and SubscribeTo
@@ -152,6 +165,10 @@ type BackplaneComponent struct {
 //	              is passed on and the Backplane ends; ShutdownMicroprocess:
 //	              passed on, and it ends at once
 //	outbox  (out) not used: messages go to the subscribers
+//	errors  (out) error (NATS only): a message from "inbox" that could not
+//	              be published, a payload the codec could not decode,
+//	              messages NATS dropped for a slow subscriber; sent
+//	              without waiting, logged with slog when unlinked or full
 //	signal  (out) the shutdown message that ended the Backplane
 //
 // A publisher's ProducerFinished does not reach the Backplane's control:
@@ -170,8 +187,10 @@ type BackplaneComponent struct {
 // that finds it gets everything published after it joined. Payloads are
 // []byte and string (received as []byte) unless NATSCodec says
 // otherwise; a message that cannot be published (another type, a codec
-// error) is logged with slog and dropped, and so is a payload the codec
-// cannot decode.
+// error) is reported on the "errors" outbox of the PublishTo (or, for
+// its own inbox, the Backplane) that had it, and skipped; a payload the
+// codec cannot decode, and messages NATS dropped for a slow subscriber,
+// are reported on the Backplane's "errors".
 //
 // The connection is made when the Backplane starts, in the background
 // (it neither fails nor waits when the server is down), and kept for as
@@ -189,7 +208,7 @@ type BackplaneComponent struct {
 // publisher back for a slow subscriber: while a subscriber with Block
 // holds the Backplane back, nats.go keeps up to nats.DefaultBuffer
 // received messages for it and drops what arrives beyond that (the NATS
-// slow-consumer rule); the Backplane logs how many with slog.
+// slow-consumer rule); the Backplane reports how many on "errors".
 func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b := &BackplaneComponent{name: name, fan: newFanout()}
 	cfg, cfgErr := configure("Backplane", opts, forBackplane)
@@ -197,7 +216,9 @@ func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b.Component = axon.New("Backplane", b.main,
 		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber"),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
+		axon.WithOutbox(ErrorsBox, "errors: messages not published or not delivered (NATS); the Backplane carries on"),
 	)
+	b.errs = axon.NewReporter(b.Component, ErrorsBox)
 	if name == "" {
 		b.FailOnStart(fmt.Errorf("backplane: %w: empty name", ErrBadOption))
 	}
@@ -236,9 +257,9 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-func (b *BackplaneComponent) publish(ctx context.Context, msg any, more func() (any, bool)) error {
+func (b *BackplaneComponent) publish(ctx context.Context, msg any, more func() (any, bool), report func(error)) error {
 	if b.nats != nil {
-		return b.nats.publish(msg, more)
+		return b.nats.publish(msg, more, report)
 	}
 	return b.fan.deliver(ctx, msg, more)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"unsafe"
 
 	natsgo "github.com/nats-io/nats.go"
 
@@ -59,12 +58,13 @@ func dialNATS(name string, cfg config) (*natsLink, error) {
 }
 
 // publish publishes msg, then up to batchMax-1 more that more has at
-// once, on the connection. A message that cannot be published is logged
-// and dropped; once the Backplane has ended publishing fails with
+// once, on the connection. A message that cannot be published (of a type
+// it cannot send, or that the codec refuses) is given to report and
+// skipped; once the Backplane has ended publishing fails with
 // ErrBackplaneEnded.
-func (l *natsLink) publish(msg any, more func() (any, bool)) error {
+func (l *natsLink) publish(msg any, more func() (any, bool), report func(error)) error {
 	for n := 1; ; n++ {
-		if err := l.publishOne(msg); err != nil {
+		if err := l.publishOne(msg, report); err != nil {
 			return err
 		}
 		if n == batchMax || more == nil {
@@ -77,27 +77,11 @@ func (l *natsLink) publish(msg any, more func() (any, bool)) error {
 	}
 }
 
-func (l *natsLink) publishOne(msg any) error {
-	var data []byte
-	if l.codec != nil {
-		d, err := l.codec.Encode(msg)
-		if err != nil {
-			slog.Warn("backplane: message not published", "backplane", l.name, "error", fmt.Errorf("%w %T: %w", nats.ErrEncode, msg, err))
-			return nil
-		}
-		data = d
-	} else {
-		switch m := msg.(type) {
-		case []byte:
-			data = m
-		case string:
-			// nats.go copies the payload before Publish returns.
-			data = unsafe.Slice(unsafe.StringData(m), len(m))
-		default:
-			slog.Warn("backplane: message not published", "backplane", l.name,
-				"error", fmt.Errorf("%w: %T (want []byte or string, or give a NATSCodec)", nats.ErrBadMessage, msg))
-			return nil
-		}
+func (l *natsLink) publishOne(msg any, report func(error)) error {
+	data, err := nats.Payload(msg, l.codec)
+	if err != nil {
+		report(fmt.Errorf("backplane %q: message not published: %w", l.name, err))
+		return nil
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -108,7 +92,7 @@ func (l *natsLink) publishOne(msg any) error {
 		if errors.Is(err, natsgo.ErrConnectionClosed) {
 			return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
 		}
-		slog.Warn("backplane: message not published", "backplane", l.name, "error", fmt.Errorf("%w: %w", nats.ErrPublish, err))
+		report(fmt.Errorf("backplane %q: message not published: %w: %w", l.name, nats.ErrPublish, err))
 	}
 	return nil
 }
@@ -156,8 +140,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 		if err != nil || n <= reported {
 			return
 		}
-		slog.Warn("backplane: nats dropped messages: a subscriber was behind", "backplane", b.name,
-			"dropped", n-reported, "error", fmt.Errorf("%w: %w", nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
+		b.report(fmt.Errorf("backplane %q: %d messages dropped by NATS, a subscriber was behind: %w: %w", b.name, n-reported, nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
 		reported = n
 	}
 	handle := func(m *natsgo.Msg) {
@@ -168,7 +151,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 		if l.codec != nil {
 			v, err := l.codec.Decode(m.Data)
 			if err != nil {
-				slog.Warn("backplane: message dropped", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrDecode, err))
+				b.report(fmt.Errorf("backplane %q: message dropped: %w: %w", b.name, nats.ErrDecode, err))
 				return
 			}
 			msg = v
@@ -210,7 +193,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	for {
 		select {
 		case msg := <-in:
-			if err := l.publish(msg, more); err != nil {
+			if err := l.publish(msg, more, b.report); err != nil {
 				return fail(err)
 			}
 		case msg := <-ctl:
@@ -226,7 +209,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 			// published (the answer follows it), so deliver what has
 			// arrived (a barrier runs once nats.go has handed over what
 			// it held before it), then end.
-			if err := drain(ctx, in, func(_ context.Context, msg any) error { return l.publish(msg, nil) }); err != nil {
+			if err := drain(ctx, in, func(_ context.Context, msg any) error { return l.publish(msg, nil, b.report) }); err != nil {
 				return fail(err)
 			}
 			l.endPublishing()

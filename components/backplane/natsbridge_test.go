@@ -3,6 +3,7 @@ package backplane
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +196,37 @@ func TestNATSBackplaneFinishDeliversWhatWasPublished(t *testing.T) {
 	}
 	if m, err := sub.Get(ctx, axon.SignalName); err != nil || !axon.IsProducerFinished(m) {
 		t.Fatalf("subscriber signal: %v, %v", m, err)
+	}
+}
+
+// A message a NATS backplane cannot send is reported on the "errors" of
+// the PublishTo that had it, naming it, and the messages after it still
+// go out.
+func TestNATSBackplaneReportsWhatItCannotPublish(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	start(t, ctx, Backplane(name, NATS(srv.URL())))
+	_, sub := subscribe(t, ctx, name)
+	p := PublishTo(name)
+	pub := axon.Start(ctx, p, axon.Tapping(ErrorsBox))
+	t.Cleanup(func() { pub.Stop(); _ = pub.Wait() })
+
+	put(t, ctx, pub, axon.InboxName, "before", 42, "after")
+	if got := get(t, ctx, sub, 2); !sameBytes(got, []any{[]byte("before"), []byte("after")}) {
+		t.Fatalf("subscriber got %q, want before and after", got)
+	}
+	m, err := pub.Get(ctx, ErrorsBox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := m.(error)
+	if !ok || !errors.Is(e, nats.ErrBadMessage) {
+		t.Fatalf("errors gave %T %v, want an error wrapping nats.ErrBadMessage", m, m)
+	}
+	for _, want := range []string{p.String(), "inbox", name, "int"} {
+		if !strings.Contains(e.Error(), want) {
+			t.Fatalf("error %q does not mention %q", e, want)
+		}
 	}
 }

@@ -30,6 +30,9 @@ import (
 //	              carries on); ShutdownMicroprocess: passed on, and it
 //	              ends at once
 //	outbox  (out) not used
+//	errors  (out) error: a message that could not be published on a NATS
+//	              Backplane (a type it cannot send, a codec error), which
+//	              is skipped; sent without waiting, logged when unlinked
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own if its Backplane ended
 //
@@ -43,6 +46,7 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 	},
 		axon.WithInbox(axon.InboxName, "messages to publish"),
 		axon.WithOutbox(axon.OutboxName, "not used"),
+		axon.WithOutbox(ErrorsBox, "errors: messages that could not be published (NATS); it carries on"),
 	)
 	if cfgErr != nil {
 		c.FailOnStart(cfgErr)
@@ -56,6 +60,8 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 		return fmt.Errorf("PublishTo: %w", err)
 	}
 	in, ctl, gone := c.In(axon.InboxName), c.In(axon.ControlName), h.done()
+	errs := axon.NewReporter(c, ErrorsBox)
+	report := func(err error) { errs.Report(fmt.Errorf("%s: inbox: %w", c, err)) }
 	more := queued(in)
 	failed := func(err error, what string) error {
 		if errors.Is(err, ErrBackplaneEnded) {
@@ -65,7 +71,7 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 	}
 	// forward publishes one message: what a ProducerFinished drains.
 	forward := func(ctx context.Context, msg any) error {
-		return failed(h.publish(ctx, msg, nil), "a message was not published")
+		return failed(h.publish(ctx, msg, nil, report), "a message was not published")
 	}
 	for {
 		select {
@@ -77,7 +83,7 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			// This and what else is waiting, up to batchMax: control is
 			// looked at again soon, and a ShutdownMicroprocess has
 			// cancelled ctx already.
-			if err := h.publish(ctx, msg, more); err != nil {
+			if err := h.publish(ctx, msg, more, report); err != nil {
 				return failed(err, "messages were not published")
 			}
 		case <-gone:

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"errors"
 	"cmp"
 	"context"
 	"fmt"
@@ -192,27 +193,38 @@ func (p *PublisherComponent) control(ctx context.Context, c *axon.Component, nc 
 	return true, c.PassOn(ctx, msg)
 }
 
+// Payload turns msg into the bytes published for it: with a Codec, its
+// encoding (an error wraps ErrEncode); without one, a []byte as it is or
+// a string's bytes (any other type is an error wrapping ErrBadMessage).
+// The result may share memory with msg: nats.go copies what it publishes
+// before Publish returns.
+func Payload(msg any, codec Codec) ([]byte, error) {
+	if codec != nil {
+		d, err := codec.Encode(msg)
+		if err != nil {
+			return nil, fmt.Errorf("%w %T: %w", ErrEncode, msg, err)
+		}
+		return d, nil
+	}
+	switch m := msg.(type) {
+	case []byte:
+		return m, nil
+	case string:
+		return unsafe.Slice(unsafe.StringData(m), len(m)), nil
+	}
+	return nil, fmt.Errorf("%w: %T (want []byte or string, or give a Codec)", ErrBadMessage, msg)
+}
+
 // publish publishes one message, reporting failure on "errors".
 func (p *PublisherComponent) publish(c *axon.Component, nc *natsgo.Conn, msg any) {
-	var data []byte
-	if p.cfg.codec != nil {
-		d, err := p.cfg.codec.Encode(msg)
-		if err != nil {
-			p.report(c, "encode", fmt.Errorf("%w %T: %w", ErrEncode, msg, err))
-			return
+	data, err := Payload(msg, p.cfg.codec)
+	if err != nil {
+		op := "publish"
+		if errors.Is(err, ErrEncode) {
+			op = "encode"
 		}
-		data = d
-	} else {
-		switch m := msg.(type) {
-		case []byte:
-			data = m
-		case string:
-			// nats.go copies the payload before Publish returns.
-			data = unsafe.Slice(unsafe.StringData(m), len(m))
-		default:
-			p.report(c, "publish", fmt.Errorf("%w: %T (want []byte or string, or give a Codec)", ErrBadMessage, msg))
-			return
-		}
+		p.report(c, op, err)
+		return
 	}
 	if err := nc.Publish(p.subject, data); err != nil {
 		p.report(c, "publish", fmt.Errorf("%w: %w", ErrPublish, err))
