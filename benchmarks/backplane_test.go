@@ -391,6 +391,19 @@ var natsComponents = natsContender{"components", func(ctx context.Context, url s
 	}, nil
 }}
 
+// twoConns connects twice to url: a subscribing and a publishing
+// connection, as two processes would have.
+func twoConns(url string) (sub, pub *natsgo.Conn, err error) {
+	if sub, err = natsgo.Connect(url, quiet); err != nil {
+		return nil, nil, err
+	}
+	if pub, err = natsgo.Connect(url, quiet); err != nil {
+		sub.Close()
+		return nil, nil, err
+	}
+	return sub, pub, nil
+}
+
 // natsDirect: nats.go alone. An nc.Publish loop on one connection; on
 // another, nc.Subscribe with a handler that counts each message (nats.go's
 // own delivery goroutine calls it), its pending limit set to the
@@ -400,13 +413,8 @@ var natsComponents = natsContender{"components", func(ctx context.Context, url s
 // contender used at first), so it is the harder baseline.
 var natsDirect = natsContender{"nats.go", func(ctx context.Context, url string, n int) (natsSetup, error) {
 	subject := backplaneName("natsbench.direct")
-	ncSub, err := natsgo.Connect(url, quiet)
+	ncSub, ncPub, err := twoConns(url)
 	if err != nil {
-		return natsSetup{}, err
-	}
-	ncPub, err := natsgo.Connect(url, quiet)
-	if err != nil {
-		ncSub.Close()
 		return natsSetup{}, err
 	}
 	c := newCounter(n)
@@ -461,13 +469,8 @@ var natsDirect = natsContender{"nats.go", func(ctx context.Context, url string, 
 // how much is left to the components themselves.
 var natsDirectHops = natsContender{"nats.go+2 channels", func(ctx context.Context, url string, n int) (natsSetup, error) {
 	subject := backplaneName("natsbench.hops")
-	ncSub, err := natsgo.Connect(url, quiet)
+	ncSub, ncPub, err := twoConns(url)
 	if err != nil {
-		return natsSetup{}, err
-	}
-	ncPub, err := natsgo.Connect(url, quiet)
-	if err != nil {
-		ncSub.Close()
 		return natsSetup{}, err
 	}
 	c := newCounter(n)
