@@ -16,15 +16,17 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
 )
 
-// startServer starts s, with its events linked to the handle.
-func startServer(t *testing.T, ctx context.Context, s *tcp.ServerCore) *axon.Handle {
+// startServer starts a Server or SingleServer s, after checking that it
+// was made, with its events linked to the handle before it runs.
+func startServer(t *testing.T, ctx context.Context, s interface {
+	axon.Node
+	Err() error
+}) *axon.Handle {
 	t.Helper()
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	h := axontest.Start(t, ctx, s)
-	axontest.Tap(t, h, tcp.EventsBox)
-	return h
+	return axontest.Start(t, ctx, s, axon.Tapping(tcp.EventsBox))
 }
 
 // An echo server: each client gets back what it sends; half-close works

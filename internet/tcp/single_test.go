@@ -1,7 +1,6 @@
 package tcp_test
 
 import (
-	"context"
 	"errors"
 	"net"
 	"testing"
@@ -11,24 +10,13 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
 )
 
-// startSingle starts s with its events linked to the handle.
-func startSingle(t *testing.T, ctx context.Context, s *tcp.SingleServerCore) *axon.Handle {
-	t.Helper()
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	h := axontest.Start(t, ctx, s)
-	axontest.Tap(t, h, tcp.EventsBox)
-	return h
-}
-
 // One client at a time: it gets what arrives on inbox and what it sends
 // comes out of outbox; a second is refused while it is connected; once it
 // has gone the next one is served.
 func TestSingleServerOneAtATime(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
-	h := startSingle(t, ctx, s)
+	h := startServer(t, ctx, s)
 	first := dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(first), nil)
 	axontest.Put(t, ctx, h, "inbox", "to the first")
@@ -70,7 +58,7 @@ func TestSingleServerOneAtATime(t *testing.T) {
 func TestSingleServerProducerFinished(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
-	h := startSingle(t, ctx, s)
+	h := startServer(t, ctx, s)
 	c := dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	axontest.Put(t, ctx, h, "inbox", "last words")
@@ -92,7 +80,7 @@ func TestSingleServerProducerFinished(t *testing.T) {
 func TestSingleServerShutdown(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
-	h := startSingle(t, ctx, s)
+	h := startServer(t, ctx, s)
 	c := dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
@@ -106,7 +94,7 @@ func TestSingleServerShutdown(t *testing.T) {
 func TestSingleServerHoldsInputUntilAClientComes(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
-	h := startSingle(t, ctx, s)
+	h := startServer(t, ctx, s)
 	if err := h.TryPut("inbox", "early"); err == nil {
 		t.Fatal("inbox took a message with no client connected")
 	}
