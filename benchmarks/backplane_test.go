@@ -404,6 +404,20 @@ func twoConns(url string) (sub, pub *natsgo.Conn, err error) {
 	return sub, pub, nil
 }
 
+// subscribeLimited subscribes handle to subject on nc with the pending
+// limit of the Subscriber component's channel (nats.DefaultBuffer
+// messages), and waits until the server has the subscription.
+func subscribeLimited(nc *natsgo.Conn, subject string, handle natsgo.MsgHandler) error {
+	sub, err := nc.Subscribe(subject, handle)
+	if err == nil {
+		err = sub.SetPendingLimits(nats.DefaultBuffer, -1)
+	}
+	if err == nil {
+		err = nc.Flush()
+	}
+	return err
+}
+
 // natsDirect: nats.go alone. An nc.Publish loop on one connection; on
 // another, nc.Subscribe with a handler that counts each message (nats.go's
 // own delivery goroutine calls it), its pending limit set to the
@@ -427,17 +441,11 @@ var natsDirect = natsContender{"nats.go", func(ctx context.Context, url string, 
 		}
 		return nil
 	}
-	sub, err := ncSub.Subscribe(subject, func(m *natsgo.Msg) {
+	err = subscribeLimited(ncSub, subject, func(m *natsgo.Msg) {
 		if err := c.add(m.Data); err != nil {
 			recvErr.CompareAndSwap(nil, &err)
 		}
 	})
-	if err == nil {
-		err = sub.SetPendingLimits(nats.DefaultBuffer, -1)
-	}
-	if err == nil {
-		err = ncSub.Flush()
-	}
 	if err != nil {
 		return natsSetup{}, errors.Join(err, stop())
 	}
@@ -510,13 +518,7 @@ var natsDirectHops = natsContender{"nats.go+2 channels", func(ctx context.Contex
 		wg.Wait()
 		return recvErr
 	}
-	sub, err := ncSub.Subscribe(subject, func(m *natsgo.Msg) { send(received, m.Data) })
-	if err == nil {
-		err = sub.SetPendingLimits(nats.DefaultBuffer, -1)
-	}
-	if err == nil {
-		err = ncSub.Flush()
-	}
+	err = subscribeLimited(ncSub, subject, func(m *natsgo.Msg) { send(received, m.Data) })
 	if err != nil {
 		return natsSetup{}, errors.Join(err, stop())
 	}
