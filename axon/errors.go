@@ -3,6 +3,7 @@ package axon
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Every error the package returns wraps one of these (or a
@@ -89,11 +90,18 @@ type ComponentError struct {
 	Stack     []byte // non-nil only for a panic
 }
 
+// Error names the component once: an error that already begins with the
+// component's name (as the errors components report do) is not prefixed
+// with it again.
 func (e *ComponentError) Error() string {
-	if e.Stack != nil {
-		return fmt.Sprintf("component %s: %v\n%s", e.Component, e.Err, e.Stack)
+	msg := fmt.Sprint(e.Err)
+	if rest, ok := strings.CutPrefix(msg, e.Component+": "); ok {
+		msg = rest
 	}
-	return fmt.Sprintf("component %s: %v", e.Component, e.Err)
+	if e.Stack != nil {
+		return fmt.Sprintf("component %s: %s\n%s", e.Component, msg, e.Stack)
+	}
+	return fmt.Sprintf("component %s: %s", e.Component, msg)
 }
 
 func (e *ComponentError) Unwrap() error { return e.Err }

@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -361,5 +362,19 @@ func TestComponentStringIsNameAndShortID(t *testing.T) {
 		if want := "Named#" + c.ID().String()[:8]; c.String() != want {
 			t.Fatalf("String() = %q, want %q", c.String(), want)
 		}
+	}
+}
+
+// A component's error that already names it is not prefixed with its
+// name twice.
+func TestComponentErrorNamesTheComponentOnce(t *testing.T) {
+	var c *axon.Component
+	c = axon.New("Named", func(ctx context.Context, _ *axon.Component) error {
+		return fmt.Errorf("%s: inbox: it went wrong", c)
+	})
+	err := axon.Run(context.Background(), c)
+	want := "component " + c.String() + ": inbox: it went wrong"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
 	}
 }
