@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -138,6 +139,11 @@ var recvfileCommand = &command{
 			if *timeout <= 0 {
 				return nil, fmt.Errorf("%w: -timeout %v: want a positive duration", errUsage, *timeout)
 			}
+			// Say at once, not after a sender has come, that the file
+			// cannot be made where it is asked for.
+			if dir := filepath.Dir(*out); !isDir(dir) {
+				return nil, fmt.Errorf("-out %s: %s is not a directory that exists", *out, dir)
+			}
 			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(*listen), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err != nil {
 				return nil, err
@@ -167,6 +173,12 @@ func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.P
 		{"ERRORS", "outbox"}:         {"STDERR", "inbox"},
 		{"ERRORS", "signal"}:         {"STDERR", "control"},
 	})
+}
+
+// isDir reports whether path names an existing directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // isTerminal reports whether w is a terminal.

@@ -75,6 +75,18 @@ func TestRecvfileTimeout(t *testing.T) {
 	onlyFiles(t, dir)
 }
 
+// recvfile into a directory that does not exist says so at once, exits 1
+// and does not listen.
+func TestRecvfileNoDirectory(t *testing.T) {
+	bin := pipelineBinary(t)
+	out := filepath.Join(t.TempDir(), "missing", "dst.bin")
+	recv := start(t, bin, "recvfile", "--listen", "127.0.0.1:0", "--out", out)
+	if line := recv.errLine(); !strings.Contains(line, "missing") || !strings.Contains(line, "not a directory") {
+		recv.failf("stderr %q, want the missing directory named", line)
+	}
+	recv.expectExit(1)
+}
+
 // sendfile to a port nobody answers on gives up after --timeout and
 // exits 1.
 func TestSendfileToNobody(t *testing.T) {
