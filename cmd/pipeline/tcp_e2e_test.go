@@ -1,85 +1,17 @@
 package main
 
 import (
-	"io"
-	"net"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
 // End-to-end tests of tcp-client and tcp-server: the binary, driven
 // through its standard streams, against plain net.Listener and net.Conn
 // peers on loopback, and against each other.
-
-// tcpListen opens a plain listener on 127.0.0.1, closed when the test
-// ends.
-func tcpListen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
-// tcpAccept accepts one connection, closed when the test ends.
-func tcpAccept(t *testing.T, ln net.Listener) *net.TCPConn {
-	t.Helper()
-	if tl, ok := ln.(*net.TCPListener); ok {
-		_ = tl.SetDeadline(time.Now().Add(ioWait))
-	}
-	c, err := ln.Accept()
-	if err != nil {
-		t.Fatalf("accept: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.(*net.TCPConn)
-}
-
-// tcpDial connects to addr, closed when the test ends.
-func tcpDial(t *testing.T, addr string) *net.TCPConn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.(*net.TCPConn)
-}
-
-// tcpRead reads exactly n bytes from c.
-func tcpRead(t *testing.T, c net.Conn, n int) string {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(ioWait))
-	b := make([]byte, n)
-	if got, err := io.ReadFull(c, b); err != nil {
-		t.Fatalf("read %d bytes: got %q, %v", n, b[:got], err)
-	}
-	return string(b)
-}
-
-// tcpReadToEOF reads c until the peer closes its side.
-func tcpReadToEOF(t *testing.T, c net.Conn) string {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(ioWait))
-	b, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("read to end of file: got %q, %v", b, err)
-	}
-	return string(b)
-}
-
-// tcpWrite writes s to c.
-func tcpWrite(t *testing.T, c net.Conn, s string) {
-	t.Helper()
-	if _, err := io.WriteString(c, s); err != nil {
-		t.Fatalf("write %q: %v", s, err)
-	}
-}
 
 // tcp-client is nc: input goes out byte for byte, what comes back is
 // printed byte for byte; the end of input half-closes the connection, and
@@ -87,22 +19,22 @@ func tcpWrite(t *testing.T, c net.Conn, s string) {
 // when the server closes.
 func TestTCPClientAgainstListener(t *testing.T) {
 	bin := pipelineBinary(t)
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	p := start(t, bin, "tcp-client", "--to", ln.Addr().String())
-	srv := tcpAccept(t, ln)
+	srv := tcptest.Accept(t, ln)
 	p.write("hello\r\nno newline")
-	if got := tcpRead(t, srv, len("hello\r\nno newline")); got != "hello\r\nno newline" {
+	if got := tcptest.Read(t, srv, len("hello\r\nno newline")); got != "hello\r\nno newline" {
 		t.Fatalf("server read %q", got)
 	}
-	tcpWrite(t, srv, "reply\x00\xff")
+	tcptest.Write(t, srv, "reply\x00\xff")
 	if got := string(p.outBytes(7)); got != "reply\x00\xff" {
 		t.Fatalf("stdout %q", got)
 	}
 	p.closeStdin()
-	if got := tcpReadToEOF(t, srv); got != "" {
+	if got := tcptest.ReadToEOF(t, srv); got != "" {
 		t.Fatalf("server read %q before end of file, want nothing more", got)
 	}
-	tcpWrite(t, srv, "after your end\n")
+	tcptest.Write(t, srv, "after your end\n")
 	srv.Close()
 	if got := p.outLine(); got != "after your end\n" {
 		t.Fatalf("stdout %q", got)
@@ -114,10 +46,10 @@ func TestTCPClientAgainstListener(t *testing.T) {
 // its input still open; what the server sent is printed first.
 func TestTCPClientServerClosesFirst(t *testing.T) {
 	bin := pipelineBinary(t)
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	p := start(t, bin, "tcp-client", "--to", ln.Addr().String())
-	srv := tcpAccept(t, ln)
-	tcpWrite(t, srv, "goodbye\n")
+	srv := tcptest.Accept(t, ln)
+	tcptest.Write(t, srv, "goodbye\n")
 	srv.Close()
 	if got := p.outLine(); got != "goodbye\n" {
 		t.Fatalf("stdout %q", got)
@@ -128,7 +60,7 @@ func TestTCPClientServerClosesFirst(t *testing.T) {
 // Nothing listening: exit 1, saying so and naming the address.
 func TestTCPClientRefused(t *testing.T) {
 	bin := pipelineBinary(t)
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	addr := ln.Addr().String()
 	ln.Close()
 	p := start(t, bin, "tcp-client", "--to", addr)
@@ -144,9 +76,9 @@ func TestTCPClientRefused(t *testing.T) {
 // A reset connection is not a clean end: exit 1, saying why.
 func TestTCPClientReset(t *testing.T) {
 	bin := pipelineBinary(t)
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	p := start(t, bin, "tcp-client", "--to", ln.Addr().String())
-	srv := tcpAccept(t, ln)
+	srv := tcptest.Accept(t, ln)
 	srv.SetLinger(0)
 	srv.Close()
 	if line := p.errLine(); !strings.Contains(line, "connection reset") {
@@ -158,11 +90,11 @@ func TestTCPClientReset(t *testing.T) {
 // SIGINT ends a connected tcp-client at once, with status 0.
 func TestTCPClientInterrupted(t *testing.T) {
 	bin := pipelineBinary(t)
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	p := start(t, bin, "tcp-client", "--to", ln.Addr().String())
-	srv := tcpAccept(t, ln)
+	srv := tcptest.Accept(t, ln)
 	p.write("ping")
-	tcpRead(t, srv, 4) // connected, and the graph is running
+	tcptest.Read(t, srv, 4) // connected, and the graph is running
 	p.signal(os.Interrupt)
 	p.expectExit(0)
 }
@@ -173,18 +105,18 @@ func TestTCPServerEcho(t *testing.T) {
 	bin := pipelineBinary(t)
 	p := start(t, bin, "tcp-server", "--listen", "127.0.0.1:0", "--echo")
 	addr := p.listening()
-	c := tcpDial(t, addr.String())
+	c := tcptest.Dial(t, addr)
 	me := c.LocalAddr().String()
 	if got, want := p.errLine(), "connection from "+me+" opened"; got != want {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
-	tcpWrite(t, c, "ping\n")
-	if got := tcpRead(t, c, 5); got != "ping\n" {
+	tcptest.Write(t, c, "ping\n")
+	if got := tcptest.Read(t, c, 5); got != "ping\n" {
 		t.Fatalf("echo %q", got)
 	}
-	tcpWrite(t, c, "last")
+	tcptest.Write(t, c, "last")
 	c.CloseWrite()
-	if got := tcpReadToEOF(t, c); got != "last" {
+	if got := tcptest.ReadToEOF(t, c); got != "last" {
 		t.Fatalf("after half-close read %q, want %q then end of file", got, "last")
 	}
 	if got, want := p.errLine(), "connection from "+me+" closed"; got != want {
@@ -192,12 +124,12 @@ func TestTCPServerEcho(t *testing.T) {
 	}
 	// A second client, still open when the server is interrupted: its
 	// connection is closed, and the server exits 0.
-	d := tcpDial(t, addr.String())
+	d := tcptest.Dial(t, addr)
 	if got, want := p.errLine(), "connection from "+d.LocalAddr().String()+" opened"; got != want {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
 	p.signal(syscall.SIGTERM)
-	if got := tcpReadToEOF(t, d); got != "" {
+	if got := tcptest.ReadToEOF(t, d); got != "" {
 		t.Fatalf("read %q, want the connection closed", got)
 	}
 	p.expectExit(0)
@@ -211,12 +143,12 @@ func TestTCPServerPrintsLines(t *testing.T) {
 	p := start(t, bin, "tcp-server", "--listen", "127.0.0.1:0")
 	addr := p.listening()
 	for _, input := range []string{"one\r\ntw", "o\n\nthree"} {
-		c := tcpDial(t, addr.String())
+		c := tcptest.Dial(t, addr)
 		me := c.LocalAddr().String()
 		p.errLine() // opened
-		tcpWrite(t, c, input)
+		tcptest.Write(t, c, input)
 		c.CloseWrite()
-		if got := tcpReadToEOF(t, c); got != "" {
+		if got := tcptest.ReadToEOF(t, c); got != "" {
 			t.Fatalf("the server sent %q, want nothing", got)
 		}
 		var got string
@@ -269,7 +201,7 @@ func TestTCPClientToServer(t *testing.T) {
 
 // A server that cannot bind exits 1 saying so; bad flags are usage errors.
 func TestTCPCommandErrors(t *testing.T) {
-	ln := tcpListen(t)
+	ln := tcptest.Listen(t)
 	code, stdout, stderr := invoke(t, "", "tcp-server", "--listen", ln.Addr().String())
 	if code != exitFailure || stdout != "" || !strings.Contains(stderr, "cannot bind") || !strings.Contains(stderr, ln.Addr().String()) {
 		t.Errorf("bind failure: exit %d, stdout %q, stderr %q", code, stdout, stderr)

@@ -12,6 +12,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
 // A Client connects, writes what arrives on inbox in order ([]byte and
@@ -20,10 +21,10 @@ import (
 // ProducerFinished whose Reason is nil.
 func TestClientBothWays(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	c := tcp.Client(ln.Addr().String())
 	h := axontest.Start(t, ctx, c)
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	<-c.Ready()
 	if c.Err() != nil || c.RemoteAddr() != local(peer) || c.LocalAddr() != peer.RemoteAddr().(*net.TCPAddr).AddrPort() {
 		t.Fatalf("Ready: Err %v, addresses %v -> %v; want nil, %v -> %v", c.Err(), c.LocalAddr(), c.RemoteAddr(), peer.RemoteAddr(), peer.LocalAddr())
@@ -31,15 +32,15 @@ func TestClientBothWays(t *testing.T) {
 	axontest.Put(t, ctx, h, "inbox", []byte("one "))
 	axontest.Put(t, ctx, h, "inbox", "two ")
 	axontest.Put(t, ctx, h, "inbox", []byte("three"))
-	if got := readN(t, peer, len("one two three")); got != "one two three" {
+	if got := tcptest.Read(t, peer, len("one two three")); got != "one two three" {
 		t.Fatalf("peer read %q", got)
 	}
-	write(t, peer, "reply")
+	tcptest.Write(t, peer, "reply")
 	if got := getBytes(t, ctx, h, "outbox", 5); got != "reply" {
 		t.Fatalf("outbox %q, want %q", got, "reply")
 	}
 	axontest.Put(t, ctx, h, "control", axon.ProducerFinished{From: axontest.Tester})
-	if got := readToEOF(t, peer); got != "" {
+	if got := tcptest.ReadToEOF(t, peer); got != "" {
 		t.Fatalf("peer read %q after the end, want nothing", got)
 	}
 	peer.Close()
@@ -51,16 +52,16 @@ func TestClientBothWays(t *testing.T) {
 // and the client still receives the reply sent after it.
 func TestClientHalfCloseStillReceives(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	h := axontest.Start(t, ctx, tcp.Client(ln.Addr().String()))
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	axontest.Put(t, ctx, h, "inbox", "question")
 	axontest.Put(t, ctx, h, "control", axon.ProducerFinished{From: axontest.Tester})
 	// Everything, then end of file: the client has half-closed.
-	if got := readToEOF(t, peer); got != "question" {
+	if got := tcptest.ReadToEOF(t, peer); got != "question" {
 		t.Fatalf("peer read %q, want %q", got, "question")
 	}
-	write(t, peer, "answer after your end")
+	tcptest.Write(t, peer, "answer after your end")
 	peer.CloseWrite()
 	if got := getBytes(t, ctx, h, "outbox", len("answer after your end")); got != "answer after your end" {
 		t.Fatalf("outbox %q", got)
@@ -73,22 +74,22 @@ func TestClientHalfCloseStillReceives(t *testing.T) {
 // (ProducerFinished, Reason nil) and can still write until told to finish.
 func TestClientPeerHalfCloses(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	c := tcp.Client(ln.Addr().String())
 	h := axontest.Start(t, ctx, c)
-	peer := accept(t, ln)
-	write(t, peer, "all I have")
+	peer := tcptest.Accept(t, ln)
+	tcptest.Write(t, peer, "all I have")
 	peer.CloseWrite()
 	if got := getBytes(t, ctx, h, "outbox", len("all I have")); got != "all I have" {
 		t.Fatalf("outbox %q", got)
 	}
 	expectFinished(t, ctx, h, nil)
 	axontest.Put(t, ctx, h, "inbox", "still listening")
-	if got := readN(t, peer, len("still listening")); got != "still listening" {
+	if got := tcptest.Read(t, peer, len("still listening")); got != "still listening" {
 		t.Fatalf("peer read %q", got)
 	}
 	axontest.Put(t, ctx, h, "control", axon.ProducerFinished{From: axontest.Tester})
-	if got := readToEOF(t, peer); got != "" {
+	if got := tcptest.ReadToEOF(t, peer); got != "" {
 		t.Fatalf("peer read %q, want end of file", got)
 	}
 	axontest.Wait(t, h)
@@ -99,12 +100,12 @@ func TestClientPeerHalfCloses(t *testing.T) {
 // travels on when the connection then closes in an orderly way.
 func TestClientPassesUpstreamReason(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	h := axontest.Start(t, ctx, tcp.Client(ln.Addr().String()))
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	upstream := errors.New("the file could not be read")
 	axontest.Put(t, ctx, h, "control", axon.ProducerFinished{From: axontest.Tester, Reason: upstream})
-	readToEOF(t, peer)
+	tcptest.ReadToEOF(t, peer)
 	peer.Close()
 	expectFinished(t, ctx, h, upstream)
 	axontest.Wait(t, h)
@@ -115,7 +116,7 @@ func TestClientPassesUpstreamReason(t *testing.T) {
 // fails with it.
 func TestClientRefused(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	addr := ln.Addr().String()
 	ln.Close()
 	c := tcp.Client(addr)
@@ -177,11 +178,11 @@ func TestClientBadAddress(t *testing.T) {
 // and the box, and skipped; the client carries on.
 func TestClientBadMessage(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	c := tcp.Client(ln.Addr().String())
 	h := axontest.Start(t, ctx, c)
 	axontest.Tap(t, h, tcp.ErrorsBox)
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	axontest.Put(t, ctx, h, "inbox", 42)
 	axontest.Put(t, ctx, h, "inbox", "fine")
 	m := axontest.Get(t, ctx, h, tcp.ErrorsBox)
@@ -189,7 +190,7 @@ func TestClientBadMessage(t *testing.T) {
 	if !ok || !errors.Is(e, tcp.ErrBadMessage) || e.Box != "inbox" || e.Component != c.String() || !strings.Contains(e.Error(), "int") {
 		t.Fatalf("errors: got %v, want an *Error for inbox wrapping ErrBadMessage naming the type", m)
 	}
-	if got := readN(t, peer, 4); got != "fine" {
+	if got := tcptest.Read(t, peer, 4); got != "fine" {
 		t.Fatalf("peer read %q", got)
 	}
 }
@@ -197,10 +198,10 @@ func TestClientBadMessage(t *testing.T) {
 // A reset by the peer ends the client with ErrReset as the Reason.
 func TestClientReset(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	c := tcp.Client(ln.Addr().String())
 	h := axontest.Start(t, ctx, c)
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	<-c.Ready() // connected, so it is the connection that is reset
 	peer.SetLinger(0)
 	peer.Close()
@@ -212,10 +213,10 @@ func TestClientReset(t *testing.T) {
 // connection end.
 func TestClientShutdownMicroprocess(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	c := tcp.Client(ln.Addr().String())
 	h := axontest.Start(t, ctx, c)
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 	_ = peer.SetReadDeadline(time.Now().Add(ioWait))
 	if n, err := peer.Read(make([]byte, 10)); n != 0 || err == nil {
@@ -228,11 +229,11 @@ func TestClientShutdownMicroprocess(t *testing.T) {
 // the peer's writes block, and nothing is lost.
 func TestClientSlowReceiverBlocksPeer(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	const chunk = 1024
 	c := tcp.Client(ln.Addr().String(), tcp.ReadChunk(chunk))
 	h := axontest.Start(t, ctx, c)
-	peer := accept(t, ln)
+	peer := tcptest.Accept(t, ln)
 	axontest.Tap(t, h, "outbox") // linked, and nothing taken for now
 	n := blockedWrite(t, peer)
 	// Now let everything through and count it: all of it arrives.

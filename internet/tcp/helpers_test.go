@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -21,70 +20,6 @@ import (
 // ioWait bounds each wait on a socket: it turns a hang into a failure,
 // and no check depends on it.
 const ioWait = 20 * time.Second
-
-// listen opens a plain listener on 127.0.0.1, closed when the test ends.
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
-// accept accepts one connection on ln, closed when the test ends.
-func accept(t *testing.T, ln net.Listener) *net.TCPConn {
-	t.Helper()
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return nc.(*net.TCPConn)
-}
-
-// dial connects to addr, closed when the test ends.
-func dial(t *testing.T, addr netip.AddrPort) *net.TCPConn {
-	t.Helper()
-	nc, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return nc
-}
-
-// readN reads exactly n bytes from c.
-func readN(t *testing.T, c net.Conn, n int) string {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(ioWait))
-	b := make([]byte, n)
-	if got, err := io.ReadFull(c, b); err != nil {
-		t.Fatalf("read %d bytes: got %q, %v", n, b[:got], err)
-	}
-	return string(b)
-}
-
-// readToEOF reads c until the peer closes its side and returns what came.
-func readToEOF(t *testing.T, c net.Conn) string {
-	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(ioWait))
-	b, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("read to end of file: got %q, %v", b, err)
-	}
-	return string(b)
-}
-
-// write writes s to c.
-func write(t *testing.T, c net.Conn, s string) {
-	t.Helper()
-	_ = c.SetWriteDeadline(time.Now().Add(ioWait))
-	if _, err := io.WriteString(c, s); err != nil {
-		t.Fatalf("write %q: %v", s, err)
-	}
-}
 
 // getBytes gets chunks from h's outbox until n bytes have come.
 func getBytes(t *testing.T, ctx context.Context, h *axon.Handle, box string, n int) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
 // startServer starts a Server or SingleServer s, after checking that it
@@ -40,18 +41,18 @@ func TestServerEcho(t *testing.T) {
 		t.Fatalf("LocalAddr %v before running, want 127.0.0.1 and a port", a)
 	}
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	e := expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	if e.Local != s.LocalAddr() || !strings.Contains(e.String(), local(c).String()+" opened") {
 		t.Errorf("event %q, Local %v; want %v, naming the client", e, e.Local, s.LocalAddr())
 	}
-	write(t, c, "hello")
-	if got := readN(t, c, 5); got != "hello" {
+	tcptest.Write(t, c, "hello")
+	if got := tcptest.Read(t, c, 5); got != "hello" {
 		t.Fatalf("echo %q", got)
 	}
-	write(t, c, " and goodbye")
+	tcptest.Write(t, c, " and goodbye")
 	c.CloseWrite()
-	if got := readToEOF(t, c); got != " and goodbye" {
+	if got := tcptest.ReadToEOF(t, c); got != " and goodbye" {
 		t.Fatalf("after half-close read %q", got)
 	}
 	expectEvent(t, ctx, h, tcp.Closed, local(c), nil)
@@ -91,7 +92,7 @@ func TestServerFactoryGetsAddresses(t *testing.T) {
 		return echo(ci)
 	})
 	startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	if ci := <-infos; ci.Local != s.LocalAddr() || ci.Remote != local(c) {
 		t.Fatalf("ConnInfo %+v, want %v and %v", ci, s.LocalAddr(), local(c))
 	}
@@ -109,7 +110,7 @@ func TestServerShutdownClosesConnections(t *testing.T) {
 			h := startServer(t, sctx, s)
 			var clients []*net.TCPConn
 			for range 3 {
-				c := dial(t, s.LocalAddr())
+				c := tcptest.Dial(t, s.LocalAddr())
 				expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 				clients = append(clients, c)
 			}
@@ -139,7 +140,7 @@ func TestServerProducerFinishedLetsConnectionsFinish(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.Server("127.0.0.1:0", echo)
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	pf := axon.ProducerFinished{From: axontest.Tester}
 	axontest.Put(t, ctx, h, "control", pf)
@@ -156,8 +157,8 @@ func TestServerProducerFinishedLetsConnectionsFinish(t *testing.T) {
 		_, _ = io.ReadAll(nc)
 		nc.Close()
 	}
-	write(t, c, "still served")
-	if got := readN(t, c, len("still served")); got != "still served" {
+	tcptest.Write(t, c, "still served")
+	if got := tcptest.Read(t, c, len("still served")); got != "still served" {
 		t.Fatalf("echo %q", got)
 	}
 	select {
@@ -166,7 +167,7 @@ func TestServerProducerFinishedLetsConnectionsFinish(t *testing.T) {
 	default:
 	}
 	c.CloseWrite()
-	readToEOF(t, c)
+	tcptest.ReadToEOF(t, c)
 	for {
 		e := nextEvent(t, ctx, h)
 		if e.Kind == tcp.Closed && e.Remote == local(c) {
@@ -182,19 +183,19 @@ func TestServerMaxConnections(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.Server("127.0.0.1:0", echo, tcp.MaxConnections(1))
 	h := startServer(t, ctx, s)
-	first := dial(t, s.LocalAddr())
+	first := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(first), nil)
 	second := dialRefused(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Refused, second, tcp.ErrTooMany)
 	// The first is served, and once it has gone there is room again.
-	write(t, first, "x")
-	readN(t, first, 1)
+	tcptest.Write(t, first, "x")
+	tcptest.Read(t, first, 1)
 	first.Close()
 	expectEvent(t, ctx, h, tcp.Closed, local(first), nil)
-	third := dial(t, s.LocalAddr())
+	third := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(third), nil)
-	write(t, third, "y")
-	if got := readN(t, third, 1); got != "y" {
+	tcptest.Write(t, third, "y")
+	if got := tcptest.Read(t, third, 1); got != "y" {
 		t.Fatalf("echo %q", got)
 	}
 }
@@ -224,9 +225,9 @@ func TestServerHandlerFailureIsContained(t *testing.T) {
 		return echo(ci)
 	})
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
-	write(t, c, "hello")
+	tcptest.Write(t, c, "hello")
 	e := expectEvent(t, ctx, h, tcp.Closed, local(c), tcp.ErrHandler)
 	if !strings.Contains(e.String(), "gears jammed") {
 		t.Errorf("event %q does not say why", e)
@@ -235,13 +236,13 @@ func TestServerHandlerFailureIsContained(t *testing.T) {
 		t.Fatalf("client read %d, %v; want its connection closed", n, err)
 	}
 	for range 2 {
-		c := dial(t, s.LocalAddr())
+		c := tcptest.Dial(t, s.LocalAddr())
 		expectEvent(t, ctx, h, tcp.Refused, local(c), tcp.ErrHandler)
 	}
-	c = dial(t, s.LocalAddr())
+	c = tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
-	write(t, c, "still up")
-	if got := readN(t, c, 8); got != "still up" {
+	tcptest.Write(t, c, "still up")
+	if got := tcptest.Read(t, c, 8); got != "still up" {
 		t.Fatalf("echo %q", got)
 	}
 }
@@ -251,7 +252,7 @@ func TestServerClientReset(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.Server("127.0.0.1:0", echo)
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	c.SetLinger(0)
 	c.Close()
@@ -285,7 +286,7 @@ func TestServerSlowHandlerBlocksClient(t *testing.T) {
 		})
 	}, tcp.ReadChunk(chunk))
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	n := blockedWrite(t, c)
 	close(release)
@@ -293,14 +294,14 @@ func TestServerSlowHandlerBlocksClient(t *testing.T) {
 	if got := <-counted; got != n {
 		t.Fatalf("handler received %d bytes, want the %d written", got, n)
 	}
-	readToEOF(t, c)
+	tcptest.ReadToEOF(t, c)
 	expectEvent(t, ctx, h, tcp.Closed, local(c), nil)
 }
 
 // A server that cannot bind says why at once, and fails when run.
 func TestServerBindError(t *testing.T) {
 	ctx := axontest.Context(t)
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	s := tcp.Server(ln.Addr().String(), echo)
 	if err := s.Err(); !errors.Is(err, tcp.ErrBind) || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Err %v, want ErrBind naming %s", err, ln.Addr())
@@ -325,9 +326,9 @@ func TestServerAdoptsListener(t *testing.T) {
 		t.Fatalf("LocalAddr %v, want %v", s.LocalAddr(), ln.Addr())
 	}
 	startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
-	write(t, c, "adopted")
-	if got := readN(t, c, 7); got != "adopted" {
+	c := tcptest.Dial(t, s.LocalAddr())
+	tcptest.Write(t, c, "adopted")
+	if got := tcptest.Read(t, c, 7); got != "adopted" {
 		t.Fatalf("echo %q", got)
 	}
 
@@ -356,7 +357,7 @@ func TestServerAddresses(t *testing.T) {
 		t.Fatalf("LocalAddr %v, want every interface and a port", a)
 	}
 	h := startServer(t, ctx, s)
-	c := dial(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), s.LocalAddr().Port()))
+	c := tcptest.Dial(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), s.LocalAddr().Port()))
 	e := expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	if !e.Remote.Addr().Is4() {
 		t.Errorf("client reported as %v, want a plain IPv4 address", e.Remote)

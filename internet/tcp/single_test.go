@@ -8,6 +8,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
 // One client at a time: it gets what arrives on inbox and what it sends
@@ -17,13 +18,13 @@ func TestSingleServerOneAtATime(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
 	h := startServer(t, ctx, s)
-	first := dial(t, s.LocalAddr())
+	first := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(first), nil)
 	axontest.Put(t, ctx, h, "inbox", "to the first")
-	if got := readN(t, first, len("to the first")); got != "to the first" {
+	if got := tcptest.Read(t, first, len("to the first")); got != "to the first" {
 		t.Fatalf("first read %q", got)
 	}
-	write(t, first, "from the first")
+	tcptest.Write(t, first, "from the first")
 	if got := getBytes(t, ctx, h, "outbox", len("from the first")); got != "from the first" {
 		t.Fatalf("outbox %q", got)
 	}
@@ -33,21 +34,21 @@ func TestSingleServerOneAtATime(t *testing.T) {
 
 	// The first leaves: what it sent last still comes out, and its end
 	// of file closes its connection.
-	write(t, first, "bye")
+	tcptest.Write(t, first, "bye")
 	first.CloseWrite()
 	if got := getBytes(t, ctx, h, "outbox", 3); got != "bye" {
 		t.Fatalf("outbox %q", got)
 	}
-	readToEOF(t, first)
+	tcptest.ReadToEOF(t, first)
 	expectEvent(t, ctx, h, tcp.Closed, local(first), nil)
 
-	third := dial(t, s.LocalAddr())
+	third := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(third), nil)
 	axontest.Put(t, ctx, h, "inbox", []byte("to the third"))
-	if got := readN(t, third, len("to the third")); got != "to the third" {
+	if got := tcptest.Read(t, third, len("to the third")); got != "to the third" {
 		t.Fatalf("third read %q", got)
 	}
-	write(t, third, "from the third")
+	tcptest.Write(t, third, "from the third")
 	if got := getBytes(t, ctx, h, "outbox", len("from the third")); got != "from the third" {
 		t.Fatalf("outbox %q", got)
 	}
@@ -59,12 +60,12 @@ func TestSingleServerProducerFinished(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	axontest.Put(t, ctx, h, "inbox", "last words")
 	pf := axon.ProducerFinished{From: axontest.Tester}
 	axontest.Put(t, ctx, h, "control", pf)
-	if got := readToEOF(t, c); got != "last words" {
+	if got := tcptest.ReadToEOF(t, c); got != "last words" {
 		t.Fatalf("client read %q, want %q then end of file", got, "last words")
 	}
 	c.Close()
@@ -81,7 +82,7 @@ func TestSingleServerShutdown(t *testing.T) {
 	ctx := axontest.Context(t)
 	s := tcp.SingleServer("127.0.0.1:0")
 	h := startServer(t, ctx, s)
-	c := dial(t, s.LocalAddr())
+	c := tcptest.Dial(t, s.LocalAddr())
 	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
@@ -100,8 +101,8 @@ func TestSingleServerHoldsInputUntilAClientComes(t *testing.T) {
 	}
 	put := make(chan error, 1)
 	go func() { put <- h.Put(ctx, "inbox", "early") }()
-	c := dial(t, s.LocalAddr())
-	if got := readN(t, c, 5); got != "early" {
+	c := tcptest.Dial(t, s.LocalAddr())
+	if got := tcptest.Read(t, c, 5); got != "early" {
 		t.Fatalf("client read %q", got)
 	}
 	if err := <-put; err != nil {
@@ -110,7 +111,7 @@ func TestSingleServerHoldsInputUntilAClientComes(t *testing.T) {
 }
 
 func TestSingleServerBindError(t *testing.T) {
-	ln := listen(t)
+	ln := tcptest.Listen(t)
 	if s := tcp.SingleServer(ln.Addr().String()); !errors.Is(s.Err(), tcp.ErrBind) {
 		t.Fatalf("Err %v, want ErrBind", s.Err())
 	}
