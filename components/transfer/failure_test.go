@@ -378,3 +378,46 @@ func TestReceiverFileError(t *testing.T) {
 	}
 	onlyEntries(t, dir, "src.bin")
 }
+
+// dropFirst returns a stage that drops the first n packets of type typ
+// and passes everything else. Messages are []byte (towards the network)
+// or udp.Datagram (from it).
+func dropFirst(typ transfer.Type, n int) *axon.Component {
+	dropped := 0
+	return stage(func(m any) []any {
+		b, ok := m.([]byte)
+		if d, isD := m.(udp.Datagram); isD {
+			b, ok = d.Data, true
+		}
+		if p, err := transfer.Parse(b); ok && err == nil && p.Type == typ && dropped < n {
+			dropped++
+			return nil
+		}
+		return []any{m}
+	})
+}
+
+// A DONE that is lost after the timeout has backed off is asked for again
+// before the Receiver stops lingering: END is repeated at the short
+// control interval, not at the data's backed-off timeout, so the sender
+// learns that the file arrived instead of failing.
+func TestLostDoneAfterBackOff(t *testing.T) {
+	ctx := axontest.Context(t)
+	dir := t.TempDir()
+	src, dst := writeFile(t, dir, 5, 9), filepath.Join(dir, "dst.bin")
+	s := &setup{
+		sopts: []transfer.Option{transfer.Timeout(5 * time.Second)},
+		ropts: []transfer.Option{transfer.Linger(300 * time.Millisecond)},
+		// The first START and the first two DATA are lost: no round trip
+		// is measured, and the data's timeout backs off past the Linger.
+		toNet: func() []axon.Node {
+			return []axon.Node{dropFirst(transfer.TypeStart, 1), dropFirst(transfer.TypeData, 2)}
+		},
+		fromNet: func() []axon.Node { return []axon.Node{dropFirst(transfer.TypeDone, 1)} },
+	}
+	sendErr, recvErr := s.run(t, ctx, src, dst)
+	if sendErr != nil || recvErr != nil {
+		t.Fatalf("sender %v, receiver %v; want both to succeed", sendErr, recvErr)
+	}
+	sameFile(t, src, dst)
+}

@@ -93,7 +93,9 @@ func Timeout(d time.Duration) Option {
 
 // Linger sets how long a Receiver stays after sending its DONE, to answer
 // an END again if the DONE was lost: it ends once the sender has been
-// quiet for this long. Default 1 s.
+// quiet for this long. Default 1 s. On a path slower than that it stays
+// at least four round trips (as measured from its ACCEPT to the next
+// packet), since the sender repeats END every two round trips there.
 func Linger(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {

@@ -133,6 +133,8 @@ type recvState struct {
 	ackNow   bool
 
 	lastHeard time.Time
+	accepted  time.Time     // when ACCEPT first went out
+	rtt       time.Duration // ACCEPT to the first packet after it: about one round trip
 	done      Packet // the DONE sent, once finished
 	result    error  // what the Receiver ends with, once finished
 }
@@ -184,12 +186,12 @@ func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
 					return st.finish(ctx, c)
 				}
 				lingering = true
-				timer.Reset(r.cfg.linger)
+				timer.Reset(st.linger())
 			}
 		case <-timer.C:
 			wait := r.cfg.timeout
 			if st.phase == phaseFinished {
-				wait = r.cfg.linger
+				wait = st.linger()
 			}
 			left := wait - time.Since(st.lastHeard)
 			if left > 0 {
@@ -271,6 +273,9 @@ func (st *recvState) handle(ctx context.Context, m any) error {
 		return nil
 	}
 	st.peer, st.lastHeard = d.From, time.Now()
+	if st.rtt == 0 && p.Type != TypeStart && !st.accepted.IsZero() {
+		st.rtt = max(st.lastHeard.Sub(st.accepted), time.Nanosecond)
+	}
 	switch {
 	case st.phase == phaseFinished:
 		if p.Type == TypeData {
@@ -309,7 +314,16 @@ func (st *recvState) start(ctx context.Context, p *Packet, from netip.AddrPort) 
 	st.held = make([][]byte, st.window)
 	st.r.total.Store(int64(st.size))
 	st.r.clock.start()
+	st.accepted = time.Now()
 	return st.reply(ctx, &Packet{Type: TypeAccept, ID: st.id, Window: uint32(st.window)})
+}
+
+// linger is how long the Receiver stays after DONE, for a sender whose
+// DONE was lost to ask again: the Linger option, but at least four round
+// trips, since the sender repeats END every two round trips on a slow
+// path.
+func (st *recvState) linger() time.Duration {
+	return max(st.r.cfg.linger, 4*st.rtt)
 }
 
 // data takes one chunk.

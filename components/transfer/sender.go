@@ -281,9 +281,7 @@ func (st *sendState) timers(now time.Time) error {
 				// START and END are small, and the receiver lingers
 				// only so long for a lost DONE: their back-off stops
 				// early.
-				if ceiling := max(maxCtlRTO, 2*st.srtt); st.ctlRTO < ceiling {
-					st.ctlRTO = min(2*st.ctlRTO, ceiling)
-				}
+				st.ctlRTO = min(2*st.ctlRTO, st.ctlCeiling())
 			} else if due.Before(st.deadline) {
 				st.deadline = due
 			}
@@ -507,9 +505,18 @@ func (st *sendState) ack(p *Packet, now time.Time, from string) {
 // endIfAcked moves to sending END once every chunk is acknowledged.
 func (st *sendState) endIfAcked() {
 	if st.phase == phaseSend && st.base == st.chunks {
-		st.phase, st.ctlDue, st.ctlSends, st.ctlRTO = phaseEnd, true, 0, st.rto
+		// END starts from the data's timeout, but never above the
+		// ceiling: the data's may have backed off to seconds, longer
+		// than the Receiver lingers for a lost DONE.
+		st.phase, st.ctlDue, st.ctlSends, st.ctlRTO = phaseEnd, true, 0, min(st.rto, st.ctlCeiling())
 		st.queue = nil
 	}
+}
+
+// ctlCeiling is as far as START's and END's timeout backs off: 100 ms, or
+// two round trips on a slower path.
+func (st *sendState) ctlCeiling() time.Duration {
+	return max(maxCtlRTO, 2*st.srtt)
 }
 
 // progress notes that the transfer moved on: the give-up clock restarts
