@@ -135,8 +135,8 @@ type recvState struct {
 	lastHeard time.Time
 	accepted  time.Time     // when ACCEPT first went out
 	rtt       time.Duration // ACCEPT to the first packet after it: about one round trip
-	done      Packet // the DONE sent, once finished
-	result    error  // what the Receiver ends with, once finished
+	done      Packet        // the DONE sent, once finished
+	result    error         // what the Receiver ends with, once finished
 }
 
 // ackEvery is how many chunks in order may arrive before an ACK goes out
