@@ -421,3 +421,45 @@ func TestLostDoneAfterBackOff(t *testing.T) {
 	}
 	sameFile(t, src, dst)
 }
+
+// A file that grows while it is sent is not reported as sent: the Sender
+// checks its size against START's before the first END.
+func TestSenderFileGrows(t *testing.T) {
+	ctx := axontest.Context(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	if err := os.WriteFile(src, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := axon.Start(ctx, transfer.Sender(src, transfer.Timeout(5*time.Second)))
+	next := func(want transfer.Type) transfer.Packet {
+		t.Helper()
+		m := axontest.Get(t, ctx, h, axon.OutboxName)
+		p, err := transfer.Parse(m.([]byte))
+		if err != nil || p.Type != want {
+			t.Fatalf("sender sent %v, %v; want a %v", p.Type, err, want)
+		}
+		return p
+	}
+	start := next(transfer.TypeStart)
+	f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("defgh"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	reply := func(p transfer.Packet) {
+		t.Helper()
+		p.ID = start.ID
+		axontest.Put(t, ctx, h, axon.InboxName, p.Marshal())
+	}
+	reply(transfer.Packet{Type: transfer.TypeAccept, Window: 4})
+	next(transfer.TypeData)
+	reply(transfer.Packet{Type: transfer.TypeAck, Next: 1})
+	err = h.Wait()
+	if !errors.Is(err, transfer.ErrFile) || !strings.Contains(err.Error(), "changed size") {
+		t.Fatalf("sender ended with %v, want ErrFile saying the file changed size", err)
+	}
+}

@@ -321,6 +321,11 @@ func (st *sendState) nextPacket(now time.Time) ([]byte, error) {
 		st.ctlSends++
 		p := Packet{Type: TypeStart, ID: st.id, Size: st.size, ChunkSize: st.chunk, Chunks: st.chunks, Window: uint32(st.window)}
 		if st.phase == phaseEnd {
+			if st.ctlSends == 1 {
+				if err := st.sameSize(); err != nil {
+					return nil, err
+				}
+			}
 			p = Packet{Type: TypeEnd, ID: st.id}
 			st.h.Sum(p.Digest[:0])
 		}
@@ -349,6 +354,23 @@ func (st *sendState) nextPacket(now time.Time) ([]byte, error) {
 		return st.data(seq)
 	}
 	return nil, nil
+}
+
+// sameSize checks, before the first END, that the file is still the size
+// START announced: one that grew would otherwise arrive cut short and be
+// reported as sent.
+func (st *sendState) sameSize() error {
+	fi, err := st.f.Stat()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("%w: %w", ErrFile, err)
+	case fi.Size() != int64(st.size):
+		err = fmt.Errorf("%w: %s changed size while it was sent: %d bytes, now %d", ErrFile, st.s.path, st.size, fi.Size())
+	}
+	if err != nil {
+		return st.s.errorf("file", "stat", "", err)
+	}
+	return nil
 }
 
 // data reads chunk seq from the file into a DATA packet, hashing it the
