@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -45,7 +47,16 @@ const (
 //	              bytes), a fresh slice the receiver owns. Reading waits
 //	              while the receiver's inbox is full, so a slow receiver
 //	              slows the peer down (TCP flow control) and nothing piles
-//	              up in between.
+//	              up in between. Reading also waits while "outbox" leads
+//	              nowhere, as every send in axon does: link it (to a sink
+//	              that drops, if the replies do not matter), or a Client
+//	              told to finish waits there for as long as the peer
+//	              sends. If the receiver has ended, what is read is
+//	              thrown away, counted and reported on "errors" when the
+//	              connection ends, and reading goes on until the peer
+//	              closes (at most 5 s after our half-close): closing with
+//	              unread bytes would reset the connection and lose the
+//	              end of what we sent.
 //	errors  (out) *Error: a message of the wrong type; a write that failed
 //	              after "signal" had already been sent. Sent without
 //	              waiting; logged (a few a second at most) when "errors"
@@ -80,7 +91,8 @@ type Connection struct {
 
 	finishCh   chan struct{} // closed by finishInput
 	finishOnce sync.Once
-	eofFinish  bool // finish as soon as the peer has (SingleServer)
+	eofFinish  bool   // finish as soon as the peer has (SingleServer)
+	beforeEnd  func() // run just before the main loop ends (SingleServer)
 
 	mu            sync.Mutex // guards what follows
 	nc            net.Conn
@@ -300,7 +312,7 @@ func (k *Connection) main(ctx context.Context, c *axon.Component) error {
 		}
 		k.setReady(nc, nil)
 	}
-	s := &session{k: k, c: c, nc: nc, readDone: make(chan error, 1)}
+	s := &session{k: k, c: c, nc: nc, readDone: make(chan error, 1), discarding: make(chan struct{})}
 	return s.run(ctx)
 }
 
@@ -311,14 +323,32 @@ type session struct {
 	nc       net.Conn
 	readDone chan error // the reader's last word: nil for end of file
 
+	// Once nothing takes what is read ("outbox" leads to a component
+	// that has ended), the reader goes on
+	// reading and throws it away, counting it: closing a socket with
+	// unread bytes makes the kernel reset the connection and drop what
+	// we had not yet sent.
+	discard     atomic.Bool
+	discarded   atomic.Int64
+	discarding  chan struct{} // closed when discard is first set
+	discardOnce sync.Once
+
 	readerDone bool  // the reader has returned (and readDone been taken)
-	outGone    bool  // the reader stopped because "outbox" leads to an ended component
 	signalled  bool  // the ProducerFinished has gone out on "signal"
 	upstream   error // the Reason of the ProducerFinished that finished our input
 }
 
-// errOutGone is what the reader reports when nobody takes what it reads.
-var errOutGone = errors.New("outbox leads to an ended component")
+// drainWait bounds how long a connection that has half-closed waits for
+// the peer to close its side while throwing away what the peer sends.
+const drainWait = 5 * time.Second
+
+// startDiscarding makes the reader throw away what it reads from now on.
+func (s *session) startDiscarding() {
+	s.discardOnce.Do(func() {
+		s.discard.Store(true)
+		close(s.discarding)
+	})
+}
 
 func (s *session) run(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(ctx)
@@ -363,8 +393,6 @@ func (s *session) run(ctx context.Context) error {
 				if s.k.eofFinish {
 					return s.finish(ctx)
 				}
-			case errors.Is(err, errOutGone):
-				s.outGone = true
 			default:
 				return s.end(ctx, s.readError(err))
 			}
@@ -388,16 +416,24 @@ func reasonOf(m any) error {
 }
 
 // read reads the socket until it fails or ends, sending each chunk on
-// "outbox", and reports how it stopped on readDone.
+// "outbox", and reports how it stopped on readDone. Once nothing takes
+// what it reads it reads on, throwing the bytes away.
 func (s *session) read(ctx context.Context) {
 	out := s.c.Out(axon.OutboxName)
 	buf := make([]byte, s.k.cfg.readChunk)
 	for {
 		n, err := s.nc.Read(buf)
 		if n > 0 {
-			if serr := out.Send(ctx, bytes.Clone(buf[:n])); serr != nil {
-				s.readDone <- fmt.Errorf("%w: %w", errOutGone, serr)
-				return
+			if s.discard.Load() {
+				s.discarded.Add(int64(n))
+			} else if serr := out.Send(ctx, bytes.Clone(buf[:n])); serr != nil {
+				if ctx.Err() != nil {
+					s.readDone <- ctx.Err()
+					return
+				}
+				// The receiver has ended.
+				s.discarded.Add(int64(n))
+				s.startDiscarding()
 			}
 		}
 		if err == io.EOF {
@@ -472,7 +508,7 @@ func (s *session) finish(ctx context.Context) error {
 		}
 	}
 	cw, ok := s.nc.(interface{ CloseWrite() error })
-	if !ok || s.readerDone || s.outGone {
+	if !ok || s.readerDone {
 		// Nothing more will be read, or the socket cannot be half-closed:
 		// close it all.
 		return s.end(ctx, s.upstream)
@@ -483,17 +519,23 @@ func (s *session) finish(ctx context.Context) error {
 		}
 		return s.end(ctx, s.k.errorf("socket", "close", s.k.peer(), classify(err, ErrSend)))
 	}
-	ctl := s.c.In(axon.ControlName)
+	ctl, discarding := s.c.In(axon.ControlName), s.discarding
+	var limit <-chan time.Time
 	for {
 		select {
 		case err := <-s.readDone:
 			s.readerDone = true
-			switch {
-			case err == nil, errors.Is(err, errOutGone):
+			if err == nil {
 				return s.end(ctx, s.upstream)
-			default:
-				return s.end(ctx, s.readError(err))
 			}
+			return s.end(ctx, s.readError(err))
+		case <-discarding:
+			// While throwing bytes away, wait only so long for the peer.
+			t := time.NewTimer(drainWait)
+			defer t.Stop()
+			limit, discarding = t.C, nil
+		case <-limit:
+			return s.end(ctx, s.upstream)
 		case m := <-ctl:
 			if axon.IsShutdownMicroprocess(m) {
 				return s.cancelled(ctx, m)
@@ -519,9 +561,22 @@ func (s *session) broken(ctx context.Context, err error) error {
 // end closes the socket, records reason, and sends the ProducerFinished on
 // "signal" if it has not gone yet.
 func (s *session) end(ctx context.Context, reason error) error {
+	s.beforeEnd()
 	s.k.setReason(reason)
 	s.k.Close()
+	if n := s.discarded.Load(); n > 0 {
+		s.k.report(s.k.errorf(axon.OutboxName, "receive", s.k.peer(),
+			fmt.Errorf("%w: %d bytes from the peer thrown away: nothing was taking them", ErrReceive, n)))
+	}
 	return s.signal(ctx, reason)
+}
+
+// beforeEnd runs the Connection's hook for the moment before it ends,
+// if it has one.
+func (s *session) beforeEnd() {
+	if f := s.k.beforeEnd; f != nil {
+		f()
+	}
 }
 
 // cancelled ends the connection because it was shut down: by msg, a
@@ -530,6 +585,7 @@ func (s *session) end(ctx context.Context, reason error) error {
 // (the runner passes on the ShutdownMicroprocess that ended it, if one
 // did).
 func (s *session) cancelled(ctx context.Context, msg any) error {
+	s.beforeEnd()
 	s.k.setReason(s.k.errorf("socket", "close", s.k.peer(), ErrClosed))
 	s.k.Close()
 	if msg != nil && !s.signalled {

@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -378,5 +379,43 @@ func TestServerAddresses(t *testing.T) {
 	e = expectEvent(t, ctx, h, tcp.Opened, cl.LocalAddr(), nil)
 	if !e.Remote.Addr().Is6() || cl.RemoteAddr().Addr() != netip.IPv6Loopback() {
 		t.Errorf("client %v -> %v, event from %v; want IPv6 loopback both ends", cl.LocalAddr(), cl.RemoteAddr(), e.Remote)
+	}
+}
+
+// A handler that answers and ends while its client is still sending: the
+// client reads the whole answer and then end of file, not a reset. (The
+// connection reads on, throwing the bytes away, until the client closes:
+// closing a socket with unread bytes would reset it and drop the end of
+// the answer.)
+func TestServerAnswerSurvivesUnreadInput(t *testing.T) {
+	ctx := axontest.Context(t)
+	answer := strings.Repeat("A", 1<<20)
+	s := tcp.Server("127.0.0.1:0", func(tcp.ConnInfo) axon.Node {
+		return axon.New("Answer", func(ctx context.Context, c *axon.Component) error {
+			select {
+			case <-c.In(axon.InboxName):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if err := c.Send(ctx, axon.OutboxName, answer); err != nil {
+				return err
+			}
+			return c.Finish(ctx)
+		})
+	})
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	axontest.Start(t, ctx, s) // events unlinked: not sent
+	for round := range 10 {
+		c := tcptest.Dial(t, s.LocalAddr())
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = c.Write(bytes.Repeat([]byte("r"), 2<<20)) })
+		got := tcptest.ReadToEOF(t, c)
+		if got != answer {
+			t.Fatalf("round %d: read %d bytes of the %d-byte answer", round, len(got), len(answer))
+		}
+		c.Close()
+		wg.Wait()
 	}
 }

@@ -122,6 +122,10 @@ func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
 func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net.Conn) (*Connection, error) {
 	conn := Wrap(nc, func(cfg *config) { *cfg = s.cfg; cfg.name = "Connection" })
 	conn.eofFinish = true
+	// The server's inbox stops leading to the connection before the
+	// connection ends: senders then wait for the next client instead of
+	// meeting an ended inbox (ErrReceiverDone).
+	conn.beforeEnd = func() { _ = axon.Unlink(c, axon.InboxName) }
 	if err := c.AddChild(conn); err != nil {
 		conn.Close()
 		return nil, err
@@ -143,6 +147,7 @@ func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net
 // detach removes the client's Connection once it has ended, reporting
 // what was left unwritten.
 func (s *SingleServerCore) detach(ctx context.Context, c *axon.Component, conn *Connection) {
+	_ = axon.Unlink(c, axon.InboxName) // if the connection ended without its hook (a panic)
 	_ = c.RemoveChild(conn)
 	left := 0
 	for in := conn.In(axon.InboxName); ; left++ {

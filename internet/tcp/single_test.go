@@ -1,9 +1,12 @@
 package tcp_test
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -114,5 +117,42 @@ func TestSingleServerBindError(t *testing.T) {
 	ln := tcptest.Listen(t)
 	if s := tcp.SingleServer(ln.Addr().String()); !errors.Is(s.Err(), tcp.ErrBind) {
 		t.Fatalf("Err %v, want ErrBind", s.Err())
+	}
+}
+
+// When the client goes, a producer sending to the SingleServer waits for
+// the next client: it never meets the ended connection's inbox
+// (ErrReceiverDone, which would fail an ordinary producer and its graph).
+// The server's main loop is held in a blocked events send, so the
+// connection has ended but is not yet detached when the producer sends.
+func TestSingleServerProducerWaitsAcrossClients(t *testing.T) {
+	ctx := axontest.Context(t)
+	s := tcp.SingleServer("127.0.0.1:0")
+	h := startServer(t, ctx, s)
+	c := tcptest.Dial(t, s.LocalAddr())
+	expectEvent(t, ctx, h, tcp.Opened, local(c), nil)
+	conn := s.Children()[0]
+	// 16 Refused events fill the events box; the 17th holds the main loop.
+	for range 17 {
+		x, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(s.LocalAddr()))
+		if err != nil {
+			continue // reset while connecting: refused already
+		}
+		_ = x.SetReadDeadline(time.Now().Add(tcptest.Wait))
+		_, _ = io.ReadAll(x) // returns once refused
+		x.Close()
+	}
+	_ = c.SetLinger(0)
+	c.Close()
+	select {
+	case <-conn.Done():
+	case <-ctx.Done():
+		t.Fatal("the client's connection did not end")
+	}
+	pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err := h.Put(pctx, axon.InboxName, "for the next client")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("put while no client is connected: %v; want it to wait", err)
 	}
 }

@@ -5,6 +5,7 @@
 package tcptest
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -63,7 +64,7 @@ func Read(t testing.TB, c net.Conn, n int) string {
 	_ = c.SetReadDeadline(time.Now().Add(Wait))
 	b := make([]byte, n)
 	if got, err := io.ReadFull(c, b); err != nil {
-		t.Fatalf("read %d bytes: got %q, %v", n, b[:got], err)
+		t.Fatalf("read %d bytes: got %d: %s, %v", n, got, short(b[:got]), err)
 	}
 	return string(b)
 }
@@ -75,7 +76,7 @@ func ReadToEOF(t testing.TB, c net.Conn) string {
 	_ = c.SetReadDeadline(time.Now().Add(Wait))
 	b, err := io.ReadAll(c)
 	if err != nil {
-		t.Fatalf("read to end of file: got %q, %v", b, err)
+		t.Fatalf("read to end of file: got %d bytes: %s, %v", len(b), short(b), err)
 	}
 	return string(b)
 }
@@ -85,6 +86,15 @@ func Write(t testing.TB, c net.Conn, s string) {
 	t.Helper()
 	_ = c.SetWriteDeadline(time.Now().Add(Wait))
 	if _, err := io.WriteString(c, s); err != nil {
-		t.Fatalf("write %q: %v", s, err)
+		t.Fatalf("write %s: %v", short([]byte(s)), err)
 	}
+}
+
+// short quotes b, or its start if it is long, for a failure message.
+func short(b []byte) string {
+	const most = 64
+	if len(b) <= most {
+		return fmt.Sprintf("%q", b)
+	}
+	return fmt.Sprintf("%q...", b[:most])
 }
