@@ -171,7 +171,14 @@ func (l *listening) startAccepting(ctx context.Context, report func(error)) *acc
 		for {
 			nc, err := l.ln.Accept()
 			if err != nil {
-				if actx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				if actx.Err() != nil {
+					return
+				}
+				if errors.Is(err, net.ErrClosed) {
+					// Closed by someone else (the owner of a listener
+					// given with the Listener option): say so once, as
+					// nothing more will be accepted.
+					report(err)
 					return
 				}
 				report(err)

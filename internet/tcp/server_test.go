@@ -419,3 +419,18 @@ func TestServerAnswerSurvivesUnreadInput(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// A listener given with the Listener option and closed by someone else:
+// the server says so on "errors" instead of quietly accepting nothing.
+func TestServerReportsItsListenerClosed(t *testing.T) {
+	ctx := axontest.Context(t)
+	ln := tcptest.Listen(t)
+	s := tcp.Server("", echo, tcp.Listener(ln))
+	h := axontest.Start(t, ctx, s, axon.Tapping(tcp.ErrorsBox))
+	ln.Close()
+	m := axontest.Get(t, ctx, h, tcp.ErrorsBox)
+	err, ok := m.(*tcp.Error)
+	if !ok || err.Op != "accept" || !errors.Is(err, tcp.ErrClosed) {
+		t.Fatalf("errors gave %T %v; want a *tcp.Error about accept, wrapping ErrClosed", m, m)
+	}
+}
