@@ -96,7 +96,13 @@ var sendfileCommand = &command{
 				}
 				toNet, fromNet = []axon.Node{simulate.Network(cfg)}, []axon.Node{simulate.Network(back)}
 			}
-			s := transfer.Sender(path, transfer.ChunkSize(*chunk), transfer.Window(*window), transfer.Timeout(*timeout))
+			opts := []transfer.Option{transfer.ChunkSize(*chunk), transfer.Timeout(*timeout)}
+			// Only a window asked for replaces the default, which is also
+			// capped in bytes (DefaultWindowBytes) for large chunks.
+			if flagSet(fs, "window") {
+				opts = append(opts, transfer.Window(*window))
+			}
+			s := transfer.Sender(path, opts...)
 			g := transfer.SendGraph(s, peer, toNet, fromNet)
 			return xferGraph("sendfile", e, g, s.Progress, "sent"), nil
 		}
@@ -287,4 +293,12 @@ func byteSize(n float64) string {
 		return fmt.Sprintf("%.0f %s", n, units[i])
 	}
 	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
+// flagSet reports whether the flag called name was given on the command
+// line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
