@@ -235,12 +235,38 @@ func (b *Outbox) receiverDone(ctx context.Context, d *Inbox) error {
 // the message was not delivered in any of these cases and stays the
 // caller's.
 func (b *Outbox) TrySend(msg any) error {
+	d, why := b.offer(msg)
+	switch why {
+	case nil:
+		return nil
+	case ErrNotLinked:
+		return b.fail("send", ErrNotLinked)
+	case ErrReceiverDone:
+		return b.receiverDone(context.Background(), d)
+	}
+	return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})
+}
+
+// Offer is TrySend for a caller that only needs to know whether msg was
+// delivered: a refusal costs nothing, where TrySend's error names both
+// boxes. Components that drop or divert what does not fit (a
+// drop-oldest queue, an error report that falls back to the log) call it
+// for every message.
+func (b *Outbox) Offer(msg any) bool {
+	_, why := b.offer(msg)
+	return why == nil
+}
+
+// offer delivers msg if it can at once. Otherwise it returns why not
+// (ErrNotLinked, ErrReceiverDone or ErrBoxFull) and the destination, if
+// there is one.
+func (b *Outbox) offer(msg any) (*Inbox, error) {
 	d := b.dest.Load()
 	if d == nil {
-		return b.fail("send", ErrNotLinked)
+		return nil, ErrNotLinked
 	}
 	if d.owner.ended.Load() {
-		return b.receiverDone(context.Background(), d)
+		return d, ErrReceiverDone
 	}
 	if len(d.ch) < cap(d.ch) {
 		// Only a message likely to go in interrupts its receiver; one
@@ -250,9 +276,9 @@ func (b *Outbox) TrySend(msg any) error {
 	select {
 	case d.ch <- msg:
 		b.sent.Add(1)
-		return nil
+		return d, nil
 	default:
-		return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})
+		return d, ErrBoxFull
 	}
 }
 

@@ -316,3 +316,26 @@ func TestShutdownKinds(t *testing.T) {
 		}
 	}
 }
+
+// Offer delivers what fits at once and says whether it did, as TrySend
+// does without the error.
+func TestOffer(t *testing.T) {
+	src := axon.New("Src", nil)
+	dst := axon.New("Dst", nil, axon.WithInbox("small", "two places", axon.Capacity(2)))
+	out := src.Out(axon.OutboxName)
+	if out.Offer(1) {
+		t.Fatal("Offer on an unlinked outbox delivered")
+	}
+	if err := axon.Link(src, axon.OutboxName, dst, "small"); err != nil {
+		t.Fatal(err)
+	}
+	if !out.Offer(1) || !out.Offer(2) {
+		t.Fatal("Offer refused while there was room")
+	}
+	if out.Offer(3) {
+		t.Fatal("Offer delivered to a full box")
+	}
+	if got := dst.Inbox("small").Len(); got != 2 {
+		t.Fatalf("inbox holds %d, want 2", got)
+	}
+}

@@ -38,7 +38,7 @@ func NewReporter(c *Component, box string) *Reporter {
 // Report sends err on the Reporter's box, or logs it when the box cannot
 // take it. It reports whether err was sent as a message.
 func (r *Reporter) Report(err error) bool {
-	if r.c.TrySend(r.box, err) == nil {
+	if out := r.c.Outbox(r.box); out != nil && out.Offer(err) {
 		return true
 	}
 	r.mu.Lock()

@@ -47,11 +47,15 @@ func Start(ctx context.Context, n Node, opts ...StartOption) *Handle {
 	rctx, cancel := context.WithCancel(ctx)
 	rs := &runState{parent: ctx, ctx: rctx, cancel: cancel}
 	h := &Handle{c: c, rs: rs}
-	if p := c.Parent(); p != nil {
+	// failed makes h a Handle whose graph never ran, reporting err.
+	failed := func(err error) *Handle {
 		cancel()
-		rs.errs = append(rs.errs, fmt.Errorf("start %s: %w: it is a child of %s; start the graph's root", c, ErrBadLink, p))
+		rs.errs = append(rs.errs, err)
 		h.startErr = true
 		return h
+	}
+	if p := c.Parent(); p != nil {
+		return failed(fmt.Errorf("start %s: %w: it is a child of %s; start the graph's root", c, ErrBadLink, p))
 	}
 	if !c.Out(SignalName).Linked() {
 		// Shutdown notices on an unlinked signal are dropped; link it
@@ -60,16 +64,11 @@ func Start(ctx context.Context, n Node, opts ...StartOption) *Handle {
 	}
 	for _, opt := range opts {
 		if err := opt(h); err != nil {
-			cancel()
-			rs.errs = append(rs.errs, fmt.Errorf("start %s: %w", c, err))
-			h.startErr = true
-			return h
+			return failed(fmt.Errorf("start %s: %w", c, err))
 		}
 	}
 	if err := c.start(rctx, rs, true); err != nil {
-		cancel()
-		rs.errs = append(rs.errs, err)
-		h.startErr = true
+		return failed(err)
 	}
 	return h
 }

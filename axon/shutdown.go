@@ -146,22 +146,8 @@ func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context
 	switch {
 	case IsProducerFinished(msg):
 		if drain != nil {
-			in, done := c.In(InboxName), ctx.Done()
-			for {
-				// A ShutdownMicroprocess arriving mid-drain cancels ctx:
-				// stop at once and let the runner pass it on.
-				select {
-				case <-done:
-					return true, ctx.Err()
-				default:
-				}
-				m, ok := tryRecv(in)
-				if !ok {
-					break
-				}
-				if err := drain(ctx, m); err != nil {
-					return true, err
-				}
+			if err := c.Drain(ctx, drain); err != nil {
+				return true, err
 			}
 		}
 		return true, c.PassOn(ctx, msg)
@@ -170,6 +156,30 @@ func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context
 	}
 	slog.Warn("ignored message on control", "component", c.String(), "box", ControlName, "type", fmt.Sprintf("%T", msg))
 	return false, nil
+}
+
+// Drain hands every message already queued in "inbox" to handle, in
+// order, without waiting for more: what a component does with its backlog
+// when ProducerFinished arrives, before it passes the message on. It
+// stops with ctx's error if ctx ends meanwhile (a ShutdownMicroprocess
+// arriving mid-drain cancels it, so the component stops at once and the
+// runner passes that on), or with handle's error.
+func (c *Component) Drain(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	in, done := c.In(InboxName), ctx.Done()
+	for {
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
+		}
+		m, ok := tryRecv(in)
+		if !ok {
+			return nil
+		}
+		if err := handle(ctx, m); err != nil {
+			return err
+		}
+	}
 }
 
 // PassOn sends a shutdown message on "signal". Shutdown messages are

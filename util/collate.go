@@ -109,15 +109,8 @@ func collate(ctx context.Context, c *axon.Component, limit int) error {
 			}
 			continue
 		}
-		for more := true; more; {
-			select {
-			case m := <-in:
-				if err := hold(m); err != nil {
-					return err
-				}
-			default:
-				more = false
-			}
+		if err := c.Drain(ctx, func(_ context.Context, m any) error { return hold(m) }); err != nil {
+			return err
 		}
 		// A ShutdownMicroprocess arriving since the ProducerFinished has
 		// cancelled ctx: it wins, and nothing is sent.

@@ -344,7 +344,7 @@ func (e *echoer) loop(ctx context.Context) error {
 func (e *echoer) control(ctx context.Context, msg any) (stop bool, err error) {
 	switch {
 	case axon.IsProducerFinished(msg):
-		if err := e.drain(ctx); err != nil {
+		if err := e.c.Drain(ctx, e.handle); err != nil {
 			return true, err
 		}
 	case !axon.IsShutdownMicroprocess(msg):
@@ -354,25 +354,6 @@ func (e *echoer) control(ctx context.Context, msg any) (stop bool, err error) {
 		return true, err
 	}
 	return true, e.c.PassOn(ctx, msg)
-}
-
-// drain writes every message queued in "inbox".
-func (e *echoer) drain(ctx context.Context) error {
-	in := e.c.In(axon.InboxName)
-	for {
-		// A ShutdownMicroprocess arriving meanwhile cancels ctx: stop at
-		// once and let the runner pass it on.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		m, ok := tryTake(in)
-		if !ok {
-			return nil
-		}
-		if err := e.handle(ctx, m); err != nil {
-			return err
-		}
-	}
 }
 
 // handle writes one message (into the buffer) and, with Forward, sends it
