@@ -3,7 +3,6 @@ package multicast
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -16,8 +15,9 @@ import (
 // *axon.Component with counters.
 type BroadcasterComponent struct {
 	*axon.Component
-	frag *Fragmenter
-	rate int
+	frag     *Fragmenter
+	rate     int
+	reporter *axon.Reporter
 
 	messages, datagrams, bytes, refused atomic.Uint64
 }
@@ -83,6 +83,7 @@ func Broadcaster(opts ...FragmentOption) *BroadcasterComponent {
 		axon.WithOutbox(axon.OutboxName, "[]byte: one fragment each, a datagram to send", axon.Carries[[]byte]()),
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message that could not be sent; the Broadcaster carries on", axon.Carries[*udp.Error]()),
 	)
+	b.reporter = axon.NewReporter(b.Component, udp.ErrorsBox)
 	cfg, err := newFragConfig(opts)
 	if err != nil {
 		b.FailOnStart(&udp.Error{Component: b.String(), Box: axon.ControlName, Op: "configure", Err: err})
@@ -151,10 +152,7 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 // refuse reports a message that will not be sent.
 func (b *BroadcasterComponent) refuse(err error) {
 	b.refused.Add(1)
-	e := &udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err}
-	if b.Out(udp.ErrorsBox).TrySend(e) != nil {
-		slog.Warn("multicast broadcaster error", "component", b.String(), "error", e.Error())
-	}
+	b.reporter.Report(&udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err})
 }
 
 // pacer spaces sends to a rate in bytes a second (a token bucket).

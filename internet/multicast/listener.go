@@ -3,7 +3,6 @@ package multicast
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ import (
 // with counters.
 type ListenerComponent struct {
 	*axon.Component
-	maxAge time.Duration
+	reporter *axon.Reporter
 
 	mu sync.Mutex // guards r
 	r  *Reassembler
@@ -66,13 +65,13 @@ func Listener(opts ...FragmentOption) *ListenerComponent {
 		axon.WithOutbox(axon.OutboxName, "multicast.Message: each message once complete", axon.Carries[Message]()),
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message on inbox that is not a datagram", axon.Carries[*udp.Error]()),
 	)
+	l.reporter = axon.NewReporter(l.Component, udp.ErrorsBox)
 	cfg, err := newFragConfig(opts)
 	if err != nil {
 		l.FailOnStart(&udp.Error{Component: l.String(), Box: axon.ControlName, Op: "configure", Err: err})
 		cfg, _ = newFragConfig(nil) // so that Stats works
 	}
 	l.r = newReassembler(&cfg)
-	l.maxAge = cfg.maxAge
 	return l
 }
 
@@ -110,7 +109,7 @@ func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 		}
 		return out.Send(ctx, m)
 	}
-	tick := time.NewTicker(min(max(l.maxAge/2, 10*time.Millisecond), time.Second))
+	tick := time.NewTicker(min(max(l.r.maxAge/2, 10*time.Millisecond), time.Second))
 	defer tick.Stop()
 	in, ctl, done := c.In(axon.InboxName), c.In(axon.ControlName), ctx.Done()
 	for {
@@ -135,8 +134,5 @@ func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 
 // refuse reports a message on "inbox" that is not a datagram.
 func (l *ListenerComponent) refuse(err error) {
-	e := &udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err}
-	if l.Out(udp.ErrorsBox).TrySend(e) != nil {
-		slog.Warn("multicast listener error", "component", l.String(), "error", e.Error())
-	}
+	l.reporter.Report(&udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err})
 }

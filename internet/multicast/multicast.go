@@ -282,10 +282,6 @@ func build(k kind, group string, opts []Option) (*udp.BasicPeer, *net.UDPConn) {
 	} else {
 		p = udp.SimplePeer(append(uopts, udp.RemoteAddr(gap))...)
 	}
-	if p.Err() != nil {
-		// The peer refused its options before adopting the socket.
-		uc.Close()
-	}
 	return p, uc
 }
 

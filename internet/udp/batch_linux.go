@@ -20,9 +20,6 @@ import (
 var errTruncated = errors.New("datagram truncated")
 
 const (
-	// slotSize is the buffer of one batch slot: room for the largest
-	// datagram UDP can carry (65535 bytes), so none is ever truncated.
-	slotSize = 1 << 16
 	// maxSlots caps the batch: the kernel reads at most UIO_MAXIOV (1024)
 	// messages per recvmmsg whatever it is asked for.
 	maxSlots = 1024
@@ -109,7 +106,7 @@ type batchReader struct {
 // 1024) from conn with one system call: recvmmsg, or recvmsg when it asks
 // for one.
 func newBatchReader(conn *net.UDPConn, n int) (reader, error) {
-	r, err := newBatchReaderSize(conn, n, slotSize)
+	r, err := newBatchReaderSize(conn, n, maxDatagram)
 	if err != nil {
 		return nil, err // not a nil *batchReader in a non-nil interface
 	}

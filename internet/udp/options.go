@@ -112,7 +112,8 @@ func Name(name string) Option { return func(c *config) { c.name = name } }
 
 // CloseConn makes a peer close the socket it adopted with Conn when it
 // ends, as it closes one of its own: for constructors that set a socket
-// up (multicast membership, say) and hand it to a peer for good.
+// up (multicast membership, say) and hand it to a peer for good. A peer
+// whose options are refused closes the socket at once.
 func CloseConn() Option { return func(c *config) { c.closeConn = true } }
 
 // handler is an inbox added with Handle.

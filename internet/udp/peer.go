@@ -168,6 +168,11 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 	p.Component = axon.New(cmp.Or(p.cfg.name, k.String()), p.main, boxes...)
 	p.reporter = axon.NewReporter(p.Component, ErrorsBox)
 	if err := p.check(); err != nil {
+		if p.cfg.conn != nil && p.cfg.closeConn {
+			// The socket was handed over for good but never adopted:
+			// close it here, as nothing else will.
+			p.cfg.conn.Close()
+		}
 		p.fail(err)
 		return p
 	}

@@ -371,7 +371,8 @@ func (s *sender) connect() {
 		return
 	}
 	s.connected = true
-	s.p.remote.Store(&s.dst)
+	dst := s.dst // a copy: s.dst is the sender's own, and may change
+	s.p.remote.Store(&dst)
 }
 
 // write sends b as one datagram to to, and reports what goes wrong.
