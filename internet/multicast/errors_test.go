@@ -104,8 +104,15 @@ func TestFailedComponentBoxes(t *testing.T) {
 // udp options that clash with the ones set here make a peer that fails,
 // and the socket made for it is closed.
 func TestWithClash(t *testing.T) {
+	for _, k := range []kind{receiver, transceiver} {
+		withClash(t, k)
+	}
+}
+
+func withClash(t *testing.T, k kind) {
+	t.Helper()
 	g := group4(t)
-	p, uc := build(receiver, g.String(), []Option{
+	p, uc := build(k, g.String(), []Option{
 		Interface("lo"),
 		With(udp.Handle("mine", "", func(context.Context, any) error { return nil })),
 	})

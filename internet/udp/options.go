@@ -2,6 +2,7 @@ package udp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -15,6 +16,7 @@ type config struct {
 	local     string         // address to bind, "host:port"
 	remote    Target         // fixed or first receiver
 	remoteErr error          // from parsing the Remote option
+	optErr    error          // options refused whatever follows (a second Handle)
 	connect   bool           // connect the socket to remote
 	broadcast bool           // SO_BROADCAST
 	rbuf      int            // SO_RCVBUF, if > 0
@@ -131,7 +133,7 @@ type handler struct {
 func Handle(box, doc string, fn func(ctx context.Context, msg any) error) Option {
 	return func(c *config) {
 		if c.handler != nil {
-			c.remoteErr = fmt.Errorf("Handle(%q): the peer already has a Handle box, %q", box, c.handler.box)
+			c.optErr = errors.Join(c.optErr, fmt.Errorf("Handle(%q): the peer already has a Handle box, %q", box, c.handler.box))
 			return
 		}
 		c.handler = &handler{box: box, doc: doc, fn: fn}

@@ -142,3 +142,14 @@ func TestName(t *testing.T) {
 		t.Fatalf("Name() = %q, String() = %q", p.Name(), p.String())
 	}
 }
+
+// A second Handle stays refused when a Remote follows it: the Remote's
+// own parse result does not wipe the refusal out.
+func TestSecondHandleIsAConfigErrorWhateverFollows(t *testing.T) {
+	fn := func(context.Context, any) error { return nil }
+	p := udp.TargettedPeer(udp.Local("127.0.0.1:0"), udp.Handle("a", "", fn), udp.Handle("b", "", fn), udp.Remote("127.0.0.1:9"))
+	defer p.Close()
+	if err := p.Err(); !errors.Is(err, udp.ErrConfig) {
+		t.Fatalf("Err() = %v, want ErrConfig", err)
+	}
+}

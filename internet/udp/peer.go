@@ -186,6 +186,8 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 func (p *BasicPeer) check() error {
 	cfg := &p.cfg
 	switch {
+	case cfg.optErr != nil:
+		return p.errorf("control", "configure", "", fmt.Errorf("%w: %w", ErrConfig, cfg.optErr))
 	case cfg.remoteErr != nil:
 		return p.errorf("control", "configure", "", fmt.Errorf("%w: %w", ErrConfig, cfg.remoteErr))
 	case cfg.connect && p.kind != simple:
