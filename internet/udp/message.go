@@ -115,7 +115,7 @@ func ParseTarget(v any) (Target, error) {
 			return Target{}, fmt.Errorf("%w: empty target", ErrBadAddress)
 		}
 		if t.Addr.IsValid() {
-			return t, nil
+			return ParseTarget(t.Addr) // checked as any address is
 		}
 		return ParseTarget(t.Host)
 	case netip.AddrPort:

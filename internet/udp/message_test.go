@@ -115,3 +115,16 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// A Target that already holds an address is checked as an address is:
+// port 0 is refused and an IPv4-mapped address comes out unmapped. A
+// Packet's To goes this way.
+func TestParseTargetChecksATargetsAddress(t *testing.T) {
+	if _, err := udp.ParseTarget(udp.Target{Addr: netip.MustParseAddrPort("127.0.0.1:0")}); !errors.Is(err, udp.ErrBadAddress) {
+		t.Fatalf("port 0: %v, want ErrBadAddress", err)
+	}
+	got, err := udp.ParseTarget(udp.Target{Addr: netip.MustParseAddrPort("[::ffff:127.0.0.1]:9")})
+	if err != nil || got.Addr != netip.MustParseAddrPort("127.0.0.1:9") {
+		t.Fatalf("mapped address: %v, %v; want 127.0.0.1:9", got, err)
+	}
+}
