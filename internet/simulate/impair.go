@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -124,8 +125,7 @@ func (c *corrupt) push(ctx context.Context, s *Stage, _ time.Time, msg any) erro
 	if s.rng.Float64() >= c.p || len(b) == 0 {
 		return s.emit(ctx, msg)
 	}
-	damaged := make([]byte, len(b))
-	copy(damaged, b)
+	damaged := bytes.Clone(b)
 	flipBits(damaged, c.bits, s.rng)
 	if err := s.emit(ctx, withPayload(msg, damaged)); err != nil {
 		return err

@@ -3,20 +3,23 @@ package simulate
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
+	"unsafe"
 
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
 // payload returns the bytes a message carries, and whether it is one of
 // the payload types: []byte, string, udp.Datagram, udp.Packet, or a
-// pointer to one of them. The bytes of a string are a copy; the others
-// are the message's own and must not be changed.
+// pointer to one of them. The bytes are the message's own (for a string,
+// a view of its bytes, not a copy) and must not be changed: copy them
+// first, as Corrupt and clone do.
 func payload(msg any) ([]byte, bool) {
 	switch m := msg.(type) {
 	case []byte:
 		return m, true
 	case string:
-		return []byte(m), true
+		return stringBytes(m), true
 	case udp.Datagram:
 		return m.Data, true
 	case udp.Packet:
@@ -27,7 +30,7 @@ func payload(msg any) ([]byte, bool) {
 		}
 	case *string:
 		if m != nil {
-			return []byte(*m), true
+			return stringBytes(*m), true
 		}
 	case *udp.Datagram:
 		if m != nil {
@@ -39,6 +42,12 @@ func payload(msg any) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// stringBytes returns the bytes of s without copying them; they must not
+// be changed.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // withPayload returns a message like msg (which payload accepted) whose
@@ -105,14 +114,7 @@ type Sizer interface {
 // size is what RateLimit charges for msg: the payload's length for the
 // payload types and Sizers, 1 byte for anything else.
 func size(msg any) int {
-	switch m := msg.(type) {
-	case string:
-		return len(m)
-	case *string:
-		if m != nil {
-			return len(*m)
-		}
-	case Sizer:
+	if m, ok := msg.(Sizer); ok {
 		return m.Len()
 	}
 	if b, ok := payload(msg); ok {
@@ -142,20 +144,11 @@ func flipBits(b []byte, n int, r *rand.Rand) int {
 	chosen := make([]int, 0, n)
 	for len(chosen) < n {
 		bit := r.IntN(total)
-		if contains(chosen, bit) {
+		if slices.Contains(chosen, bit) {
 			continue
 		}
 		chosen = append(chosen, bit)
 		b[bit/8] ^= 1 << (bit % 8)
 	}
 	return n
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/simulate"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -48,11 +49,7 @@ func TestBetweenUDPPeers(t *testing.T) {
 
 	from := send.LocalAddr()
 	for i, w := range want {
-		m := axontest.Get(t, ctx, rh, axon.OutboxName)
-		d, ok := m.(udp.Datagram)
-		if !ok {
-			t.Fatalf("got %T", m)
-		}
+		d := udptest.Datagram(t, ctx, rh)
 		if string(d.Data) != w || d.From != from {
 			t.Fatalf("datagram %d: %v, want %q from %v", i, d, w, from)
 		}

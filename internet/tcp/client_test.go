@@ -218,7 +218,7 @@ func TestClientShutdownMicroprocess(t *testing.T) {
 	h := axontest.Start(t, ctx, c)
 	peer := tcptest.Accept(t, ln)
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
-	_ = peer.SetReadDeadline(time.Now().Add(ioWait))
+	_ = peer.SetReadDeadline(time.Now().Add(tcptest.Wait))
 	if n, err := peer.Read(make([]byte, 10)); n != 0 || err == nil {
 		t.Fatalf("peer read %d, %v after the shutdown; want the connection ended", n, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -101,7 +102,7 @@ type Connection struct {
 	reason        error // why the connection ended, once it has
 	closed        bool  // nc has been closed (or was never opened)
 
-	rep reporter
+	rep *axon.Reporter // reports on "errors"
 }
 
 // Client returns a component that connects to addr ("host:port", a name
@@ -124,7 +125,7 @@ type Connection struct {
 // cancelled context while connecting is not a failure). Ready is closed
 // when connecting succeeds or fails; Err then says which.
 func Client(addr string, opts ...Option) *Connection {
-	k := newConnection(cmp.Or(newConfig(opts).name, "Client"), opts)
+	k := newConnection("Client", newConfig(opts))
 	k.addr = addr
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		err := k.errorf("socket", "connect", addr, fmt.Errorf("%w: want host:port: %w", ErrConfig, err))
@@ -139,20 +140,28 @@ func Client(addr string, opts ...Option) *Connection {
 // owns nc from then on and closes it when it ends; one that will never
 // run should be closed with Close.
 func Wrap(nc net.Conn, opts ...Option) *Connection {
-	k := newConnection(cmp.Or(newConfig(opts).name, "Connection"), opts)
+	return wrap(nc, newConfig(opts))
+}
+
+// wrap is Wrap with the options already applied.
+func wrap(nc net.Conn, cfg config) *Connection {
+	k := newConnection("Connection", cfg)
 	k.cfg.tune(nc)
 	k.setReady(nc, nil)
 	return k
 }
 
-func newConnection(name string, opts []Option) *Connection {
-	k := &Connection{cfg: newConfig(opts), ready: make(chan struct{}), finishCh: make(chan struct{})}
-	k.Component = axon.New(name, k.main,
+// newConnection makes a Connection configured by cfg, named cfg.name or,
+// if that is empty, name.
+func newConnection(name string, cfg config) *Connection {
+	k := &Connection{cfg: cfg, ready: make(chan struct{}), finishCh: make(chan struct{})}
+	k.Component = axon.New(cmp.Or(cfg.name, name), k.main,
 		axon.WithInbox(axon.InboxName, "[]byte or string: written to the socket, in order"),
 		axon.WithOutbox(axon.OutboxName, "[]byte: each chunk read from the socket", axon.Carries[[]byte]()),
 		axon.WithOutbox(ErrorsBox, "*tcp.Error: messages that could not be written; the connection carries on", axon.Carries[*Error]()),
 		axon.WithOutbox(axon.SignalName, "ProducerFinished when the peer has finished sending, with the Reason if it was not an orderly close"),
 	)
+	k.rep = axon.NewReporter(k.Component, ErrorsBox)
 	return k
 }
 
@@ -254,11 +263,6 @@ func (k *Connection) errorf(box, op, addr string, err error) *Error {
 	return &Error{Component: k.String(), Box: box, Op: op, Addr: addr, Err: err}
 }
 
-// report sends err on "errors" without waiting, or logs it.
-func (k *Connection) report(err *Error) {
-	k.rep.report(k.Component, err)
-}
-
 // dial connects to k.addr.
 func (k *Connection) dial(ctx context.Context) (net.Conn, *Error) {
 	var d net.Dialer
@@ -328,10 +332,8 @@ type session struct {
 	// reading and throws it away, counting it: closing a socket with
 	// unread bytes makes the kernel reset the connection and drop what
 	// we had not yet sent.
-	discard     atomic.Bool
-	discarded   atomic.Int64
-	discarding  chan struct{} // closed when discard is first set
-	discardOnce sync.Once
+	discarded  atomic.Int64
+	discarding chan struct{} // closed by the reader when it starts throwing bytes away
 
 	readerDone bool  // the reader has returned (and readDone been taken)
 	signalled  bool  // the ProducerFinished has gone out on "signal"
@@ -341,14 +343,6 @@ type session struct {
 // drainWait bounds how long a connection that has half-closed waits for
 // the peer to close its side while throwing away what the peer sends.
 const drainWait = 5 * time.Second
-
-// startDiscarding makes the reader throw away what it reads from now on.
-func (s *session) startDiscarding() {
-	s.discardOnce.Do(func() {
-		s.discard.Store(true)
-		close(s.discarding)
-	})
-}
 
 func (s *session) run(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(ctx)
@@ -421,10 +415,11 @@ func reasonOf(m any) error {
 func (s *session) read(ctx context.Context) {
 	out := s.c.Out(axon.OutboxName)
 	buf := make([]byte, s.k.cfg.readChunk)
+	discard := false
 	for {
 		n, err := s.nc.Read(buf)
 		if n > 0 {
-			if s.discard.Load() {
+			if discard {
 				s.discarded.Add(int64(n))
 			} else if serr := out.Send(ctx, bytes.Clone(buf[:n])); serr != nil {
 				if ctx.Err() != nil {
@@ -433,7 +428,8 @@ func (s *session) read(ctx context.Context) {
 				}
 				// The receiver has ended.
 				s.discarded.Add(int64(n))
-				s.startDiscarding()
+				discard = true
+				close(s.discarding)
 			}
 		}
 		if err == io.EOF {
@@ -455,9 +451,11 @@ func (s *session) write(ctx context.Context, m any) error {
 	case []byte:
 		b = v
 	case string:
-		b = []byte(v)
+		// A view of the string's bytes, not a copy: Write neither
+		// changes nor keeps them.
+		b = unsafe.Slice(unsafe.StringData(v), len(v))
 	default:
-		s.k.report(s.k.errorf(axon.InboxName, "write", s.k.peer(), fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, m)))
+		s.k.rep.Report(s.k.errorf(axon.InboxName, "write", s.k.peer(), fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, m)))
 		return nil
 	}
 	if len(b) == 0 {
@@ -553,7 +551,7 @@ func (s *session) broken(ctx context.Context, err error) error {
 	}
 	var e *Error
 	if s.signalled && errors.As(err, &e) {
-		s.k.report(e)
+		s.k.rep.Report(e)
 	}
 	return s.end(ctx, err)
 }
@@ -565,7 +563,7 @@ func (s *session) end(ctx context.Context, reason error) error {
 	s.k.setReason(reason)
 	s.k.Close()
 	if n := s.discarded.Load(); n > 0 {
-		s.k.report(s.k.errorf(axon.OutboxName, "receive", s.k.peer(),
+		s.k.rep.Report(s.k.errorf(axon.OutboxName, "receive", s.k.peer(),
 			fmt.Errorf("%w: %d bytes from the peer thrown away: nothing was taking them", ErrReceive, n)))
 	}
 	return s.signal(ctx, reason)

@@ -6,10 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
-
-	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Errors the components report. Each *Error wraps one of these and, where
@@ -149,16 +146,3 @@ func (p *pair) Error() string {
 }
 
 func (p *pair) Unwrap() []error { return []error{p.kind, p.cause} }
-
-// reporter reports a component's errors on its "errors" outbox with an
-// axon.Reporter, made on first use: sent without waiting, or logged a few
-// times a second at most when the box cannot take them.
-type reporter struct {
-	once sync.Once
-	r    *axon.Reporter
-}
-
-func (r *reporter) report(c *axon.Component, err *Error) {
-	r.once.Do(func() { r.r = axon.NewReporter(c, ErrorsBox) })
-	r.r.Report(err)
-}

@@ -14,12 +14,9 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 	"github.com/kamaelia-go/kamaelia/util"
 )
-
-// ioWait bounds each wait on a socket: it turns a hang into a failure,
-// and no check depends on it.
-const ioWait = 20 * time.Second
 
 // getBytes gets chunks from h's outbox until n bytes have come.
 func getBytes(t *testing.T, ctx context.Context, h *axon.Handle, box string, n int) string {
@@ -111,7 +108,7 @@ func dialRefused(t *testing.T, addr netip.AddrPort) netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	defer c.Close()
-	_ = c.SetReadDeadline(time.Now().Add(ioWait))
+	_ = c.SetReadDeadline(time.Now().Add(tcptest.Wait))
 	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("refused client read %d, %v; want its connection closed", n, err)
 	}

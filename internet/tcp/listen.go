@@ -160,9 +160,12 @@ const (
 	maxAcceptDelay = time.Second
 )
 
-// startAccepting starts the accepting goroutine; report is given each
-// error from Accept.
-func (l *listening) startAccepting(ctx context.Context, report func(error)) *acceptor {
+// startAccepting starts the accepting goroutine, which reports each error
+// from Accept with rep as an *Error of c's wrapping ErrAccept.
+func (l *listening) startAccepting(ctx context.Context, c *axon.Component, rep *axon.Reporter) *acceptor {
+	report := func(err error) {
+		rep.Report(&Error{Component: c.String(), Box: "socket", Op: "accept", Addr: l.local.String(), Err: classify(err, ErrAccept)})
+	}
 	actx, cancel := context.WithCancel(ctx)
 	a := &acceptor{conns: make(chan net.Conn), cancel: cancel, done: make(chan struct{}), l: l}
 	go func() {
@@ -223,9 +226,29 @@ func sendEvent(ctx context.Context, c *axon.Component, e Event) {
 	}
 }
 
-// reportTo sends err on c's "errors" without waiting, or logs it.
-func reportTo(c *axon.Component, rep *reporter, err *Error) {
-	rep.report(c, err)
+// accepted returns the Connection a server makes for nc, configured as
+// the server is, under the name Connection.
+func accepted(nc net.Conn, cfg config) *Connection {
+	cfg.name = ""
+	return wrap(nc, cfg)
+}
+
+// link is one axon.Link to make: from's outbox out to to's inbox in.
+type link struct {
+	from axon.Node
+	out  string
+	to   axon.Node
+	in   string
+}
+
+// linkAll makes links in order, stopping at the first that fails.
+func linkAll(links ...link) error {
+	for _, l := range links {
+		if err := axon.Link(l.from, l.out, l.to, l.in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refuse closes nc at once and reports it as an Event of kind Refused.

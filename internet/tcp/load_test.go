@@ -12,6 +12,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
 // raiseFileLimit raises the soft limit on open files to at least n (up to
@@ -66,7 +67,7 @@ func TestServerThousandConnections(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(ioWait))
+			_ = c.SetDeadline(time.Now().Add(tcptest.Wait))
 			msg := fmt.Sprintf("client %d", i)
 			if _, err := io.WriteString(c, msg); err != nil {
 				served.Done()

@@ -22,7 +22,7 @@ type ServerCore struct {
 	listening
 	cfg     config
 	factory Factory
-	rep     reporter
+	rep     *axon.Reporter
 }
 
 // Server returns a TCP server listening on addr ("host:port"; ":0" is
@@ -93,6 +93,7 @@ func Server(addr string, factory Factory, opts ...Option) *ServerCore {
 		axon.WithOutbox(EventsBox, "tcp.Event: each connection opened, closed or refused", axon.Carries[Event]()),
 		axon.WithOutbox(ErrorsBox, "*tcp.Error: accept failures; the server carries on", axon.Carries[*Error]()),
 	)
+	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	if factory == nil {
 		s.err = &Error{Component: s.String(), Box: "socket", Op: "configure", Addr: addr, Err: fmt.Errorf("%w: no protocol handler factory", ErrConfig)}
 		s.FailOnStart(s.err)
@@ -112,9 +113,7 @@ func ConnectedServer(addr string, factory Factory, opts ...Option) *ServerCore {
 }
 
 func (s *ServerCore) main(ctx context.Context, c *axon.Component) error {
-	acc := s.startAccepting(ctx, func(err error) {
-		reportTo(c, &s.rep, &Error{Component: c.String(), Box: "socket", Op: "accept", Addr: s.local.String(), Err: classify(err, ErrAccept)})
-	})
+	acc := s.startAccepting(ctx, c, s.rep)
 	defer acc.stop()
 	ended := make(chan *axon.Component)
 	conns, ctl := acc.conns, c.In(axon.ControlName)
@@ -158,7 +157,7 @@ func (s *ServerCore) main(ctx context.Context, c *axon.Component) error {
 // open starts serving nc: a Connection, a handler, and the session that
 // runs them. It reports false if nc was refused instead.
 func (s *ServerCore) open(ctx context.Context, c *axon.Component, nc net.Conn, ended chan<- *axon.Component) bool {
-	conn := Wrap(nc, func(cfg *config) { *cfg = s.cfg; cfg.name = "Connection" })
+	conn := accepted(nc, s.cfg)
 	info := ConnInfo{Local: conn.LocalAddr(), Remote: conn.RemoteAddr()}
 	pair, h, err := s.pair(conn, info)
 	if err != nil {
@@ -203,15 +202,13 @@ func (s *ServerCore) pair(conn *Connection, info ConnInfo) (pair *axon.Component
 			return nil, nil, fmt.Errorf("%w: %w", ErrHandler, err)
 		}
 	}
-	for _, l := range [][4]any{
-		{h, axon.OutboxName, conn, axon.InboxName},
-		{conn, axon.OutboxName, h, axon.InboxName},
-		{h, axon.SignalName, conn, axon.ControlName},
-		{conn, axon.SignalName, h, axon.ControlName},
-	} {
-		if err := axon.Link(l[0].(axon.Node), l[1].(string), l[2].(axon.Node), l[3].(string)); err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", ErrHandler, err)
-		}
+	if err := linkAll(
+		link{h, axon.OutboxName, conn, axon.InboxName},
+		link{conn, axon.OutboxName, h, axon.InboxName},
+		link{h, axon.SignalName, conn, axon.ControlName},
+		link{conn, axon.SignalName, h, axon.ControlName},
+	); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrHandler, err)
 	}
 	return pair, h, nil
 }

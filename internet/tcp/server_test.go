@@ -128,7 +128,8 @@ func TestServerShutdownClosesConnections(t *testing.T) {
 					t.Fatalf("client read %d, %v; want its connection closed", n, err)
 				}
 			}
-			if _, err := net.Dial("tcp", s.LocalAddr().String()); err == nil {
+			if nc, err := net.Dial("tcp", s.LocalAddr().String()); err == nil {
+				t.Cleanup(func() { nc.Close() })
 				t.Fatal("the server still accepts")
 			}
 		})
@@ -154,7 +155,7 @@ func TestServerProducerFinishedLetsConnectionsFinish(t *testing.T) {
 			break
 		}
 		nc.(*net.TCPConn).CloseWrite()
-		_ = nc.SetReadDeadline(time.Now().Add(ioWait))
+		_ = nc.SetReadDeadline(time.Now().Add(tcptest.Wait))
 		_, _ = io.ReadAll(nc)
 		nc.Close()
 	}
@@ -338,7 +339,8 @@ func TestServerAdoptsListener(t *testing.T) {
 	if err := unused.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := net.Dial("tcp", addr); err == nil {
+	if nc, err := net.Dial("tcp", addr); err == nil {
+		t.Cleanup(func() { nc.Close() })
 		t.Fatal("a closed server still accepts")
 	}
 }

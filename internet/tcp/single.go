@@ -15,7 +15,7 @@ type SingleServerCore struct {
 	*axon.Component
 	listening
 	cfg config
-	rep reporter
+	rep *axon.Reporter
 }
 
 // SingleServer returns a TCP server on addr that serves one client at a
@@ -63,14 +63,13 @@ func SingleServer(addr string, opts ...Option) *SingleServerCore {
 		axon.WithOutbox(EventsBox, "tcp.Event: each client opened or closed, each connection refused", axon.Carries[Event]()),
 		axon.WithOutbox(ErrorsBox, "*tcp.Error: what could not be written or accepted", axon.Carries[*Error]()),
 	)
+	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	s.listen(s.Component, addr, &s.cfg)
 	return s
 }
 
 func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
-	acc := s.startAccepting(ctx, func(err error) {
-		reportTo(c, &s.rep, &Error{Component: c.String(), Box: "socket", Op: "accept", Addr: s.local.String(), Err: classify(err, ErrAccept)})
-	})
+	acc := s.startAccepting(ctx, c, s.rep)
 	defer acc.stop()
 	conns, ctl := acc.conns, c.In(axon.ControlName)
 	var (
@@ -120,7 +119,7 @@ func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
 // the server's inbox passing through to it and its outbox and errors
 // passing through to the server's.
 func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net.Conn) (*Connection, error) {
-	conn := Wrap(nc, func(cfg *config) { *cfg = s.cfg; cfg.name = "Connection" })
+	conn := accepted(nc, s.cfg)
 	conn.eofFinish = true
 	// The server's inbox stops leading to the connection before the
 	// connection ends: senders then wait for the next client instead of
@@ -130,15 +129,13 @@ func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net
 		conn.Close()
 		return nil, err
 	}
-	for _, l := range [][4]any{
-		{c, axon.InboxName, conn, axon.InboxName},
-		{conn, axon.OutboxName, c, axon.OutboxName},
-		{conn, ErrorsBox, c, ErrorsBox},
-	} {
-		if err := axon.Link(l[0].(axon.Node), l[1].(string), l[2].(axon.Node), l[3].(string)); err != nil {
-			conn.Stop()
-			return nil, err
-		}
+	if err := linkAll(
+		link{c, axon.InboxName, conn, axon.InboxName},
+		link{conn, axon.OutboxName, c, axon.OutboxName},
+		link{conn, ErrorsBox, c, ErrorsBox},
+	); err != nil {
+		conn.Stop()
+		return nil, err
 	}
 	sendEvent(ctx, c, Event{Kind: Opened, Local: conn.LocalAddr(), Remote: conn.RemoteAddr()})
 	return conn, nil
@@ -149,17 +146,10 @@ func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net
 func (s *SingleServerCore) detach(ctx context.Context, c *axon.Component, conn *Connection) {
 	_ = axon.Unlink(c, axon.InboxName) // if the connection ended without its hook (a panic)
 	_ = c.RemoveChild(conn)
-	left := 0
-	for in := conn.In(axon.InboxName); ; left++ {
-		select {
-		case <-in:
-			continue
-		default:
-		}
-		break
-	}
-	if left > 0 {
-		reportTo(c, &s.rep, &Error{Component: c.String(), Box: axon.InboxName, Op: "write", Addr: conn.RemoteAddr().String(),
+	// Nothing can add to the connection's inbox now: it has ended (senders
+	// meet ErrReceiverDone) and the server's inbox no longer leads to it.
+	if left := conn.Inbox(axon.InboxName).Len(); left > 0 {
+		s.rep.Report(&Error{Component: c.String(), Box: axon.InboxName, Op: "write", Addr: conn.RemoteAddr().String(),
 			Err: fmt.Errorf("%w: %d messages not written: the client had gone", ErrClosed, left)})
 	}
 	sendEvent(ctx, c, Event{Kind: Closed, Local: conn.LocalAddr(), Remote: conn.RemoteAddr(), Reason: conn.endReason()})

@@ -75,7 +75,8 @@ func TestSingleServerProducerFinished(t *testing.T) {
 	expectEvent(t, ctx, h, tcp.Closed, local(c), nil)
 	axontest.ExpectSignal(t, ctx, h, pf)
 	axontest.Wait(t, h)
-	if _, err := net.Dial("tcp", s.LocalAddr().String()); err == nil {
+	if nc, err := net.Dial("tcp", s.LocalAddr().String()); err == nil {
+		t.Cleanup(func() { nc.Close() })
 		t.Fatal("the server still accepts")
 	}
 }
