@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // Box names the components add to axon's defaults.
@@ -212,7 +213,7 @@ func (k *Connection) setReady(nc net.Conn, err error) {
 	k.mu.Lock()
 	if nc != nil {
 		k.nc = nc
-		k.local, k.remote = addrPort(nc.LocalAddr()), addrPort(nc.RemoteAddr())
+		k.local, k.remote = sock.UnmappedAddrPort(nc.LocalAddr()), sock.UnmappedAddrPort(nc.RemoteAddr())
 	}
 	k.connErr = err
 	k.mu.Unlock()
@@ -236,20 +237,6 @@ func (k *Connection) setReason(err error) {
 // on "control": a Server uses it when a protocol handler ends without
 // passing its shutdown message on.
 func (k *Connection) finishInput() { k.finishOnce.Do(func() { close(k.finishCh) }) }
-
-// addrPort turns a net.Addr into a netip.AddrPort, IPv4 unmapped.
-func addrPort(a net.Addr) netip.AddrPort {
-	var ap netip.AddrPort
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ap = v.AddrPort()
-	case nil:
-		return ap
-	default:
-		ap, _ = netip.ParseAddrPort(a.String())
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}
 
 // peer names the remote end in errors.
 func (k *Connection) peer() string {

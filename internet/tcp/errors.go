@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // Errors the components report. Each *Error wraps one of these and, where
@@ -89,20 +91,10 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// unwrapOp takes the *net.OpError off err, whose text repeats what an
-// *Error says.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
-}
-
 // classify wraps err from the network in the sentinel that fits it, or in
 // fallback.
 func classify(err, fallback error) error {
-	inner := unwrapOp(err)
+	inner := sock.UnwrapOp(err)
 	var dns *net.DNSError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // ConnInfo describes a connection a server has accepted: what a Server's
@@ -112,13 +113,13 @@ func (l *listening) listen(c *axon.Component, addr string, cfg *config) {
 		lc := net.ListenConfig{KeepAlive: cfg.keepAlive}
 		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
-			l.err = &Error{Component: c.String(), Box: "socket", Op: "bind", Addr: addr, Err: both(ErrBind, unwrapOp(err))}
+			l.err = &Error{Component: c.String(), Box: "socket", Op: "bind", Addr: addr, Err: both(ErrBind, sock.UnwrapOp(err))}
 			c.FailOnStart(l.err)
 			return
 		}
 		l.ln = ln
 	}
-	l.local = addrPort(l.ln.Addr())
+	l.local = sock.UnmappedAddrPort(l.ln.Addr())
 }
 
 // LocalAddr returns the address the server listens on, with the port
@@ -253,7 +254,7 @@ func linkAll(links ...link) error {
 
 // refuse closes nc at once and reports it as an Event of kind Refused.
 func refuse(ctx context.Context, c *axon.Component, nc net.Conn, reason error) {
-	e := Event{Kind: Refused, Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()), Reason: reason}
+	e := Event{Kind: Refused, Local: sock.UnmappedAddrPort(nc.LocalAddr()), Remote: sock.UnmappedAddrPort(nc.RemoteAddr()), Reason: reason}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0) // reset rather than a polite close: it was never served
 	}

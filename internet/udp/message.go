@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"unsafe"
+
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // Datagram is one received datagram, as every peer sends it on "outbox".
@@ -125,7 +127,7 @@ func ParseTarget(v any) (Target, error) {
 		if t.Port() == 0 {
 			return Target{}, fmt.Errorf("%w: %s: port 0 cannot be sent to", ErrBadAddress, t)
 		}
-		return Target{Addr: unmapped(t)}, nil
+		return Target{Addr: sock.Unmapped(t)}, nil
 	case *netip.AddrPort:
 		if t == nil {
 			return Target{}, fmt.Errorf("%w: nil *netip.AddrPort", ErrBadMessage)
@@ -166,14 +168,6 @@ func parseHostPort(s string) (Target, error) {
 		return Target{}, fmt.Errorf("%w: %q: no host", ErrBadAddress, s)
 	}
 	return Target{Host: s}, nil
-}
-
-// unmapped turns an IPv4-mapped IPv6 address into plain IPv4.
-func unmapped(ap netip.AddrPort) netip.AddrPort {
-	if ap.Addr().Is4In6() {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return ap
 }
 
 // payload returns the bytes to send for an inbox message: a []byte as it

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // Box names the peers add to axon's defaults.
@@ -232,7 +233,7 @@ func (p *BasicPeer) open() error {
 		}
 		uc, err := net.ListenUDP("udp", laddr)
 		if err != nil {
-			return p.errorf("socket", "bind", cfg.local, fmt.Errorf("%w: %w", ErrBind, unwrapOp(err)))
+			return p.errorf("socket", "bind", cfg.local, fmt.Errorf("%w: %w", ErrBind, sock.UnwrapOp(err)))
 		}
 		p.pc, p.uc, p.owned = uc, uc, true
 	}
@@ -313,16 +314,6 @@ func (p *BasicPeer) errorf(box, op, addr string, err error) *Error {
 	return &Error{Component: p.String(), Box: box, Op: op, Addr: addr, Err: err}
 }
 
-// unwrapOp takes the *net.OpError off err, whose text repeats what an
-// *Error says.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
-}
-
 // main is every peer's main loop: it starts the receiver, then sends what
 // arrives until told to stop.
 func (p *BasicPeer) main(ctx context.Context, c *axon.Component) error {
@@ -376,7 +367,7 @@ func (p *BasicPeer) report(err *Error) {
 
 // sendError classifies an error from writing a datagram.
 func sendError(err error) error {
-	err = unwrapOp(err)
+	err = sock.UnwrapOp(err)
 	switch {
 	case errors.Is(err, syscall.EMSGSIZE):
 		return fmt.Errorf("%w: %w", ErrTooLong, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // maxDatagram is the largest UDP payload there can be, plus one byte, so
@@ -84,7 +85,7 @@ func (p *BasicPeer) handOn(ctx context.Context, r reader, n int, out *axon.Outbo
 	}()
 	for i := range n {
 		b, from := r.at(i)
-		d := Datagram{Data: make([]byte, len(b)), From: unmapped(from)}
+		d := Datagram{Data: make([]byte, len(b)), From: sock.Unmapped(from)}
 		copy(d.Data, b)
 		if err := out.Send(ctx, d); err != nil {
 			if errors.Is(err, axon.ErrReceiverDone) {
@@ -105,7 +106,7 @@ func (p *BasicPeer) handOn(ctx context.Context, r reader, n int, out *axon.Outbo
 
 // receiveError turns an error from reading into an *Error.
 func (p *BasicPeer) receiveError(err error) *Error {
-	err = unwrapOp(err)
+	err = sock.UnwrapOp(err)
 	addr := ""
 	if r := p.remote.Load(); r != nil {
 		addr = r.String()
@@ -153,20 +154,8 @@ func (r *packetReader) read() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	r.n, r.from = n, addrPortOf(addr)
+	r.n, r.from = n, sock.AddrPort(addr)
 	return 1, nil
 }
 
 func (r *packetReader) at(int) ([]byte, netip.AddrPort) { return r.buf[:r.n], r.from }
-
-// addrPortOf returns a net.Addr's address and port, if it has them.
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort()
-	case nil:
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
 // retryAfter is how long a peer whose receiver's name did not resolve
@@ -264,7 +265,7 @@ func (s *sender) setTarget(t Target) {
 		s.refresh.Stop()
 	}
 	if t.Addr.IsValid() {
-		s.dst, s.waiting = unmapped(t.Addr), false
+		s.dst, s.waiting = sock.Unmapped(t.Addr), false
 		s.connect()
 		return
 	}
