@@ -13,12 +13,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/components/nats"
 )
 
-// dropCheckEvery is how many received messages pass between looks at
-// nats.go's count of messages dropped for the Backplane's subscription
-// (a look takes the subscription's lock, which nats.go's reader needs
-// for every message).
-const dropCheckEvery = 256
-
 // natsLink is what the NATS option adds to a Backplane: one connection
 // for the process's end of the backplane, on which PublishTo components
 // publish from their own goroutines and the Backplane receives. Local
@@ -41,16 +35,11 @@ type natsLink struct {
 // does not fail or wait when the server is down: the connection keeps
 // trying in the background until it is closed.
 func dialNATS(name string, cfg config) (*natsLink, error) {
-	opts := append([]natsgo.Option{
-		natsgo.Name("kamaelia backplane " + name),
-		natsgo.MaxReconnects(-1),
-		natsgo.ReconnectWait(nats.DefaultReconnectWait),
+	opts := append(nats.DefaultOptions("backplane", name),
+		natsgo.Name("kamaelia backplane "+name),
 		natsgo.RetryOnFailedConnect(true),
-		natsgo.ErrorHandler(func(_ *natsgo.Conn, _ *natsgo.Subscription, err error) {
-			slog.Debug("backplane: nats asynchronous error", "backplane", name, "error", err)
-		}),
-	}, cfg.natsOpts...)
-	nc, err := natsgo.Connect(cfg.natsURL, opts...)
+	)
+	nc, err := natsgo.Connect(cfg.natsURL, append(opts, cfg.natsOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("backplane %q: %w: %s: %w", name, ErrNoBackplane, cfg.natsURL, err)
 	}
@@ -63,9 +52,31 @@ func dialNATS(name string, cfg config) (*natsLink, error) {
 // skipped; once the Backplane has ended publishing fails with
 // ErrBackplaneEnded.
 func (l *natsLink) publish(msg any, more func() (any, bool), report func(error)) error {
+	// Errors are collected under the lock and reported after it, so
+	// that a slow report does not hold up endPublishing.
+	var errs []error
+	err := l.publishBatch(msg, more, &errs)
+	for _, e := range errs {
+		report(e)
+	}
+	return err
+}
+
+// publishBatch is publish's work, under the read lock taken once for the
+// batch. Messages not published add their error to errs.
+func (l *natsLink) publishBatch(msg any, more func() (any, bool), errs *[]error) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	for n := 1; ; n++ {
-		if err := l.publishOne(msg, report); err != nil {
-			return err
+		if data, err := nats.Payload(msg, l.codec); err != nil {
+			*errs = append(*errs, fmt.Errorf("backplane %q: message not published: %w", l.name, err))
+		} else if l.closed {
+			return ErrBackplaneEnded
+		} else if err := l.nc.Publish(l.subject, data); err != nil {
+			if errors.Is(err, natsgo.ErrConnectionClosed) {
+				return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
+			}
+			*errs = append(*errs, fmt.Errorf("backplane %q: message not published: %w: %w", l.name, nats.ErrPublish, err))
 		}
 		if n == batchMax || more == nil {
 			return nil
@@ -75,26 +86,6 @@ func (l *natsLink) publish(msg any, more func() (any, bool), report func(error))
 			return nil
 		}
 	}
-}
-
-func (l *natsLink) publishOne(msg any, report func(error)) error {
-	data, err := nats.Payload(msg, l.codec)
-	if err != nil {
-		report(fmt.Errorf("backplane %q: message not published: %w", l.name, err))
-		return nil
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.closed {
-		return ErrBackplaneEnded
-	}
-	if err := l.nc.Publish(l.subject, data); err != nil {
-		if errors.Is(err, natsgo.ErrConnectionClosed) {
-			return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
-		}
-		report(fmt.Errorf("backplane %q: message not published: %w: %w", l.name, nats.ErrPublish, err))
-	}
-	return nil
 }
 
 // endPublishing makes later publishes fail with ErrBackplaneEnded, once
@@ -129,22 +120,16 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	// nats.go holds up to nats.DefaultBuffer messages for it and drops
 	// what arrives beyond that.
 	var (
-		dropMu   sync.Mutex
-		reported int
+		drops    nats.Drops
 		received int // used by handle only
 	)
 	checkDrops := func(sub *natsgo.Subscription) {
-		dropMu.Lock()
-		defer dropMu.Unlock()
-		n, err := sub.Dropped()
-		if err != nil || n <= reported {
-			return
+		if n := drops.Check(sub); n > 0 {
+			b.report(fmt.Errorf("backplane %q: %d messages dropped by NATS, a subscriber was behind: %w: %w", b.name, n, nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
 		}
-		b.report(fmt.Errorf("backplane %q: %d messages dropped by NATS, a subscriber was behind: %w: %w", b.name, n-reported, nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
-		reported = n
 	}
 	handle := func(m *natsgo.Msg) {
-		if received++; received%dropCheckEvery == 0 {
+		if received++; received%nats.DropCheckEvery == 0 {
 			checkDrops(m.Sub)
 		}
 		var msg any = m.Data
@@ -201,7 +186,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 				return c.PassOn(ctx, msg)
 			}
 			if !axon.IsProducerFinished(msg) {
-				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
+				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
 				continue
 			}
 			// Publish what is queued; once the server has answered a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +113,9 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	if s.cfg.dropOldest > 0 {
 		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
 	}
+	// Whatever the way out, release the queue's context (abort is at once
+	// once the queue has stopped, and may be called again).
+	defer d.abort()
 	m, err := h.join(ctx, d.try, d.put)
 	if err != nil {
 		d.abort()
@@ -142,7 +144,7 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 				d.abort()
 				return c.PassOn(ctx, msg)
 			default:
-				slog.Warn("ignored message on control", "component", c.String(), "type", fmt.Sprintf("%T", msg))
+				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
 			}
 		case <-gone:
 			// The Backplane has ended: everything it delivered has been
@@ -186,13 +188,13 @@ var errNoRoom = errors.New("no room")
 // blocking sends each message on before taking the next: Block.
 type blocking struct{ out *axon.Outbox }
 
-// try hands msg over if the destination has room. It looks before
-// TrySend, whose refusal builds an error (costly at every full box).
+// try hands msg over if the destination has room. Offer refuses cheaply,
+// which matters at every full box.
 func (b blocking) try(msg any) error {
-	if d := b.out.Destination(); d == nil || d.Len() >= d.Cap() {
-		return errNoRoom
+	if b.out.Offer(msg) {
+		return nil
 	}
-	return b.out.TrySend(msg)
+	return errNoRoom
 }
 
 func (b blocking) put(ctx context.Context, msg any) error { return b.out.Send(ctx, msg) }

@@ -79,16 +79,16 @@ func badMessage(op, box string, msg any) *Error {
 	return &Error{Box: box, Op: op, Err: fmt.Errorf("%w %T (want []byte or string)", ErrBadMessage, msg)}
 }
 
-// reporter fills in the component and box of the errors a component
-// meets and reports them on its "errors" outbox with an axon.Reporter.
+// reporter fills in the component and box ("inbox", where the data
+// comes in) of the errors a component meets and reports them on its
+// "errors" outbox with an axon.Reporter.
 type reporter struct {
-	c   *axon.Component
-	box string
-	r   *axon.Reporter
+	c *axon.Component
+	r *axon.Reporter
 }
 
 func newReporter(c *axon.Component) *reporter {
-	return &reporter{c: c, box: axon.InboxName, r: axon.NewReporter(c, ErrorsBox)}
+	return &reporter{c: c, r: axon.NewReporter(c, ErrorsBox)}
 }
 
 // report fills in the component and box if e lacks them, and sends it.
@@ -97,7 +97,7 @@ func (r *reporter) report(e *Error) {
 		e.Component = r.c.String()
 	}
 	if e.Box == "" {
-		e.Box = r.box
+		e.Box = axon.InboxName
 	}
 	r.r.Report(e)
 }

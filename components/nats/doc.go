@@ -3,9 +3,11 @@
 // github.com/nats-io/nats.go: a Publisher publishes each message on its
 // inbox to a subject, and a Subscriber sends on each message that arrives
 // on a subject. Graphs in different processes, on different machines,
-// talk through a NATS server this way; the distributed Backplane rides on
-// these two components, with backplane names mapped to subjects by
-// Subject.
+// talk through a NATS server this way. The distributed Backplane (package
+// backplane) keeps a connection of its own rather than using these two
+// components, but shares this package's pieces: Subject maps its names to
+// subjects, Payload turns its messages into payloads, DefaultOptions sets
+// up its connection and Drops follows what nats.go drops for it.
 //
 // Payloads are []byte (and string, sent as its bytes); any other message
 // goes through a Codec given with WithCodec (JSON is one). Each component

@@ -55,8 +55,12 @@ func StartLocalServer(port int, configure func(*server.Options)) (*LocalServer, 
 }
 
 // URL returns the address clients connect to, "nats://127.0.0.1:PORT".
-func (s *LocalServer) URL() string {
-	return "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+func (s *LocalServer) URL() string { return LocalURL(s.port) }
+
+// LocalURL returns the address of a NATS server on 127.0.0.1:port,
+// "nats://127.0.0.1:PORT", as LocalServer.URL gives it.
+func LocalURL(port int) string {
+	return "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // Port returns the port the server listens on.

@@ -158,23 +158,33 @@ func (c *config) connect() (*natsgo.Conn, bool, error) {
 		}
 		return c.conn, false, nil
 	}
-	opts := append([]natsgo.Option{
+	nc, err := natsgo.Connect(c.url, append(DefaultOptions(), c.natsOpts...)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
+	}
+	return nc, true, nil
+}
+
+// DefaultOptions returns the nats.go options a connection made by a
+// component of this package starts with: reconnect for ever
+// (nats.MaxReconnects(-1)), every DefaultReconnectWait, keeping up to
+// DefaultReconnectBufSize bytes of published messages meanwhile; and an
+// error handler that logs nats.go's asynchronous errors with slog at
+// debug level only, with logAttrs (slog key-value pairs) added, since the
+// components report what matters (slow consumers) themselves. Options
+// appended after them override them.
+func DefaultOptions(logAttrs ...any) []natsgo.Option {
+	return []natsgo.Option{
 		natsgo.MaxReconnects(-1),
 		natsgo.ReconnectWait(DefaultReconnectWait),
 		natsgo.ReconnectBufSize(DefaultReconnectBufSize),
-		// The components report what matters (slow consumers) on
-		// "errors"; keep nats.go from printing it as well.
 		natsgo.ErrorHandler(func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
 			subject := ""
 			if sub != nil {
 				subject = sub.Subject
 			}
-			slog.Debug("nats: asynchronous error", "subject", subject, "error", err)
+			attrs := append(logAttrs[:len(logAttrs):len(logAttrs)], "subject", subject, "error", err)
+			slog.Debug("nats: asynchronous error", attrs...)
 		}),
-	}, c.natsOpts...)
-	nc, err := natsgo.Connect(c.url, opts...)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
 	}
-	return nc, true, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"unsafe"
 
@@ -18,11 +17,6 @@ import (
 // row, when more are waiting, before it looks at "control" again.
 const batchMax = 64
 
-// dropCheckEvery is how many messages a Subscriber passes on between
-// looks at nats.go's count of dropped messages (a look takes the
-// subscription's lock, which nats.go's reader takes for every message).
-const dropCheckEvery = 256
-
 // ErrorsBox is the outbox on which Publisher and Subscriber report
 // errors, each an *Error, and carry on.
 const ErrorsBox = "errors"
@@ -33,6 +27,7 @@ type PublisherComponent struct {
 	*axon.Component
 	cfg     config
 	subject string
+	rep     *axon.Reporter
 
 	published, errs atomic.Uint64
 	flushed         bool // used by the main goroutine only
@@ -68,8 +63,9 @@ type PublisherStats struct {
 //	errors  (out) *Error: a message not published (ErrBadMessage,
 //	              ErrEncode, ErrPublish wrapping nats.go's error), or a
 //	              failed flush at the end (ErrFlush). Sent without
-//	              waiting; logged with slog when "errors" leads nowhere
-//	              or is full. The Publisher carries on.
+//	              waiting; logged with slog (a few a second at most)
+//	              when "errors" leads nowhere or is full. The Publisher
+//	              carries on.
 //	signal  (out) the shutdown message that ended the Publisher.
 //
 // The connection is made when the Publisher starts (Connect, default
@@ -101,6 +97,7 @@ func Publisher(subject string, opts ...Option) *PublisherComponent {
 		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message"),
 		axon.WithOutbox(ErrorsBox, "*nats.Error: a message not published; the Publisher carries on", axon.Carries[*Error]()),
 	)
+	p.rep = axon.NewReporter(p.Component, ErrorsBox)
 	err := p.cfg.err
 	if err == nil && !validSubject(subject, false) {
 		err = fmt.Errorf("%w: bad subject %q for publishing", ErrConfig, subject)
@@ -247,14 +244,13 @@ func (p *PublisherComponent) flush(c *axon.Component, nc *natsgo.Conn) {
 	}
 }
 
-// report sends an *Error on "errors" without waiting, or logs it.
+// report sends an *Error on "errors" without waiting, or logs it (at a
+// limited rate).
 func (p *PublisherComponent) report(c *axon.Component, op string, err error) {
 	p.errs.Add(1)
 	e := &Error{Component: c.String(), Box: axon.InboxName, Op: op, Subject: p.subject, Err: err}
 	if op == "flush" {
 		e.Box = axon.ControlName
 	}
-	if serr := c.Out(ErrorsBox).TrySend(e); serr != nil {
-		slog.Warn("nats: error not reported", "component", c.String(), "error", e, "reason", serr)
-	}
+	p.rep.Report(e)
 }

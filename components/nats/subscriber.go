@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -19,6 +18,7 @@ type SubscriberComponent struct {
 	cfg        config
 	subject    string
 	subscribed chan struct{}
+	rep        *axon.Reporter
 
 	received, dropped, errs atomic.Uint64
 }
@@ -54,8 +54,9 @@ type SubscriberStats struct {
 //	              nats.go because the Subscriber fell behind
 //	              (ErrSlowConsumer, also wrapping nats.ErrSlowConsumer,
 //	              with the count in Dropped). Sent without waiting;
-//	              logged with slog when "errors" leads nowhere or is
-//	              full. The Subscriber carries on.
+//	              logged with slog (a few a second at most) when
+//	              "errors" leads nowhere or is full. The Subscriber
+//	              carries on.
 //	signal  (out) the shutdown message that ended the Subscriber.
 //
 // Backpressure and slow consumers: nats.go puts each message it receives
@@ -90,6 +91,7 @@ func Subscriber(subject string, opts ...Option) *SubscriberComponent {
 		axon.WithOutbox(axon.OutboxName, "[]byte (or what the Codec decodes): one NATS message each"),
 		axon.WithOutbox(ErrorsBox, "*nats.Error: decode failures and slow-consumer drops; the Subscriber carries on", axon.Carries[*Error]()),
 	)
+	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	err := s.cfg.err
 	if err == nil && !validSubject(subject, true) {
 		err = fmt.Errorf("%w: bad subject %q", ErrConfig, subject)
@@ -138,15 +140,13 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 	if err != nil {
 		return fail("subscribe", fmt.Errorf("%w: %w", ErrSubscribe, err))
 	}
-	var reported int   // drops reported so far
+	var drops Drops
 	var sinceCheck int // messages passed on since checkDrops
 	checkDrops := func() {
-		n, err := sub.Dropped()
-		if err != nil || n <= reported {
+		d := drops.Check(sub)
+		if d == 0 {
 			return
 		}
-		d := n - reported
-		reported = n
 		s.dropped.Add(uint64(d))
 		s.report(c, &Error{Box: axon.OutboxName, Op: "receive", Dropped: d,
 			Err: fmt.Errorf("%w: %w", ErrSlowConsumer, natsgo.ErrSlowConsumer)})
@@ -190,7 +190,7 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 					break batch
 				}
 			}
-			if sinceCheck += n; full || sinceCheck >= dropCheckEvery {
+			if sinceCheck += n; full || sinceCheck >= DropCheckEvery {
 				sinceCheck = 0
 				checkDrops()
 			}
@@ -247,11 +247,10 @@ func (s *SubscriberComponent) deliver(ctx context.Context, c *axon.Component, ou
 	return nil
 }
 
-// report sends e on "errors" without waiting, or logs it.
+// report sends e on "errors" without waiting, or logs it (at a limited
+// rate).
 func (s *SubscriberComponent) report(c *axon.Component, e *Error) {
 	s.errs.Add(1)
 	e.Component, e.Subject = c.String(), s.subject
-	if err := c.Out(ErrorsBox).TrySend(e); err != nil {
-		slog.Warn("nats: error not reported", "component", c.String(), "error", e, "reason", err)
-	}
+	s.rep.Report(e)
 }

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 )
 
@@ -63,3 +64,13 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// peerString formats a remote address for Error.Peer: "" if it is not
+// known (the zero netip.AddrPort). Formatting waits until an error is
+// made, so that datagrams that cause none are not formatted.
+func peerString(peer netip.AddrPort) string {
+	if !peer.IsValid() {
+		return ""
+	}
+	return peer.String()
+}

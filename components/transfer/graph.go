@@ -28,10 +28,14 @@ import (
 // Boxes of the graph: control (passed to the Sender), errors (the
 // Sender's), signal (ProducerFinished when all have ended).
 func SendGraph(s *FileSender, peer axon.Node, toNet, fromNet []axon.Node) *axon.Component {
-	nodes := chassis.Nodes{"SENDER": s, "PEER": peer}
-	links := chassis.Links{{"SENDER", ErrorsBox}: {chassis.Self, ErrorsBox}}
+	nodes := chassis.Nodes{"SENDER": s, "PEER": peer, "LAST": last()}
+	links := chassis.Links{
+		{"SENDER", ErrorsBox}: {chassis.Self, ErrorsBox},
+		// LAST's signal goes nowhere: the Sender ends by itself.
+		{"LAST", axon.OutboxName}: {"SENDER", axon.InboxName},
+	}
 	chain(nodes, links, "SENDER", "OUT", toNet, "PEER")
-	chain(nodes, links, "PEER", "IN", append(fromNet[:len(fromNet):len(fromNet)], last()), "SENDER")
+	chain(nodes, links, "PEER", "IN", fromNet, "LAST")
 	return chassis.Graphline(nodes, links)
 }
 
@@ -51,9 +55,13 @@ func SendGraph(s *FileSender, peer axon.Node, toNet, fromNet []axon.Node) *axon.
 // Boxes of the graph: control (passed to the Receiver), errors (the
 // Receiver's), signal (ProducerFinished when all have ended).
 func ReceiveGraph(r *FileReceiver, peer axon.Node, fromNet, toNet []axon.Node) *axon.Component {
-	nodes := chassis.Nodes{"RECEIVER": r, "PEER": peer}
-	links := chassis.Links{{"RECEIVER", ErrorsBox}: {chassis.Self, ErrorsBox}}
-	chain(nodes, links, "PEER", "IN", append(fromNet[:len(fromNet):len(fromNet)], last()), "RECEIVER")
+	nodes := chassis.Nodes{"RECEIVER": r, "PEER": peer, "LAST": last()}
+	links := chassis.Links{
+		{"RECEIVER", ErrorsBox}: {chassis.Self, ErrorsBox},
+		// LAST's signal goes nowhere: the Receiver ends by itself.
+		{"LAST", axon.OutboxName}: {"RECEIVER", axon.InboxName},
+	}
+	chain(nodes, links, "PEER", "IN", fromNet, "LAST")
 	chain(nodes, links, "RECEIVER", "OUT", toNet, "PEER")
 	return chassis.Graphline(nodes, links)
 }
@@ -64,21 +72,14 @@ func chain(nodes chassis.Nodes, links chassis.Links, from, prefix string, stages
 	prev := from
 	for i, n := range stages {
 		name := fmt.Sprintf("%s%d", prefix, i)
-		if n.Core().Name() == lastName {
-			name = "LAST"
-		}
 		nodes[name] = n
 		links[chassis.Box{prev, axon.OutboxName}] = chassis.Box{name, axon.InboxName}
 		links[chassis.Box{prev, axon.SignalName}] = chassis.Box{name, axon.ControlName}
 		prev = name
 	}
 	links[chassis.Box{prev, axon.OutboxName}] = chassis.Box{to, axon.InboxName}
-	if to == "PEER" {
-		links[chassis.Box{prev, axon.SignalName}] = chassis.Box{to, axon.ControlName}
-	}
+	links[chassis.Box{prev, axon.SignalName}] = chassis.Box{to, axon.ControlName}
 }
-
-const lastName = "DeliverToEnd"
 
 // last returns the component that ends the way in: it passes each message
 // to the Sender or Receiver and, once that has ended, drops the rest
@@ -92,7 +93,7 @@ const lastName = "DeliverToEnd"
 //	outbox  (out) the datagrams, while what it leads to runs
 //	signal  (out) the shutdown message that ended it
 func last() *axon.Component {
-	return axon.New(lastName, func(ctx context.Context, c *axon.Component) error {
+	return axon.New("DeliverToEnd", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
 		gone := false
 		return c.Serve(ctx, func(ctx context.Context, m any) error {

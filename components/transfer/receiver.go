@@ -76,7 +76,7 @@ func Receiver(finalPath string, opts ...Option) *FileReceiver {
 	)
 	r.rep = axon.NewReporter(r.Component, ErrorsBox)
 	if r.cfg.err != nil {
-		r.FailOnStart(r.errorf("control", "configure", "", r.cfg.err))
+		r.FailOnStart(r.errorf("control", "configure", netip.AddrPort{}, r.cfg.err))
 	}
 	return r
 }
@@ -98,8 +98,8 @@ func (r *FileReceiver) TempName() string {
 	return ""
 }
 
-func (r *FileReceiver) errorf(box, op, peer string, err error) *Error {
-	return &Error{Component: r.String(), Box: box, Op: op, Peer: peer, Err: err}
+func (r *FileReceiver) errorf(box, op string, peer netip.AddrPort, err error) *Error {
+	return &Error{Component: r.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
 }
 
 // Receiver phases.
@@ -205,7 +205,7 @@ func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
 			if st.phase == phaseReceiving {
 				what = fmt.Sprintf("the sender at %s went quiet with %d of %d chunks written", st.peer, st.next, st.chunks)
 			}
-			return r.errorf("inbox", "transfer", "", fmt.Errorf("%w: %s in %v", ErrTimeout, what, wait))
+			return r.errorf("inbox", "transfer", netip.AddrPort{}, fmt.Errorf("%w: %s in %v", ErrTimeout, what, wait))
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -239,10 +239,10 @@ func (st *recvState) handle(ctx context.Context, m any) error {
 	case *udp.Datagram:
 		d = *m
 	default:
-		st.r.rep.Report(st.r.errorf("inbox", "receive", "", fmt.Errorf("%w: %T, want udp.Datagram", ErrBadMessage, m)))
+		st.r.rep.Report(st.r.errorf("inbox", "receive", netip.AddrPort{}, fmt.Errorf("%w: %T, want udp.Datagram", ErrBadMessage, m)))
 		return nil
 	}
-	from := d.From.String()
+	from := d.From
 	p, err := Parse(d.Data)
 	if err != nil {
 		st.r.rep.Report(st.r.errorf("inbox", "parse", from, err))
@@ -327,7 +327,7 @@ func (st *recvState) linger() time.Duration {
 }
 
 // data takes one chunk.
-func (st *recvState) data(ctx context.Context, p *Packet, from string) error {
+func (st *recvState) data(ctx context.Context, p *Packet, from netip.AddrPort) error {
 	if p.Seq >= st.chunks {
 		st.r.rep.Report(st.r.errorf("inbox", "receive", from, fmt.Errorf("%w: DATA chunk %d of a %d-chunk transfer", ErrForeign, p.Seq, st.chunks)))
 		return nil
@@ -403,7 +403,7 @@ func (st *recvState) end(ctx context.Context, p *Packet) error {
 		st.discard()
 		st.done = Packet{Type: TypeDone, ID: st.id, Status: StatusMismatch,
 			Text: fmt.Sprintf("received %x, sent %x", sum[:8], p.Digest[:8])}
-		st.result = st.r.errorf("inbox", "transfer", st.peer.String(),
+		st.result = st.r.errorf("inbox", "transfer", st.peer,
 			fmt.Errorf("%w: the SHA-256 of what arrived, %x, is not the sender's, %x; %s not written", ErrMismatch, sum, p.Digest, st.r.final))
 		return st.reply(ctx, &st.done)
 	}
@@ -434,7 +434,7 @@ func (st *recvState) end(ctx context.Context, p *Packet) error {
 // told, the temporary file removed, and the error returned.
 func (st *recvState) fail(ctx context.Context, op string, err error) error {
 	st.discard()
-	e := st.r.errorf("file", op, "", fmt.Errorf("%w: %w", ErrFile, err))
+	e := st.r.errorf("file", op, netip.AddrPort{}, fmt.Errorf("%w: %w", ErrFile, err))
 	no := Packet{Type: TypeDone, ID: st.id, Status: StatusFailed, Text: truncate(e.Error(), MaxText)}
 	if serr := st.reply(ctx, &no); serr != nil {
 		return errors.Join(e, serr)

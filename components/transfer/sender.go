@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -106,7 +107,7 @@ func Sender(path string, opts ...Option) *FileSender {
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	if s.cfg.err != nil {
-		s.FailOnStart(s.errorf("control", "configure", "", s.cfg.err))
+		s.FailOnStart(s.errorf("control", "configure", netip.AddrPort{}, s.cfg.err))
 	}
 	return s
 }
@@ -118,8 +119,8 @@ func (s *FileSender) Progress() Progress {
 		Elapsed: s.clock.elapsed()}
 }
 
-func (s *FileSender) errorf(box, op, peer string, err error) *Error {
-	return &Error{Component: s.String(), Box: box, Op: op, Peer: peer, Err: err}
+func (s *FileSender) errorf(box, op string, peer netip.AddrPort, err error) *Error {
+	return &Error{Component: s.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
 }
 
 // Sender phases.
@@ -171,15 +172,15 @@ func (s *FileSender) main(ctx context.Context, c *axon.Component) error {
 	defer s.clock.stop()
 	f, err := os.Open(s.path)
 	if err != nil {
-		return s.errorf("file", "open", "", fmt.Errorf("%w: %w", ErrFile, err))
+		return s.errorf("file", "open", netip.AddrPort{}, fmt.Errorf("%w: %w", ErrFile, err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return s.errorf("file", "stat", "", fmt.Errorf("%w: %w", ErrFile, err))
+		return s.errorf("file", "stat", netip.AddrPort{}, fmt.Errorf("%w: %w", ErrFile, err))
 	}
 	if !fi.Mode().IsRegular() {
-		return s.errorf("file", "open", "", fmt.Errorf("%w: %s is not a regular file", ErrFile, s.path))
+		return s.errorf("file", "open", netip.AddrPort{}, fmt.Errorf("%w: %s is not a regular file", ErrFile, s.path))
 	}
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
@@ -271,7 +272,7 @@ func (st *sendState) timers(now time.Time) error {
 		case phaseEnd:
 			what = "no reply to END"
 		}
-		return st.s.errorf("inbox", "transfer", "", fmt.Errorf("%w: %s in %v", ErrTimeout, what, st.s.cfg.timeout))
+		return st.s.errorf("inbox", "transfer", netip.AddrPort{}, fmt.Errorf("%w: %s in %v", ErrTimeout, what, st.s.cfg.timeout))
 	}
 	st.deadline = st.lastProgress.Add(st.s.cfg.timeout)
 	if st.phase != phaseSend {
@@ -368,7 +369,7 @@ func (st *sendState) sameSize() error {
 		err = fmt.Errorf("%w: %s changed size while it was sent: %d bytes, now %d", ErrFile, st.s.path, st.size, fi.Size())
 	}
 	if err != nil {
-		return st.s.errorf("file", "stat", "", err)
+		return st.s.errorf("file", "stat", netip.AddrPort{}, err)
 	}
 	return nil
 }
@@ -389,7 +390,7 @@ func (st *sendState) data(seq uint64) ([]byte, error) {
 		} else {
 			err = fmt.Errorf("%w: %w", ErrFile, err)
 		}
-		return nil, st.s.errorf("file", "read", "", err)
+		return nil, st.s.errorf("file", "read", netip.AddrPort{}, err)
 	}
 	seal(pkt)
 	if seq == st.hashed {
@@ -403,16 +404,16 @@ func (st *sendState) data(seq uint64) ([]byte, error) {
 // handle acts on one message from "inbox".
 func (st *sendState) handle(m any, now time.Time) error {
 	var b []byte
-	from := ""
+	var from netip.AddrPort // the zero value for a bare []byte
 	switch m := m.(type) {
 	case udp.Datagram:
-		b, from = m.Data, m.From.String()
+		b, from = m.Data, m.From
 	case *udp.Datagram:
-		b, from = m.Data, m.From.String()
+		b, from = m.Data, m.From
 	case []byte:
 		b = m
 	default:
-		st.s.rep.Report(st.s.errorf("inbox", "receive", "", fmt.Errorf("%w: %T, want udp.Datagram or []byte", ErrBadMessage, m)))
+		st.s.rep.Report(st.s.errorf("inbox", "receive", netip.AddrPort{}, fmt.Errorf("%w: %T, want udp.Datagram or []byte", ErrBadMessage, m)))
 		return nil
 	}
 	p, err := Parse(b)
@@ -465,7 +466,7 @@ func (st *sendState) handle(m any, now time.Time) error {
 // ack acts on an ACK: marks what it acknowledges, measures the round
 // trip, and queues again the chunks it shows missing that were sent long
 // enough ago to have arrived (fast retransmission).
-func (st *sendState) ack(p *Packet, now time.Time, from string) {
+func (st *sendState) ack(p *Packet, now time.Time, from netip.AddrPort) {
 	if p.Next > st.next {
 		st.s.rep.Report(st.s.errorf("inbox", "receive", from, fmt.Errorf("%w: ACK of chunk %d, only %d sent", ErrForeign, p.Next, st.next)))
 		return

@@ -1,8 +1,6 @@
 package natstest
 
 import (
-	"net"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -31,7 +29,7 @@ type ServerHandle struct {
 // server logs nothing and leaves no goroutine behind once shut down.
 func Server(t testing.TB, opts ...Option) *ServerHandle {
 	t.Helper()
-	h := &ServerHandle{opts: opts, port: server.RANDOM_PORT}
+	h := &ServerHandle{opts: opts} // port 0: the system chooses, once
 	if err := h.start(); err != nil {
 		t.Fatalf("natstest: %v", err)
 	}
@@ -39,13 +37,10 @@ func Server(t testing.TB, opts ...Option) *ServerHandle {
 	return h
 }
 
-// start makes and starts a server on h.port and records the port chosen.
+// start makes and starts a server on h.port (0 the first time) and
+// records the port chosen.
 func (h *ServerHandle) start() error {
-	port := h.port
-	if port == server.RANDOM_PORT {
-		port = 0
-	}
-	ls, err := nats.StartLocalServer(port, func(o *server.Options) {
+	ls, err := nats.StartLocalServer(h.port, func(o *server.Options) {
 		for _, opt := range h.opts {
 			opt(o)
 		}
@@ -63,7 +58,7 @@ func (h *ServerHandle) start() error {
 func (h *ServerHandle) URL() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(h.port))
+	return nats.LocalURL(h.port)
 }
 
 // Port returns the port the server listens on; it stays the same across
