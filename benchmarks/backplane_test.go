@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -585,36 +584,7 @@ func compareNATS(ctx context.Context, url string, rounds, n int, cs ...natsConte
 			return nil, err
 		}
 	}
-	res := make([][]natsResult, len(cs))
-	for r := range rounds {
-		for j := range cs {
-			i := (j + r) % len(cs)
-			x, err := timeNATS(ctx, cs[i], url, n)
-			if err != nil {
-				return nil, err
-			}
-			res[i] = append(res[i], x)
-		}
-	}
-	return res, nil
-}
-
-func natsRates(rs []natsResult) []float64 {
-	out := make([]float64, len(rs))
-	for i, r := range rs {
-		out[i] = r.rate
-	}
-	return out
-}
-
-// natsRatio is the median, lowest and highest per-round ratio of a's rate
-// to b's.
-func natsRatio(a, b []natsResult) (med, lo, hi float64) {
-	rs := make([]float64, len(a))
-	for i := range a {
-		rs[i] = a[i].rate / b[i].rate
-	}
-	return median(rs), slices.Min(rs), slices.Max(rs)
+	return rotate(len(cs), rounds, func(i int) (natsResult, error) { return timeNATS(ctx, cs[i], url, n) })
 }
 
 // delivered is the lowest fraction delivered in any round.
@@ -644,11 +614,12 @@ func BenchmarkNATSBackplane(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bp, comp, direct, hops := median(natsRates(res[0])), median(natsRates(res[1])), median(natsRates(res[2])), median(natsRates(res[3]))
-	ratioB, loB, hiB := natsRatio(res[0], res[2])
-	ratioC, loC, hiC := natsRatio(res[1], res[2])
-	ratioH, loH, hiH := natsRatio(res[3], res[2])
-	ratioBH, _, _ := natsRatio(res[0], res[3])
+	rates := ratesOf(res, func(r natsResult) float64 { return r.rate })
+	bp, comp, direct, hops := rates.rate(0), rates.rate(1), rates.rate(2), rates.rate(3)
+	ratioB, loB, hiB := rates.ratio(0, 2)
+	ratioC, loC, hiC := rates.ratio(1, 2)
+	ratioH, loH, hiH := rates.ratio(3, 2)
+	ratioBH, _, _ := rates.ratio(0, 3)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(bp, "backplane-msgs/s")
 	b.ReportMetric(comp, "components-msgs/s")
@@ -660,7 +631,7 @@ func BenchmarkNATSBackplane(b *testing.B) {
 		natsMsgs, natsMsgSize, mega(hops), delivered(res[3]), ratioH, loH, hiH, ratioBH)
 	report(b, "nats %d x %d B: backplane %s Mmsg/s (delivered >= %.3f), components %s Mmsg/s (delivered >= %.3f), nats.go %s Mmsg/s (delivered >= %.3f); backplane/nats.go %.2f (%d rounds %.2f..%.2f; target >= %.2f %s); components/nats.go %.2f (rounds %.2f..%.2f; %s)",
 		natsMsgs, natsMsgSize, mega(bp), delivered(res[0]), mega(comp), delivered(res[1]), mega(direct), delivered(res[2]),
-		ratioB, len(res[0]), loB, hiB, natsTarget, verdict(ratioB, natsTarget), ratioC, loC, hiC, verdict(ratioC, natsTarget))
+		ratioB, rates.n(), loB, hiB, natsTarget, verdict(ratioB, natsTarget), ratioC, loC, hiC, verdict(ratioC, natsTarget))
 }
 
 // ---- tests of these benchmarks' contenders ----

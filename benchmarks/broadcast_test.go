@@ -3,8 +3,6 @@ package benchmarks
 import (
 	"bytes"
 	"context"
-	"net"
-	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,22 +38,6 @@ type bcastRun struct {
 
 func (r bcastRun) rate() float64 { return float64(r.bytes) / r.took.Seconds() }
 
-// waitFor waits until count reaches want or stops moving for bcastQuiet,
-// and returns when the last progress was made.
-func waitFor(count *atomic.Int64, want int64, start time.Time) time.Time {
-	last, lastAt := int64(-1), start
-	for {
-		n := count.Load()
-		if n != last {
-			last, lastAt = n, time.Now()
-		}
-		if n >= want || time.Since(lastAt) > bcastQuiet {
-			return lastAt
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // bcastFramework sends bcastMessages messages through
 // Pipeline(DataSource, Broadcaster, SimplePeer) to
 // Pipeline(PostboxPeer, Listener, counting sink).
@@ -84,14 +66,14 @@ func bcastFramework(ctx context.Context, msg []byte) (bcastRun, error) {
 	if err := axon.Run(ctx, chassis.Pipeline(util.DataSource(msgs), multicast.Broadcaster(), tx)); err != nil {
 		return bcastRun{}, err
 	}
-	end := waitFor(&got, int64(bcastMessages*len(msg)), start)
+	end := waitQuiet(&got, int64(bcastMessages*len(msg)), bcastQuiet, start)
 	return bcastRun{bytes: int(got.Load()), took: end.Sub(start)}, nil
 }
 
 // bcastRaw sends the same bytes in datagrams of bcastDatagram bytes from
 // one plain socket to another, read by a plain loop.
 func bcastRaw(ctx context.Context, msg []byte) (bcastRun, error) {
-	rx, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	rx, to, err := udpDiscard()
 	if err != nil {
 		return bcastRun{}, err
 	}
@@ -100,7 +82,9 @@ func bcastRaw(ctx context.Context, msg []byte) (bcastRun, error) {
 		return bcastRun{}, err
 	}
 	var got atomic.Int64
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		buf := make([]byte, 65536)
 		for {
 			n, _, err := rx.ReadFromUDPAddrPort(buf)
@@ -110,12 +94,16 @@ func bcastRaw(ctx context.Context, msg []byte) (bcastRun, error) {
 			got.Add(int64(n))
 		}
 	}()
-	tx, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	// The reader ends when rx is closed, and is waited for.
+	defer func() {
+		rx.Close()
+		<-done
+	}()
+	tx, _, err := udpDiscard()
 	if err != nil {
 		return bcastRun{}, err
 	}
 	defer tx.Close()
-	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
 	total := bcastMessages * len(msg)
 	start := time.Now()
 	for sent := 0; sent < total; {
@@ -125,7 +113,7 @@ func bcastRaw(ctx context.Context, msg []byte) (bcastRun, error) {
 		}
 		sent += n
 	}
-	end := waitFor(&got, int64(total), start)
+	end := waitQuiet(&got, int64(total), bcastQuiet, start)
 	return bcastRun{bytes: int(got.Load()), took: end.Sub(start)}, nil
 }
 
@@ -136,39 +124,24 @@ func bcastRaw(ctx context.Context, msg []byte) (bcastRun, error) {
 func BenchmarkBroadcast1MiB(b *testing.B) {
 	ctx := context.Background()
 	msg := bytes.Repeat([]byte("kamaelia"), bcastMessage/8)
-	runs := [2][]bcastRun{}
 	contenders := [2]func(context.Context, []byte) (bcastRun, error){bcastFramework, bcastRaw}
-	for r := range max(b.N, bcastRounds) {
-		for j := range contenders {
-			i := (j + r) % 2
-			res, err := contenders[i](ctx, msg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			runs[i] = append(runs[i], res)
-		}
+	runs, err := rotate(len(contenders), max(b.N, bcastRounds), func(i int) (bcastRun, error) {
+		return contenders[i](ctx, msg)
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	rate := func(i int) (float64, float64) {
-		var rates, deliv []float64
-		for _, r := range runs[i] {
-			rates = append(rates, r.rate())
-			deliv = append(deliv, float64(r.bytes)/float64(bcastMessages*bcastMessage))
-		}
-		return median(rates), median(deliv)
-	}
-	var ratios []float64
-	for k := range runs[0] {
-		ratios = append(ratios, runs[0][k].rate()/runs[1][k].rate())
-	}
-	fw, fwDeliv := rate(0)
-	raw, rawDeliv := rate(1)
-	ratio := median(ratios)
+	rates := ratesOf(runs, bcastRun.rate)
+	deliv := func(r bcastRun) float64 { return float64(r.bytes) / float64(bcastMessages*bcastMessage) }
+	fw, fwDeliv := rates.rate(0), median(valuesOf(runs[0], deliv))
+	raw, rawDeliv := rates.rate(1), median(valuesOf(runs[1], deliv))
+	ratio, _, _ := rates.ratio(0, 1)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(fw, "framework-B/s")
 	b.ReportMetric(raw, "raw-B/s")
 	b.ReportMetric(ratio, "ratio")
 	report(b, "broadcast 1MiB: Broadcaster+Listener %s MB/s (delivered %.3f), raw datagrams %s MB/s (delivered %.3f), ratio %.2f (%d rounds of %d messages, %d-byte datagrams)",
-		mega(fw), fwDeliv, mega(raw), rawDeliv, ratio, len(ratios), bcastMessages, bcastDatagram)
+		mega(fw), fwDeliv, mega(raw), rawDeliv, ratio, rates.n(), bcastMessages, bcastDatagram)
 }
 
 // The benchmark's framework path delivers every message whole when

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,18 +343,65 @@ func compare(ctx context.Context, n, msgs int, cs ...contender) (rounds, error) 
 			return rounds{}, err
 		}
 	}
-	res := rounds{rates: make([][]float64, len(cs))}
+	rates, err := rotate(len(cs), n, func(i int) (float64, error) { return timed(ctx, cs[i], msgs) })
+	if err != nil {
+		return rounds{}, err
+	}
+	return rounds{rates: rates}, nil
+}
+
+// rotate runs each of k contenders once per round, for n rounds, with
+// run(i) running contender i; the order rotates from round to round so
+// that no contender always goes first or last. res[i][r] is contender
+// i's result in round r. The first error ends it.
+func rotate[T any](k, n int, run func(i int) (T, error)) ([][]T, error) {
+	res := make([][]T, k)
 	for r := range n {
-		for j := range cs {
-			i := (j + r) % len(cs)
-			x, err := timed(ctx, cs[i], msgs)
+		for j := range k {
+			i := (j + r) % k
+			x, err := run(i)
 			if err != nil {
-				return rounds{}, err
+				return nil, err
 			}
-			res.rates[i] = append(res.rates[i], x)
+			res[i] = append(res[i], x)
 		}
 	}
 	return res, nil
+}
+
+// valuesOf is f of each run.
+func valuesOf[T any](runs []T, f func(T) float64) []float64 {
+	xs := make([]float64, len(runs))
+	for i, r := range runs {
+		xs[i] = f(r)
+	}
+	return xs
+}
+
+// ratesOf is the rounds of runs, rate giving each run's rate.
+func ratesOf[T any](runs [][]T, rate func(T) float64) rounds {
+	r := rounds{rates: make([][]float64, len(runs))}
+	for i := range runs {
+		r.rates[i] = valuesOf(runs[i], rate)
+	}
+	return r
+}
+
+// waitQuiet waits until count reaches want or has stood still for quiet
+// (since since, at first), polling every millisecond, and returns when
+// it last moved.
+func waitQuiet(count *atomic.Int64, want int64, quiet time.Duration, since time.Time) time.Time {
+	last, lastAt := int64(-1), since
+	for {
+		n := count.Load()
+		if n != last {
+			last, lastAt = n, time.Now()
+		}
+		if n >= want || time.Since(lastAt) >= quiet {
+			return lastAt
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func median(xs []float64) float64 {

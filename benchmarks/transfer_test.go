@@ -91,7 +91,7 @@ func xferFramework(ctx context.Context, src string, chunk int) (rate float64, ag
 // the bytes a second that arrived (from the first send to the last
 // datagram read) and the fraction of bytes that arrived.
 func xferRaw(data []byte, chunk int) (rate, delivered float64, err error) {
-	rc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	rc, _, err := udpDiscard()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -139,6 +139,14 @@ func xferRaw(data []byte, chunk int) (rate, delivered float64, err error) {
 	return float64(n) / took.Seconds(), float64(n) / float64(len(data)), nil
 }
 
+// xferRun is one run of one side of BenchmarkTransfer: bytes a second,
+// and the transfer's chunks sent again or the raw side's fraction
+// delivered.
+type xferRun struct {
+	rate, delivered float64
+	again           uint64
+}
+
 // BenchmarkTransfer reports, for each chunk size, the transfer's rate,
 // the raw datagram rate, and their ratio (median of per-round ratios).
 func BenchmarkTransfer(b *testing.B) {
@@ -152,32 +160,31 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 	b.ReportMetric(0, "ns/op")
 	for _, chunk := range xferChunks {
-		var fws, raws, ratios, delivs []float64
-		var again uint64
-		for r := range max(b.N, xferRounds) {
-			var fw, raw, deliv float64
-			var n uint64
-			var err error
-			for j := range 2 {
-				if (j+r)%2 == 0 {
-					fw, n, err = xferFramework(ctx, src, chunk)
-					again += n
-				} else {
-					raw, deliv, err = xferRaw(data, chunk)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+		// Contender 0 is the transfer, 1 the raw datagrams.
+		runs, err := rotate(2, max(b.N, xferRounds), func(i int) (xferRun, error) {
+			if i == 0 {
+				rate, again, err := xferFramework(ctx, src, chunk)
+				return xferRun{rate: rate, again: again}, err
 			}
-			fws, raws, delivs = append(fws, fw), append(raws, raw), append(delivs, deliv)
-			ratios = append(ratios, fw/raw)
+			rate, deliv, err := xferRaw(data, chunk)
+			return xferRun{rate: rate, delivered: deliv}, err
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
-		fw, raw, ratio := median(fws), median(raws), median(ratios)
+		var again uint64
+		for _, r := range runs[0] {
+			again += r.again
+		}
+		rates := ratesOf(runs, func(r xferRun) float64 { return r.rate })
+		fw, raw := rates.rate(0), rates.rate(1)
+		ratio, _, _ := rates.ratio(0, 1)
+		delivs := valuesOf(runs[1], func(r xferRun) float64 { return r.delivered })
 		b.ReportMetric(fw, fmt.Sprintf("transfer-%d-B/s", chunk))
 		b.ReportMetric(raw, fmt.Sprintf("raw-%d-B/s", chunk))
 		b.ReportMetric(ratio, fmt.Sprintf("ratio-%d", chunk))
 		report(b, "transfer %d-byte chunks: Sender+Receiver %s MB/s (intact, SHA-256 checked, %d chunks sent again in all), raw datagrams %s MB/s (delivered %.3f, no reliability), ratio %.2f (%d rounds of %d MiB)",
-			chunk, mega(fw), again, mega(raw), median(delivs), ratio, len(ratios), xferFileSize>>20)
+			chunk, mega(fw), again, mega(raw), median(delivs), ratio, rates.n(), xferFileSize>>20)
 	}
 }
 

@@ -224,7 +224,7 @@ type rawReceiver struct {
 }
 
 func newRawReceiver(c *packetCount) (receiver, error) {
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	conn, _, err := udpDiscard()
 	if err != nil {
 		return nil, err
 	}
@@ -268,23 +268,16 @@ func (r *rawReceiver) stop(context.Context) error {
 // channel of the framework's default inbox capacity to a second goroutine
 // that counts it. It does what the framework does per datagram (a copy, a
 // boxed message, a hand-over between goroutines) without the framework.
-type chanReceiver struct {
-	conn *net.UDPConn
-	c    *packetCount
-	done chan struct{}
-	err  error
-}
+//
+// It is a rawReceiver (socket, count, stop) with a start of its own.
+type chanReceiver struct{ *rawReceiver }
 
 func newChanReceiver(c *packetCount) (receiver, error) {
 	r, err := newRawReceiver(c)
 	if err != nil {
 		return nil, err
 	}
-	return &chanReceiver{conn: r.(*rawReceiver).conn, c: c, done: make(chan struct{})}, nil
-}
-
-func (r *chanReceiver) addr() netip.AddrPort {
-	return r.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	return &chanReceiver{r.(*rawReceiver)}, nil
 }
 
 func (r *chanReceiver) start(context.Context) {
@@ -311,12 +304,6 @@ func (r *chanReceiver) start(context.Context) {
 			r.c.add(len(m.(udp.Datagram).Data))
 		}
 	}()
-}
-
-func (r *chanReceiver) stop(context.Context) error {
-	r.conn.Close()
-	<-r.done
-	return r.err
 }
 
 // peerReceiver is the framework: Pipeline(SimplePeer, counting sink),
@@ -438,19 +425,7 @@ func receiveOnce(ctx context.Context, bl *blaster, rc recvContender, burst bool,
 		}
 	}
 	// Drain: wait while datagrams are still being counted.
-	seen, still := int64(-1), time.Now()
-	for {
-		got := c.n.Load()
-		if got >= int64(sent) {
-			break
-		}
-		if got != seen {
-			seen, still = got, time.Now()
-		} else if time.Since(still) >= udpQuiet {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQuiet(&c.n, int64(sent), udpQuiet, time.Now())
 	err = r.stop(ctx)
 	cpu, faults := cpuTime()-cpu0, minorFaults()-faults0
 	runtime.ReadMemStats(&after)
@@ -483,18 +458,9 @@ func recvRounds(ctx context.Context, bl *blaster, burst bool, rounds, n, size in
 			return nil, err
 		}
 	}
-	res := make([][]recvRun, len(cs))
-	for r := range rounds {
-		for j := range cs {
-			i := (j + r) % len(cs)
-			run, err := receiveOnce(ctx, bl, cs[i], burst, n, size)
-			if err != nil {
-				return nil, err
-			}
-			res[i] = append(res[i], run)
-		}
-	}
-	return res, nil
+	return rotate(len(cs), rounds, func(i int) (recvRun, error) {
+		return receiveOnce(ctx, bl, cs[i], burst, n, size)
+	})
 }
 
 // medianOf is the median of f over runs.
@@ -548,10 +514,9 @@ func benchmarkUDPReceive(b *testing.B, burst bool, nRounds int, cs ...recvConten
 		if err != nil {
 			b.Fatal(err)
 		}
-		rates := rounds{rates: make([][]float64, len(res))}
+		rates := ratesOf(res, rate)
 		var sends []float64
 		for i := range res {
-			rates.rates[i] = valuesOf(res[i], rate)
 			sends = append(sends, valuesOf(res[i], send)...)
 		}
 		ratio, lo, hi := rates.ratio(0, 1)
@@ -583,15 +548,6 @@ func benchmarkUDPReceive(b *testing.B, burst bool, nRounds int, cs ...recvConten
 	}
 }
 
-// valuesOf is f of each run.
-func valuesOf(runs []recvRun, f func(recvRun) float64) []float64 {
-	xs := make([]float64, len(runs))
-	for i, r := range runs {
-		xs[i] = f(r)
-	}
-	return xs
-}
-
 // BenchmarkUDPReceiveStream has a blaster process send 100,000 datagrams
 // as fast as it can to a SimplePeer feeding a counting sink component,
 // and to a raw net.UDPConn read loop, at each payload size, and reports
@@ -612,7 +568,7 @@ func BenchmarkUDPReceiveBurst(b *testing.B) {
 // effectiveReadBuffer is the receive buffer a socket gets when it asks
 // for udpReadBuffer, as the kernel reports it (0 if it cannot be read).
 func effectiveReadBuffer() int {
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	conn, _, err := udpDiscard()
 	if err != nil {
 		return 0
 	}
@@ -625,9 +581,10 @@ func effectiveReadBuffer() int {
 
 // ---- sending ----
 
-// udpDiscard returns a socket on loopback for the send benchmarks to
-// send to. Nothing reads it: once its buffer is full the kernel drops
-// what arrives, which costs the sender the same whoever sends.
+// udpDiscard returns a socket bound to a free port on loopback, and its
+// address. The send benchmarks send to one that nothing reads: once its
+// buffer is full the kernel drops what arrives, which costs the sender the
+// same whoever sends. The other benchmarks bind their sockets with it too.
 func udpDiscard() (*net.UDPConn, netip.AddrPort, error) {
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {
@@ -672,7 +629,7 @@ func sendFramework(to netip.AddrPort, size int) contender {
 func sendRaw(to netip.AddrPort, size int) contender {
 	b := make([]byte, size)
 	return contender{"raw", func(ctx context.Context, n int) (int, error) {
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		conn, _, err := udpDiscard()
 		if err != nil {
 			return 0, err
 		}
@@ -694,12 +651,19 @@ func sendRaw(to netip.AddrPort, size int) contender {
 func sendRawChan(to netip.AddrPort, size int) contender {
 	var msg any = make([]byte, size)
 	return contender{"raw-chan", func(ctx context.Context, n int) (int, error) {
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		conn, _, err := udpDiscard()
 		if err != nil {
 			return 0, err
 		}
 		defer conn.Close()
+		// On a failed write the producer is stopped, and waited for.
+		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan any, axon.DefaultCapacity)
+		defer func() {
+			cancel()
+			for range ch {
+			}
+		}()
 		go func() {
 			defer close(ch)
 			for range n {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -114,22 +115,20 @@ var subCommand = &command{
 	},
 }
 
-// messageLine turns a message into a line: []byte or string, ending in
-// "\n"; anything else as fmt prints it.
+// messageLine turns a message into a line ending in "\n": a []byte as
+// endLine has it, and a string, or anything else as fmt prints it, the
+// same way.
 func messageLine(m any) any {
-	var s string
 	switch v := m.(type) {
 	case []byte:
-		s = string(v)
+		return endLine(v)
 	case string:
-		s = v
-	default:
-		s = fmt.Sprint(v)
+		if strings.HasSuffix(v, "\n") {
+			return v
+		}
+		return v + "\n"
 	}
-	if len(s) == 0 || s[len(s)-1] != '\n' {
-		s += "\n"
-	}
-	return s
+	return messageLine(fmt.Sprint(m))
 }
 
 // natsDemoLines are what nats-demo publishes.

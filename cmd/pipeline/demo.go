@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
@@ -52,13 +53,15 @@ func demoGraph(e *env) (axon.Node, error) {
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	a, err := bind(e, "(peer A)", udp.SimplePeer, udp.Local("127.0.0.1:0"), udp.RemoteAddr(b.LocalAddr()))
+	a, err := announce(e, udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(b.LocalAddr())), "(peer A)")
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	fmt.Fprintf(e.stderr, "listening on %s (peer B)\n", b.LocalAddr())
-	return chassis.Graphline(chassis.Nodes{
+	_, _ = announce(e, b, "(peer B)") // b.Err() is nil: checked above
+
+	nodes, links := errorsTail("demo", e)
+	maps.Copy(nodes, chassis.Nodes{
 		"SOURCE": util.DataSource(demoLines),
 		"A":      a,
 		"B":      b,
@@ -66,9 +69,8 @@ func demoGraph(e *env) (axon.Node, error) {
 		"TAKE":   util.Take(len(demoLines)),
 		"SHOW":   util.PureTransformer(gotBack),
 		"STDOUT": util.ConsoleEchoer(e.stdout, util.WithNewline()),
-		"ERRORS": util.PureTransformer(errorLine("demo")),
-		"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
-	}, chassis.Links{
+	})
+	maps.Copy(links, chassis.Links{
 		{"SOURCE", "outbox"}: {"A", "inbox"},
 		{"B", "outbox"}:      {"ANSWER", "inbox"},
 		{"ANSWER", "outbox"}: {"B", "inbox"},
@@ -77,7 +79,6 @@ func demoGraph(e *env) (axon.Node, error) {
 		{"SHOW", "outbox"}:   {"STDOUT", "inbox"},
 		{"A", "errors"}:      {"ERRORS", "inbox"},
 		{"B", "errors"}:      {"ERRORS", "inbox"},
-		{"ERRORS", "outbox"}: {"STDERR", "inbox"},
 		// The end: once all the answers are in.
 		{"TAKE", "signal"}:   {"SHOW", "control"},
 		{"SHOW", "signal"}:   {"STDOUT", "control"},
@@ -85,8 +86,8 @@ func demoGraph(e *env) (axon.Node, error) {
 		{"A", "signal"}:      {"B", "control"},
 		{"B", "signal"}:      {"ANSWER", "control"},
 		{"ANSWER", "signal"}: {"ERRORS", "control"},
-		{"ERRORS", "signal"}: {"STDERR", "control"},
-	}), nil
+	})
+	return chassis.Graphline(nodes, links), nil
 }
 
 // answer is peer B's side: each datagram back to its sender, upper-cased.

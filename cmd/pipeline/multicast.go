@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -69,16 +70,6 @@ func (f *multicastFlags) options(extra ...udp.Option) []multicast.Option {
 	return opts
 }
 
-// made checks that a multicast component could be made (group, interface,
-// socket) and says on stderr where it listens, as bind does for peers.
-func made(e *env, p *udp.BasicPeer, what string) (*udp.BasicPeer, error) {
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(e.stderr, "listening on %s (%s)\n", p.LocalAddr(), what)
-	return p, nil
-}
-
 // receiveBuffer is the socket receive buffer the receiving commands ask
 // for, so that a burst of fragments is not lost while the graph catches
 // up (the kernel may cap it at net.core.rmem_max).
@@ -102,12 +93,11 @@ var multicastSendCommand = &command{
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			peer, err := made(e, multicast.Sender(f.group, f.options()...), "sending to "+f.group)
+			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
 			if err != nil {
 				return nil, err
 			}
-			show, _ := datagramFormat(formatText)
-			return udpGraph("multicast-send", e, peer, show, chassis.Nodes{
+			return udpGraph("multicast-send", e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN": util.ConsoleReader(e.stdin),
 			}, chassis.Links{
 				{"STDIN", "outbox"}: {"PEER", "inbox"},
@@ -130,19 +120,22 @@ var multicastListenCommand = &command{
 		var f multicastFlags
 		var u udpFlags
 		f.declare(fs, "", false)
-		fs.StringVar(&u.format, "format", formatText, "how to print each datagram received: `text`, raw or json")
+		u.declareFormat(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			if _, err := datagramFormat(u.format); err != nil {
-				return nil, err
-			}
-			peer, err := made(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "group "+f.group)
+			// Unlike udpFlags.check, which lets an empty --format mean
+			// text, this refuses it, as it always has.
+			show, err := datagramFormat(u.format)
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("multicast-listen", e, peer, u.show(), nil, nil), nil
+			peer, err := announce(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "(group "+f.group+")")
+			if err != nil {
+				return nil, err
+			}
+			return udpGraph("multicast-listen", e, peer, show, nil, nil), nil
 		}
 	},
 }
@@ -174,7 +167,7 @@ var publishCommand = &command{
 			if *rate > 0 {
 				fragOpts = append(fragOpts, multicast.Rate(*rate))
 			}
-			peer, err := made(e, multicast.Sender(f.group, f.options()...), "sending to "+f.group)
+			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
 			if err != nil {
 				return nil, err
 			}
@@ -182,8 +175,7 @@ var publishCommand = &command{
 			if *lines {
 				input = util.ConsoleReader(e.stdin)
 			}
-			show, _ := datagramFormat(formatText)
-			return udpGraph("publish", e, peer, show, chassis.Nodes{
+			return udpGraph("publish", e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN":    input,
 				"FRAGMENT": multicast.Broadcaster(fragOpts...),
 			}, chassis.Links{
@@ -220,7 +212,7 @@ var subscribeCommand = &command{
 			if *count < 0 {
 				return nil, fmt.Errorf("%w: -count %d: must not be negative", errUsage, *count)
 			}
-			peer, err := made(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "group "+f.group)
+			peer, err := announce(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "(group "+f.group+")")
 			if err != nil {
 				return nil, err
 			}
@@ -247,26 +239,23 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) 
 	if count > 0 {
 		echo = append(echo, util.Forward())
 	}
-	nodes := chassis.Nodes{
+	nodes, links := errorsTail("subscribe", e)
+	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,
 		"REASSEMBLE": listener,
 		"PAYLOAD":    util.PureTransformer(payloadLine),
 		"STDOUT":     util.ConsoleEchoer(e.stdout, echo...),
-		"ERRORS":     util.PureTransformer(errorLine("subscribe")),
-		"STDERR":     util.ConsoleEchoer(e.stderr, util.WithNewline()),
-	}
-	links := chassis.Links{
+	})
+	maps.Copy(links, chassis.Links{
 		{"PEER", "outbox"}:       {"REASSEMBLE", "inbox"},
 		{"REASSEMBLE", "outbox"}: {"PAYLOAD", "inbox"},
 		{"PAYLOAD", "outbox"}:    {"STDOUT", "inbox"},
 		{"PEER", "errors"}:       {"ERRORS", "inbox"},
-		{"ERRORS", "outbox"}:     {"STDERR", "inbox"},
 		{"PEER", "signal"}:       {"ERRORS", "control"},
-		{"ERRORS", "signal"}:     {"STDERR", "control"},
 		{"STDERR", "signal"}:     {"REASSEMBLE", "control"},
 		{"REASSEMBLE", "signal"}: {"PAYLOAD", "control"},
 		{"PAYLOAD", "signal"}:    {"STDOUT", "control"},
-	}
+	})
 	if count > 0 {
 		nodes["COUNT"] = afterN(count, e.finish)
 		links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
@@ -282,10 +271,16 @@ func payloadLine(m any) any {
 	if !ok {
 		return m
 	}
-	if bytes.HasSuffix(msg.Data, []byte("\n")) {
-		return msg.Data
+	return endLine(msg.Data)
+}
+
+// endLine returns b if it ends in a newline, and otherwise a copy of b
+// with one added (b itself is never appended to).
+func endLine(b []byte) []byte {
+	if bytes.HasSuffix(b, []byte("\n")) {
+		return b
 	}
-	return append(msg.Data[:len(msg.Data):len(msg.Data)], '\n')
+	return append(b[:len(b):len(b)], '\n')
 }
 
 // afterN is a component that calls done once n messages have arrived on

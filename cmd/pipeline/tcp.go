@@ -7,14 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/tcp"
+	"github.com/kamaelia-go/kamaelia/internet/udp"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -58,22 +58,22 @@ var tcpClientCommand = &command{
 			if *timeout <= 0 {
 				return nil, fmt.Errorf("%w: -timeout %v: must be positive", errUsage, *timeout)
 			}
-			return chassis.Graphline(chassis.Nodes{
+			nodes, links := errorsTail("tcp-client", e)
+			maps.Copy(nodes, chassis.Nodes{
 				"STDIN":  rawReader(e.stdin),
 				"CLIENT": tcp.Client(*to, tcp.DialTimeout(*timeout)),
 				"STDOUT": util.ConsoleEchoer(e.stdout),
 				"END":    endOnFinish(e),
-				"ERRORS": util.PureTransformer(errorLine("tcp-client")),
-				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
-			}, chassis.Links{
+			})
+			maps.Copy(links, chassis.Links{
 				{"STDIN", "outbox"}:       {"CLIENT", "inbox"},
 				{"STDIN", "signal"}:       {"CLIENT", "control"},
 				{"CLIENT", "outbox"}:      {"STDOUT", "inbox"},
 				{"CLIENT", "signal"}:      {"STDOUT", "control"},
 				{"STDOUT", "signal"}:      {"END", "control"},
 				{"CLIENT", tcp.ErrorsBox}: {"ERRORS", "inbox"},
-				{"ERRORS", "outbox"}:      {"STDERR", "inbox"},
-			}), nil
+			})
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }
@@ -116,22 +116,19 @@ var tcpServerCommand = &command{
 			if !*echo {
 				factory = linePrinter(&lockedWriter{w: e.stdout})
 			}
-			srv := tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns))
-			if err := srv.Err(); err != nil {
+			srv, err := announce(e, tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns)), "")
+			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(e.stderr, "listening on %s\n", srv.LocalAddr())
-			return chassis.Graphline(chassis.Nodes{
-				"SERVER": srv,
-				"EVENTS": util.PureTransformer(func(m any) any { return fmt.Sprint(m) }),
-				"ERRORS": util.PureTransformer(errorLine("tcp-server")),
-				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
-			}, chassis.Links{
-				{"SERVER", tcp.EventsBox}: {"EVENTS", "inbox"},
+			// Each tcp.Event is a fmt.Stringer, which STDERR writes as
+			// its String.
+			nodes, links := errorsTail("tcp-server", e)
+			nodes["SERVER"] = srv
+			maps.Copy(links, chassis.Links{
+				{"SERVER", tcp.EventsBox}: {"STDERR", "inbox"},
 				{"SERVER", tcp.ErrorsBox}: {"ERRORS", "inbox"},
-				{"EVENTS", "outbox"}:      {"STDERR", "inbox"},
-				{"ERRORS", "outbox"}:      {"STDERR", "inbox"},
-			}), nil
+			})
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }
@@ -139,17 +136,7 @@ var tcpServerCommand = &command{
 // checkTCPTarget checks that s is host:port with a host and a port other
 // than 0.
 func checkTCPTarget(s string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err == nil && host == "" {
-		err = errors.New("no host")
-	}
-	if err == nil {
-		var p uint64
-		if p, err = strconv.ParseUint(port, 10, 16); err == nil && p == 0 {
-			err = errors.New("port 0")
-		}
-	}
-	if err != nil {
+	if _, err := udp.ParseTarget(s); err != nil {
 		return fmt.Errorf("%w: -to %q: want host:port, such as 127.0.0.1:7, [::1]:7 or example.com:7", errUsage, s)
 	}
 	return nil

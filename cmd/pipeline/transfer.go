@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/components/transfer"
 	"github.com/kamaelia-go/kamaelia/internet/simulate"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
-	"github.com/kamaelia-go/kamaelia/util"
 )
 
 // xferSocketBuffer is the socket buffer size the transfer commands ask
@@ -128,15 +128,12 @@ var recvfileCommand = &command{
 		"\n" +
 		"(transfer.ReceiveGraph), watched by a PROGRESS component.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
-		listen := fs.String("listen", ":0",
-			"the local `host:port` to bind: port 0 is any free port, and no host every interface, IPv4 and IPv6")
+		var f udpFlags
+		f.declare(fs, false, false)
 		out := fs.String("out", "", "where to put the file (required)")
 		timeout := fs.Duration("timeout", transfer.DefaultTimeout, "give up after this `duration` without a sender, or without progress")
 		return func(args []string) (axon.Node, error) {
-			if err := noArgs(args); err != nil {
-				return nil, err
-			}
-			if err := checkListen(*listen); err != nil {
+			if err := f.check(args); err != nil {
 				return nil, err
 			}
 			if *out == "" {
@@ -150,7 +147,7 @@ var recvfileCommand = &command{
 			if dir := filepath.Dir(*out); !isDir(dir) {
 				return nil, fmt.Errorf("-out %s: %s is not a directory that exists", *out, dir)
 			}
-			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(*listen), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
+			peer, err := f.bindPostbox(e, udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err != nil {
 				return nil, err
 			}
@@ -167,18 +164,17 @@ var recvfileCommand = &command{
 //	XFER.errors -> ERRORS -> STDERR
 //	XFER.signal -> PROGRESS.control; PROGRESS.signal -> ERRORS.control -> STDERR.control
 func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
-	return chassis.Graphline(chassis.Nodes{
+	nodes, links := errorsTail(cmd, e)
+	maps.Copy(nodes, chassis.Nodes{
 		"XFER":     g,
 		"PROGRESS": progressMeter(e.stderr, progress, verb),
-		"ERRORS":   util.PureTransformer(errorLine(cmd)),
-		"STDERR":   util.ConsoleEchoer(e.stderr, util.WithNewline()),
-	}, chassis.Links{
+	})
+	maps.Copy(links, chassis.Links{
 		{"XFER", transfer.ErrorsBox}: {"ERRORS", "inbox"},
 		{"XFER", "signal"}:           {"PROGRESS", "control"},
 		{"PROGRESS", "signal"}:       {"ERRORS", "control"},
-		{"ERRORS", "outbox"}:         {"STDERR", "inbox"},
-		{"ERRORS", "signal"}:         {"STDERR", "control"},
 	})
+	return chassis.Graphline(nodes, links)
 }
 
 // isDir reports whether path names an existing directory.

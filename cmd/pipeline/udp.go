@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -55,8 +56,13 @@ func (f *udpFlags) declare(fs *flag.FlagSet, linger, format bool) {
 			"after standard input ends, keep receiving for this `duration` (300ms, 5s, ...), then exit; 0 keeps receiving until interrupted")
 	}
 	if format {
-		fs.StringVar(&f.format, "format", formatText, "how to print each datagram received: `text`, raw or json")
+		f.declareFormat(fs)
 	}
+}
+
+// declareFormat declares --format on fs.
+func (f *udpFlags) declareFormat(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "format", formatText, "how to print each datagram received: `text`, raw or json")
 }
 
 // check checks the shared flags' values, and that no arguments follow
@@ -185,19 +191,48 @@ func errorLine(cmd string) func(any) any {
 	return func(m any) any { return fmt.Sprintf("pipeline %s: %v", cmd, m) }
 }
 
-// bind makes a peer with newPeer and opts and says where it listens on
-// standard error, followed by note if there is one. A peer that could not
-// bind is an error naming the address (exit 1).
-func bind(e *env, note string, newPeer func(...udp.Option) *udp.BasicPeer, opts ...udp.Option) (*udp.BasicPeer, error) {
-	p := newPeer(opts...)
+// announce checks that p (a peer or server already made) could bind,
+// and says where it listens on standard error, followed by note if there
+// is one. One that could not bind is an error naming the address (exit
+// 1).
+func announce[P interface {
+	Err() error
+	LocalAddr() netip.AddrPort
+}](e *env, p P, note string) (P, error) {
 	if err := p.Err(); err != nil {
-		return nil, err
+		var zero P
+		return zero, err
 	}
 	if note != "" {
 		note = " " + note
 	}
 	fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
 	return p, nil
+}
+
+// errorsTail is the part of a command's Graphline that prints errors on
+// standard error, each as errorLine(cmd) has it:
+//
+//	ERRORS -> STDERR
+//
+// with ERRORS.signal -> STDERR.control, so that STDERR writes out every
+// error before it ends. The caller links what reports errors to
+// ERRORS.inbox and, if it likes, what ends first to ERRORS.control; it
+// merges both maps into its own with maps.Copy.
+func errorsTail(cmd string, e *env) (chassis.Nodes, chassis.Links) {
+	return chassis.Nodes{
+			"ERRORS": util.PureTransformer(errorLine(cmd)),
+			"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
+		}, chassis.Links{
+			{"ERRORS", "outbox"}: {"STDERR", "inbox"},
+			{"ERRORS", "signal"}: {"STDERR", "control"},
+		}
+}
+
+// bindPostbox makes the udp.PostboxPeer on --listen, with opts as well,
+// and says where it listens, as announce does.
+func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.BasicPeer, error) {
+	return announce(e, udp.PostboxPeer(append([]udp.Option{udp.Local(f.listen)}, opts...)...), "")
 }
 
 // udpGraph is the Graphline of udp-peer, udp-targets and udp-postbox: the
@@ -217,20 +252,19 @@ func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front
 		"PEER":   peer,
 		"FORMAT": util.PureTransformer(show),
 		"STDOUT": util.ConsoleEchoer(e.stdout),
-		"ERRORS": util.PureTransformer(errorLine(cmd)),
-		"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
 	}
-	maps.Copy(nodes, front)
 	all := chassis.Links{
 		{"PEER", "outbox"}:   {"FORMAT", "inbox"},
 		{"PEER", "errors"}:   {"ERRORS", "inbox"},
 		{"PEER", "signal"}:   {"ERRORS", "control"},
-		{"ERRORS", "outbox"}: {"STDERR", "inbox"},
-		{"ERRORS", "signal"}: {"STDERR", "control"},
 		{"STDERR", "signal"}: {"FORMAT", "control"},
 		{"FORMAT", "outbox"}: {"STDOUT", "inbox"},
 		{"FORMAT", "signal"}: {"STDOUT", "control"},
 	}
+	tailNodes, tailLinks := errorsTail(cmd, e)
+	maps.Copy(nodes, tailNodes)
+	maps.Copy(all, tailLinks)
+	maps.Copy(nodes, front)
 	maps.Copy(all, links)
 	return chassis.Graphline(nodes, all)
 }

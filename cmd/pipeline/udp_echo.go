@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"maps"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
@@ -25,24 +26,23 @@ var udpEchoCommand = &command{
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(f.listen))
+			peer, err := f.bindPostbox(e)
 			if err != nil {
 				return nil, err
 			}
-			return chassis.Graphline(chassis.Nodes{
-				"PEER":   peer,
-				"REPLY":  util.PureTransformer(echo),
-				"ERRORS": util.PureTransformer(errorLine("udp-echo")),
-				"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
-			}, chassis.Links{
+			nodes, links := errorsTail("udp-echo", e)
+			maps.Copy(nodes, chassis.Nodes{
+				"PEER":  peer,
+				"REPLY": util.PureTransformer(echo),
+			})
+			maps.Copy(links, chassis.Links{
 				{"PEER", "outbox"}:   {"REPLY", "inbox"},
 				{"REPLY", "outbox"}:  {"PEER", "inbox"},
 				{"PEER", "errors"}:   {"ERRORS", "inbox"},
 				{"PEER", "signal"}:   {"ERRORS", "control"},
-				{"ERRORS", "outbox"}: {"STDERR", "inbox"},
-				{"ERRORS", "signal"}: {"STDERR", "control"},
 				{"STDERR", "signal"}: {"REPLY", "control"},
-			}), nil
+			})
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }

@@ -43,7 +43,7 @@ var udpPeerCommand = &command{
 			if err := checkTarget("to", *to); err != nil {
 				return nil, err
 			}
-			peer, err := bind(e, "", udp.SimplePeer, udp.Local(f.listen), udp.Remote(*to))
+			peer, err := announce(e, udp.SimplePeer(udp.Local(f.listen), udp.Remote(*to)), "")
 			if err != nil {
 				return nil, err
 			}

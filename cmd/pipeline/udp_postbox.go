@@ -38,7 +38,7 @@ var udpPostboxCommand = &command{
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			peer, err := bind(e, "", udp.PostboxPeer, udp.Local(f.listen))
+			peer, err := f.bindPostbox(e)
 			if err != nil {
 				return nil, err
 			}

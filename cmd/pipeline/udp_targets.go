@@ -50,7 +50,7 @@ var udpTargetsCommand = &command{
 			if *every <= 0 {
 				return nil, fmt.Errorf("%w: -every %v: must be more than 0", errUsage, *every)
 			}
-			peer, err := bind(e, "", udp.TargettedPeer, udp.Local(f.listen))
+			peer, err := announce(e, udp.TargettedPeer(udp.Local(f.listen)), "")
 			if err != nil {
 				return nil, err
 			}
