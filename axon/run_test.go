@@ -378,3 +378,36 @@ func TestComponentErrorNamesTheComponentOnce(t *testing.T) {
 		t.Fatalf("got %v, want %q", err, want)
 	}
 }
+
+// ServeThen runs atEnd after the backlog and before ProducerFinished is
+// passed on.
+func TestServeThen(t *testing.T) {
+	var order []string
+	c := axon.New("Ends", func(ctx context.Context, c *axon.Component) error {
+		return c.ServeThen(ctx, func(_ context.Context, m any) error {
+			order = append(order, m.(string))
+			return nil
+		}, func(ctx context.Context) error {
+			order = append(order, "end")
+			return nil
+		})
+	})
+	h := axon.Start(context.Background(), c)
+	for _, m := range []string{"a", "b"} {
+		if err := h.Put(context.Background(), axon.InboxName, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Put(context.Background(), axon.ControlName, axon.ProducerFinished{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(context.Background(), axon.SignalName); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(order, " "); got != "a b end" {
+		t.Fatalf("order %q, want \"a b end\"", got)
+	}
+}

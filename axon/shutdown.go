@@ -81,6 +81,19 @@ func IsShutdownMicroprocess(msg any) bool {
 //
 // Other messages on "control" are logged and ignored.
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	return c.serve(ctx, handle, nil)
+}
+
+// ServeThen is Serve for a component with something to do once its
+// backlog is handled and before it passes ProducerFinished on: atEnd runs
+// between the two (a decoder reporting a truncated last frame, a chunker
+// sending its short last piece). An error from atEnd ends the component
+// with it, and nothing is passed on.
+func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
+	return c.serve(ctx, handle, atEnd)
+}
+
+func (c *Component) serve(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
 		msg, fromCtl, err := next(in, ctl, done)
@@ -88,7 +101,7 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 		case err != nil:
 			return ctx.Err()
 		case fromCtl:
-			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+			if stop, err := c.control(ctx, msg, handle, atEnd); stop || err != nil {
 				return err
 			}
 		default:
@@ -143,10 +156,21 @@ func next(in, ctl <-chan any, done <-chan struct{}) (msg any, fromCtl bool, err 
 // stop=true. For ShutdownMicroprocess it passes the message on and returns
 // stop=true. Anything else is logged and stop is false.
 func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error) (stop bool, err error) {
+	return c.control(ctx, msg, drain, nil)
+}
+
+// control is Control with atEnd, run after the drain and before the pass
+// on (ServeThen).
+func (c *Component) control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (stop bool, err error) {
 	switch {
 	case IsProducerFinished(msg):
 		if drain != nil {
 			if err := c.Drain(ctx, drain); err != nil {
+				return true, err
+			}
+		}
+		if atEnd != nil {
+			if err := atEnd(ctx); err != nil {
 				return true, err
 			}
 		}

@@ -167,7 +167,7 @@ func Chunkify(size int) *axon.Component {
 			}
 			return out.Send(ctx, buf)
 		}
-		return serve(ctx, c, handle, atEnd)
+		return c.ServeThen(ctx, handle, atEnd)
 	}, boxes("the stream: []byte or string pieces", "pieces of exactly size bytes, the last shorter")...)
 }
 
@@ -236,7 +236,7 @@ func decoder(name, op string, cfgErr error, newSplitter func() splitter) *axon.C
 			}
 			return nil
 		}
-		return serve(ctx, c, handle, atEnd)
+		return c.ServeThen(ctx, handle, atEnd)
 	}, boxes("the stream: []byte or string pieces of any size", "one []byte per whole message")...)
 }
 
@@ -258,56 +258,4 @@ func asBytes(msg any) ([]byte, bool) {
 		return []byte(m), true
 	}
 	return nil, false
-}
-
-// serve is axon.Component.Serve with one step added: on ProducerFinished,
-// once every queued inbox message has been handled and before the message
-// is passed on, atEnd runs (to flush or report what is left over).
-func serve(ctx context.Context, c *axon.Component, handle func(context.Context, any) error, atEnd func(context.Context) error) error {
-	in, ctl, done := c.In(axon.InboxName), c.In(axon.ControlName), ctx.Done()
-	onControl := func(msg any) (bool, error) {
-		if !axon.IsProducerFinished(msg) {
-			return c.Control(ctx, msg, nil) // ShutdownMicroprocess, or logged and ignored
-		}
-		for {
-			select {
-			case <-done:
-				return true, ctx.Err()
-			case m := <-in:
-				if err := handle(ctx, m); err != nil {
-					return true, err
-				}
-				continue
-			default:
-			}
-			break
-		}
-		if err := atEnd(ctx); err != nil {
-			return true, err
-		}
-		return true, c.PassOn(ctx, msg)
-	}
-	for {
-		// Control first, so that a busy inbox never delays a shutdown.
-		select {
-		case msg := <-ctl:
-			if stop, err := onControl(msg); stop || err != nil {
-				return err
-			}
-			continue
-		default:
-		}
-		select {
-		case <-done:
-			return ctx.Err()
-		case msg := <-ctl:
-			if stop, err := onControl(msg); stop || err != nil {
-				return err
-			}
-		case msg := <-in:
-			if err := handle(ctx, msg); err != nil {
-				return err
-			}
-		}
-	}
 }
