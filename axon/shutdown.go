@@ -81,19 +81,32 @@ func IsShutdownMicroprocess(msg any) bool {
 //
 // Other messages on "control" are logged and ignored.
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
-	return c.serve(ctx, handle, nil)
+	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
+	for {
+		msg, fromCtl, err := next(in, ctl, done)
+		switch {
+		case err != nil:
+			return ctx.Err()
+		case fromCtl:
+			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+				return err
+			}
+		default:
+			if err := handle(ctx, msg); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // ServeThen is Serve for a component with something to do once its
-// backlog is handled and before it passes ProducerFinished on: atEnd runs
+// backlog is handled and before ProducerFinished is passed on: atEnd runs
 // between the two (a decoder reporting a truncated last frame, a chunker
-// sending its short last piece). An error from atEnd ends the component
-// with it, and nothing is passed on.
+// sending its short last piece). An error from atEnd ends the component,
+// and nothing is passed on. It is a loop of its own, not Serve with a
+// parameter, so that Serve, on which most idle components wait, keeps
+// its small frame: every idle component pays for Serve's stack.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
-	return c.serve(ctx, handle, atEnd)
-}
-
-func (c *Component) serve(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
 		msg, fromCtl, err := next(in, ctl, done)
