@@ -139,12 +139,15 @@ func (b *Outbox) fail(op string, err error) error {
 // is itself blocked in a Send.
 func (b *Outbox) Send(ctx context.Context, msg any) error {
 	if d := b.dest.Load(); d != nil && !d.owner.ended.Load() {
-		b.stopping(d, msg)
+		stop, marked := b.stopping(d, msg)
 		select {
 		case d.ch <- msg:
-			b.sent.Add(1)
+			b.delivered(d, msg, stop)
 			return nil
 		default:
+		}
+		if marked {
+			d.owner.unmarkStop()
 		}
 	}
 	return b.sendSlow(ctx, msg)
@@ -175,14 +178,18 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		if d.owner.ended.Load() {
 			return b.receiverDone(ctx, d)
 		}
-		b.stopping(d, msg)
+		stop, marked := b.stopping(d, msg)
 		select {
 		case d.ch <- msg:
-			b.sent.Add(1)
+			b.delivered(d, msg, stop)
 			return nil
 		case <-w:
-			continue
 		case <-ctx.Done():
+		}
+		if marked {
+			d.owner.unmarkStop()
+		}
+		if ctx.Err() != nil {
 			return b.fail("send", ctx.Err())
 		}
 	}
@@ -208,13 +215,23 @@ func (b *Inbox) wake() {
 	}
 }
 
-// stopping acts on a ShutdownMicroprocess on its way to a control box:
-// the receiving component is interrupted before the message is in the
-// box. Afterwards would be too late: a main loop could take the message
-// and return, leaving the pass-on to the runner, before the runner knew
-// of it, and the message would never go out on "signal".
-func (b *Outbox) stopping(d *Inbox, msg any) {
+// stopping looks at a message on its way to d: a ShutdownMicroprocess for
+// a control box (stop) is recorded as the one that stops d's owner before
+// it lands (marked, if it is the first), so that the runner knows of it
+// even if the main loop takes it and returns at once. Delivered, the
+// owner is interrupted; not delivered, a mark is taken back.
+func (b *Outbox) stopping(d *Inbox, msg any) (stop, marked bool) {
 	if d.control && IsShutdownMicroprocess(msg) {
+		return true, d.owner.markStop(msg)
+	}
+	return false, false
+}
+
+// delivered counts a message that reached d and, for a
+// ShutdownMicroprocess reaching a control box, interrupts its owner.
+func (b *Outbox) delivered(d *Inbox, msg any, stop bool) {
+	b.sent.Add(1)
+	if stop {
 		d.owner.interrupt(msg)
 	}
 }
@@ -268,16 +285,15 @@ func (b *Outbox) offer(msg any) (*Inbox, error) {
 	if d.owner.ended.Load() {
 		return d, ErrReceiverDone
 	}
-	if len(d.ch) < cap(d.ch) {
-		// Only a message likely to go in interrupts its receiver; one
-		// refused because the box is full does not.
-		b.stopping(d, msg)
-	}
+	stop, marked := b.stopping(d, msg)
 	select {
 	case d.ch <- msg:
-		b.sent.Add(1)
+		b.delivered(d, msg, stop)
 		return d, nil
 	default:
+		if marked {
+			d.owner.unmarkStop()
+		}
 		return d, ErrBoxFull
 	}
 }

@@ -194,15 +194,42 @@ func (c *Component) stoppedBy(ctx context.Context, err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrReceiverDone)
 }
 
+// markStop records msg, a ShutdownMicroprocess about to be put in c's
+// control box, as the one that stops c, before it lands: a main loop that
+// takes it and returns without passing it on then leaves the pass-on to
+// the runner, which must already know of it. It reports whether it
+// recorded msg (c is running and had no stop message yet).
+func (c *Component) markStop(msg any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != phaseRunning || c.stopMsg != nil {
+		return false
+	}
+	c.stopMsg = msg
+	return true
+}
+
+// unmarkStop forgets a stop message recorded by markStop whose delivery
+// failed.
+func (c *Component) unmarkStop() {
+	c.mu.Lock()
+	c.stopMsg = nil
+	c.mu.Unlock()
+}
+
 // interrupt is called when a ShutdownMicroprocess has been delivered to
 // c's control box: a running component's context is cancelled at once.
+// The cancel comes after the message has landed, so a main loop woken by
+// the cancel finds the message in its box.
 func (c *Component) interrupt(msg any) {
 	c.mu.Lock()
-	if c.state != phaseRunning || c.stopMsg != nil {
+	if c.state != phaseRunning {
 		c.mu.Unlock()
 		return
 	}
-	c.stopMsg = msg
+	if c.stopMsg == nil {
+		c.stopMsg = msg
+	}
 	cancel := c.cancel
 	c.mu.Unlock()
 	cancel()
