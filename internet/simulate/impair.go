@@ -76,10 +76,13 @@ func (d *duplicate) push(ctx context.Context, s *Stage, _ time.Time, msg any) er
 	if !twice {
 		return nil
 	}
+	// Counted before it goes, as emit counts, so a receiver of the copy
+	// already sees it in Stats.
+	s.stats.duplicated.Add(1)
 	if err := s.emit(ctx, again); err != nil {
+		s.stats.duplicated.Add(^uint64(0))
 		return err
 	}
-	s.stats.duplicated.Add(1)
 	return nil
 }
 
@@ -127,9 +130,10 @@ func (c *corrupt) push(ctx context.Context, s *Stage, _ time.Time, msg any) erro
 	}
 	damaged := bytes.Clone(b)
 	flipBits(damaged, c.bits, s.rng)
+	s.stats.corrupted.Add(1) // before it goes, as emit counts
 	if err := s.emit(ctx, withPayload(msg, damaged)); err != nil {
+		s.stats.corrupted.Add(^uint64(0))
 		return err
 	}
-	s.stats.corrupted.Add(1)
 	return nil
 }

@@ -158,12 +158,15 @@ func mix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// emit sends msg on "outbox", waiting for room.
+// emit sends msg on "outbox", waiting for room. It is counted before it
+// goes, so that whoever has received it already sees it in Stats; a send
+// that fails takes the count back.
 func (s *Stage) emit(ctx context.Context, msg any) error {
+	s.stats.out.Add(1)
 	if err := s.Out(axon.OutboxName).Send(ctx, msg); err != nil {
+		s.stats.out.Add(^uint64(0))
 		return err
 	}
-	s.stats.out.Add(1)
 	return nil
 }
 
