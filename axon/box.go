@@ -2,6 +2,7 @@ package axon
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync/atomic"
 )
@@ -11,7 +12,7 @@ import (
 const (
 	// DefaultCapacity is the capacity of an inbox declared without Capacity,
 	// including the default "inbox".
-	DefaultCapacity = 16
+	DefaultCapacity = 64
 	// DefaultControlCapacity is the capacity of the default "control" inbox.
 	// Control carries a handful of shutdown notices, never a data stream.
 	DefaultControlCapacity = 4
@@ -25,13 +26,38 @@ const (
 //	case msg := <-c.In("inbox"):
 //	case <-ctx.Done():
 //	}
+//
+// A box read that way receives one message per channel element. A box
+// that Serve reads may also receive a batch of messages in one element
+// (see Component.Batch); Serve unpacks it and still hands its handler one
+// message at a time, in order. Either way the box's capacity is counted in
+// messages.
 type Inbox struct {
 	owner *Component
 	*boxMeta
-	ch chan any
+	ch   chan any
+	capa int32 // capacity in messages
+	// removable boxes (all but the defaults) keep count of senders in the
+	// middle of putting a message in, so that RemoveInbox can wait for
+	// them and miss nothing.
+	removable bool
+	inflight  atomic.Int32
+
+	// st holds how the box is read and, unless read raw, how many
+	// messages it counts (see batch.go).
+	st atomic.Uint64
+	// room is where senders wait for a slot in a counted box. Made on
+	// demand.
+	room atomic.Pointer[chan struct{}]
 	// wakeCh is closed (and cleared) when a route ending here changes or
-	// the owner ends, waking senders blocked on a full ch. Made on demand.
+	// the owner ends, waking senders blocked on a full box. Made on demand.
 	wakeCh atomic.Pointer[chan struct{}]
+
+	// The batch being read, kept by the reader between messages: the
+	// messages before at have been taken, those before freed have had
+	// their slots freed.
+	spill     *batch
+	at, freed int
 
 	// Link state, guarded by linkMu.
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
@@ -76,7 +102,15 @@ func (b *Inbox) Doc() string { return b.doc }
 func (b *Inbox) Type() reflect.Type { return b.typ }
 
 // C returns the channel to receive from; nil for a passthrough-only box.
-func (b *Inbox) C() <-chan any { return b.ch }
+// Whoever receives from it gets one message per element: from then on no
+// batch is put into the box. It panics, as In does, if Serve is reading
+// the box in batches and has messages of it in hand.
+func (b *Inbox) C() <-chan any {
+	if b.ch != nil && !b.claimRaw() {
+		panic(&BoxError{Component: b.owner.String(), Box: b.name, Op: "receive", Err: fmt.Errorf("%w: Serve is reading the box in batches", ErrBoxInUse)})
+	}
+	return b.ch
+}
 
 // Final returns the inbox that holds what arrives at b: b itself, or,
 // following passthroughs, a descendant's inbox. It is nil if the chain
@@ -87,14 +121,33 @@ func (b *Inbox) Final() *Inbox {
 	return b.final()
 }
 
+// TakeAll takes every message queued in b now, in order, without
+// waiting: batches are unpacked, and the rest of a batch that a reader
+// stopped in the middle of comes first. It is for a box whose reader has
+// ended (a Carousel handing what its last child left unread to the next),
+// while nothing else is sending to it.
+func (b *Inbox) TakeAll() []any {
+	if b.ch == nil {
+		return nil
+	}
+	return b.drainAll()
+}
+
 // PassthroughOnly reports whether the box holds no messages of its own.
 func (b *Inbox) PassthroughOnly() bool { return b.ch == nil }
 
-// Len returns the number of messages queued.
-func (b *Inbox) Len() int { return len(b.ch) }
+// Len returns the number of messages queued. In a box read in batches it
+// includes slots reserved by a sender about to put messages in and those
+// of a batch the reader is still working through.
+func (b *Inbox) Len() int {
+	if st := b.st.Load(); counted(st) {
+		return int(st & stCount)
+	}
+	return len(b.ch)
+}
 
-// Cap returns the box's capacity.
-func (b *Inbox) Cap() int { return cap(b.ch) }
+// Cap returns the box's capacity, in messages.
+func (b *Inbox) Cap() int { return int(b.capa) }
 
 // Owner returns the component the box belongs to.
 func (b *Inbox) Owner() *Component { return b.owner }
@@ -134,23 +187,91 @@ func (b *Outbox) fail(op string, err error) error {
 // owns the destination has ended (or ends while Send waits). If the box is
 // relinked while Send waits, the message goes to the new destination.
 //
+// With the context Serve gives its handler (or Batch its function), Send
+// may hold the message and put it in with those that follow, as one
+// crossing; see Component.Batch. Its slot in the destination is taken at
+// once, so backpressure is unchanged.
+//
 // A ShutdownMicroprocess delivered to a running component's "control"
 // also cancels that component's context, so it stops at once even if it
 // is itself blocked in a Send.
 func (b *Outbox) Send(ctx context.Context, msg any) error {
-	if d := b.dest.Load(); d != nil && !d.owner.ended.Load() {
+	if s, ok := ctx.(*scope); ok && s.c == b.owner {
+		return s.send(b, msg)
+	}
+	return b.sendUnheld(ctx, msg)
+}
+
+// sendUnheld is Send with a context that is not a scope of b's owner: if
+// it was derived from the one holding messages, they go first.
+func (b *Outbox) sendUnheld(ctx context.Context, msg any) error {
+	if b.owner.scopes.Load() != 0 {
+		if err := b.owner.flushFor(ctx); err != nil {
+			return err
+		}
+	}
+	return b.sendDirect(ctx, msg)
+}
+
+// sendDirect sends msg on its own.
+func (b *Outbox) sendDirect(ctx context.Context, msg any) error {
+	if d := b.dest.Load(); d != nil && b.put(d, msg) == putOK {
+		return nil
+	}
+	return b.sendSlow(ctx, msg)
+}
+
+// putResult says what became of an attempt to put a message in a box.
+type putResult uint8
+
+const (
+	putOK     putResult = iota
+	putFull             // no free slot
+	putDone             // the box's owner has ended
+	putClosed           // the box has been removed
+)
+
+// put puts msg in d if that can be done at once.
+func (b *Outbox) put(d *Inbox, msg any) putResult {
+	if d.owner.ended.Load() {
+		return putDone
+	}
+	if d.removable {
+		d.inflight.Add(1)
+		defer d.inflight.Add(-1)
+		if d.st.Load()&stClosed != 0 {
+			return putClosed
+		}
+	}
+	if !counted(d.st.Load()) {
 		stop, marked := b.stopping(d, msg)
 		select {
 		case d.ch <- msg:
 			b.delivered(d, msg, stop)
-			return nil
+			return putOK
 		default:
-		}
-		if marked {
-			d.owner.unmarkStop()
+			if marked {
+				d.owner.unmarkStop()
+			}
+			return putFull
 		}
 	}
-	return b.sendSlow(ctx, msg)
+	if d.reserve(1, false) == 0 {
+		if d.st.Load()&stClosed != 0 {
+			return putClosed
+		}
+		return putFull // or turned raw: the caller looks again
+	}
+	select {
+	case d.ch <- msg:
+		b.sent.Add(1)
+		return putOK
+	default:
+		// The box has turned raw since the reservation, and its channel
+		// filled up with uncounted messages.
+		d.unreserve(1)
+		return putFull
+	}
 }
 
 func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
@@ -175,24 +296,79 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		if b.dest.Load() != d {
 			continue
 		}
-		if d.owner.ended.Load() {
-			return b.receiverDone(ctx, d)
-		}
-		stop, marked := b.stopping(d, msg)
-		select {
-		case d.ch <- msg:
-			b.delivered(d, msg, stop)
+		switch b.put(d, msg) {
+		case putOK:
+			// One wake-up is given for any number of freed slots:
+			// another sender may be waiting for those left.
+			d.passRoom()
 			return nil
-		case <-w:
-		case <-ctx.Done():
+		case putDone:
+			return b.receiverDone(ctx, d)
+		case putClosed:
+			// RemoveInbox is unlinking the box; the route changes next.
+			select {
+			case <-w:
+			case <-ep:
+			case <-ctx.Done():
+				return b.fail("send", ctx.Err())
+			}
+			continue
 		}
-		if marked {
-			d.owner.unmarkStop()
+		if counted(d.st.Load()) {
+			if err := b.waitRoom(ctx, d, w); err != nil {
+				return err
+			}
+			continue
 		}
-		if ctx.Err() != nil {
-			return b.fail("send", ctx.Err())
+		// A box read raw is waited on through its channel.
+		if done, err := b.waitRaw(ctx, d, w, msg); done || err != nil {
+			return err
 		}
 	}
+}
+
+// waitRoom waits until a slot in counted box d may have been freed, its
+// route changes (w is closed) or ctx ends.
+func (b *Outbox) waitRoom(ctx context.Context, d *Inbox, w <-chan struct{}) error {
+	room := d.roomCh()
+	if !d.markWaiting() {
+		return nil // a slot was freed meanwhile: try again
+	}
+	select {
+	case <-room:
+		return nil
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return b.fail("send", ctx.Err())
+	}
+}
+
+// waitRaw puts msg in d's channel, waiting for room, until d's route
+// changes (w is closed) or ctx ends. It reports whether msg was delivered.
+func (b *Outbox) waitRaw(ctx context.Context, d *Inbox, w <-chan struct{}, msg any) (bool, error) {
+	if d.removable {
+		d.inflight.Add(1)
+		defer d.inflight.Add(-1)
+		if d.st.Load()&stClosed != 0 {
+			return false, nil // the route changes next
+		}
+	}
+	stop, marked := b.stopping(d, msg)
+	select {
+	case d.ch <- msg:
+		b.delivered(d, msg, stop)
+		return true, nil
+	case <-w:
+	case <-ctx.Done():
+	}
+	if marked {
+		d.owner.unmarkStop()
+	}
+	if ctx.Err() != nil {
+		return false, b.fail("send", ctx.Err())
+	}
+	return false, nil
 }
 
 // waiter returns the channel that wake closes, making it if need be.
@@ -250,16 +426,18 @@ func (b *Outbox) receiverDone(ctx context.Context, d *Inbox) error {
 // error wrapping ErrNotLinked if the box leads nowhere, ErrBoxFull if the
 // destination has no free slot, and ErrReceiverDone if its owner has ended;
 // the message was not delivered in any of these cases and stays the
-// caller's.
+// caller's. TrySend never holds a message: it does not take part in a
+// batch that Serve's handler is sending on the same box.
 func (b *Outbox) TrySend(msg any) error {
 	d, why := b.offer(msg)
 	switch why {
-	case nil:
+	case putOK:
 		return nil
-	case ErrNotLinked:
-		return b.fail("send", ErrNotLinked)
-	case ErrReceiverDone:
+	case putDone:
 		return b.receiverDone(context.Background(), d)
+	}
+	if d == nil {
+		return b.fail("send", ErrNotLinked)
 	}
 	return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})
 }
@@ -271,30 +449,29 @@ func (b *Outbox) TrySend(msg any) error {
 // for every message.
 func (b *Outbox) Offer(msg any) bool {
 	_, why := b.offer(msg)
-	return why == nil
+	return why == putOK
 }
 
-// offer delivers msg if it can at once. Otherwise it returns why not
-// (ErrNotLinked, ErrReceiverDone or ErrBoxFull) and the destination, if
-// there is one.
-func (b *Outbox) offer(msg any) (*Inbox, error) {
-	d := b.dest.Load()
-	if d == nil {
-		return nil, ErrNotLinked
-	}
-	if d.owner.ended.Load() {
-		return d, ErrReceiverDone
-	}
-	stop, marked := b.stopping(d, msg)
-	select {
-	case d.ch <- msg:
-		b.delivered(d, msg, stop)
-		return d, nil
-	default:
-		if marked {
-			d.owner.unmarkStop()
+// offer delivers msg if it can at once, and returns the destination (nil
+// if the box leads nowhere, reported as putClosed) and the outcome.
+func (b *Outbox) offer(msg any) (*Inbox, putResult) {
+	for {
+		d := b.dest.Load()
+		if d == nil {
+			return nil, putClosed
 		}
-		return d, ErrBoxFull
+		r := b.put(d, msg)
+		switch {
+		case r == putClosed && b.dest.Load() != d:
+			continue // removed and relinked meanwhile: try the new route
+		case r == putClosed:
+			return nil, putClosed
+		case r == putFull && !counted(d.st.Load()) && b.dest.Load() == d:
+			// The box may have turned raw between the count and the
+			// channel: one more look settles it.
+			return d, b.put(d, msg)
+		}
+		return d, r
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,8 @@ type Component struct {
 	extra    atomic.Pointer[boxSet] // boxes beyond the four defaults; nil if none
 	ended    atomic.Bool            // set when the main loop returns (or all is done); read on every send
 	passedOn atomic.Bool            // a shutdown notice has gone out on signal
+	scopes   atomic.Int32           // scopes open on it (Serve, Batch): see flushFor
+	halted   atomic.Bool            // a ShutdownMicroprocess has interrupted it
 
 	mu       sync.Mutex // guards what follows
 	state    runPhase
@@ -207,7 +210,7 @@ func WithInbox(name, doc string, opts ...BoxOption) Option {
 		}
 		start := boxSpec{capacity: DefaultCapacity}
 		if in != nil {
-			start = boxSpec{capacity: cap(in.ch), typ: in.typ} // options given override these
+			start = boxSpec{capacity: int(in.capa), typ: in.typ} // options given override these
 		}
 		spec := newSpec(start, opts)
 		if in == nil {
@@ -217,9 +220,10 @@ func WithInbox(name, doc string, opts ...BoxOption) Option {
 		in.boxMeta = &boxMeta{name: name, doc: doc, typ: spec.typ, control: in.control}
 		switch {
 		case spec.passOnly:
-			in.ch = nil
-		case spec.capacity != cap(in.ch):
+			in.ch, in.capa = nil, 0
+		case spec.capacity != int(in.capa):
 			in.ch = make(chan any, spec.capacity)
+			in.capa = int32(spec.capacity)
 		}
 	}
 }
@@ -258,9 +262,10 @@ func WithChildren(children ...Node) Option {
 }
 
 func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
-	b := &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}}
+	b := &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}, removable: true}
 	if !spec.passOnly {
 		b.ch = make(chan any, spec.capacity)
+		b.capa = int32(spec.capacity)
 	}
 	return b
 }
@@ -270,8 +275,11 @@ func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
 // four default boxes plus any the options declare, and a fresh id.
 func New(name string, main MainFunc, opts ...Option) *Component {
 	c := &Component{name: name, id: uuid.New(), main: main}
-	c.defIn = Inbox{owner: c, boxMeta: inboxMeta, ch: make(chan any, DefaultCapacity)}
-	c.defCtl = Inbox{owner: c, boxMeta: controlMeta, ch: make(chan any, DefaultControlCapacity)}
+	c.defIn = Inbox{owner: c, boxMeta: inboxMeta, ch: make(chan any, DefaultCapacity), capa: DefaultCapacity}
+	c.defCtl = Inbox{owner: c, boxMeta: controlMeta, ch: make(chan any, DefaultControlCapacity), capa: DefaultControlCapacity}
+	// Shutdown messages never cross in batches: control is always read
+	// one message at a time.
+	c.defCtl.st.Store(stRaw)
 	c.defOut = Outbox{owner: c, boxMeta: outboxMeta}
 	c.defSig = Outbox{owner: c, boxMeta: signalMeta}
 	for _, o := range opts {
@@ -356,7 +364,7 @@ func (c *Component) In(name string) <-chan any {
 	case b.ch == nil:
 		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: fmt.Errorf("%w: the box is passthrough-only", ErrBadLink)})
 	}
-	return b.ch
+	return b.C()
 }
 
 // Out returns the named outbox. It panics if there is none, like In.
@@ -425,28 +433,41 @@ func (c *Component) AddOutbox(name, doc string, opts ...BoxOption) (*Outbox, err
 }
 
 // RemoveInbox removes an inbox and every link into or out of it, and
-// returns whatever was still queued in it so that nothing is lost unseen.
-// The default boxes cannot be removed.
+// returns whatever was still queued in it so that nothing is lost unseen:
+// a message a send reported delivered into the box is either returned here
+// or was received before. A send that finds the box removed waits for its
+// outbox to be linked again, as on any unlinked outbox. The default boxes
+// cannot be removed.
 func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 	linkMu.Lock()
-	defer linkMu.Unlock()
 	b, _ := c.find(name)
 	switch {
 	case b == nil:
+		linkMu.Unlock()
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: ErrNoSuchBox}
 	case b == &c.defIn || b == &c.defCtl:
+		linkMu.Unlock()
 		return nil, &BoxError{Component: c.String(), Box: name, Op: "remove", Err: fmt.Errorf("%w: default boxes stay", ErrBoxInUse)}
 	}
+	// Closed first: from here on a sender that finds the box puts nothing
+	// in it, and one already putting a message in is counted in inflight.
+	b.st.Or(stClosed)
 	unlinkAll([]*Inbox{b}, nil)
 	set := c.extra.Load()
 	c.extra.Store(&boxSet{ins: slices.DeleteFunc(slices.Clone(set.ins), func(x *Inbox) bool { return x == b }), outs: set.outs})
+	linkMu.Unlock()
+	if b.ch == nil {
+		return nil, nil
+	}
+	// Wait for the senders caught in the middle, taking what they put in
+	// meanwhile: a sender blocked on the full box finishes once there is
+	// room, or gives up when the unlink wakes it.
 	for {
-		select {
-		case m := <-b.ch:
-			leftover = append(leftover, m)
-		default:
-			return leftover, nil
+		leftover = append(leftover, b.drainAll()...)
+		if b.inflight.Load() == 0 {
+			return append(leftover, b.drainAll()...), nil
 		}
+		runtime.Gosched()
 	}
 }
 

@@ -80,17 +80,18 @@ func (h *Handle) Get(ctx context.Context, outbox string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ch := in.C()
 	select {
-	case m := <-in.ch:
+	case m := <-ch:
 		return m, nil
 	default:
 	}
 	select {
-	case m := <-in.ch:
+	case m := <-ch:
 		return m, nil
 	case <-h.Done():
 		select {
-		case m := <-in.ch:
+		case m := <-ch:
 			return m, nil
 		default:
 			return nil, &BoxError{Component: h.c.String(), Box: outbox, Op: "get", Err: ErrEnded}

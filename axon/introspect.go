@@ -60,7 +60,7 @@ func Inspect(n Node) Snapshot {
 		c.mu.Unlock()
 		ins, outs := c.allBoxes()
 		for _, b := range ins {
-			ci.Inboxes = append(ci.Inboxes, BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: len(b.ch), Capacity: cap(b.ch)})
+			ci.Inboxes = append(ci.Inboxes, BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()})
 			if b.fwd != nil {
 				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.fwd.owner.Ref(), ToBox: b.fwd.name, Passthrough: true})
 			}

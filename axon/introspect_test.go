@@ -2,6 +2,7 @@ package axon_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("links %+v", snap.Links)
 	}
 	dot := snap.DOT()
-	for _, want := range []string{"digraph", "subgraph cluster_", "Source#", "inbox 3/16", "outbox→inbox"} {
+	for _, want := range []string{"digraph", "subgraph cluster_", "Source#", fmt.Sprintf("inbox 3/%d", axon.DefaultCapacity), "outbox→inbox"} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("DOT lacks %q:\n%s", want, dot)
 		}

@@ -1,6 +1,7 @@
 package axon
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +34,17 @@ const ReportLogsPerSecond = 5
 // NewReporter returns a Reporter that sends on c's outbox box.
 func NewReporter(c *Component, box string) *Reporter {
 	return &Reporter{c: c, box: box}
+}
+
+// ReportFrom is Report for a handler that reports in order with what it
+// sends: with the context Serve gave it (or one derived from it), the
+// messages the handler sent before err are put into their destinations
+// first, so that a receiver of both sees them in the order they were
+// sent. Report alone never waits for them: it may be called from any
+// goroutine.
+func (r *Reporter) ReportFrom(ctx context.Context, err error) bool {
+	_ = Flush(ctx) // a failure here is the next Send's to report
+	return r.Report(err)
 }
 
 // Report sends err on the Reporter's box, or logs it when the box cannot

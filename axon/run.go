@@ -16,6 +16,9 @@ type runState struct {
 	cancel context.CancelFunc
 	root   *Component
 
+	// unbatched: every message crosses on its own (the Unbatched option).
+	unbatched bool
+
 	mu     sync.Mutex
 	errs   []error
 	ctxErr error // the caller's context error when the graph ended, if any
@@ -33,8 +36,8 @@ func (rs *runState) fail(err error) {
 // components that failed (each a *ComponentError naming the component,
 // joined with errors.Join), in which case the rest of the graph was shut
 // down; or ctx's error if ctx ended first.
-func Run(ctx context.Context, n Node) error {
-	return Start(ctx, n).Wait()
+func Run(ctx context.Context, n Node, opts ...StartOption) error {
+	return Start(ctx, n, opts...).Wait()
 }
 
 // Start starts n with all its children in the background and returns a
@@ -75,6 +78,22 @@ func Start(ctx context.Context, n Node, opts ...StartOption) *Handle {
 
 // StartOption configures what Start does before the graph runs.
 type StartOption func(*Handle) error
+
+// Unbatched makes every message of the graph cross from one component to
+// the next on its own, one channel element each, as a plain Go channel
+// carries it. By default a component served by Serve may send what it
+// produces from a run of queued input many messages to a crossing (see
+// Component.Batch), which multiplies throughput where components are
+// busy; handlers see one message at a time either way. Use Unbatched when
+// a handler is slow and what it sends must reach the next component
+// before it starts on the next message, or to measure the cost of a
+// single crossing.
+func Unbatched() StartOption {
+	return func(h *Handle) error {
+		h.rs.unbatched = true
+		return nil
+	}
+}
 
 // Tapping links each of the started component's outboxes named to the
 // Handle before the graph runs, so that Handle.Get on them sees every
@@ -232,6 +251,7 @@ func (c *Component) interrupt(msg any) {
 	}
 	cancel := c.cancel
 	c.mu.Unlock()
+	c.halted.Store(true)
 	cancel()
 }
 

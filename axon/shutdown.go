@@ -80,7 +80,17 @@ func IsShutdownMicroprocess(msg any) bool {
 //   - with ctx's error when ctx ends.
 //
 // Other messages on "control" are logged and ignored.
+//
+// Unless the graph runs Unbatched, the context Serve passes to handle lets
+// the component's sends cross many at a time (see Batch): what handle
+// sends while more input is queued may be held until that input is
+// handled, and is put in before Serve waits for more, before any
+// shutdown message goes out, and before Serve returns. A handler that
+// must wait for a reply to what it sent calls Flush first.
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
+		return c.serveBatched(ctx, handle, nil)
+	}
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
 		msg, fromCtl, err := next(in, ctl, done)
@@ -107,6 +117,9 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 // parameter, so that Serve, on which most idle components wait, keeps
 // its small frame: every idle component pays for Serve's stack.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
+	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
+		return c.serveBatched(ctx, handle, atEnd)
+	}
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
 		msg, fromCtl, err := next(in, ctl, done)
@@ -123,6 +136,105 @@ func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Conte
 			}
 		}
 	}
+}
+
+// serveBatched is Serve's loop for an inbox it reads in batches, handing
+// handle a scope so that what it sends crosses in batches too.
+func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (err error) {
+	in := &c.defIn
+	s := newScope(ctx, c, in)
+	defer func() {
+		if ferr := s.close(); err == nil {
+			err = ferr
+		}
+		in.unclaim()
+	}()
+	ctl, done := c.In(ControlName), ctx.Done()
+	for {
+		if len(ctl) > 0 {
+			if msg, ok := tryRecv(ctl); ok {
+				if stop, err := c.control(s, msg, handle, atEnd); stop || err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
+		}
+		var msg any
+		select {
+		case e := <-in.ch:
+			msg = in.accept(e)
+		default:
+			// Nothing more queued: put in what is held before waiting.
+			if err := s.flush(); err != nil {
+				return err
+			}
+			select {
+			case e := <-in.ch:
+				msg = in.accept(e)
+			case msg := <-ctl:
+				if stop, err := c.control(s, msg, handle, atEnd); stop || err != nil {
+					return err
+				}
+				continue
+			case <-done:
+				return ctx.Err()
+			}
+		}
+		if err := handle(s, msg); err != nil {
+			return err
+		}
+		// The rest of a batch. Control and ctx are looked at once per
+		// element; within a batch, a ShutdownMicroprocess (which
+		// interrupts the component) is looked for before each message.
+		if p := in.spill; p != nil {
+			if err := c.serveSpill(s, in, p, handle); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// serveSpill hands handle the rest of batch p, which in is reading. The
+// position is kept in locals, and written back to in only if the loop
+// stops early, so that the next reader (Drain, a restarted Serve) goes on
+// from there: the reader's own bookkeeping stays off the cache line that
+// senders write.
+func (c *Component) serveSpill(s *scope, in *Inbox, p *batch, handle func(ctx context.Context, msg any) error) error {
+	msgs := p.msgs
+	for i := in.at; i < len(msgs); i++ {
+		if c.halted.Load() {
+			in.at = i
+			return s.Context.Err()
+		}
+		m := msgs[i]
+		msgs[i] = nil
+		if i == len(msgs)-1 {
+			in.at = i + 1
+			in.spillDone(p)
+		}
+		if err := handle(s, m); err != nil {
+			if i < len(msgs)-1 {
+				in.at = i + 1
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush puts into their destinations the messages that sends made with
+// ctx are holding (see Batch), for a handler about to wait for an answer
+// to them. With any other context it does nothing.
+func Flush(ctx context.Context) error {
+	if s, ok := ctx.Value(scopeKey{}).(*scope); ok {
+		return s.flush()
+	}
+	return nil
 }
 
 // next waits for a message on in or ctl, or for done. Being stopped comes
@@ -202,14 +314,25 @@ func (c *Component) control(ctx context.Context, msg any, drain func(ctx context
 // arriving mid-drain cancels it, so the component stops at once and the
 // runner passes that on), or with handle's error.
 func (c *Component) Drain(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
-	in, done := c.In(InboxName), ctx.Done()
+	in, done := &c.defIn, ctx.Done()
+	batched := in.st.Load()&stMode == stBatched
+	var raw <-chan any
+	if !batched {
+		raw = c.In(InboxName)
+	}
 	for {
 		select {
 		case <-done:
 			return ctx.Err()
 		default:
 		}
-		m, ok := tryRecv(in)
+		var m any
+		var ok bool
+		if batched {
+			m, ok = in.take()
+		} else {
+			m, ok = tryRecv(raw)
+		}
 		if !ok {
 			return nil
 		}

@@ -228,7 +228,7 @@ func TestSplitterBackpressure(t *testing.T) {
 	if err := h.TryPut(axon.InboxName, held); !errors.Is(err, axon.ErrBoxFull) {
 		t.Fatalf("TryPut with the slow sink stalled: got %v, want ErrBoxFull", err)
 	}
-	const total = 100
+	total := held + 50
 	done := make(chan error, 1)
 	go func() {
 		for i := held; i < total; i++ {

@@ -1,0 +1,254 @@
+package axon
+
+import (
+	"context"
+	"fmt"
+)
+
+// scope is the context Serve hands its handler, and Batch its function.
+// Sends made with it on the component's own outboxes may be held and put
+// into their destination many at a time, as one channel element: the
+// crossing then costs one channel operation and at most one wake-up for
+// the whole batch. A held message already has its slot reserved in the
+// destination, so capacity is still counted in messages there, and
+// nothing is held once the scope flushes: before its goroutine waits for
+// input or for room, before any shutdown message or send on another
+// outbox, and when it ends.
+//
+// A scope belongs to the goroutine it was given to. Sends made with it
+// from another goroutine race with that goroutine's own.
+type scope struct {
+	context.Context
+	c *Component
+
+	in     *Inbox  // the inbox this scope's goroutine reads in batches, if any
+	out    *Outbox // the outbox whose messages are held; nil if none
+	dest   *Inbox  // where they go; slots reserved there
+	held   *batch  // the messages, in order
+	credit int     // slots reserved in dest beyond the held messages
+}
+
+type scopeKey struct{}
+
+// Value lets a context derived from the scope find it, so that a send
+// made with such a context puts what is held first.
+func (s *scope) Value(key any) any {
+	if key == (scopeKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// send sends msg on b, which belongs to s's component. The common case,
+// another message for the route already reserved, is kept small enough
+// to be inlined into Send.
+func (s *scope) send(b *Outbox, msg any) error {
+	if s.credit > 0 && b == s.out && b.dest.Load() == s.dest {
+		s.credit--
+		h := s.held
+		n := len(h.msgs)
+		h.msgs = h.msgs[:n+1] // within cap: a credit is a free place
+		h.msgs[n] = msg
+		return nil
+	}
+	return s.sendMore(b, msg)
+}
+
+// sendMore is send when msg needs a slot reserved first, or must go on
+// its own.
+func (s *scope) sendMore(b *Outbox, msg any) error {
+	for {
+		d := b.dest.Load()
+		ok, err := s.refill(b, d, msg)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.held.msgs = append(s.held.msgs, msg)
+			s.credit--
+			return nil
+		}
+		if err := s.flush(); err != nil {
+			return err
+		}
+		// msg has to wait. The input this goroutine has taken is out of
+		// its box: say so before waiting, or a cycle of components could
+		// wait on each other's slots.
+		if s.in != nil {
+			s.in.freeTaken()
+		}
+		if d == nil || isShutdownMsg(msg) || d.st.Load()&(stMode|stClosed) != stBatched || d.owner.ended.Load() {
+			return b.sendDirect(s.Context, msg)
+		}
+		// A batched box that is full: wait for its reader to free a
+		// batch's worth, then reserve again, rather than send msg alone.
+		w := d.waiter()
+		if b.dest.Load() != d {
+			continue
+		}
+		if err := b.waitRoom(s.Context, d, w); err != nil {
+			return err
+		}
+		d.passRoom()
+	}
+}
+
+// refill makes s ready to hold msg for b, whose destination is d: it puts
+// what is held for another route first and reserves slots in d. It
+// reports false when msg must go on its own: a shutdown message, a box
+// that is unlinked, read raw, full or whose owner has ended; and an error
+// if putting what was held failed.
+func (s *scope) refill(b *Outbox, d *Inbox, msg any) (bool, error) {
+	if b != s.out || d != s.dest {
+		if err := s.flush(); err != nil {
+			return false, err
+		}
+	}
+	if d == nil || isShutdownMsg(msg) || d.owner.ended.Load() {
+		return false, nil
+	}
+	size := d.batchSize()
+	if s.held != nil && len(s.held.msgs) >= size {
+		if err := s.flush(); err != nil {
+			return false, err
+		}
+	}
+	want := size
+	if s.held != nil {
+		want -= len(s.held.msgs)
+	}
+	n := d.reserve(want, true)
+	if n == 0 {
+		return false, nil
+	}
+	if s.held == nil {
+		s.held = newBatch(size)
+	}
+	s.out, s.dest, s.credit = b, d, n
+	return true, nil
+}
+
+// flush puts everything held into its destination: one element for the
+// lot (a single message goes as itself). The slots are reserved, so
+// this never waits. If the destination's owner has ended meanwhile, the
+// messages are sent again along the outbox's current route, which a
+// relink may have moved; if that is the same ended receiver, the send
+// fails with ErrReceiverDone, naming how many messages it could not
+// deliver.
+func (s *scope) flush() error {
+	out, d, p := s.out, s.dest, s.held
+	if out == nil {
+		return nil
+	}
+	d.unreserve(s.credit)
+	s.out, s.dest, s.credit = nil, nil, 0
+	k := len(p.msgs)
+	if k == 0 {
+		return nil
+	}
+	if d.owner.ended.Load() {
+		return s.resend(out, d, p)
+	}
+	var e any = p
+	if k == 1 {
+		e = p.msgs[0]
+		p.msgs[0] = nil
+		p.msgs = p.msgs[:0]
+	} else {
+		s.held = nil
+	}
+	select {
+	case d.ch <- e:
+	default:
+		// Every element holds at least one reserved slot, so the channel
+		// has room for it; reaching here is a bug in the counting.
+		panic(fmt.Sprintf("axon: no room for a batch of %d reserved in %s", k, d))
+	}
+	out.sent.Add(uint64(k))
+	return nil
+}
+
+// resend sends held messages whose receiver ended before they were put
+// in, one at a time, along the outbox's current route.
+func (s *scope) resend(out *Outbox, d *Inbox, p *batch) error {
+	msgs := p.msgs
+	s.held = nil
+	d.unreserve(len(msgs))
+	for i, m := range msgs {
+		if err := out.sendDirect(s.Context, m); err != nil {
+			return fmt.Errorf("%w (%d held messages not delivered)", err, len(msgs)-i)
+		}
+	}
+	return nil
+}
+
+// newScope opens a scope on c for the calling goroutine.
+func newScope(ctx context.Context, c *Component, in *Inbox) *scope {
+	c.scopes.Add(1)
+	return &scope{Context: ctx, c: c, in: in}
+}
+
+// close flushes what is held when the scope's user is done with it.
+func (s *scope) close() error {
+	err := s.flush()
+	if s.held != nil {
+		s.held.recycle()
+		s.held = nil
+	}
+	s.c.scopes.Add(-1)
+	return err
+}
+
+// flushFor puts what is held before a send made with ctx, if ctx was
+// derived from a scope of c's: the same goroutine is sending, and its
+// messages must keep their order. Called only while c has a scope open.
+func (c *Component) flushFor(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	if s, ok := ctx.Value(scopeKey{}).(*scope); ok && s.c == c {
+		return s.flush()
+	}
+	return nil
+}
+
+// Batch runs fn with a context under which sends on c's own outboxes may
+// cross to their destinations many messages at a time, and returns fn's
+// error. Every message fn sent has been put into its destination when
+// Batch returns. Messages are held only while fn is busy producing more:
+// a send that has to wait for room, a shutdown message, or a send on
+// another outbox puts what is held first. Use it around a burst a
+// producer has ready (a slice to send, the datagrams of one batched
+// read), not around a loop that waits for input between messages: what
+// is held waits with it.
+//
+// Serve gives its handler such a context already. The context belongs to
+// the goroutine that called Batch.
+func (c *Component) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s, ok := ctx.(*scope); ok && s.c == c || !c.batching() {
+		return fn(ctx)
+	}
+	s := newScope(ctx, c, nil)
+	err := fn(s)
+	if ferr := s.close(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// batching reports whether c's graph lets messages cross in batches.
+func (c *Component) batching() bool {
+	rs := c.run
+	return rs == nil || !rs.unbatched
+}
+
+func isShutdownMsg(msg any) bool {
+	_, ok := msg.(Shutdown)
+	if !ok {
+		switch msg.(type) {
+		case *ProducerFinished, *ShutdownMicroprocess:
+			return true
+		}
+	}
+	return ok
+}
