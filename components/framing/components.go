@@ -146,7 +146,7 @@ func Chunkify(size int) *axon.Component {
 		handle := func(ctx context.Context, msg any) error {
 			b, ok := asBytes(msg)
 			if !ok {
-				r.report(badMessage("chunkify", axon.InboxName, msg))
+				r.report(ctx, badMessage("chunkify", axon.InboxName, msg))
 				return nil
 			}
 			for len(b) > 0 {
@@ -182,10 +182,10 @@ func encoder(name, op string, cfgErr error, limit int, encode func(dst, msg []by
 			b, ok := asBytes(msg)
 			switch {
 			case !ok:
-				r.report(badMessage(op, axon.InboxName, msg))
+				r.report(ctx, badMessage(op, axon.InboxName, msg))
 				return nil
 			case len(b) > limit:
-				r.report(&Error{Op: op, Length: len(b), Lost: len(b), Err: ErrFrameTooLong})
+				r.report(ctx, &Error{Op: op, Length: len(b), Lost: len(b), Err: ErrFrameTooLong})
 				return nil
 			}
 			// Room for either encoding: a 4-byte prefix, or COBS's code
@@ -212,7 +212,7 @@ func decoder(name, op string, cfgErr error, newSplitter func() splitter) *axon.C
 		handle := func(ctx context.Context, msg any) error {
 			b, ok := asBytes(msg)
 			if !ok {
-				r.report(badMessage(op, axon.InboxName, msg))
+				r.report(ctx, badMessage(op, axon.InboxName, msg))
 				return nil
 			}
 			s.Write(b)
@@ -220,7 +220,7 @@ func decoder(name, op string, cfgErr error, newSplitter func() splitter) *axon.C
 				m, ok, err := s.Next()
 				switch {
 				case err != nil:
-					r.report(err.(*Error))
+					r.report(ctx, err.(*Error))
 				case !ok:
 					return nil
 				default:
@@ -230,9 +230,9 @@ func decoder(name, op string, cfgErr error, newSplitter func() splitter) *axon.C
 				}
 			}
 		}
-		atEnd := func(context.Context) error {
+		atEnd := func(ctx context.Context) error {
 			if err := s.End(); err != nil {
-				r.report(err.(*Error))
+				r.report(ctx, err.(*Error))
 			}
 			return nil
 		}

@@ -1,6 +1,7 @@
 package framing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -91,13 +92,14 @@ func newReporter(c *axon.Component) *reporter {
 	return &reporter{c: c, r: axon.NewReporter(c, ErrorsBox)}
 }
 
-// report fills in the component and box if e lacks them, and sends it.
-func (r *reporter) report(e *Error) {
+// report fills in the component and box if e lacks them, and sends it
+// after what the handler whose context ctx is has sent before it.
+func (r *reporter) report(ctx context.Context, e *Error) {
 	if e.Component == "" {
 		e.Component = r.c.String()
 	}
 	if e.Box == "" {
 		e.Box = axon.InboxName
 	}
-	r.r.Report(e)
+	r.r.ReportFrom(ctx, e)
 }

@@ -121,17 +121,17 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 			topic, data = m.Topic, m.Data
 		case *Message:
 			if m == nil {
-				b.refuse(fmt.Errorf("%w: nil *multicast.Message", udp.ErrBadMessage))
+				b.refuse(ctx, fmt.Errorf("%w: nil *multicast.Message", udp.ErrBadMessage))
 				return nil
 			}
 			topic, data = m.Topic, m.Data
 		default:
-			b.refuse(fmt.Errorf("%w: %T is not a message (want []byte, string or multicast.Message)", udp.ErrBadMessage, msg))
+			b.refuse(ctx, fmt.Errorf("%w: %T is not a message (want []byte, string or multicast.Message)", udp.ErrBadMessage, msg))
 			return nil
 		}
 		seq, err := b.frag.SplitTopic(topic, data)
 		if err != nil {
-			b.refuse(err)
+			b.refuse(ctx, err)
 			return nil
 		}
 		for d := range seq {
@@ -150,9 +150,9 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 }
 
 // refuse reports a message that will not be sent.
-func (b *BroadcasterComponent) refuse(err error) {
+func (b *BroadcasterComponent) refuse(ctx context.Context, err error) {
 	b.refused.Add(1)
-	b.reporter.Report(&udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err})
+	b.reporter.ReportFrom(ctx, &udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err})
 }
 
 // pacer spaces sends to a rate in bytes a second (a token bucket).
@@ -182,6 +182,10 @@ func (p *pacer) wait(ctx context.Context, n int) error {
 	p.tokens -= float64(n)
 	if p.tokens >= 0 {
 		return nil
+	}
+	// What the handler sent before is put in now, not held while it waits.
+	if err := axon.Flush(ctx); err != nil {
+		return err
 	}
 	t := time.NewTimer(time.Duration(-p.tokens / p.rate * float64(time.Second)))
 	defer t.Stop()
