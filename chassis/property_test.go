@@ -184,17 +184,37 @@ func (b *builder) manual(kids []axon.Node) axon.Node {
 }
 
 // seqSource sends &vals[0], &vals[1], ... and then ProducerFinished at
-// once, so the last messages are still in flight when it arrives.
-func seqSource(vals []int) *axon.Component {
+// once, so the last messages are still in flight when it arrives. It
+// sends in bursts of random length (up to 3 × axon.DefaultCapacity), each
+// in one Batch, so that a batching graph gets batches of every size.
+func seqSource(vals []int, r *rand.Rand) *axon.Component {
 	return axon.New("Source", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
-		for i := range vals {
-			if err := out.Send(ctx, &vals[i]); err != nil {
+		for i := 0; i < len(vals); {
+			end := min(len(vals), i+1+r.IntN(3*axon.DefaultCapacity))
+			if err := c.Batch(ctx, func(ctx context.Context) error {
+				for ; i < end; i++ {
+					if err := out.Send(ctx, &vals[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
 		}
 		return c.Finish(ctx)
 	})
+}
+
+// modes are the two ways a graph can run: messages crossing in batches
+// (the default) and one at a time.
+var modes = []struct {
+	name string
+	opts []axon.StartOption
+}{
+	{"batched", nil},
+	{"unbatched", []axon.StartOption{axon.Unbatched()}},
 }
 
 // seqSink checks that it receives &vals[0], &vals[1], ... each once, in
@@ -231,6 +251,12 @@ func newSeqSink(vals []int, at func(int64)) *seqSink {
 }
 
 func TestPropertyRandomGraphs(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { propertyRandomGraphs(t, m.opts) })
+	}
+}
+
+func propertyRandomGraphs(t *testing.T, opts []axon.StartOption) {
 	r := propertyRand(t, 0x6b616d61656c6961)
 	ctx := axontest.Context(t)
 	per := propertyMessages / propertyGraphs
@@ -250,8 +276,8 @@ func TestPropertyRandomGraphs(t *testing.T) {
 			}
 		}
 		sink := newSeqSink(vals, nil)
-		root := chassis.Pipeline(seqSource(vals), seg, sink.comp)
-		if err := axon.Run(ctx, root); err != nil {
+		root := chassis.Pipeline(seqSource(vals, rand.New(rand.NewPCG(r.Uint64(), 1))), seg, sink.comp)
+		if err := axon.Run(ctx, root, opts...); err != nil {
 			t.Fatalf("graph %d %s: %v", g, b.shape.String(), err)
 		}
 		if n := sink.got.Load(); n != int64(per) {
@@ -310,6 +336,12 @@ func contactStage(name string, capacity int, contact chan<- struct{}) *axon.Comp
 // more to send; everything between the sink and that point is in flight
 // while the links change.
 func TestPropertyRelinkWhileRunning(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { propertyRelinkWhileRunning(t, m.opts) })
+	}
+}
+
+func propertyRelinkWhileRunning(t *testing.T, opts []axon.StartOption) {
 	r := propertyRand(t, 0x72656c696e6b)
 	const n, relinks = 200_000, 12
 	vals := make([]int, n)
@@ -357,7 +389,7 @@ func TestPropertyRelinkWhileRunning(t *testing.T) {
 	old := axontest.PassThrough("S2", capN())
 	inner := chassis.Pipeline(s1, old, s3)
 	ctx := axontest.Context(t)
-	h := axontest.Start(t, ctx, chassis.Pipeline(src, inner, sink.comp))
+	h := axontest.Start(t, ctx, chassis.Pipeline(src, inner, sink.comp), opts...)
 	stopper := axon.New("Stopper", nil)
 	must := func(err error) {
 		t.Helper()
