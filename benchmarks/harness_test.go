@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/util"
 )
 
 // The messages are pointers into a fixed table, so sending one allocates
@@ -37,8 +39,16 @@ type tally struct{ n int }
 // take counts one message, failing if it is not the one expected next.
 func (t *tally) take(_ context.Context, m any) error {
 	p, ok := m.(*int)
-	if !ok || *p != t.n&payloadMask {
-		return fmt.Errorf("message %d: got %v, want a pointer to %d", t.n, m, t.n&payloadMask)
+	if !ok {
+		return fmt.Errorf("message %d: got %v (%T), want a pointer to %d", t.n, m, m, t.n&payloadMask)
+	}
+	return t.takeInt(p)
+}
+
+// takeInt is take for the hand-written pipelines with typed channels.
+func (t *tally) takeInt(p *int) error {
+	if p == nil || *p != t.n&payloadMask {
+		return fmt.Errorf("message %d: got %v, want a pointer to %d", t.n, p, t.n&payloadMask)
 	}
 	t.n++
 	return nil
@@ -105,11 +115,48 @@ func sink(t *tally) *axon.Component {
 	})
 }
 
-// stages makes k pass-through components.
-func stages(k int) []axon.Node {
+// The pipeline benchmarks use the components a user writes for the job:
+// a producer that has its messages ready and sends them as one burst, 10
+// PureTransformers that return what they are given, and a sink written
+// with Serve. (passThrough, source and sink above serve the idle and
+// backplane benchmarks.)
+
+// burstSource sends n messages on "outbox" inside Batch, as a producer
+// with a burst ready does, then ProducerFinished on "signal".
+func burstSource(n int) *axon.Component {
+	return axon.New("Source", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out(axon.OutboxName)
+		err := c.Batch(ctx, func(ctx context.Context) error {
+			for i := range n {
+				if err := out.Send(ctx, message(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return c.Finish(ctx)
+	})
+}
+
+// serveSink counts what arrives on "inbox" into t, checking the order,
+// with Serve doing the rest.
+func serveSink(t *tally) *axon.Component {
+	return axon.New("Sink", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, t.take)
+	})
+}
+
+func identity(m any) any { return m }
+
+// transformers makes k PureTransformers that pass every message on
+// unchanged.
+func transformers(k int) []axon.Node {
 	s := make([]axon.Node, k)
 	for i := range s {
-		s[i] = passThrough(nil)
+		s[i] = util.PureTransformer(identity)
 	}
 	return s
 }
@@ -123,19 +170,19 @@ func nest(depth int, nodes []axon.Node) axon.Node {
 	return n
 }
 
-// runFramework builds Pipeline(source, k stages, sink), the stages wrapped
-// in depth Pipelines if depth > 0, runs it to the end, and returns how many
-// messages reached the sink.
-func runFramework(ctx context.Context, k, depth, n int) (int, error) {
+// runFramework builds Pipeline(burstSource, k transformers, serveSink),
+// the transformers wrapped in depth Pipelines if depth > 0, runs it to the
+// end with opts, and returns how many messages reached the sink.
+func runFramework(ctx context.Context, k, depth, n int, opts ...axon.StartOption) (int, error) {
 	var t tally
-	nodes := []axon.Node{source(n)}
+	nodes := []axon.Node{burstSource(n)}
 	if depth > 0 {
-		nodes = append(nodes, nest(depth, stages(k)))
+		nodes = append(nodes, nest(depth, transformers(k)))
 	} else {
-		nodes = append(nodes, stages(k)...)
+		nodes = append(nodes, transformers(k)...)
 	}
-	nodes = append(nodes, sink(&t))
-	err := axon.Run(ctx, chassis.Pipeline(nodes...))
+	nodes = append(nodes, serveSink(&t))
+	err := axon.Run(ctx, chassis.Pipeline(nodes...), opts...)
 	return t.n, err
 }
 
@@ -288,6 +335,149 @@ func runRaw(ctx context.Context, k, n int, stage func(ctx context.Context, in <-
 	return t.n, err
 }
 
+// runRawRange is the pipeline as a Go programmer writes it for this job:
+// source, k stages and sink as plain goroutines joined by typed channels
+// of the framework's default capacity, each stage ranging over its input
+// and closing its output at the end. Nothing watches a context: the
+// source ends the stream by closing its channel, and the sink always
+// reads to the end (after a disorder it only drains), so every goroutine
+// ends. It returns how many messages reached the sink in order.
+func runRawRange(k, n int) (int, error) {
+	chans := make([]chan *int, k+1)
+	for i := range chans {
+		chans[i] = make(chan *int, axon.DefaultCapacity)
+	}
+	var (
+		t   tally
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Go(func() { rangeSource(chans[0], n) })
+	for i := range k {
+		in, out := chans[i], chans[i+1]
+		wg.Go(func() { rangeStage(in, out) })
+	}
+	wg.Go(func() { err = rangeSink(chans[k], &t) })
+	wg.Wait()
+	return t.n, err
+}
+
+func rangeSource(out chan<- *int, n int) {
+	for i := range n {
+		out <- message(i)
+	}
+	close(out)
+}
+
+func rangeStage(in <-chan *int, out chan<- *int) {
+	for v := range in {
+		out <- v
+	}
+	close(out)
+}
+
+// rangeSink counts what arrives into t, checking the order; after the
+// first disorder it reads the rest without counting.
+func rangeSink(in <-chan *int, t *tally) (err error) {
+	for v := range in {
+		if err == nil {
+			err = t.takeInt(v)
+		}
+	}
+	return err
+}
+
+// rawBatchSize is the most messages raw-batched passes in one channel
+// element: half the default capacity, as the framework's batches into a
+// default inbox (so a sender can fill one while its reader works through
+// the last).
+const rawBatchSize = max(axon.DefaultCapacity/2, 1)
+
+// rawBatch is one element of the raw-batched pipeline.
+type rawBatch struct{ msgs []*int }
+
+var rawBatchPool = sync.Pool{New: func() any { return &rawBatch{msgs: make([]*int, 0, rawBatchSize)} }}
+
+func getRawBatch() *rawBatch { return rawBatchPool.Get().(*rawBatch) }
+
+func putRawBatch(b *rawBatch) {
+	clear(b.msgs)
+	b.msgs = b.msgs[:0]
+	rawBatchPool.Put(b)
+}
+
+// runRawBatched is hand-written batching: the same goroutines as
+// raw-range, but passing slices of up to rawBatchSize messages over
+// channels of capacity 1, so that as many messages are in flight on each
+// hop as in the framework's batched mode. Each stage takes every message
+// of the slice it receives and appends it to a slice of its own from a
+// pool, returning the one it received: the work per message a component
+// does as it reads a batch and sends what it made of it.
+func runRawBatched(k, n int) (int, error) {
+	chans := make([]chan *rawBatch, k+1)
+	for i := range chans {
+		chans[i] = make(chan *rawBatch, 1)
+	}
+	var (
+		t   tally
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Go(func() { batchedSource(chans[0], n) })
+	for i := range k {
+		in, out := chans[i], chans[i+1]
+		wg.Go(func() { batchedStage(in, out) })
+	}
+	wg.Go(func() { err = batchedSink(chans[k], &t) })
+	wg.Wait()
+	return t.n, err
+}
+
+// batchedSource sends n messages in full slices (the last one may be
+// short), as a producer with them all ready would.
+func batchedSource(out chan<- *rawBatch, n int) {
+	b := getRawBatch()
+	for i := range n {
+		b.msgs = append(b.msgs, message(i))
+		if len(b.msgs) == rawBatchSize {
+			out <- b
+			b = getRawBatch()
+		}
+	}
+	if len(b.msgs) > 0 {
+		out <- b
+	} else {
+		putRawBatch(b)
+	}
+	close(out)
+}
+
+func batchedStage(in <-chan *rawBatch, out chan<- *rawBatch) {
+	for b := range in {
+		o := getRawBatch()
+		for _, v := range b.msgs {
+			o.msgs = append(o.msgs, v)
+		}
+		putRawBatch(b)
+		out <- o
+	}
+	close(out)
+}
+
+// batchedSink counts every message of every slice into t, checking the
+// order, as rangeSink does.
+func batchedSink(in <-chan *rawBatch, t *tally) (err error) {
+	for b := range in {
+		for _, v := range b.msgs {
+			if err == nil {
+				err = t.takeInt(v)
+			}
+		}
+		putRawBatch(b)
+	}
+	return err
+}
+
 // ---- comparing ----
 
 // contender is one side of a comparison: it moves n messages and returns
@@ -418,6 +608,118 @@ func median(xs []float64) float64 {
 // mega formats a rate in millions.
 func mega(x float64) string { return fmt.Sprintf("%.2f", x/1e6) }
 
+// ---- one message at a time ----
+
+// lonePipe is a running pipeline that carries one message at a time, for
+// measuring latency.
+type lonePipe struct {
+	name string
+	// trip puts m in at the front and waits for it at the end.
+	trip func(ctx context.Context, m *int) error
+	// stop ends the pipeline and waits until all of it has ended.
+	stop func() error
+}
+
+// startFrameworkLone starts Pipeline(k transformers) with opts. A trip
+// puts the message in with Handle.Put and takes it from the Pipeline's
+// "outbox" with Handle.Get, as plain Go code driving a graph does.
+func startFrameworkLone(ctx context.Context, name string, k int, opts ...axon.StartOption) *lonePipe {
+	opts = append([]axon.StartOption{axon.Tapping(axon.OutboxName)}, opts...)
+	h := axon.Start(ctx, chassis.Pipeline(transformers(k)...), opts...)
+	return &lonePipe{
+		name: name,
+		trip: func(ctx context.Context, m *int) error {
+			if err := h.Put(ctx, axon.InboxName, m); err != nil {
+				return err
+			}
+			got, err := h.Get(ctx, axon.OutboxName)
+			if err != nil {
+				return err
+			}
+			if got != any(m) {
+				return fmt.Errorf("got %v, want %p", got, m)
+			}
+			return nil
+		},
+		stop: func() error {
+			h.Stop()
+			return endWait(h)
+		},
+	}
+}
+
+// startRawLone starts k raw-range stages between two channels that a
+// trip sends to and receives from.
+func startRawLone(k int) *lonePipe {
+	chans := make([]chan *int, k+1)
+	for i := range chans {
+		chans[i] = make(chan *int, axon.DefaultCapacity)
+	}
+	var wg sync.WaitGroup
+	for i := range k {
+		in, out := chans[i], chans[i+1]
+		wg.Go(func() { rangeStage(in, out) })
+	}
+	in, out := chans[0], chans[k]
+	return &lonePipe{
+		name: "raw-range",
+		trip: func(_ context.Context, m *int) error {
+			in <- m
+			if got := <-out; got != m {
+				return fmt.Errorf("got %p, want %p", got, m)
+			}
+			return nil
+		},
+		stop: func() error {
+			close(in)
+			for range out {
+			}
+			wg.Wait()
+			return nil
+		},
+	}
+}
+
+// tripTime times one trip of m through p. A message that has not come out
+// after limit fails the trip: a lone message must never wait for others
+// to join it.
+func tripTime(p *lonePipe, m *int, limit time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	ctx.Done() // made now rather than while timing
+	start := time.Now()
+	err := p.trip(ctx, m)
+	d := time.Since(start)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return 0, fmt.Errorf("%s: a lone message did not come out within %v (held back?): %w", p.name, limit, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: lone message: %w", p.name, err)
+	}
+	return d, nil
+}
+
+// stopAll stops every pipe, returning their errors joined.
+func stopAll(pipes []*lonePipe) error {
+	var errs []error
+	for _, p := range pipes {
+		if err := p.stop(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// quantile is the q-quantile of xs (0 < q <= 1), by nearest rank.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
 // ---- idle components ----
 
 // memInUse is the heap and stack memory in use after a full collection.
@@ -506,18 +808,23 @@ func idleRaw(count int) idleResult {
 // ---- tests of the harness itself (they run under plain go test) ----
 
 func TestFrameworkPipelineDelivers(t *testing.T) {
-	for _, depth := range []int{0, 1, 5} {
-		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) {
-			ctx := axontest.Context(t)
-			const n = 3000
-			got, err := runFramework(ctx, 10, depth, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != n {
-				t.Fatalf("sink saw %d messages, want %d", got, n)
-			}
-		})
+	for _, mode := range []struct {
+		name string
+		opts []axon.StartOption
+	}{{"batched", nil}, {"unbatched", []axon.StartOption{axon.Unbatched()}}} {
+		for _, depth := range []int{0, 1, 5} {
+			t.Run(fmt.Sprintf("%s/depth%d", mode.name, depth), func(t *testing.T) {
+				ctx := axontest.Context(t)
+				const n = 3000
+				got, err := runFramework(ctx, 10, depth, n, mode.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != n {
+					t.Fatalf("sink saw %d messages, want %d", got, n)
+				}
+			})
+		}
 	}
 }
 
@@ -532,6 +839,65 @@ func TestRawPipelineDelivers(t *testing.T) {
 		if got != n {
 			t.Fatalf("%s: sink saw %d messages, want %d", name, got, n)
 		}
+	}
+	// n+3 and 1 leave a short last slice for raw-batched.
+	for _, n := range []int{n + 3, 1, 0} {
+		for name, run := range map[string]func(k, n int) (int, error){"range": runRawRange, "batched": runRawBatched} {
+			got, err := run(10, n)
+			if err != nil {
+				t.Fatalf("%s, %d messages: %v", name, n, err)
+			}
+			if got != n {
+				t.Fatalf("%s: sink saw %d messages, want %d", name, got, n)
+			}
+		}
+	}
+}
+
+func TestRawSinksRejectDisorder(t *testing.T) {
+	msgs := []*int{message(0), message(1), message(3), message(4)}
+	ch := make(chan *int, len(msgs))
+	for _, m := range msgs {
+		ch <- m
+	}
+	close(ch)
+	var tl tally
+	if err := rangeSink(ch, &tl); err == nil || tl.n != 2 {
+		t.Fatalf("rangeSink: got %v after %d messages, want an error after 2", err, tl.n)
+	}
+	bch := make(chan *rawBatch, 2)
+	b1, b2 := getRawBatch(), getRawBatch()
+	b1.msgs = append(b1.msgs, msgs[:2]...)
+	b2.msgs = append(b2.msgs, msgs[2:]...)
+	bch <- b1
+	bch <- b2
+	close(bch)
+	tl = tally{}
+	if err := batchedSink(bch, &tl); err == nil || tl.n != 2 {
+		t.Fatalf("batchedSink: got %v after %d messages, want an error after 2", err, tl.n)
+	}
+}
+
+// TestLonePipesDeliver checks that every latency contender carries a lone
+// message through an idle pipeline at once: none is held back waiting for
+// company.
+func TestLonePipesDeliver(t *testing.T) {
+	ctx := axontest.Context(t)
+	pipes := []*lonePipe{
+		startFrameworkLone(ctx, "framework", 10),
+		startFrameworkLone(ctx, "framework-unbatched", 10, axon.Unbatched()),
+		startRawLone(10),
+	}
+	for i := range 20 {
+		for _, p := range pipes {
+			time.Sleep(100 * time.Microsecond)
+			if _, err := tripTime(p, message(i), 5*time.Second); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := stopAll(pipes); err != nil {
+		t.Fatal(err)
 	}
 }
 

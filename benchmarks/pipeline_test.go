@@ -2,9 +2,11 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -14,23 +16,41 @@ const (
 	nestDepth      = 5       // Pipelines wrapped round the stages in the nested case
 	roundMsgs      = 200_000 // messages per timed run
 	minRounds      = 40      // timed runs of each contender (more with -benchtime=Nx, N > 40)
-	ratioTarget    = 0.95
+	ratioTarget    = 0.95    // nested over flat
+	headlineTarget = 10      // framework (batched) over raw-range
+	perMsgTarget   = 1.0     // framework-unbatched over raw-range
+
+	latencySamples = 2000                   // lone messages timed per contender (more with -benchtime=Nx)
+	latencyWarmup  = 100                    // lone messages per contender before timing
+	latencyIdle    = 300 * time.Microsecond // pause before each lone message, so the pipeline is idle
+	latencyLimit   = 2 * time.Second        // a lone message taking longer fails the benchmark
+	latencyTarget  = 1.5                    // framework over raw-range, medians
 )
 
-func framework(depth int) contender {
+// framework is the Pipeline of burstSource, the transformers (nested depth
+// deep if depth > 0) and serveSink, run with the default settings
+// (batched) or Unbatched.
+func framework(depth int, unbatched bool) contender {
 	name := "framework"
 	if depth > 0 {
 		name = fmt.Sprintf("nested%d", depth)
 	}
+	var opts []axon.StartOption
+	if unbatched {
+		name += "-unbatched"
+		opts = append(opts, axon.Unbatched())
+	}
 	return contender{name, func(ctx context.Context, n int) (int, error) {
-		return runFramework(ctx, pipelineStages, depth, n)
+		return runFramework(ctx, pipelineStages, depth, n, opts...)
 	}}
 }
 
 var (
-	raw      = contender{"raw", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStage) }}
-	rawTuned = contender{"raw-tuned", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStageTuned) }}
-	rawFast  = contender{"raw-fast", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStageFast) }}
+	rawRange   = contender{"raw-range", func(_ context.Context, n int) (int, error) { return runRawRange(pipelineStages, n) }}
+	rawBatched = contender{"raw-batched", func(_ context.Context, n int) (int, error) { return runRawBatched(pipelineStages, n) }}
+	raw        = contender{"raw", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStage) }}
+	rawTuned   = contender{"raw-tuned", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStageTuned) }}
+	rawFast    = contender{"raw-fast", func(ctx context.Context, n int) (int, error) { return runRaw(ctx, pipelineStages, n, rawStageFast) }}
 )
 
 // verdict says whether a figure that should be at least target is.
@@ -49,56 +69,146 @@ func verdictAtMost(x, limit float64) string { return verdict(-x, -limit) }
 // what the runtime's own background work can add.
 const zeroAllocs = 0.001
 
+// ratioText formats the per-round ratio of contenders i and j: median,
+// rounds' range, ratio of the medians.
+func ratioText(res rounds, i, j int) string {
+	med, lo, hi := res.ratio(i, j)
+	return fmt.Sprintf("%.2f (rounds %.2f..%.2f; ratio of medians %.2f)", med, lo, hi, res.rate(i)/res.rate(j))
+}
+
 // BenchmarkPipeline10 moves pointer messages from a source through 10
-// pass-through stages to a sink: as a chassis.Pipeline of components, as 10
-// hand-written goroutines joined by channels, as the same goroutines using
-// a non-blocking send first, and as the same using both a non-blocking
-// receive and send first (the tricks the framework uses). It reports each
-// one's median rate and the framework's rate over each baseline's.
+// pass-through stages to a sink: as a chassis.Pipeline of the components
+// a user writes (batched by default, and Unbatched), as plain goroutines
+// ranging over typed channels (raw-range, the headline baseline), as
+// hand-written goroutines passing slices (raw-batched), and as the three
+// older hand-written baselines that watch ctx on every send and receive.
+// It reports each one's median rate and the ratios between them.
 func BenchmarkPipeline10(b *testing.B) {
-	res, err := compare(context.Background(), max(b.N, minRounds), roundMsgs, framework(0), raw, rawTuned, rawFast)
+	const (
+		fw = iota
+		fwU
+		rRange
+		rBatched
+		r
+		rTuned
+		rFast
+	)
+	res, err := compare(context.Background(), max(b.N, minRounds), roundMsgs,
+		framework(0, false), framework(0, true), rawRange, rawBatched, raw, rawTuned, rawFast)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fw, r, rt, rf := res.rate(0), res.rate(1), res.rate(2), res.rate(3)
-	ratio, lo, hi := res.ratio(0, 1)
-	ratioT, loT, hiT := res.ratio(0, 2)
-	ratioF, loF, hiF := res.ratio(0, 3)
+	headline, hlLo, hlHi := res.ratio(fw, rRange)
+	perMsg, pmLo, pmHi := res.ratio(fwU, rRange)
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(fw, "framework-msgs/s")
-	b.ReportMetric(r, "raw-msgs/s")
-	b.ReportMetric(rt, "raw-tuned-msgs/s")
-	b.ReportMetric(rf, "raw-fast-msgs/s")
-	b.ReportMetric(ratio, "ratio")
-	b.ReportMetric(ratioT, "ratio-vs-tuned")
-	b.ReportMetric(ratioF, "ratio-vs-fast")
-	report(b, "pipeline10: framework %s Mmsg/s, raw %s Mmsg/s, ratio %.2f (%d rounds %.2f..%.2f; ratio of medians %.2f; target >= %.2f %s); raw-tuned %s Mmsg/s, ratio %.2f (rounds %.2f..%.2f; ratio of medians %.2f); raw-fast %s Mmsg/s, ratio %.2f (rounds %.2f..%.2f; ratio of medians %.2f)",
-		mega(fw), mega(r), ratio, res.n(), lo, hi, fw/r, ratioTarget, verdict(ratio, ratioTarget), mega(rt), ratioT, loT, hiT, fw/rt, mega(rf), ratioF, loF, hiF, fw/rf)
+	for i, name := range []string{"framework", "framework-unbatched", "raw-range", "raw-batched", "raw", "raw-tuned", "raw-fast"} {
+		b.ReportMetric(res.rate(i), name+"-msgs/s")
+	}
+	b.ReportMetric(headline, "ratio")
+	b.ReportMetric(perMsg, "unbatched-ratio")
+	vsBatched, _, _ := res.ratio(fw, rBatched)
+	b.ReportMetric(vsBatched, "ratio-vs-batched")
+	rawGain, _, _ := res.ratio(rBatched, rRange)
+	b.ReportMetric(rawGain, "raw-batched-ratio")
+	for _, x := range []struct {
+		j    int
+		unit string
+	}{{r, "ratio-vs-raw"}, {rTuned, "ratio-vs-tuned"}, {rFast, "ratio-vs-fast"}} {
+		v, _, _ := res.ratio(fw, x.j)
+		b.ReportMetric(v, x.unit)
+	}
+	report(b, "pipeline10: framework %s Mmsg/s, raw-range %s Mmsg/s, framework/raw-range %.2f (%d rounds %.2f..%.2f; ratio of medians %.2f; target >= %d %s)",
+		mega(res.rate(fw)), mega(res.rate(rRange)), headline, res.n(), hlLo, hlHi, res.rate(fw)/res.rate(rRange), headlineTarget, verdict(headline, headlineTarget))
+	report(b, "pipeline10: framework-unbatched %s Mmsg/s, framework-unbatched/raw-range %.2f (rounds %.2f..%.2f; ratio of medians %.2f; target >= %.1f %s)",
+		mega(res.rate(fwU)), perMsg, pmLo, pmHi, res.rate(fwU)/res.rate(rRange), perMsgTarget, verdict(perMsg, perMsgTarget))
+	report(b, "pipeline10: raw-batched %s Mmsg/s (slices of %d); framework/raw-batched %s; raw-batched/raw-range %s (informative)",
+		mega(res.rate(rBatched)), rawBatchSize, ratioText(res, fw, rBatched), ratioText(res, rBatched, rRange))
+	report(b, "pipeline10 secondary: raw %s, raw-tuned %s, raw-fast %s Mmsg/s; framework/raw %s; framework/raw-tuned %s; framework/raw-fast %s; framework-unbatched/raw-fast %s",
+		mega(res.rate(r)), mega(res.rate(rTuned)), mega(res.rate(rFast)), ratioText(res, fw, r), ratioText(res, fw, rTuned), ratioText(res, fw, rFast), ratioText(res, fwU, rFast))
 }
 
 // BenchmarkPipelineNested5 runs the same 10 stages wrapped in 5 Pipelines,
 // one inside the other, beside the flat Pipeline, and reports nested over
-// flat. Passthroughs are resolved when links are made, so nesting should
-// cost nothing per message. A second flat Pipeline runs as a control: its
-// ratio to the first shows how finely this machine can tell two equal
+// flat, for the default (batched) framework and for Unbatched.
+// Passthroughs are resolved when links are made, so nesting should cost
+// nothing per message. A second flat batched Pipeline runs as a control:
+// its ratio to the first shows how finely this machine can tell two equal
 // contenders apart.
 func BenchmarkPipelineNested5(b *testing.B) {
-	control := framework(0)
+	const (
+		nested = iota
+		flat
+		ctl
+		nestedU
+		flatU
+	)
+	control := framework(0, false)
 	control.name = "flat-control"
-	res, err := compare(context.Background(), max(b.N, minRounds), roundMsgs, framework(nestDepth), framework(0), control)
+	res, err := compare(context.Background(), max(b.N, minRounds), roundMsgs,
+		framework(nestDepth, false), framework(0, false), control, framework(nestDepth, true), framework(0, true))
 	if err != nil {
 		b.Fatal(err)
 	}
-	nested, flat, ctl := res.rate(0), res.rate(1), res.rate(2)
-	ratio, lo, hi := res.ratio(0, 1)
-	ctlRatio, ctlLo, ctlHi := res.ratio(2, 1)
+	ratio, lo, hi := res.ratio(nested, flat)
+	ratioU, loU, hiU := res.ratio(nestedU, flatU)
+	ctlRatio, _, _ := res.ratio(ctl, flat)
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(nested, "nested-msgs/s")
-	b.ReportMetric(flat, "flat-msgs/s")
+	b.ReportMetric(res.rate(nested), "nested-msgs/s")
+	b.ReportMetric(res.rate(flat), "flat-msgs/s")
 	b.ReportMetric(ratio, "ratio")
 	b.ReportMetric(ctlRatio, "control-ratio")
-	report(b, "nested5: nested %s Mmsg/s, flat %s Mmsg/s, ratio %.2f (%d rounds %.2f..%.2f; ratio of medians %.2f; target >= %.2f %s); control flat/flat %.2f (rounds %.2f..%.2f; ratio of medians %.2f)",
-		mega(nested), mega(flat), ratio, res.n(), lo, hi, nested/flat, ratioTarget, verdict(ratio, ratioTarget), ctlRatio, ctlLo, ctlHi, ctl/flat)
+	b.ReportMetric(res.rate(nestedU), "nested-unbatched-msgs/s")
+	b.ReportMetric(res.rate(flatU), "flat-unbatched-msgs/s")
+	b.ReportMetric(ratioU, "unbatched-ratio")
+	report(b, "nested5: nested %s Mmsg/s, flat %s Mmsg/s, ratio %.2f (%d rounds %.2f..%.2f; ratio of medians %.2f; target >= %.2f %s); control flat/flat %s",
+		mega(res.rate(nested)), mega(res.rate(flat)), ratio, res.n(), lo, hi, res.rate(nested)/res.rate(flat), ratioTarget, verdict(ratio, ratioTarget), ratioText(res, ctl, flat))
+	report(b, "nested5 unbatched: nested %s Mmsg/s, flat %s Mmsg/s, ratio %.2f (rounds %.2f..%.2f; ratio of medians %.2f; target >= %.2f %s)",
+		mega(res.rate(nestedU)), mega(res.rate(flatU)), ratioU, loU, hiU, res.rate(nestedU)/res.rate(flatU), ratioTarget, verdict(ratioU, ratioTarget))
+}
+
+// BenchmarkLatency10 times a lone message through an idle 10-stage
+// pipeline: Pipeline(10 transformers) started once with the default
+// settings, fed with Handle.Put and read with Handle.Get, against 10
+// raw-range goroutines fed and read by plain channel operations. Before
+// each message the pipelines are left idle for a while, so every stage
+// is waiting when the message arrives. The contenders take turns, the
+// order rotating; Unbatched is timed too, for information.
+func BenchmarkLatency10(b *testing.B) {
+	ctx := context.Background()
+	pipes := []*lonePipe{
+		startFrameworkLone(ctx, "framework", pipelineStages),
+		startRawLone(pipelineStages),
+		startFrameworkLone(ctx, "framework-unbatched", pipelineStages, axon.Unbatched()),
+	}
+	const fw, rRange, fwU = 0, 1, 2
+	samples := max(b.N, latencySamples)
+	seq := 0
+	trip := func(i int) (float64, error) {
+		time.Sleep(latencyIdle)
+		seq++
+		d, err := tripTime(pipes[i], message(seq), latencyLimit)
+		return float64(d) / float64(time.Microsecond), err
+	}
+	_, err := rotate(len(pipes), latencyWarmup, trip)
+	var us [][]float64
+	if err == nil {
+		us, err = rotate(len(pipes), samples, trip)
+	}
+	if err = errors.Join(err, stopAll(pipes)); err != nil {
+		b.Fatal(err)
+	}
+	med := func(i int) float64 { return median(us[i]) }
+	p90 := func(i int) float64 { return quantile(us[i], 0.9) }
+	ratio := med(fw) / med(rRange)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(med(fw), "framework-median-us")
+	b.ReportMetric(p90(fw), "framework-p90-us")
+	b.ReportMetric(med(rRange), "raw-range-median-us")
+	b.ReportMetric(p90(rRange), "raw-range-p90-us")
+	b.ReportMetric(med(fwU), "framework-unbatched-median-us")
+	b.ReportMetric(ratio, "ratio")
+	report(b, "latency10: framework median %.1f us (p90 %.1f), raw-range median %.1f us (p90 %.1f), framework/raw-range %.2f (p90s %.2f; %d lone messages each; target <= %.1f %s); framework-unbatched median %.1f us (p90 %.1f), /raw-range %.2f",
+		med(fw), p90(fw), med(rRange), p90(rRange), ratio, p90(fw)/p90(rRange), samples, latencyTarget, verdictAtMost(ratio, latencyTarget), med(fwU), p90(fwU), med(fwU)/med(rRange))
 }
 
 // allocRun is the heap activity of one run.
@@ -169,35 +279,43 @@ func sendAllocs() (float64, error) {
 }
 
 // BenchmarkAllocsPerMessage counts heap allocations per pointer message
-// through the flat and nested framework pipelines and the hand-written
-// one, and for a single Outbox.Send on its own.
+// through the framework pipelines (flat batched, flat Unbatched, nested
+// batched) and the hand-written ones, and for a single Outbox.Send on its
+// own.
 func BenchmarkAllocsPerMessage(b *testing.B) {
 	const short, long = 1_000, 1 << 20
 	ctx := context.Background()
-	var fw, nested, r allocFigures
+	cs := []contender{framework(0, false), framework(0, true), framework(nestDepth, false), rawRange, rawBatched, raw}
+	const fw, fwU, nested, rRange, rBatched, r = 0, 1, 2, 3, 4, 5
+	figs := make([]allocFigures, len(cs))
 	var send float64
 	for range b.N {
+		for i, c := range cs {
+			var err error
+			if figs[i], err = allocsOf(ctx, c, short, long); err != nil {
+				b.Fatal(err)
+			}
+		}
 		var err error
-		if fw, err = allocsOf(ctx, framework(0), short, long); err != nil {
-			b.Fatal(err)
-		}
-		if nested, err = allocsOf(ctx, framework(nestDepth), short, long); err != nil {
-			b.Fatal(err)
-		}
-		if r, err = allocsOf(ctx, raw, short, long); err != nil {
-			b.Fatal(err)
-		}
 		if send, err = sendAllocs(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(fw.perMsg, "allocs/msg")
-	b.ReportMetric(fw.marginal, "marginal-allocs/msg")
-	b.ReportMetric(fw.bytesPerMsg, "B/msg")
-	b.ReportMetric(nested.perMsg, "nested-allocs/msg")
-	b.ReportMetric(r.perMsg, "raw-allocs/msg")
+	b.ReportMetric(figs[fw].perMsg, "allocs/msg")
+	b.ReportMetric(figs[fw].marginal, "marginal-allocs/msg")
+	b.ReportMetric(figs[fw].bytesPerMsg, "B/msg")
+	b.ReportMetric(figs[fwU].perMsg, "unbatched-allocs/msg")
+	b.ReportMetric(figs[fwU].marginal, "unbatched-marginal-allocs/msg")
+	b.ReportMetric(figs[nested].perMsg, "nested-allocs/msg")
+	b.ReportMetric(figs[rRange].perMsg, "raw-range-allocs/msg")
+	b.ReportMetric(figs[rBatched].perMsg, "raw-batched-allocs/msg")
+	b.ReportMetric(figs[r].perMsg, "raw-allocs/msg")
 	b.ReportMetric(send, "send-allocs/op")
-	report(b, "allocs: framework %.4f allocs/msg (%.3f B/msg) over %d msgs, marginal %.4f allocs/msg, set-up+tear-down %d allocs; nested5 %.4f allocs/msg; raw %.4f allocs/msg; one Outbox.Send %.0f allocs (target 0 per msg: %s)",
-		fw.perMsg, fw.bytesPerMsg, long, fw.marginal, fw.setup, nested.perMsg, r.perMsg, send, verdictAtMost(fw.marginal, zeroAllocs))
+	worst := max(figs[fw].marginal, figs[fwU].marginal)
+	report(b, "allocs: framework %.4f allocs/msg (%.3f B/msg) over %d msgs, marginal %.4f allocs/msg, set-up+tear-down %d allocs; framework-unbatched %.4f allocs/msg, marginal %.4f, set-up+tear-down %d; nested5 %.4f allocs/msg, marginal %.4f; raw-range %.4f, raw-batched %.4f, raw %.4f allocs/msg; one Outbox.Send %.0f allocs (target 0 marginal per msg, batched and unbatched: %s)",
+		figs[fw].perMsg, figs[fw].bytesPerMsg, long, figs[fw].marginal, figs[fw].setup,
+		figs[fwU].perMsg, figs[fwU].marginal, figs[fwU].setup,
+		figs[nested].perMsg, figs[nested].marginal,
+		figs[rRange].perMsg, figs[rBatched].perMsg, figs[r].perMsg, send, verdictAtMost(worst, zeroAllocs))
 }
