@@ -392,3 +392,70 @@ func TestUnbatchedRun(t *testing.T) {
 	}
 	wantInts(t, k.got, 500)
 }
+
+// A Reader takes batches whole in a select loop of its own, one receive
+// for many messages, in order, and frees their slots as it opens them.
+func TestReaderOpensBatches(t *testing.T) {
+	ctx := axontest.Context(t)
+	var got []any
+	var elements int
+	reader := axon.New("Reader", func(ctx context.Context, c *axon.Component) error {
+		r, ctl := c.Reader("inbox"), c.In("control")
+		for {
+			select {
+			case e := <-r.C():
+				elements++
+				got = append(got, r.Open(e)...)
+			case m := <-ctl:
+				for msgs := r.Next(); msgs != nil; msgs = r.Next() {
+					got = append(got, msgs...)
+				}
+				if r.Len() != 0 {
+					return fmt.Errorf("box counts %d after the last Next", r.Len())
+				}
+				return c.PassOn(ctx, m)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	const n = 1000
+	if err := axon.Run(ctx, chain(t, burst(n), reader)); err != nil {
+		t.Fatal(err)
+	}
+	wantInts(t, got, n)
+	if elements >= n {
+		t.Fatalf("%d messages took %d receives: nothing was batched", n, elements)
+	}
+}
+
+// A box already read raw stays raw for a Reader: one message an element.
+func TestReaderOfRawBox(t *testing.T) {
+	ctx := axontest.Context(t)
+	var got []any
+	reader := axon.New("Reader", func(ctx context.Context, c *axon.Component) error {
+		_ = c.In("inbox")
+		r := c.Reader("inbox")
+		for {
+			select {
+			case e := <-r.C():
+				msgs := r.Open(e)
+				if len(msgs) != 1 {
+					return fmt.Errorf("raw box gave %d messages in one element", len(msgs))
+				}
+				got = append(got, msgs[0])
+			case m := <-c.In("control"):
+				for msgs := r.Next(); msgs != nil; msgs = r.Next() {
+					got = append(got, msgs...)
+				}
+				return c.PassOn(ctx, m)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	if err := axon.Run(ctx, chain(t, burst(300), reader)); err != nil {
+		t.Fatal(err)
+	}
+	wantInts(t, got, 300)
+}
