@@ -64,6 +64,8 @@ type collector struct {
 
 func newCollector() *collector {
 	k := &collector{pf: make(chan int, 1)}
+	// Room for everything the tests send: errors are reported without
+	// waiting, and a full box would make them go to the log instead.
 	k.comp = axon.New("Collector", func(ctx context.Context, c *axon.Component) error {
 		in, ctl := c.In("inbox"), c.In("control")
 		for {
@@ -89,7 +91,7 @@ func newCollector() *collector {
 				return ctx.Err()
 			}
 		}
-	})
+	}, axon.WithInbox("inbox", "everything", axon.Capacity(4096)))
 	return k
 }
 

@@ -37,27 +37,19 @@ type Inbox struct {
 	*boxMeta
 	ch   chan any
 	capa int32 // capacity in messages
-	// removable boxes (all but the defaults) keep count of senders in the
-	// middle of putting a message in, so that RemoveInbox can wait for
-	// them and miss nothing.
-	removable bool
-	inflight  atomic.Int32
+	// A removable box (any but the defaults) keeps count of the senders
+	// in the middle of putting a message in, so that RemoveInbox can wait
+	// for them and miss nothing.
+	inflight atomic.Int32
 
 	// st holds how the box is read and, unless read raw, how many
 	// messages it counts (see batch.go).
 	st atomic.Uint64
-	// room is where senders wait for a slot in a counted box. Made on
-	// demand.
-	room atomic.Pointer[chan struct{}]
-	// wakeCh is closed (and cleared) when a route ending here changes or
-	// the owner ends, waking senders blocked on a full box. Made on demand.
-	wakeCh atomic.Pointer[chan struct{}]
+	// Where senders wait: made when the first one does.
+	waits atomic.Pointer[waitChans]
 
-	// The batch being read, kept by the reader between messages: the
-	// messages before at have been taken, those before freed have had
-	// their slots freed.
-	spill     *batch
-	at, freed int
+	// The batch being read, kept by the reader between messages.
+	spill *batch
 
 	// Link state, guarded by linkMu.
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
@@ -236,7 +228,7 @@ func (b *Outbox) put(d *Inbox, msg any) putResult {
 	if d.owner.ended.Load() {
 		return putDone
 	}
-	if d.removable {
+	if d.removable() {
 		d.inflight.Add(1)
 		defer d.inflight.Add(-1)
 		if d.st.Load()&stClosed != 0 {
@@ -347,7 +339,7 @@ func (b *Outbox) waitRoom(ctx context.Context, d *Inbox, w <-chan struct{}) erro
 // waitRaw puts msg in d's channel, waiting for room, until d's route
 // changes (w is closed) or ctx ends. It reports whether msg was delivered.
 func (b *Outbox) waitRaw(ctx context.Context, d *Inbox, w <-chan struct{}, msg any) (bool, error) {
-	if d.removable {
+	if d.removable() {
 		d.inflight.Add(1)
 		defer d.inflight.Add(-1)
 		if d.st.Load()&stClosed != 0 {
@@ -371,14 +363,37 @@ func (b *Outbox) waitRaw(ctx context.Context, d *Inbox, w <-chan struct{}, msg a
 	return false, nil
 }
 
+// waitChans are the channels senders to a box wait on.
+type waitChans struct {
+	// room has a turn for one sender waiting for a slot in a counted box.
+	room chan struct{}
+	// wake is closed (and cleared) when a route ending at the box changes
+	// or its owner ends, waking every sender blocked on it.
+	wake atomic.Pointer[chan struct{}]
+}
+
+// waitChans returns b's, making them if need be.
+func (b *Inbox) waitChans() *waitChans {
+	for {
+		if w := b.waits.Load(); w != nil {
+			return w
+		}
+		w := &waitChans{room: make(chan struct{}, 1)}
+		if b.waits.CompareAndSwap(nil, w) {
+			return w
+		}
+	}
+}
+
 // waiter returns the channel that wake closes, making it if need be.
 func (b *Inbox) waiter() <-chan struct{} {
+	w := b.waitChans()
 	for {
-		if p := b.wakeCh.Load(); p != nil {
+		if p := w.wake.Load(); p != nil {
 			return *p
 		}
 		ch := make(chan struct{})
-		if b.wakeCh.CompareAndSwap(nil, &ch) {
+		if w.wake.CompareAndSwap(nil, &ch) {
 			return ch
 		}
 	}
@@ -386,9 +401,16 @@ func (b *Inbox) waiter() <-chan struct{} {
 
 // wake wakes every sender blocked on b, to look at its route again.
 func (b *Inbox) wake() {
-	if p := b.wakeCh.Swap(nil); p != nil {
-		close(*p)
+	if w := b.waits.Load(); w != nil {
+		if p := w.wake.Swap(nil); p != nil {
+			close(*p)
+		}
 	}
+}
+
+// removable reports whether b may be removed: any box but the defaults.
+func (b *Inbox) removable() bool {
+	return b != &b.owner.defIn && b != &b.owner.defCtl
 }
 
 // stopping looks at a message on its way to d: a ShutdownMicroprocess for
@@ -403,12 +425,16 @@ func (b *Outbox) stopping(d *Inbox, msg any) (stop, marked bool) {
 	return false, false
 }
 
-// delivered counts a message that reached d and, for a
-// ShutdownMicroprocess reaching a control box, interrupts its owner.
+// delivered counts a message that reached d and, for a control box, wakes
+// the owner's Serve if it waits (it waits on its inbox alone); for a
+// ShutdownMicroprocess, interrupts the owner.
 func (b *Outbox) delivered(d *Inbox, msg any, stop bool) {
 	b.sent.Add(1)
-	if stop {
-		d.owner.interrupt(msg)
+	if d.control {
+		if stop {
+			d.owner.interrupt(msg)
+		}
+		d.owner.nudge()
 	}
 }
 

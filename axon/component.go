@@ -61,21 +61,34 @@ type Component struct {
 
 	mu       sync.Mutex // guards what follows
 	state    runPhase
-	pending  int32         // main (if any, until it returns) + unfinished children
-	liveKids int32         // unfinished children
-	done     chan struct{} // made on first use: most components are never waited for
-	parent   *Component    // also read under linkMu; written holding both
+	pending  int32      // main (if any, until it returns) + unfinished children
+	liveKids int32      // unfinished children
+	parent   *Component // also read under linkMu; written holding both
 	children []*Component
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx      compCtx // the main loop's context
 	run      *runState
-	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
-	buildErr error         // a mistake in the options given to New, reported when started
+	rare     *rareState    // what few components need; made on demand
 	kidsIdle chan struct{} // closed while liveKids == 0
 
 	// The four default boxes live inside the component: one allocation.
 	defIn, defCtl  Inbox
 	defOut, defSig Outbox
+}
+
+// rareState is what few components need: kept out of Component, which
+// every idle component pays for in full.
+type rareState struct {
+	done     chan struct{} // closed when the component has ended; made on first use
+	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
+	buildErr error         // a mistake in the options given to New, reported when started
+}
+
+// rareLocked returns c.rare, making it. Called with c.mu held.
+func (c *Component) rareLocked() *rareState {
+	if c.rare == nil {
+		c.rare = &rareState{}
+	}
+	return c.rare
 }
 
 type runPhase uint8
@@ -262,7 +275,7 @@ func WithChildren(children ...Node) Option {
 }
 
 func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
-	b := &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}, removable: true}
+	b := &Inbox{owner: c, boxMeta: &boxMeta{name: name, doc: doc, typ: spec.typ}}
 	if !spec.passOnly {
 		b.ch = make(chan any, spec.capacity)
 		b.capa = int32(spec.capacity)
@@ -275,6 +288,7 @@ func (c *Component) newInbox(name, doc string, spec boxSpec) *Inbox {
 // four default boxes plus any the options declare, and a fresh id.
 func New(name string, main MainFunc, opts ...Option) *Component {
 	c := &Component{name: name, id: uuid.New(), main: main}
+	c.ctx.c = c
 	c.defIn = Inbox{owner: c, boxMeta: inboxMeta, ch: make(chan any, DefaultCapacity), capa: DefaultCapacity}
 	c.defCtl = Inbox{owner: c, boxMeta: controlMeta, ch: make(chan any, DefaultControlCapacity), capa: DefaultControlCapacity}
 	// Shutdown messages never cross in batches: control is always read
@@ -295,7 +309,8 @@ func New(name string, main MainFunc, opts ...Option) *Component {
 func (c *Component) FailOnStart(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.buildErr = errors.Join(c.buildErr, err)
+	r := c.rareLocked()
+	r.buildErr = errors.Join(r.buildErr, err)
 }
 
 // Invalid returns a component that runs nothing and, when started,

@@ -47,7 +47,8 @@ func (c *Component) Reader(name string) *Reader {
 func (r *Reader) C() <-chan any { return r.in.ch }
 
 // Open returns the messages that element e, received from C, holds, in
-// order: one, or a batch. The slice is the Reader's and is valid until
+// order: one, or a batch (none for an element that is not a message,
+// which Serve may leave behind). The slice is the Reader's and is valid until
 // the next call to Open or Next. Their slots in the box are free once
 // Open returns: they are in the caller's hands.
 func (r *Reader) Open(e any) []any {
@@ -59,10 +60,13 @@ func (r *Reader) Open(e any) []any {
 		r.one[0] = e
 		return r.one[:]
 	}
-	if p, ok := e.(*batch); ok {
+	switch p := e.(type) {
+	case *batch:
 		r.last = p
 		r.in.unreserve(len(p.msgs))
 		return p.msgs
+	case nudge:
+		return nil // left by a Serve that read the box before
 	}
 	r.in.unreserve(1)
 	r.one[0] = e
@@ -72,11 +76,15 @@ func (r *Reader) Open(e any) []any {
 // Next returns the messages of the next element waiting in the box, or
 // nil if none is: Open of a receive that does not wait.
 func (r *Reader) Next() []any {
-	select {
-	case e := <-r.in.ch:
-		return r.Open(e)
-	default:
-		return nil
+	for {
+		select {
+		case e := <-r.in.ch:
+			if msgs := r.Open(e); len(msgs) > 0 {
+				return msgs
+			}
+		default:
+			return nil
+		}
 	}
 }
 

@@ -122,13 +122,15 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 		return &BoxError{Component: c.String(), Box: "", Op: "start", Err: ErrAlreadyStarted}
 	}
 	c.state = phaseRunning
-	c.ctx, c.cancel = context.WithCancel(parent)
 	c.run = rs
 	if root {
 		rs.root = c
 	}
 	kids := slices.Clone(c.children)
-	buildErr := c.buildErr
+	var buildErr error
+	if c.rare != nil {
+		buildErr = c.rare.buildErr
+	}
 	if buildErr != nil {
 		kids = nil // nothing of a misdeclared component runs
 	}
@@ -137,8 +139,11 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	if c.liveKids > 0 {
 		c.kidsIdle = make(chan struct{})
 	}
-	ctx := c.ctx
 	c.mu.Unlock()
+	// Begun outside c.mu: a parent that has ended cancels it at once,
+	// and cancelling takes c.mu to reach the children.
+	c.ctx.begin(parent)
+	ctx := &c.ctx
 	for _, k := range kids {
 		if err := k.start(ctx, rs, false); err != nil {
 			if !k.stoppedBeforeStart() {
@@ -221,10 +226,10 @@ func (c *Component) stoppedBy(ctx context.Context, err error) bool {
 func (c *Component) markStop(msg any) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != phaseRunning || c.stopMsg != nil {
+	if c.state != phaseRunning || c.rare != nil && c.rare.stopMsg != nil {
 		return false
 	}
-	c.stopMsg = msg
+	c.rareLocked().stopMsg = msg
 	return true
 }
 
@@ -232,7 +237,9 @@ func (c *Component) markStop(msg any) bool {
 // failed.
 func (c *Component) unmarkStop() {
 	c.mu.Lock()
-	c.stopMsg = nil
+	if c.rare != nil {
+		c.rare.stopMsg = nil
+	}
 	c.mu.Unlock()
 }
 
@@ -246,13 +253,12 @@ func (c *Component) interrupt(msg any) {
 		c.mu.Unlock()
 		return
 	}
-	if c.stopMsg == nil {
-		c.stopMsg = msg
+	if r := c.rareLocked(); r.stopMsg == nil {
+		r.stopMsg = msg
 	}
-	cancel := c.cancel
 	c.mu.Unlock()
 	c.halted.Store(true)
-	cancel()
+	c.ctx.cancel(context.Canceled)
 }
 
 // passOnInterrupt passes on the ShutdownMicroprocess that interrupted c,
@@ -260,7 +266,10 @@ func (c *Component) interrupt(msg any) {
 // context, since c's own has been cancelled.
 func (c *Component) passOnInterrupt() {
 	c.mu.Lock()
-	msg := c.stopMsg
+	var msg any
+	if c.rare != nil {
+		msg = c.rare.stopMsg
+	}
 	c.mu.Unlock()
 	if msg != nil && !c.passedOn.Load() {
 		_ = c.PassOn(c.run.ctx, msg)
@@ -278,10 +287,13 @@ func (c *Component) finishOne() {
 	c.state = phaseDone
 	parent := c.parent // does not change while c runs
 	rs := c.run
-	done := c.done
+	var done chan struct{}
+	if c.rare != nil {
+		done = c.rare.done
+	}
 	c.mu.Unlock()
 	c.end()
-	c.cancel()
+	c.ctx.cancel(context.Canceled)
 	if rs.root == c {
 		// The graph has ended: note whether the caller's context had, and
 		// release the run's context, before anyone waiting is woken.
@@ -343,7 +355,7 @@ func (c *Component) AddChild(n Node) error {
 		}
 		c.liveKids++
 		c.pending++
-		ctx = c.ctx
+		ctx = &c.ctx
 	}
 	rs := c.run
 	c.mu.Unlock()
@@ -396,16 +408,15 @@ func (c *Component) Stop() {
 	switch c.state {
 	case phaseBuilt:
 		c.state = phaseDone
-		if c.done != nil {
-			close(c.done)
+		if c.rare != nil && c.rare.done != nil {
+			close(c.rare.done)
 		}
 		c.mu.Unlock()
 		c.end()
 		return
 	case phaseRunning:
-		cancel := c.cancel
 		c.mu.Unlock()
-		cancel()
+		c.ctx.cancel(context.Canceled)
 		return
 	}
 	c.mu.Unlock()
@@ -416,13 +427,13 @@ func (c *Component) Stop() {
 func (c *Component) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done == nil {
+	if c.rare == nil || c.rare.done == nil {
 		if c.state == phaseDone {
 			return closedChan
 		}
-		c.done = make(chan struct{})
+		c.rareLocked().done = make(chan struct{})
 	}
-	return c.done
+	return c.rare.done
 }
 
 // Running reports whether the component has started and not yet ended.

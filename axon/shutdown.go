@@ -88,38 +88,29 @@ func IsShutdownMicroprocess(msg any) bool {
 // shutdown message goes out, and before Serve returns. A handler that
 // must wait for a reply to what it sent calls Flush first.
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	// Only a dispatch: the loops are frames of their own, so that the
+	// stack an idle component waits on holds one of them, not both.
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, nil)
 	}
-	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
-	for {
-		msg, fromCtl, err := next(in, ctl, done)
-		switch {
-		case err != nil:
-			return ctx.Err()
-		case fromCtl:
-			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
-				return err
-			}
-		default:
-			if err := handle(ctx, msg); err != nil {
-				return err
-			}
-		}
-	}
+	return c.serveRaw(ctx, handle, nil)
 }
 
 // ServeThen is Serve for a component with something to do once its
 // backlog is handled and before ProducerFinished is passed on: atEnd runs
 // between the two (a decoder reporting a truncated last frame, a chunker
 // sending its short last piece). An error from atEnd ends the component,
-// and nothing is passed on. It is a loop of its own, not Serve with a
-// parameter, so that Serve, on which most idle components wait, keeps
-// its small frame: every idle component pays for Serve's stack.
+// and nothing is passed on.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, atEnd)
 	}
+	return c.serveRaw(ctx, handle, atEnd)
+}
+
+// serveRaw is Serve's loop for an inbox read one message per element:
+// in an Unbatched graph, or when the box was already read raw.
+func (c *Component) serveRaw(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	in, ctl, done := c.In(InboxName), c.In(ControlName), ctx.Done()
 	for {
 		msg, fromCtl, err := next(in, ctl, done)
@@ -139,63 +130,116 @@ func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Conte
 }
 
 // serveBatched is Serve's loop for an inbox it reads in batches, handing
-// handle a scope so that what it sends crosses in batches too.
-func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (err error) {
+// handle a scope so that what it sends crosses in batches too. While idle
+// it waits on its inbox alone, in a small frame: a message on control or
+// the end of ctx wakes it with a nudge (see Component.nudge), so an idle
+// component holds one waiting receive, not a select over three channels.
+// The scope is made when the first work arrives.
+func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	in := &c.defIn
-	s := newScope(ctx, c, in)
-	defer func() {
+	ctl := c.In(ControlName)
+	if ctx != context.Context(&c.ctx) {
+		// A context of the caller's own: have its end nudge us too.
+		stop := context.AfterFunc(ctx, c.nudge)
+		defer stop()
+	}
+	var s *scope
+	for {
+		if ctx.Err() != nil {
+			return c.endServe(s, ctx.Err())
+		}
+		e, fromCtl := tryRecv(ctl)
+		if !fromCtl {
+			in.st.Or(stParked)
+			// Look again now that a nudge would come: what arrived
+			// before the mark was set sent none.
+			if e, fromCtl = tryRecv(ctl); fromCtl || ctx.Err() != nil {
+				in.st.And(^uint64(stParked))
+			} else {
+				e = <-in.ch
+				in.st.And(^uint64(stParked))
+				if _, ok := e.(nudge); ok {
+					continue
+				}
+			}
+			if ctx.Err() != nil {
+				if !fromCtl {
+					in.putBack(e)
+				}
+				return c.endServe(s, ctx.Err())
+			}
+		}
+		if !fromCtl && c.halted.Load() {
+			// A ShutdownMicroprocess came with it: what was taken
+			// stays in the box, unhandled.
+			in.putBack(e)
+			return c.endServe(s, ctx.Err())
+		}
+		if s == nil {
+			s = newScope(ctx, c, in)
+		}
+		if stop, err := c.work(s, e, fromCtl, handle, atEnd); stop || err != nil {
+			return c.endServe(s, err)
+		}
+	}
+}
+
+// endServe closes Serve's scope, if it made one, putting in what it
+// holds, and leaves the inbox for the next reader.
+func (c *Component) endServe(s *scope, err error) error {
+	if s != nil {
 		if ferr := s.close(); err == nil {
 			err = ferr
 		}
-		in.unclaim()
-	}()
-	ctl, done := c.In(ControlName), ctx.Done()
+	}
+	c.defIn.unclaim()
+	return err
+}
+
+// work handles e (from "control" if fromCtl, else an element of "inbox")
+// and then whatever else is queued, until nothing is: then it puts in what
+// the scope holds and returns, for Serve to wait. stop is true when a
+// shutdown message ends the component.
+func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (stop bool, err error) {
+	in := &c.defIn
+	ctl := c.In(ControlName)
 	for {
-		if len(ctl) > 0 {
-			if msg, ok := tryRecv(ctl); ok {
-				if stop, err := c.control(s, msg, handle, atEnd); stop || err != nil {
-					return err
+		if fromCtl {
+			if stop, err := c.control(s, e, handle, atEnd); stop || err != nil {
+				return true, err
+			}
+		} else if m, ok := in.accept(e); ok {
+			if err := handle(s, m); err != nil {
+				return true, err
+			}
+			// The rest of a batch. Control and ctx are looked at once
+			// per element; within a batch, a ShutdownMicroprocess
+			// (which interrupts the component) is looked for before
+			// each message.
+			if p := in.spill; p != nil {
+				if err := c.serveSpill(s, in, p, handle); err != nil {
+					return true, err
 				}
-				continue
 			}
 		}
-		select {
-		case <-done:
-			return ctx.Err()
-		default:
+		if err := s.Err(); err != nil {
+			return true, err
 		}
-		var msg any
-		select {
-		case e := <-in.ch:
-			msg = in.accept(e)
-		default:
-			// Nothing more queued: put in what is held before waiting.
-			if err := s.flush(); err != nil {
-				return err
+		var ok bool
+		if e, ok = tryRecv(ctl); ok {
+			fromCtl = true
+			continue
+		}
+		fromCtl = false
+		if e, ok = tryRecv(in.ch); ok {
+			if c.halted.Load() {
+				in.putBack(e)
+				return true, s.Err()
 			}
-			select {
-			case e := <-in.ch:
-				msg = in.accept(e)
-			case msg := <-ctl:
-				if stop, err := c.control(s, msg, handle, atEnd); stop || err != nil {
-					return err
-				}
-				continue
-			case <-done:
-				return ctx.Err()
-			}
+			continue
 		}
-		if err := handle(s, msg); err != nil {
-			return err
-		}
-		// The rest of a batch. Control and ctx are looked at once per
-		// element; within a batch, a ShutdownMicroprocess (which
-		// interrupts the component) is looked for before each message.
-		if p := in.spill; p != nil {
-			if err := c.serveSpill(s, in, p, handle); err != nil {
-				return err
-			}
-		}
+		// Nothing more queued: put in what is held before waiting.
+		return false, s.flush()
 	}
 }
 
@@ -206,20 +250,20 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 // senders write.
 func (c *Component) serveSpill(s *scope, in *Inbox, p *batch, handle func(ctx context.Context, msg any) error) error {
 	msgs := p.msgs
-	for i := in.at; i < len(msgs); i++ {
+	for i := p.at; i < len(msgs); i++ {
 		if c.halted.Load() {
-			in.at = i
+			p.at = i
 			return s.Context.Err()
 		}
 		m := msgs[i]
 		msgs[i] = nil
 		if i == len(msgs)-1 {
-			in.at = i + 1
+			p.at = i + 1
 			in.spillDone(p)
 		}
 		if err := handle(s, m); err != nil {
 			if i < len(msgs)-1 {
-				in.at = i + 1
+				p.at = i + 1
 			}
 			return err
 		}
