@@ -35,11 +35,15 @@ const (
 //
 //	inbox       (in)  forwarded, in order, to the current child's "inbox"
 //	next        (in)  a message for factory; each starts a new child
-//	control     (in)  ProducerFinished: the current child is handed
-//	                  everything queued for it, then asked to finish, then
-//	                  the Carousel ends; ShutdownMicroprocess: the child is
-//	                  stopped and the Carousel ends. Messages still waiting
-//	                  for a child when the Carousel ends are dropped.
+//	control     (in)  ProducerFinished: first every message already
+//	                  queued on "next" starts its child, in turn, as above;
+//	                  then the current child is handed everything queued
+//	                  for it and asked to finish, and the Carousel ends
+//	                  when it has. ShutdownMicroprocess: at once, even with
+//	                  messages queued on "next" (none of them starts a
+//	                  child), the child is stopped and the Carousel ends.
+//	                  Messages still waiting for a child when the Carousel
+//	                  ends are dropped.
 //	outbox      (out) what the current child sends on its "outbox"
 //	requestNext (out) the Carousel's own Ref, each time a child ends by
 //	                  itself (sent only if linked)
@@ -52,18 +56,61 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 		next, ctl := c.In(NextName), c.In(axon.ControlName)
 		s := &slot{c: c}
 		defer s.stopForward()
+		// replace retires the current child, if any, and starts the one
+		// factory makes from msg, unless the Carousel was stopped
+		// meanwhile.
+		replace := func(msg any) error {
+			if err := s.retire(ctx, axon.ShutdownMicroprocess{From: c.Ref()}); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := factory(msg)
+			if !isNode(n) {
+				return fmt.Errorf("carousel factory returned no component for %T on %q", msg, NextName)
+			}
+			return s.adopt(ctx, n)
+		}
+		// end ends the Carousel on msg, a shutdown message from control.
+		// A ProducerFinished waits until nothing is queued on next: each
+		// message there starts its child first, so none is dropped. A
+		// ShutdownMicroprocess waits for nothing, and one that comes
+		// meanwhile ends the Carousel in the ProducerFinished's stead.
+		end := func(msg any) error {
+			for axon.IsProducerFinished(msg) {
+				if m := shutdownWaiting(ctl); axon.IsShutdownMicroprocess(m) {
+					msg = m
+					break
+				}
+				m, ok := tryRecv(next)
+				if !ok {
+					break
+				}
+				if err := replace(m); err != nil {
+					return err
+				}
+			}
+			if err := s.retire(ctx, msg); err != nil {
+				return err
+			}
+			return c.PassOn(ctx, msg)
+		}
 		for {
 			select {
 			case msg := <-next:
-				if err := s.retire(ctx, axon.ShutdownMicroprocess{From: c.Ref()}); err != nil {
+				// Control may have a message waiting too (Go's select
+				// picks either): a ShutdownMicroprocess there wins over
+				// msg, a ProducerFinished waits behind it.
+				stop := shutdownWaiting(ctl)
+				if axon.IsShutdownMicroprocess(stop) {
+					return end(stop)
+				}
+				if err := replace(msg); err != nil {
 					return err
 				}
-				n := factory(msg)
-				if !isNode(n) {
-					return fmt.Errorf("carousel factory returned no component for %T on %q", msg, NextName)
-				}
-				if err := s.adopt(ctx, n); err != nil {
-					return err
+				if stop != nil {
+					return end(stop)
 				}
 			case <-s.done():
 				if err := s.release(); err != nil {
@@ -75,13 +122,9 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 					}
 				}
 			case msg := <-ctl:
-				if _, ok := msg.(axon.Shutdown); !ok {
-					continue
+				if _, ok := msg.(axon.Shutdown); ok {
+					return end(msg)
 				}
-				if err := s.retire(ctx, msg); err != nil {
-					return err
-				}
-				return c.PassOn(ctx, msg)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -97,6 +140,27 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 }
 
 func isNode(n axon.Node) bool { return n != nil && n.Core() != nil }
+
+// tryRecv takes a message from ch if one is waiting.
+func tryRecv(ch <-chan any) (any, bool) {
+	select {
+	case m := <-ch:
+		return m, true
+	default:
+		return nil, false
+	}
+}
+
+// shutdownWaiting takes a message waiting on ctl, if there is one, and
+// returns it if it is a shutdown message; anything else found there is
+// ignored, as the Carousel's loop ignores it, and nil is returned.
+func shutdownWaiting(ctl <-chan any) any {
+	m, ok := tryRecv(ctl)
+	if _, shutdown := m.(axon.Shutdown); !ok || !shutdown {
+		return nil
+	}
+	return m
+}
 
 // slot holds the one running child of a Carousel or Seq and forwards the
 // owner's inbox to it.
@@ -227,7 +291,7 @@ func (s *slot) release() error {
 	if q == nil {
 		return nil
 	}
-	if left := drain(q.C()); len(left) > 0 {
+	if left := q.TakeAll(); len(left) > 0 {
 		s.backlog = append(left, s.backlog...)
 	}
 	return nil
@@ -255,19 +319,6 @@ func (s *slot) retire(ctx context.Context, msg any) error {
 		return ctx.Err()
 	}
 	return s.release()
-}
-
-// drain takes everything queued in ch now, without waiting.
-func drain(ch <-chan any) []any {
-	var out []any
-	for {
-		select {
-		case m := <-ch:
-			out = append(out, m)
-		default:
-			return out
-		}
-	}
 }
 
 // Seq runs its children one after another, each starting when the one
