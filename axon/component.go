@@ -372,6 +372,12 @@ func (c *Component) Outbox(name string) *Outbox {
 // if there is no such inbox: a programming error, reported with the
 // component's name like any panic in a main loop.
 func (c *Component) In(name string) <-chan any {
+	return c.receivable(name).C()
+}
+
+// receivable returns the named inbox for a main loop to receive from,
+// panicking if there is none or it holds nothing of its own.
+func (c *Component) receivable(name string) *Inbox {
 	b := c.Inbox(name)
 	switch {
 	case b == nil:
@@ -379,7 +385,7 @@ func (c *Component) In(name string) <-chan any {
 	case b.ch == nil:
 		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: fmt.Errorf("%w: the box is passthrough-only", ErrBadLink)})
 	}
-	return b.C()
+	return b
 }
 
 // Out returns the named outbox. It panics if there is none, like In.

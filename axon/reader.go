@@ -1,7 +1,5 @@
 package axon
 
-import "fmt"
-
 // Reader reads an inbox in batches from a main loop that selects over
 // boxes of its own, as Serve does for "inbox": senders may then put many
 // messages into the box as one channel element, and the loop takes them
@@ -33,13 +31,7 @@ type Reader struct {
 // Reader returns a Reader of the named inbox. It panics, as In does, if
 // there is no such inbox or it is passthrough-only.
 func (c *Component) Reader(name string) *Reader {
-	b := c.Inbox(name)
-	switch {
-	case b == nil:
-		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: ErrNoSuchBox})
-	case b.ch == nil:
-		panic(&BoxError{Component: c.String(), Box: name, Op: "receive", Err: fmt.Errorf("%w: the box is passthrough-only", ErrBadLink)})
-	}
+	b := c.receivable(name)
 	return &Reader{in: b, batched: c.batching() && !b.control && b.claimBatched()}
 }
 

@@ -148,12 +148,12 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 		if ctx.Err() != nil {
 			return c.endServe(s, ctx.Err())
 		}
-		e, fromCtl := tryRecv(ctl)
+		e, fromCtl := TryReceive(ctl)
 		if !fromCtl {
 			in.st.Or(stParked)
 			// Look again now that a nudge would come: what arrived
 			// before the mark was set sent none.
-			if e, fromCtl = tryRecv(ctl); fromCtl || ctx.Err() != nil {
+			if e, fromCtl = TryReceive(ctl); fromCtl || ctx.Err() != nil {
 				in.st.And(^uint64(stParked))
 			} else {
 				e = <-in.ch
@@ -226,12 +226,12 @@ func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.
 			return true, err
 		}
 		var ok bool
-		if e, ok = tryRecv(ctl); ok {
+		if e, ok = TryReceive(ctl); ok {
 			fromCtl = true
 			continue
 		}
 		fromCtl = false
-		if e, ok = tryRecv(in.ch); ok {
+		if e, ok = TryReceive(in.ch); ok {
 			if c.halted.Load() {
 				in.putBack(e)
 				return true, s.Err()
@@ -375,7 +375,7 @@ func (c *Component) Drain(ctx context.Context, handle func(ctx context.Context, 
 		if batched {
 			m, ok = in.take()
 		} else {
-			m, ok = tryRecv(raw)
+			m, ok = TryReceive(raw)
 		}
 		if !ok {
 			return nil
@@ -409,8 +409,9 @@ func (c *Component) Finish(ctx context.Context) error {
 	return c.PassOn(ctx, ProducerFinished{From: c.Ref()})
 }
 
-// tryRecv takes a message from ch if one is waiting.
-func tryRecv(ch <-chan any) (any, bool) {
+// TryReceive takes a message from ch if one is waiting, without waiting:
+// for main loops that look at a box before they select on it.
+func TryReceive(ch <-chan any) (any, bool) {
 	select {
 	case m := <-ch:
 		return m, true

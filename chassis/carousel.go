@@ -83,7 +83,7 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 					msg = m
 					break
 				}
-				m, ok := tryRecv(next)
+				m, ok := axon.TryReceive(next)
 				if !ok {
 					break
 				}
@@ -141,21 +141,11 @@ func Carousel(factory func(msg any) axon.Node) *axon.Component {
 
 func isNode(n axon.Node) bool { return n != nil && n.Core() != nil }
 
-// tryRecv takes a message from ch if one is waiting.
-func tryRecv(ch <-chan any) (any, bool) {
-	select {
-	case m := <-ch:
-		return m, true
-	default:
-		return nil, false
-	}
-}
-
 // shutdownWaiting takes a message waiting on ctl, if there is one, and
 // returns it if it is a shutdown message; anything else found there is
 // ignored, as the Carousel's loop ignores it, and nil is returned.
 func shutdownWaiting(ctl <-chan any) any {
-	m, ok := tryRecv(ctl)
+	m, ok := axon.TryReceive(ctl)
 	if _, shutdown := m.(axon.Shutdown); !ok || !shutdown {
 		return nil
 	}
