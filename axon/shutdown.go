@@ -145,35 +145,39 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 	}
 	var s *scope
 	for {
-		if ctx.Err() != nil {
-			return c.endServe(s, ctx.Err())
+		if err := ctx.Err(); err != nil {
+			return c.endServe(s, err)
 		}
-		e, fromCtl := TryReceive(ctl)
-		if !fromCtl {
-			in.st.Or(stParked)
-			// Look again now that a nudge would come: what arrived
-			// before the mark was set sent none.
-			if e, fromCtl = TryReceive(ctl); fromCtl || ctx.Err() != nil {
+		// Mark the wait first: a control message or the end of ctx from
+		// here on sends a nudge, so looking at control once is enough.
+		in.st.Or(stParked)
+		var e any
+		var fromCtl bool
+		if len(ctl) > 0 {
+			e, fromCtl = TryReceive(ctl)
+		}
+		if !fromCtl && s != nil {
+			// Put in what is held only now, just before waiting, so that
+			// the component it wakes runs in this one's place.
+			if err := s.flush(); err != nil {
 				in.st.And(^uint64(stParked))
-			} else {
-				e = <-in.ch
-				in.st.And(^uint64(stParked))
-				if _, ok := e.(nudge); ok {
-					continue
-				}
+				return c.endServe(s, err)
 			}
-			if ctx.Err() != nil {
-				if !fromCtl {
-					in.putBack(e)
-				}
+		}
+		if !fromCtl {
+			e = <-in.ch
+		}
+		in.st.And(^uint64(stParked))
+		if !fromCtl {
+			if _, ok := e.(nudge); ok {
+				continue
+			}
+			if ctx.Err() != nil || c.halted.Load() {
+				// Stopped, or a ShutdownMicroprocess came with it: what
+				// was taken stays in the box, unhandled.
+				in.putBack(e)
 				return c.endServe(s, ctx.Err())
 			}
-		}
-		if !fromCtl && c.halted.Load() {
-			// A ShutdownMicroprocess came with it: what was taken
-			// stays in the box, unhandled.
-			in.putBack(e)
-			return c.endServe(s, ctx.Err())
 		}
 		if s == nil {
 			s = newScope(ctx, c, in)
@@ -197,8 +201,8 @@ func (c *Component) endServe(s *scope, err error) error {
 }
 
 // work handles e (from "control" if fromCtl, else an element of "inbox")
-// and then whatever else is queued, until nothing is: then it puts in what
-// the scope holds and returns, for Serve to wait. stop is true when a
+// and then whatever else is queued, until nothing is: then it returns,
+// for Serve to put in what the scope holds and wait. stop is true when a
 // shutdown message ends the component.
 func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (stop bool, err error) {
 	in := &c.defIn
@@ -225,12 +229,20 @@ func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.
 		if err := s.Err(); err != nil {
 			return true, err
 		}
+		// An empty box is passed over on its length, without the lock a
+		// receive takes; what arrives after the look is found by Serve's
+		// wait.
 		var ok bool
-		if e, ok = TryReceive(ctl); ok {
-			fromCtl = true
-			continue
+		if len(ctl) > 0 {
+			if e, ok = TryReceive(ctl); ok {
+				fromCtl = true
+				continue
+			}
 		}
 		fromCtl = false
+		if len(in.ch) == 0 {
+			return false, nil
+		}
 		if e, ok = TryReceive(in.ch); ok {
 			if c.halted.Load() {
 				in.putBack(e)
@@ -238,8 +250,7 @@ func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.
 			}
 			continue
 		}
-		// Nothing more queued: put in what is held before waiting.
-		return false, s.flush()
+		return false, nil // nothing more queued
 	}
 }
 
