@@ -225,8 +225,9 @@ func TestClientShutdownMicroprocess(t *testing.T) {
 }
 
 // Reading waits while the receiver is full: what the client takes from
-// the socket stays bounded (its outbox's receiver holds 16 chunks), so
-// the peer's writes block, and nothing is lost.
+// the socket stays bounded (its outbox's receiver holds
+// axon.DefaultCapacity chunks), so the peer's writes block, and nothing
+// is lost.
 func TestClientSlowReceiverBlocksPeer(t *testing.T) {
 	ctx := axontest.Context(t)
 	ln := tcptest.Listen(t)

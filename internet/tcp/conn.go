@@ -33,11 +33,12 @@ const (
 //
 // Boxes:
 //
-//	inbox   (in)  []byte or string: written to the socket, in order. A
-//	              message of any other type is reported on "errors" and
-//	              skipped. A write blocks while the peer is not reading
-//	              (TCP flow control), and the inbox then fills, so a slow
-//	              peer holds its producer back.
+//	inbox   (in)  []byte or string: written to the socket, in order;
+//	              what is queued is written together, with one system
+//	              call. A message of any other type is reported on
+//	              "errors" and skipped. A write blocks while the peer is
+//	              not reading (TCP flow control), and the inbox then
+//	              fills, so a slow peer holds its producer back.
 //	control (in)  ProducerFinished: what is queued in "inbox" is written,
 //	              the sending half of the connection is closed (the peer
 //	              reads its end), and the connection keeps reading until
@@ -303,7 +304,7 @@ func (k *Connection) main(ctx context.Context, c *axon.Component) error {
 		}
 		k.setReady(nc, nil)
 	}
-	s := &session{k: k, c: c, nc: nc, readDone: make(chan error, 1), discarding: make(chan struct{})}
+	s := &session{k: k, c: c, nc: nc, in: c.Reader(axon.InboxName), readDone: make(chan error, 1), discarding: make(chan struct{})}
 	return s.run(ctx)
 }
 
@@ -312,7 +313,9 @@ type session struct {
 	k        *Connection
 	c        *axon.Component
 	nc       net.Conn
-	readDone chan error // the reader's last word: nil for end of file
+	in       *axon.Reader // "inbox", read by the main loop in batches
+	bufs     [][]byte     // what one write writes, kept for the next
+	readDone chan error   // the reader's last word: nil for end of file
 
 	// Once nothing takes what is read ("outbox" leads to a component
 	// that has ended), the reader goes on
@@ -345,11 +348,11 @@ func (s *session) run(ctx context.Context) error {
 			<-s.readDone
 		}
 	}()
-	in, ctl := s.c.In(axon.InboxName), s.c.In(axon.ControlName)
+	in, ctl := s.in.C(), s.c.In(axon.ControlName)
 	for {
 		select {
-		case m := <-in:
-			if err := s.write(ctx, m); err != nil {
+		case e := <-in:
+			if err := s.writeQueued(ctx, s.in.Open(e)); err != nil {
 				return s.broken(ctx, err)
 			}
 		case m := <-ctl:
@@ -430,30 +433,70 @@ func (s *session) read(ctx context.Context) {
 	}
 }
 
-// write writes one message from "inbox". A message of the wrong type is
-// reported and skipped; the error returned is the socket's.
-func (s *session) write(ctx context.Context, m any) error {
-	var b []byte
-	switch v := m.(type) {
-	case []byte:
-		b = v
-	case string:
-		// A view of the string's bytes, not a copy: Write neither
-		// changes nor keeps them.
-		b = unsafe.Slice(unsafe.StringData(v), len(v))
+// Limits on what the writer takes from "inbox" for one write: whatever
+// is queued when it comes to write goes to the socket in one system call
+// (writev), up to this many bytes or messages. They bound what it holds
+// beyond the inbox's own capacity.
+const (
+	maxGatherBytes = 256 << 10
+	maxGatherMsgs  = 1024
+)
+
+// writeQueued writes msgs, the messages of one element taken from
+// "inbox", and those of the elements queued behind it, within the
+// limits above, with one write. A message of the wrong type is reported
+// and skipped; the error returned is the socket's.
+func (s *session) writeQueued(ctx context.Context, msgs []any) error {
+	bufs, size, taken := s.bufs[:0], 0, 0
+	for {
+		for _, m := range msgs {
+			if b := s.bytesOf(m); len(b) > 0 {
+				bufs = append(bufs, b)
+				size += len(b)
+			}
+		}
+		taken += len(msgs)
+		if size >= maxGatherBytes || taken >= maxGatherMsgs {
+			break
+		}
+		if msgs = s.in.Next(); msgs == nil {
+			break
+		}
+	}
+	var err error
+	switch len(bufs) {
+	case 0:
+	case 1:
+		_, err = s.nc.Write(bufs[0])
 	default:
-		s.k.rep.Report(s.k.errorf(axon.InboxName, "write", s.k.peer(), fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, m)))
-		return nil
+		// WriteTo moves along the net.Buffers it is given: that is a
+		// copy of bufs, which is kept for the next write.
+		nb := net.Buffers(bufs)
+		_, err = nb.WriteTo(s.nc)
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	if _, err := s.nc.Write(b); err != nil {
+	clear(bufs) // the bytes are the senders': keep none of them alive
+	s.bufs = bufs[:0]
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return s.k.errorf(axon.InboxName, "write", s.k.peer(), classify(err, ErrSend))
 	}
+	return nil
+}
+
+// bytesOf returns the bytes of m, a message from "inbox", to write. A
+// message of the wrong type is reported, and nothing is written for it.
+func (s *session) bytesOf(m any) []byte {
+	switch v := m.(type) {
+	case []byte:
+		return v
+	case string:
+		// A view of the string's bytes, not a copy: writing neither
+		// changes nor keeps them.
+		return unsafe.Slice(unsafe.StringData(v), len(v))
+	}
+	s.k.rep.Report(s.k.errorf(axon.InboxName, "write", s.k.peer(), fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, m)))
 	return nil
 }
 
@@ -474,21 +517,15 @@ func (s *session) signal(ctx context.Context, reason error) error {
 // finish writes what is queued, closes the sending half, waits for the
 // peer to close its side, and ends.
 func (s *session) finish(ctx context.Context) error {
-	in := s.c.In(axon.InboxName)
 	for {
 		if ctx.Err() != nil {
 			return s.cancelled(ctx, nil)
 		}
-		var m any
-		var ok bool
-		select {
-		case m, ok = <-in:
-		default:
-		}
-		if !ok {
+		msgs := s.in.Next()
+		if msgs == nil {
 			break
 		}
-		if err := s.write(ctx, m); err != nil {
+		if err := s.writeQueued(ctx, msgs); err != nil {
 			return s.broken(ctx, err)
 		}
 	}

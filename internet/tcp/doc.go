@@ -53,8 +53,12 @@
 // Nothing buffers without bound. A connection's reader sends each chunk
 // with a blocking Send, so while the receiver's inbox is full the reader
 // stops reading, the kernel's receive buffer fills and TCP flow control
-// stops the peer. Writes block while the peer does not read, and the
-// connection's inbox (16 messages) then fills and holds its producer.
+// stops the peer. The writer writes whatever is queued in the
+// connection's inbox when it comes to write with one system call
+// (writev), taking at most 256 KiB or 1,024 messages at a time, so a
+// burst of small messages costs one write rather than one each. Writes
+// block while the peer does not read, and the connection's inbox
+// (axon.DefaultCapacity messages) then fills and holds its producer.
 //
 // # Errors
 //

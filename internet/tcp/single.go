@@ -29,7 +29,7 @@ type SingleServerCore struct {
 // wait until one connects. When the client closes its side, what is
 // already queued for it is written and the connection closed; messages
 // still queued after that (at most the connection's inbox capacity,
-// 16) are reported on "errors" as not written.
+// axon.DefaultCapacity) are reported on "errors" as not written.
 //
 // The socket is bound by SingleServer, as net.Listen does: LocalAddr, Err
 // and Close are as for Server.
