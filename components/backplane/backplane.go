@@ -30,18 +30,19 @@ var (
 type hub interface {
 	// input names the inbox publishers link to.
 	input() (axon.Node, string)
-	// publish publishes msg, and up to batchMax-1 more that more has at
-	// once, from the publisher's own goroutine, until ctx (the
-	// publisher's) ends. Once the backplane has ended it fails with
-	// ErrBackplaneEnded.
-	// A message that cannot be published (NATS: a type it cannot send,
-	// a codec error) is given to report and skipped.
-	publish(ctx context.Context, msg any, more func() (any, bool), report func(error)) error
-	// join adds a subscriber: try or put is handed every message
-	// delivered from now on, put with a context that ends when ctx does or
+	// publish publishes msgs, in order, from the publisher's own
+	// goroutine, until ctx (the publisher's) ends. Once the backplane
+	// has ended it fails with ErrBackplaneEnded. A message that cannot
+	// be published (NATS: a type it cannot send, a codec error) is given
+	// to report and skipped.
+	publish(ctx context.Context, msgs []any, report func(error)) error
+	// runLimit is the most messages a publisher hands publish at once.
+	runLimit() int
+	// join adds a subscriber: send is handed every message delivered
+	// from now on, in runs, with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
 	// backplane has ended.
-	join(ctx context.Context, try func(any) error, put func(context.Context, any) error) (*member, error)
+	join(ctx context.Context, send func(context.Context, []any) error) (*member, error)
 	// leave undoes join (see fanout.leave).
 	leave(m *member, now bool)
 	// done is closed when the backplane has ended and will deliver no
@@ -147,15 +148,17 @@ func (b *BackplaneComponent) report(err error) {
 // wrapping axon.ErrServiceExists that names the name; an empty name, or
 // an option that does not apply, makes it fail with ErrBadOption.
 //
-// Each message is handed to every current subscriber in turn, in the
-// order they joined (Kamaelia's Backplane used a PlugSplitter for this),
-// by whoever has it: a PublishTo hands over what it publishes from its
+// Messages are handed to every current subscriber in turn, in the order
+// they joined (Kamaelia's Backplane used a PlugSplitter for this), by
+// whoever has them: a PublishTo hands over what it publishes from its
 // own goroutine, and the Backplane's goroutine what arrives on its
-// "inbox" from anything linked there. One delivery at a time, so every
-// subscriber sees the messages in one order. With Block, the default,
-// the message goes straight onto the subscriber's outbox and a hand-over
-// waits for room there, so the slowest subscriber sets the pace for the
-// Backplane and its publishers (see DropOldest for the other policy).
+// "inbox" from anything linked there, a run of what has queued at a
+// time (up to 32), the whole run to one subscriber before the next. One
+// delivery at a time, so every subscriber sees the messages in one
+// order. With Block, the default, the run goes straight onto the
+// subscriber's outbox, in one Batch, and a hand-over waits for room
+// there, so the slowest subscriber sets the pace for the Backplane and
+// its publishers (see DropOldest for the other policy).
 //
 // Boxes:
 //
@@ -204,11 +207,13 @@ func (b *BackplaneComponent) report(err error) {
 // and dropped.
 //
 // What arrives from NATS is handed to the subscribers by nats.go's
-// delivery goroutine for the Backplane's subscription. NATS cannot hold a
-// publisher back for a slow subscriber: while a subscriber with Block
-// holds the Backplane back, nats.go keeps up to nats.DefaultBuffer
-// received messages for it and drops what arrives beyond that (the NATS
-// slow-consumer rule); the Backplane reports how many on "errors".
+// delivery goroutine for the Backplane's subscription, in runs: while
+// nats.go has more messages waiting, those taken are kept (up to 32) and
+// handed over together. NATS cannot hold a publisher back for a slow
+// subscriber: while a subscriber with Block holds the Backplane back,
+// nats.go keeps up to nats.DefaultBuffer received messages for it and
+// drops what arrives beyond that (the NATS slow-consumer rule); the
+// Backplane reports how many on "errors".
 func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b := &BackplaneComponent{name: name, fan: newFanout()}
 	cfg, cfgErr := configure("Backplane", opts, forBackplane)
@@ -249,25 +254,85 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 		return err
 	}
 	defer unregister()
-	more := queued(c.In(axon.InboxName))
-	return c.Serve(ctx, func(ctx context.Context, msg any) error {
-		return b.fan.deliver(ctx, msg, more)
-	})
+	r := c.Reader(axon.InboxName)
+	ctl, done := c.In(axon.ControlName), ctx.Done()
+	var run []any
+	for {
+		select {
+		case e := <-r.C():
+			run = takeRun(r, r.Open(e), run, batchMax)
+			err := b.fan.deliver(ctx, run)
+			clear(run)
+			if err != nil {
+				return err
+			}
+		case msg := <-ctl:
+			if axon.IsProducerFinished(msg) {
+				if err := drainRuns(r, &run, batchMax, func(msgs []any) error { return b.fan.deliver(ctx, msgs) }); err != nil {
+					return err
+				}
+			}
+			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {
+				return err
+			}
+		case <-done:
+			return ctx.Err()
+		}
+	}
 }
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-func (b *BackplaneComponent) publish(ctx context.Context, msg any, more func() (any, bool), report func(error)) error {
+func (b *BackplaneComponent) publish(ctx context.Context, msgs []any, report func(error)) error {
 	if b.nats != nil {
-		return b.nats.publish(msg, more, report)
+		return b.nats.publish(msgs, report)
 	}
-	return b.fan.deliver(ctx, msg, more)
+	return b.fan.deliver(ctx, msgs)
 }
 
-func (b *BackplaneComponent) join(ctx context.Context, try func(any) error, put func(context.Context, any) error) (*member, error) {
-	return b.fan.join(ctx, try, put)
+func (b *BackplaneComponent) runLimit() int {
+	if b.nats != nil {
+		return natsRunMax
+	}
+	return batchMax
+}
+
+func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
+	return b.fan.join(ctx, send)
 }
 
 func (b *BackplaneComponent) leave(m *member, now bool) { b.fan.leave(m, now, b.Done()) }
 
 func (b *BackplaneComponent) done() <-chan struct{} { return b.Done() }
+
+// takeRun returns, in run's place, first (messages just taken from r)
+// and those queued after them, up to batchMax unless first alone holds
+// more.
+func takeRun(r *axon.Reader, first, run []any, limit int) []any {
+	run = append(run[:0], first...)
+	for len(run) < limit {
+		more := r.Next()
+		if more == nil {
+			break
+		}
+		run = append(run, more...)
+	}
+	return run
+}
+
+// drainRuns hands to deliver, a run at a time, everything queued in r's
+// box now, without waiting for more. run is the caller's buffer.
+func drainRuns(r *axon.Reader, run *[]any, limit int, deliver func([]any) error) error {
+	for {
+		first := r.Next()
+		if first == nil {
+			return nil
+		}
+		*run = takeRun(r, first, *run, limit)
+		err := deliver(*run)
+		clear(*run)
+		if err != nil {
+			return err
+		}
+	}
+}

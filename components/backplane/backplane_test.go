@@ -262,9 +262,10 @@ func TestBlockHoldsThePublisherBack(t *testing.T) {
 			published.Add(1)
 		}
 	}()
-	// Every box on the way holds at most 16; with what each component
-	// holds in hand, far fewer than 200 can be in flight.
-	const bound = 200
+	// In flight are at most what the boxes on the way hold (the
+	// PublishTo's inbox and the Handle's) and the run the PublishTo has
+	// in hand; n is more than five times that.
+	const bound = publishQueue + batchMax + axon.DefaultCapacity
 	for i := range n {
 		m, err := slow.Get(ctx, axon.OutboxName)
 		if err != nil {

@@ -14,14 +14,17 @@
 //	pub := chassis.Pipeline(util.ConsoleReader(os.Stdin), backplane.PublishTo("news"))
 //	sub := chassis.Pipeline(backplane.SubscribeTo("news"), util.ConsoleEchoer(os.Stdout))
 //
-// Each message is handed to the subscribers one after another in the
-// order they joined, by the PublishTo that publishes it (or by the
-// Backplane, for what arrives on its own "inbox"), one message at a time:
-// each publisher's messages reach each subscriber in the order they were
-// published; messages from different publishers are interleaved in the
-// order they were handed over. With Block a message goes straight onto
-// the subscriber's outbox, so between a PublishTo and what a subscriber
-// feeds it crosses a single channel.
+// Messages are handed to the subscribers by the PublishTo that publishes
+// them (or by the Backplane, for what arrives on its own "inbox"), a run
+// at a time: a PublishTo takes what has queued in its inbox and hands
+// the run to each subscriber in turn, in the order they joined, one run
+// after another. Each publisher's messages reach each subscriber in the
+// order they were published; runs from different publishers are
+// interleaved in the order they were handed over. With Block a run goes
+// straight onto the subscriber's outbox, in one Batch, so between a
+// PublishTo and what a subscriber feeds a message crosses a single
+// channel, and where that component takes batches (Serve does) the run
+// crosses as one or a few channel elements.
 //
 // # Finding a backplane
 //

@@ -5,15 +5,18 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// fanout is a Backplane's list of subscribers and the delivery of each
-// message to all of them. Whoever has a message delivers it, under the
-// fanout's lock: a PublishTo from its own goroutine, the Backplane's
-// goroutine what arrives on its inbox, nats.go's delivery goroutine what
-// arrives from NATS. Subscribers join and leave from their goroutines. A
-// delivery hands the message straight to each member (for Block, onto
-// the SubscribeTo's outbox), so a message published by a PublishTo
+// fanout is a Backplane's list of subscribers and the delivery of
+// messages to all of them. Whoever has messages delivers them, a run at a
+// time, under the fanout's lock: a PublishTo from its own goroutine what
+// it takes from its inbox, the Backplane's goroutine what arrives on its
+// inbox or, with NATS, from the server. Subscribers join and leave from
+// their goroutines. A delivery hands the run straight to each member
+// (for Block, onto the SubscribeTo's outbox, as one batch where the
+// receiver takes batches), so a message published by a PublishTo
 // crosses one channel to whatever a subscriber feeds.
 type fanout struct {
 	// lock is a mutex that can be waited on with a context: it holds one
@@ -26,12 +29,11 @@ type fanout struct {
 
 // member is one subscriber of a fanout.
 type member struct {
-	// try hands a message over if that can be done at once; put hands
-	// it over, waiting (Block) or not (DropOldest).
-	try func(msg any) error
-	put func(ctx context.Context, msg any) error
+	// send hands a run of messages over, in order: waiting for room with
+	// the context it is given (Block), or not (DropOldest).
+	send func(ctx context.Context, msgs []any) error
 	// ctx ends when the subscriber's context ends, when it leaves, or
-	// when the Backplane's context ends: a put waiting for room gives up.
+	// when the Backplane's context ends: a send waiting for room gives up.
 	ctx    context.Context
 	cancel context.CancelFunc
 	stop   func() bool // undoes the link to the Backplane's context
@@ -39,7 +41,7 @@ type member struct {
 	waits map[context.Context]waitPair // guarded by the fanout's lock; see waitCtx
 
 	left   atomic.Bool   // the subscriber has left: deliver nothing more
-	failed chan struct{} // closed when a put failed; err says why
+	failed chan struct{} // closed when a send failed; err says why
 	err    error
 }
 
@@ -64,8 +66,8 @@ func (f *fanout) acquire(ctx context.Context) error {
 
 func (f *fanout) release() { <-f.lock }
 
-// join adds a member whose puts end with ctx (the subscriber's).
-func (f *fanout) join(ctx context.Context, try func(any) error, put func(context.Context, any) error) (*member, error) {
+// join adds a member whose sends end with ctx (the subscriber's).
+func (f *fanout) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	if err := f.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -73,23 +75,30 @@ func (f *fanout) join(ctx context.Context, try func(any) error, put func(context
 	if f.closed {
 		return nil, ErrBackplaneEnded
 	}
-	m := &member{try: try, put: put, failed: make(chan struct{})}
+	m := &member{send: send, failed: make(chan struct{})}
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	m.stop = context.AfterFunc(f.ctx, m.cancel)
 	f.members = append(f.members, m)
 	return m, nil
 }
 
-// batchMax is how many messages one delivery takes in a row, without
-// letting joins and leaves in between, when more are waiting.
-const batchMax = 64
+// batchMax is the most messages one delivery carries, without letting
+// joins and leaves in between: what a PublishTo (or a local Backplane,
+// for its own inbox) takes from what has queued, and what a NATS
+// Backplane keeps of what nats.go has waiting before handing it over.
+// It is the batch a destination of the default capacity takes in one
+// crossing (axon puts at most half a box's capacity in one), and it
+// bounds what a publisher holds in hand beyond its inbox while a Block
+// subscriber holds it back.
+const batchMax = axon.DefaultCapacity / 2
 
-// deliver hands msg, then up to batchMax-1 more taken from more while it
-// has them at once, to every member in the order they joined. ctx is the
-// deliverer's: its end stops the delivery. A member whose put fails is
-// dropped and told why (unless it has left). Once the Backplane has ended
-// deliver fails with ErrBackplaneEnded.
-func (f *fanout) deliver(ctx context.Context, msg any, more func() (any, bool)) error {
+// deliver hands msgs, a run of messages in order, to every member in the
+// order they joined: all of them to one member, then to the next, so
+// that each member's crossing can carry the run at once. ctx is the
+// deliverer's: its end stops the delivery. A member whose send fails is
+// dropped and told why (unless it has left). Once the Backplane has
+// ended deliver fails with ErrBackplaneEnded.
+func (f *fanout) deliver(ctx context.Context, msgs []any) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -100,29 +109,10 @@ func (f *fanout) deliver(ctx context.Context, msg any, more func() (any, bool)) 
 	if f.closed {
 		return ErrBackplaneEnded
 	}
-	for n := 1; ; n++ {
-		if err := f.deliverLocked(ctx, msg); err != nil {
-			return err
-		}
-		if n == batchMax || more == nil {
-			return nil
-		}
-		var ok bool
-		if msg, ok = more(); !ok {
-			return nil
-		}
-	}
-}
-
-func (f *fanout) deliverLocked(ctx context.Context, msg any) error {
 	for i := 0; i < len(f.members); {
 		m := f.members[i]
 		if !m.left.Load() {
-			if m.try(msg) == nil {
-				i++
-				continue
-			}
-			err := f.wait(ctx, m, msg)
+			err := m.send(f.waitCtx(ctx, m), msgs)
 			if err == nil {
 				i++
 				continue
@@ -142,13 +132,14 @@ func (f *fanout) deliverLocked(ctx context.Context, msg any) error {
 	return nil
 }
 
-// wait hands msg to m, waiting for room until the deliverer's ctx or m's
-// own ends. Called with the lock held.
-func (f *fanout) wait(ctx context.Context, m *member, msg any) error {
+// waitCtx returns the context m's send waits for room with: one that
+// ends when the deliverer's ctx or m's own does. Called with the lock
+// held.
+func (f *fanout) waitCtx(ctx context.Context, m *member) context.Context {
 	if ctx == f.ctx {
-		return m.put(m.ctx, msg)
+		return m.ctx
 	}
-	return m.put(m.waitCtx(ctx), msg)
+	return m.waitCtx(ctx)
 }
 
 // waitPair is a context that ends when a deliverer's or a member's does.
@@ -199,19 +190,6 @@ func (m *member) release() {
 func (f *fanout) removeLocked(m *member) {
 	f.members = slices.DeleteFunc(f.members, func(x *member) bool { return x == m })
 	m.release()
-}
-
-// queued returns a function that takes a message from ch if one is there
-// at once.
-func queued(ch <-chan any) func() (any, bool) {
-	return func() (any, bool) {
-		select {
-		case m := <-ch:
-			return m, true
-		default:
-			return nil, false
-		}
-	}
 }
 
 // leave takes m off the list. With now, what is being handed to m is

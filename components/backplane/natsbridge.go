@@ -24,9 +24,9 @@ type natsLink struct {
 	subject string
 	codec   nats.Codec
 
-	// mu is held for reading while a message is published and for
-	// writing to end publishing, so that nothing is published after the
-	// Backplane's final flush.
+	// mu is held for reading while a run of messages is published and
+	// for writing to end publishing, so that nothing is published after
+	// the Backplane's final flush.
 	mu     sync.RWMutex
 	closed bool
 }
@@ -46,46 +46,44 @@ func dialNATS(name string, cfg config) (*natsLink, error) {
 	return &natsLink{name: name, nc: nc, subject: nats.Subject(name), codec: cfg.codec}, nil
 }
 
-// publish publishes msg, then up to batchMax-1 more that more has at
-// once, on the connection. A message that cannot be published (of a type
-// it cannot send, or that the codec refuses) is given to report and
+// publish publishes msgs, in order, on the connection, taking the lock
+// once for the lot. A message that cannot be published (of a type it
+// cannot send, or that the codec refuses) is given to report and
 // skipped; once the Backplane has ended publishing fails with
 // ErrBackplaneEnded.
-func (l *natsLink) publish(msg any, more func() (any, bool), report func(error)) error {
+func (l *natsLink) publish(msgs []any, report func(error)) error {
 	// Errors are collected under the lock and reported after it, so
 	// that a slow report does not hold up endPublishing.
 	var errs []error
-	err := l.publishBatch(msg, more, &errs)
+	err := l.publishLocked(msgs, &errs)
 	for _, e := range errs {
 		report(e)
 	}
 	return err
 }
 
-// publishBatch is publish's work, under the read lock taken once for the
-// batch. Messages not published add their error to errs.
-func (l *natsLink) publishBatch(msg any, more func() (any, bool), errs *[]error) error {
+// publishLocked is publish's work, under the read lock. Messages not
+// published add their error to errs.
+func (l *natsLink) publishLocked(msgs []any, errs *[]error) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	for n := 1; ; n++ {
-		if data, err := nats.Payload(msg, l.codec); err != nil {
+	if l.closed {
+		return ErrBackplaneEnded
+	}
+	for _, msg := range msgs {
+		data, err := nats.Payload(msg, l.codec)
+		if err != nil {
 			*errs = append(*errs, fmt.Errorf("backplane %q: message not published: %w", l.name, err))
-		} else if l.closed {
-			return ErrBackplaneEnded
-		} else if err := l.nc.Publish(l.subject, data); err != nil {
+			continue
+		}
+		if err := l.nc.Publish(l.subject, data); err != nil {
 			if errors.Is(err, natsgo.ErrConnectionClosed) {
 				return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
 			}
 			*errs = append(*errs, fmt.Errorf("backplane %q: message not published: %w: %w", l.name, nats.ErrPublish, err))
 		}
-		if n == batchMax || more == nil {
-			return nil
-		}
-		var ok bool
-		if msg, ok = more(); !ok {
-			return nil
-		}
 	}
+	return nil
 }
 
 // endPublishing makes later publishes fail with ErrBackplaneEnded, once
@@ -95,6 +93,13 @@ func (l *natsLink) endPublishing() {
 	l.closed = true
 	l.mu.Unlock()
 }
+
+// natsRunMax is the most messages a PublishTo (or the Backplane, for its
+// own inbox) takes from its inbox to publish in one go on a NATS
+// Backplane: more than its inbox holds, so that it publishes what has
+// queued, and nats.go writes it to the server in one write. It only
+// bounds how long control waits to be looked at.
+const natsRunMax = 1024
 
 // runNATS is a Backplane's main with the NATS option: it subscribes to
 // the backplane's subject with a handler that delivers what arrives to
@@ -114,44 +119,20 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	defer nc.RemoveStatusListener(status)
 	fail := func(err error) error { return fmt.Errorf("backplane %q: %w", b.name, err) }
 
-	// nats.go's delivery goroutine for the subscription calls handle for
-	// each message in turn, and handle hands it to the subscribers: no
-	// goroutine of the Backplane's own stands between NATS and them.
-	// nats.go holds up to nats.DefaultBuffer messages for it and drops
-	// what arrives beyond that.
-	var (
-		drops    nats.Drops
-		received int // used by handle only
-	)
-	checkDrops := func(sub *natsgo.Subscription) {
-		if n := drops.Check(sub); n > 0 {
-			b.report(fmt.Errorf("backplane %q: %d messages dropped by NATS, a subscriber was behind: %w: %w", b.name, n, nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
-		}
-	}
-	handle := func(m *natsgo.Msg) {
-		if received++; received%nats.DropCheckEvery == 0 {
-			checkDrops(m.Sub)
-		}
-		var msg any = m.Data
-		if l.codec != nil {
-			v, err := l.codec.Decode(m.Data)
-			if err != nil {
-				b.report(fmt.Errorf("backplane %q: message dropped: %w: %w", b.name, nats.ErrDecode, err))
-				return
-			}
-			msg = v
-		}
-		// It fails only once the Backplane is ending.
-		_ = b.fan.deliver(ctx, msg, nil)
-	}
-	sub, err := nc.Subscribe(l.subject, handle)
+	// nats.go's delivery goroutine for the subscription calls rx.handle
+	// for each message in turn, and rx hands them to the subscribers, a
+	// run at a time: no goroutine of the Backplane's own stands between
+	// NATS and them. nats.go holds up to nats.DefaultBuffer messages for
+	// it and drops what arrives beyond that.
+	rx := &receiver{b: b, ctx: ctx}
+	sub, err := nc.Subscribe(l.subject, rx.handle)
 	if err == nil {
 		err = sub.SetPendingLimits(nats.DefaultBuffer, -1)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("%w: %w", nats.ErrSubscribe, err))
 	}
-	defer checkDrops(sub)
+	defer rx.checkDrops(sub)
 
 	// Register only once NATS will deliver: a subscriber that finds the
 	// Backplane then gets everything published after it joined. If the
@@ -173,12 +154,16 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	}
 	defer unregister()
 
-	in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
-	more := queued(in)
+	r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
+	var run []any
+	publishRun := func(msgs []any) error { return l.publish(msgs, b.report) }
 	for {
 		select {
-		case msg := <-in:
-			if err := l.publish(msg, more, b.report); err != nil {
+		case e := <-r.C():
+			run = takeRun(r, r.Open(e), run, natsRunMax)
+			err := publishRun(run)
+			clear(run)
+			if err != nil {
 				return fail(err)
 			}
 		case msg := <-ctl:
@@ -194,7 +179,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 			// published (the answer follows it), so deliver what has
 			// arrived (a barrier runs once nats.go has handed over what
 			// it held before it), then end.
-			if err := drain(ctx, in, func(_ context.Context, msg any) error { return l.publish(msg, nil, b.report) }); err != nil {
+			if err := drainRuns(r, &run, natsRunMax, publishRun); err != nil {
 				return fail(err)
 			}
 			l.endPublishing()
@@ -202,7 +187,14 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 				slog.Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
 			}
 			delivered := make(chan struct{})
-			if err := nc.Barrier(func() { close(delivered) }); err == nil {
+			// The subscription is the connection's only one, so the
+			// barrier runs on its delivery goroutine, after its last
+			// message: rx may deliver what it holds from there.
+			barrier := func() {
+				rx.flush()
+				close(delivered)
+			}
+			if err := nc.Barrier(barrier); err == nil {
 				select {
 				case <-delivered:
 				case <-ctx.Done():
@@ -220,5 +212,83 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// receiver hands what arrives from NATS for a Backplane to its
+// subscribers. nats.go's delivery goroutine for the subscription is the
+// only one to use it.
+type receiver struct {
+	b   *BackplaneComponent
+	ctx context.Context // the Backplane's
+
+	drops    nats.Drops
+	received int   // messages handled
+	run      []any // taken, not yet delivered
+	ahead    int   // messages nats.go is known to have waiting after this one
+}
+
+// handle takes one message from nats.go. It keeps it with those before
+// it while nats.go has more for the subscription waiting, so that a run
+// of them reaches the subscribers in one delivery; a message is held
+// only until the next call, which nats.go makes at once. How many are
+// waiting is asked once per run: those counted then are sure to come.
+func (rx *receiver) handle(m *natsgo.Msg) {
+	if rx.ahead > 0 {
+		rx.ahead-- // m is one of them
+	}
+	if rx.received++; rx.received%nats.DropCheckEvery == 0 {
+		rx.checkDrops(m.Sub)
+	}
+	var msg any = m.Data
+	if codec := rx.b.nats.codec; codec != nil {
+		v, err := codec.Decode(m.Data)
+		if err != nil {
+			// Reported after the messages before it have gone on.
+			rx.flush()
+			rx.b.report(fmt.Errorf("backplane %q: message dropped: %w: %w", rx.b.name, nats.ErrDecode, err))
+			return
+		}
+		msg = v
+	}
+	rx.run = append(rx.run, msg)
+	if len(rx.run) < batchMax {
+		if rx.ahead == 0 {
+			rx.ahead = waitingAfter(m.Sub)
+		}
+		if rx.ahead > 0 {
+			return
+		}
+	}
+	rx.flush()
+}
+
+// waitingAfter returns how many messages nats.go has waiting for sub
+// after the one being handled, which its count includes until the
+// handler returns.
+func waitingAfter(sub *natsgo.Subscription) int {
+	n, _, err := sub.Pending()
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n - 1
+}
+
+// flush delivers the run to the subscribers. Delivery fails only once
+// the Backplane is ending, and then the run is let go.
+func (rx *receiver) flush() {
+	if len(rx.run) == 0 {
+		return
+	}
+	_ = rx.b.fan.deliver(rx.ctx, rx.run)
+	clear(rx.run)
+	rx.run = rx.run[:0]
+}
+
+// checkDrops reports the messages nats.go has dropped for sub since the
+// last report.
+func (rx *receiver) checkDrops(sub *natsgo.Subscription) {
+	if n := rx.drops.Check(sub); n > 0 {
+		rx.b.report(fmt.Errorf("backplane %q: %d messages dropped by NATS, a subscriber was behind: %w: %w", rx.b.name, n, nats.ErrSlowConsumer, natsgo.ErrSlowConsumer))
 	}
 }

@@ -230,3 +230,46 @@ func TestNATSBackplaneReportsWhatItCannotPublish(t *testing.T) {
 		}
 	}
 }
+
+// With a codec, what arrives from NATS in a burst (handed over in runs)
+// reaches the subscribers decoded and in order; a payload the codec
+// cannot decode is reported on the Backplane's "errors" and dropped, and
+// the messages on both sides of it all arrive.
+func TestNATSBackplaneDecodesInRunsAndReportsWhatItCannot(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	bp := axon.Start(ctx, Backplane(name, NATS(srv.URL()), NATSCodec(nats.JSON[int]())), axon.Tapping(ErrorsBox))
+	t.Cleanup(func() { bp.Stop(); _ = bp.Wait() })
+	_, sub := subscribe(t, ctx, name)
+
+	// Another process publishes a burst, so that nats.go has many
+	// waiting at once: 0..199, a payload that is no int, 200..399.
+	other := rawConn(t, srv)
+	for i := range 400 {
+		if i == 200 {
+			if err := other.Publish(nats.Subject(name), []byte("not a number")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := other.Publish(nats.Subject(name), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, ctx, sub, 200); !equal(got, ints(0, 200)) {
+		t.Fatalf("before the bad payload: got %v", got)
+	}
+	m, err := bp.Get(ctx, ErrorsBox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := m.(error); !ok || !errors.Is(e, nats.ErrDecode) {
+		t.Fatalf("errors gave %T %v, want an error wrapping nats.ErrDecode", m, m)
+	}
+	if got := get(t, ctx, sub, 200); !equal(got, ints(200, 400)) {
+		t.Fatalf("after the bad payload: got %v", got)
+	}
+}

@@ -9,6 +9,14 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
+// publishQueue is the capacity of a PublishTo's inbox: four times the
+// default. A PublishTo publishes what has queued in one go, and on a NATS
+// Backplane what it publishes in one go leaves in one write to the
+// server; a queue of the default capacity made those writes a quarter of
+// the size nats.go makes for a loop that publishes a burst itself, each
+// with a write, a read and a wake-up at both ends of the connection.
+const publishQueue = 4 * axon.DefaultCapacity
+
 // PublishTo makes a component that publishes everything arriving on its
 // "inbox" to the Backplane called name, to reach every subscriber of it,
 // in order. It looks the Backplane up when it starts, waiting up to one
@@ -16,15 +24,18 @@ import (
 // an error wrapping ErrNoBackplane naming name if none is. Messages that
 // arrive before then wait in its inbox. It takes the option Wait.
 //
-// A PublishTo publishes from its own goroutine: it hands each message to
-// the Backplane's subscribers itself (taking its turn with the
-// Backplane's other publishers, so each subscriber gets one order), or,
-// with a NATS Backplane, publishes it on the Backplane's connection. With
-// Block subscribers it waits while any of them has no room.
+// A PublishTo publishes from its own goroutine, taking what has queued
+// in its inbox a run at a time: it hands the run to the Backplane's
+// subscribers itself (taking its turn with the Backplane's other
+// publishers, so each subscriber gets one order), or, with a NATS
+// Backplane, publishes it on the Backplane's connection, which sends it
+// to the server in one write. With Block subscribers it waits while any
+// of them has no room.
 //
 // Boxes:
 //
-//	inbox   (in)  messages to publish
+//	inbox   (in)  messages to publish; it holds 256 (four times the
+//	              default capacity)
 //	control (in)  ProducerFinished: what is queued is published, then it
 //	              is passed on and the PublishTo ends (the Backplane
 //	              carries on); ShutdownMicroprocess: passed on, and it
@@ -44,7 +55,7 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 	c := axon.New("PublishTo", func(ctx context.Context, c *axon.Component) error {
 		return publish(ctx, c, name, cfg)
 	},
-		axon.WithInbox(axon.InboxName, "messages to publish"),
+		axon.WithInbox(axon.InboxName, "messages to publish", axon.Capacity(publishQueue)),
 		axon.WithOutbox(axon.OutboxName, "not used"),
 		axon.WithOutbox(ErrorsBox, "errors: messages that could not be published (NATS); it carries on"),
 	)
@@ -59,35 +70,41 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 	if err != nil {
 		return fmt.Errorf("PublishTo: %w", err)
 	}
-	in, ctl, gone := c.In(axon.InboxName), c.In(axon.ControlName), h.done()
+	r, ctl, gone := c.Reader(axon.InboxName), c.In(axon.ControlName), h.done()
 	errs := axon.NewReporter(c, ErrorsBox)
 	report := func(err error) { errs.Report(fmt.Errorf("%s: inbox: %w", c, err)) }
-	more := queued(in)
-	failed := func(err error, what string) error {
+	failed := func(err error) error {
 		if errors.Is(err, ErrBackplaneEnded) {
-			return fmt.Errorf("PublishTo: backplane %q: %s: %w", name, what, err)
+			return fmt.Errorf("PublishTo: backplane %q: messages were not published: %w", name, err)
 		}
 		return err
 	}
-	// forward publishes one message: what a ProducerFinished drains.
-	forward := func(ctx context.Context, msg any) error {
-		return failed(h.publish(ctx, msg, nil, report), "a message was not published")
-	}
+	publishRun := func(msgs []any) error { return failed(h.publish(ctx, msgs, report)) }
+	var run []any
 	for {
 		select {
 		case msg := <-ctl:
-			if stop, err := c.Control(ctx, msg, forward); stop || err != nil {
+			if axon.IsProducerFinished(msg) {
+				if err := drainRuns(r, &run, h.runLimit(), publishRun); err != nil {
+					return err
+				}
+			}
+			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {
 				return err
 			}
-		case msg := <-in:
-			// This and what else is waiting, up to batchMax: control is
+		case e := <-r.C():
+			// This and what else is waiting, up to the Backplane's run
+			// limit (batchMax, or natsRunMax with NATS): control is
 			// looked at again soon, and a ShutdownMicroprocess has
 			// cancelled ctx already.
-			if err := h.publish(ctx, msg, more, report); err != nil {
-				return failed(err, "messages were not published")
+			run = takeRun(r, r.Open(e), run, h.runLimit())
+			err := publishRun(run)
+			clear(run)
+			if err != nil {
+				return err
 			}
 		case <-gone:
-			if n := len(in); n > 0 {
+			if n := r.Len(); n > 0 {
 				return fmt.Errorf("PublishTo: backplane %q: %w: %d messages were not published", name, ErrBackplaneEnded, n)
 			}
 			slog.Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)

@@ -42,11 +42,13 @@ type SubscribeToComponent struct {
 // send on as fast as messages come holds the Backplane back) and
 // DropOldest (it drops and counts the oldest message instead).
 //
-// With Block the Backplane's goroutine sends each message on the
-// SubscribeTo's "outbox" itself, so a message crosses one channel from
-// the Backplane to whatever the SubscribeTo feeds; the SubscribeTo's own
-// goroutine only joins, leaves and watches "control". With DropOldest a
-// goroutine of its own sends on what its queue holds.
+// With Block whoever delivers (a PublishTo, the Backplane, or with NATS
+// nats.go's delivery goroutine) sends each run of messages on the
+// SubscribeTo's "outbox" itself, in one Batch, so a message crosses one
+// channel from the publisher to whatever the SubscribeTo feeds, and a
+// run crosses as batches where that component takes them; the
+// SubscribeTo's own goroutine only joins, leaves and watches "control".
+// With DropOldest a goroutine of its own sends on what its queue holds.
 //
 // Boxes:
 //
@@ -91,10 +93,9 @@ func (s *SubscribeToComponent) Dropped() uint64 { return s.dropped.Load() }
 
 // deliverer sends on what a SubscribeTo receives.
 type deliverer interface {
-	// try hands over a message if that can be done at once.
-	try(msg any) error
-	// put hands over a message, waiting (Block) or not (DropOldest).
-	put(ctx context.Context, msg any) error
+	// send hands over a run of messages, in order, waiting with ctx
+	// for room (Block) or not (DropOldest).
+	send(ctx context.Context, msgs []any) error
 	// finish sends everything handed over and stops.
 	finish(ctx context.Context) error
 	// abort stops at once.
@@ -109,14 +110,14 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
 	}
-	var d deliverer = blocking{c.Out(axon.OutboxName)}
+	var d deliverer = blocking{c, c.Out(axon.OutboxName)}
 	if s.cfg.dropOldest > 0 {
 		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
 	}
 	// Whatever the way out, release the queue's context (abort is at once
 	// once the queue has stopped, and may be called again).
 	defer d.abort()
-	m, err := h.join(ctx, d.try, d.put)
+	m, err := h.join(ctx, d.send)
 	if err != nil {
 		d.abort()
 		if errors.Is(err, ErrBackplaneEnded) {
@@ -168,40 +169,33 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	}
 }
 
-// drain hands put everything queued on in.
-func drain(ctx context.Context, in <-chan any, put func(context.Context, any) error) error {
-	for {
-		select {
-		case msg := <-in:
-			if err := put(ctx, msg); err != nil {
+// blocking sends each message on before taking the next: Block.
+type blocking struct {
+	c   *axon.Component
+	out *axon.Outbox
+}
+
+// send sends msgs on, a run of them in one Batch: where the destination
+// takes batches they cross together, as one channel element per batch
+// it has room for, and wake its reader once.
+func (b blocking) send(ctx context.Context, msgs []any) error {
+	if len(msgs) == 1 {
+		return b.out.Send(ctx, msgs[0])
+	}
+	return b.c.Batch(ctx, func(ctx context.Context) error {
+		for _, m := range msgs {
+			if err := b.out.Send(ctx, m); err != nil {
 				return err
 			}
-		default:
-			return nil
 		}
-	}
-}
-
-// errNoRoom is blocking.try's refusal.
-var errNoRoom = errors.New("no room")
-
-// blocking sends each message on before taking the next: Block.
-type blocking struct{ out *axon.Outbox }
-
-// try hands msg over if the destination has room. Offer refuses cheaply,
-// which matters at every full box.
-func (b blocking) try(msg any) error {
-	if b.out.Offer(msg) {
 		return nil
-	}
-	return errNoRoom
+	})
 }
 
-func (b blocking) put(ctx context.Context, msg any) error { return b.out.Send(ctx, msg) }
-func (blocking) finish(context.Context) error             { return nil }
-func (blocking) abort()                                   {}
-func (blocking) failed() <-chan struct{}                  { return nil }
-func (blocking) err() error                               { return nil }
+func (blocking) finish(context.Context) error { return nil }
+func (blocking) abort()                       {}
+func (blocking) failed() <-chan struct{}      { return nil }
+func (blocking) err() error                   { return nil }
 
 // dropQueue holds up to len(buf) messages for a goroutine that sends them
 // on, dropping the oldest when full: DropOldest.
@@ -238,18 +232,19 @@ func (q *dropQueue) notify() {
 	}
 }
 
-func (q *dropQueue) try(msg any) error { return q.put(context.Background(), msg) }
-
-func (q *dropQueue) put(_ context.Context, msg any) error {
+// send queues msgs, dropping the oldest to make room: it never waits.
+func (q *dropQueue) send(_ context.Context, msgs []any) error {
 	q.mu.Lock()
-	if q.n == len(q.buf) {
-		q.buf[q.head] = nil
-		q.head = (q.head + 1) % len(q.buf)
-		q.n--
-		q.dropped.Add(1)
+	for _, msg := range msgs {
+		if q.n == len(q.buf) {
+			q.buf[q.head] = nil
+			q.head = (q.head + 1) % len(q.buf)
+			q.n--
+			q.dropped.Add(1)
+		}
+		q.buf[(q.head+q.n)%len(q.buf)] = msg
+		q.n++
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = msg
-	q.n++
 	q.mu.Unlock()
 	q.notify()
 	return nil

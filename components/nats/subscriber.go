@@ -61,7 +61,10 @@ type SubscriberStats struct {
 //
 // Backpressure and slow consumers: nats.go puts each message it receives
 // into a channel of Buffer places (default DefaultBuffer) that the
-// Subscriber empties as fast as "outbox" takes messages. NATS cannot slow
+// Subscriber empties as fast as "outbox" takes messages, taking what it
+// finds waiting there (up to 64) and sending it on in one Batch, so that
+// it crosses to the next component as batches where that component
+// takes them (Serve does), with one wake-up for each. NATS cannot slow
 // a publisher down for one subscriber, so when the channel is full nats.go
 // drops the message (the NATS slow-consumer rule) and counts it. The
 // Subscriber reports the messages dropped since its last report on
@@ -148,7 +151,7 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 			return
 		}
 		s.dropped.Add(uint64(d))
-		s.report(c, &Error{Box: axon.OutboxName, Op: "receive", Dropped: d,
+		s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "receive", Dropped: d,
 			Err: fmt.Errorf("%w: %w", ErrSlowConsumer, natsgo.ErrSlowConsumer)})
 	}
 	unsubscribe := func() {
@@ -173,22 +176,10 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 			// nats.go drops only while msgs is full: if it may have
 			// been, look at once.
 			full := len(msgs) >= cap(msgs)-1
-			if err := s.deliver(ctx, c, out, m); err != nil {
+			n, err := s.deliverRun(ctx, c, out, m, msgs)
+			if err != nil {
 				unsubscribe()
 				return err
-			}
-			n := 1
-		batch:
-			for ; n < batchMax && ctx.Err() == nil; n++ {
-				select {
-				case m := <-msgs:
-					if err := s.deliver(ctx, c, out, m); err != nil {
-						unsubscribe()
-						return err
-					}
-				default:
-					break batch
-				}
 			}
 			if sinceCheck += n; full || sinceCheck >= DropCheckEvery {
 				sinceCheck = 0
@@ -229,13 +220,38 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 	}
 }
 
+// deliverRun sends first on "outbox", then what else is waiting in msgs,
+// up to batchMax, in one Batch: they cross to the next component
+// together where it takes batches. It returns how many it took from
+// msgs, first included.
+func (s *SubscriberComponent) deliverRun(ctx context.Context, c *axon.Component, out *axon.Outbox, first *natsgo.Msg, msgs <-chan *natsgo.Msg) (int, error) {
+	n := 1
+	err := c.Batch(ctx, func(ctx context.Context) error {
+		if err := s.deliver(ctx, c, out, first); err != nil {
+			return err
+		}
+		for ; n < batchMax && ctx.Err() == nil; n++ {
+			select {
+			case m := <-msgs:
+				if err := s.deliver(ctx, c, out, m); err != nil {
+					return err
+				}
+			default:
+				return nil
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // deliver sends one message on "outbox", decoded if there is a Codec.
 func (s *SubscriberComponent) deliver(ctx context.Context, c *axon.Component, out *axon.Outbox, m *natsgo.Msg) error {
 	var msg any = m.Data
 	if s.cfg.codec != nil {
 		v, err := s.cfg.codec.Decode(m.Data)
 		if err != nil {
-			s.report(c, &Error{Box: axon.OutboxName, Op: "decode", Dropped: 1, Err: fmt.Errorf("%w: %w", ErrDecode, err)})
+			s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "decode", Dropped: 1, Err: fmt.Errorf("%w: %w", ErrDecode, err)})
 			return nil
 		}
 		msg = v
@@ -248,9 +264,9 @@ func (s *SubscriberComponent) deliver(ctx context.Context, c *axon.Component, ou
 }
 
 // report sends e on "errors" without waiting, or logs it (at a limited
-// rate).
-func (s *SubscriberComponent) report(c *axon.Component, e *Error) {
+// rate), after the messages sent with ctx before it.
+func (s *SubscriberComponent) report(ctx context.Context, c *axon.Component, e *Error) {
 	s.errs.Add(1)
 	e.Component, e.Subject = c.String(), s.subject
-	s.rep.Report(e)
+	s.rep.ReportFrom(ctx, e)
 }
