@@ -57,6 +57,14 @@ func (s *scope) send(b *Outbox, msg any) error {
 // sendMore is send when msg needs a slot reserved first, or must go on
 // its own.
 func (s *scope) sendMore(b *Outbox, msg any) error {
+	if d := b.dest.Load(); s.out == nil && d != nil && d.st.Load()&stMode == stRaw {
+		// Nothing held, and a box read raw takes no batch: send as
+		// without a scope, without trying to reserve first.
+		if s.in != nil {
+			s.in.freeTaken()
+		}
+		return b.sendDirect(s.Context, msg)
+	}
 	for {
 		d := b.dest.Load()
 		ok, err := s.refill(b, d, msg)
@@ -184,8 +192,15 @@ func (s *scope) resend(out *Outbox, d *Inbox, p *batch) error {
 
 // newScope opens a scope on c for the calling goroutine.
 func newScope(ctx context.Context, c *Component, in *Inbox) *scope {
+	s := new(scope)
+	s.open(ctx, c, in)
+	return s
+}
+
+// open readies s as a scope on c for the calling goroutine.
+func (s *scope) open(ctx context.Context, c *Component, in *Inbox) {
 	c.scopes.Add(1)
-	return &scope{Context: ctx, c: c, in: in}
+	s.Context, s.c, s.in = ctx, c, in
 }
 
 // close flushes what is held when the scope's user is done with it.
@@ -223,11 +238,15 @@ func (c *Component) flushFor(ctx context.Context) error {
 // is held waits with it.
 //
 // Serve gives its handler such a context already. The context belongs to
-// the goroutine that called Batch.
+// the goroutine that called Batch, which need not be the component's
+// main loop (a reader goroutine handing on what it read, say), so long as
+// sends on any one outbox are not made from two goroutines at once.
 func (c *Component) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s, ok := ctx.(*scope); ok && s.c == c || !c.batching() {
 		return fn(ctx)
 	}
+	// A fresh scope each time, not one from a pool: fn may keep its
+	// context (a derived one, say) after Batch returns.
 	s := newScope(ctx, c, nil)
 	err := fn(s)
 	if ferr := s.close(); err == nil {
