@@ -431,6 +431,34 @@ func TestReaderOpensBatches(t *testing.T) {
 	}
 }
 
+// In an Unbatched graph a Reader reads one message an element, and frees
+// each slot as it goes: nothing stalls once the box has been filled.
+func TestReaderUnbatched(t *testing.T) {
+	ctx := axontest.Context(t)
+	var got []any
+	reader := axon.New("Reader", func(ctx context.Context, c *axon.Component) error {
+		r := c.Reader("inbox")
+		for {
+			select {
+			case e := <-r.C():
+				got = append(got, r.Open(e)...)
+			case m := <-c.In("control"):
+				for msgs := r.Next(); msgs != nil; msgs = r.Next() {
+					got = append(got, msgs...)
+				}
+				return c.PassOn(ctx, m)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	n := 3 * axon.DefaultCapacity
+	if err := axon.Run(ctx, chain(t, burst(n), reader), axon.Unbatched()); err != nil {
+		t.Fatal(err)
+	}
+	wantInts(t, got, n)
+}
+
 // A box already read raw stays raw for a Reader: one message an element.
 func TestReaderOfRawBox(t *testing.T) {
 	ctx := axontest.Context(t)

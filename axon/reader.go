@@ -32,7 +32,12 @@ type Reader struct {
 // there is no such inbox or it is passthrough-only.
 func (c *Component) Reader(name string) *Reader {
 	b := c.receivable(name)
-	return &Reader{in: b, batched: c.batching() && !b.control && b.claimBatched()}
+	batched := c.batching() && !b.control && b.claimBatched()
+	if !batched && !b.claimRaw() {
+		// Read in batches before, and not empty: go on that way.
+		batched = true
+	}
+	return &Reader{in: b, batched: batched}
 }
 
 // C returns the channel to receive elements from.
