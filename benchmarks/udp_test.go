@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/util"
 )
 
 const (
@@ -81,9 +84,9 @@ func TestUDPBlasterChildProcess(t *testing.T) {
 	}
 }
 
-// blast sends n datagrams of size bytes to to from a connected socket, as
-// fast as it can, and returns how many were sent, how many sends failed
-// and how long it took.
+// blast sends n datagrams of size bytes (lower-case letters, no spaces or
+// newlines) to to from a connected socket, as fast as it can, and returns
+// how many were sent, how many sends failed and how long it took.
 func blast(to netip.AddrPort, n, size int) (sent, errs int, d time.Duration, err error) {
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
 	if err != nil {
@@ -92,7 +95,8 @@ func blast(to netip.AddrPort, n, size int) (sent, errs int, d time.Duration, err
 	defer conn.Close()
 	b := make([]byte, size)
 	for i := range b {
-		b[i] = byte(i)
+		// Letters: printed as text, each datagram is one line.
+		b[i] = 'a' + byte(i%26)
 	}
 	start := time.Now()
 	for range n {
@@ -727,6 +731,260 @@ func BenchmarkUDPSend(b *testing.B) {
 	}
 }
 
+// ---- printing every datagram, as pipeline udp-peer does ----
+
+const (
+	udpPrintPackets = 50_000 // datagrams the blaster sends per printing run
+	udpPrintRounds  = 10     // timed runs of each printing contender
+)
+
+// lineCounter is the discarding writer the printing contenders print to.
+// It counts each line it is given as one datagram, into c, taking the
+// payload's length to be what follows the line's first space: the
+// blaster's payloads are letters, so a line "ADDR PAYLOAD\n" holds one
+// space and one newline. Lines may be split across writes.
+type lineCounter struct {
+	c     *packetCount
+	cur   int // bytes of the current line so far
+	space int // offset of the first space in the current line, -1 if none yet
+}
+
+func newLineCounter(c *packetCount) *lineCounter { return &lineCounter{c: c, space: -1} }
+
+func (w *lineCounter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		seg := p
+		nl := bytes.IndexByte(p, '\n')
+		if nl >= 0 {
+			seg = p[:nl]
+		}
+		if w.space < 0 {
+			if i := bytes.IndexByte(seg, ' '); i >= 0 {
+				w.space = w.cur + i
+			}
+		}
+		w.cur += len(seg)
+		if nl < 0 {
+			break
+		}
+		payload := -1 // a line without a space is counted as a wrong size
+		if w.space >= 0 {
+			payload = w.cur - w.space - 1
+		}
+		w.c.add(payload)
+		w.cur, w.space = 0, -1
+		p = p[nl+1:]
+	}
+	return n, nil
+}
+
+// textLine is cmd/pipeline's --format text (datagramFormat and its
+// textLine, repeated here since a command's package cannot be imported;
+// keep the two in step): FORMAT turns each Datagram into a value that
+// formats itself as its sender, a space, its payload less one trailing
+// newline and a newline, which the ConsoleEchoer prints with fmt.Fprint.
+type textLine struct {
+	data []byte
+	addr []byte
+	buf  [48]byte
+}
+
+func newTextLine(m any) any {
+	d, ok := m.(udp.Datagram)
+	if !ok {
+		return m
+	}
+	t := &textLine{data: trimNewline(d.Data)}
+	t.addr = d.From.AppendTo(t.buf[:0])
+	return t
+}
+
+var (
+	space   = []byte{' '}
+	newline = []byte{'\n'}
+)
+
+func (t *textLine) Format(f fmt.State, _ rune) {
+	f.Write(t.addr)
+	f.Write(space)
+	f.Write(t.data)
+	f.Write(newline)
+}
+
+// udpPeerPrinter is pipeline udp-peer's graph (cmd/pipeline's udpGraph,
+// which the command builds, with --format text), printing to a
+// lineCounter:
+//
+//	PEER.outbox -> FORMAT -> STDOUT
+//	PEER.errors -> ERRORS -> STDERR
+//
+// with the shutdown chain PEER -> ERRORS -> STDERR -> FORMAT -> STDOUT.
+// The command's STDIN and LINGER, which feed the peer's inbox and
+// control, are left out: nothing is typed here, and the benchmark ends
+// the graph with ProducerFinished on the peer's control, as LINGER would.
+// The socket is bound as --listen 127.0.0.1:0 binds it, with the kernel's
+// default receive buffer, since the command sets none.
+type udpPeerPrinter struct {
+	peerReceiver
+}
+
+func newUDPPeerPrinter(c *packetCount) (receiver, error) {
+	peer := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("127.0.0.1:9"))
+	if err := peer.Err(); err != nil {
+		return nil, err
+	}
+	g := chassis.Graphline(chassis.Nodes{
+		"PEER":   peer,
+		"FORMAT": util.PureTransformer(newTextLine),
+		"STDOUT": util.ConsoleEchoer(newLineCounter(c)),
+		"ERRORS": util.PureTransformer(func(m any) any { return fmt.Sprintf("pipeline udp-peer: %v", m) }),
+		"STDERR": util.ConsoleEchoer(io.Discard, util.WithNewline()),
+	}, chassis.Links{
+		{"PEER", "outbox"}:   {"FORMAT", "inbox"},
+		{"PEER", "errors"}:   {"ERRORS", "inbox"},
+		{"PEER", "signal"}:   {"ERRORS", "control"},
+		{"ERRORS", "outbox"}: {"STDERR", "inbox"},
+		{"ERRORS", "signal"}: {"STDERR", "control"},
+		{"STDERR", "signal"}: {"FORMAT", "control"},
+		{"FORMAT", "outbox"}: {"STDOUT", "inbox"},
+		{"FORMAT", "signal"}: {"STDOUT", "control"},
+	})
+	// No link feeds the peer's control, so the Graphline passes on to it
+	// what arrives on its own: the ProducerFinished that stops a run.
+	return &udpPeerPrinter{peerReceiver{peer: peer, root: g}}, nil
+}
+
+// rawPrinter is the hand-written equivalent: one goroutine reads each
+// datagram into one reused buffer with ReadFromUDPAddrPort and writes
+// the same line as --format text into a 64 KiB bufio.Writer (the size
+// of a ConsoleEchoer's buffer) over a lineCounter, flushing when it
+// stops. It allocates nothing per datagram.
+type rawPrinter struct{ *rawReceiver }
+
+func newRawPrinter(c *packetCount) (receiver, error) {
+	conn, _, err := udpDiscard()
+	if err != nil {
+		return nil, err
+	}
+	return &rawPrinter{&rawReceiver{conn: conn, c: c, done: make(chan struct{})}}, nil
+}
+
+func (r *rawPrinter) start(context.Context) {
+	go func() {
+		defer close(r.done)
+		w := bufio.NewWriterSize(newLineCounter(r.c), 64<<10)
+		defer func() {
+			if err := w.Flush(); err != nil && r.err == nil {
+				r.err = err
+			}
+		}()
+		buf := make([]byte, 1<<16)
+		var addr []byte
+		for {
+			n, from, err := r.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				if !errors.Is(err, net.ErrClosed) {
+					r.err = err
+				}
+				return
+			}
+			addr = from.AppendTo(addr[:0])
+			w.Write(addr)
+			w.WriteByte(' ')
+			w.Write(trimNewline(buf[:n]))
+			w.WriteByte('\n')
+		}
+	}()
+}
+
+// trimNewline drops one trailing "\n" or "\r\n", as --format text does.
+func trimNewline(b []byte) []byte {
+	if b, ok := bytes.CutSuffix(b, []byte("\n")); ok {
+		b, _ = bytes.CutSuffix(b, []byte("\r"))
+		return b
+	}
+	return b
+}
+
+var (
+	printPeer = recvContender{"udp-peer", newUDPPeerPrinter}
+	printRaw  = recvContender{"raw-print", newRawPrinter}
+)
+
+// BenchmarkUDPPeerPrint has the blaster send 50,000 datagrams as fast as
+// it can to pipeline udp-peer's graph, printing each datagram as a line
+// of --format text, and to a raw read loop printing the same lines, both
+// with the kernel's default receive buffer, at each payload size. The
+// figure that matters is how many of the datagrams each printed
+// (delivered): a receiver that falls behind the blaster for longer than
+// its socket's buffer lasts loses datagrams. ratio = udp-peer's
+// delivered fraction / raw-print's, the median of the per-round ratios.
+func BenchmarkUDPPeerPrint(b *testing.B) {
+	bl, err := startBlaster()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := bl.close(); err != nil {
+			b.Error(err)
+		}
+	}()
+	ctx := context.Background()
+	var (
+		rate   = func(r recvRun) float64 { return r.rate }
+		deliv  = func(r recvRun) float64 { return r.delivered() }
+		allocs = func(r recvRun) float64 { return r.allocsPerPacket() }
+		cpu    = func(r recvRun) float64 { return r.cpuPerPacket() }
+		send   = func(r recvRun) float64 { return r.sendRate }
+	)
+	b.ReportMetric(0, "ns/op")
+	for _, size := range udpSizes {
+		res, err := recvRounds(ctx, bl, false, max(b.N, udpPrintRounds), udpPrintPackets, size, printPeer, printRaw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		delivered := ratesOf(res, deliv)
+		ratio, lo, hi := delivered.ratio(0, 1)
+		rates := ratesOf(res, rate)
+		rateRatio, _, _ := rates.ratio(0, 1)
+		var sends []float64
+		for i := range res {
+			sends = append(sends, valuesOf(res[i], send)...)
+		}
+		p := fmt.Sprintf("%d-", size)
+		b.ReportMetric(ratio, p+"ratio")
+		var each []string
+		for i, c := range []recvContender{printPeer, printRaw} {
+			name := c.name
+			if i == 0 {
+				name = "peer"
+			}
+			b.ReportMetric(medianOf(res[i], deliv), p+name+"-delivered")
+			b.ReportMetric(medianOf(res[i], rate), p+name+"-pkts/s")
+			b.ReportMetric(medianOf(res[i], allocs), p+name+"-allocs/pkt")
+			b.ReportMetric(medianOf(res[i], cpu), p+name+"-cpu-us/pkt")
+			each = append(each, fmt.Sprintf("%s delivered %.3f (lowest %.3f), %s Mpkt/s, %.2f allocs/pkt, CPU %.2f us/pkt",
+				c.name, medianOf(res[i], deliv), slices.Min(valuesOf(res[i], deliv)), mega(medianOf(res[i], rate)),
+				medianOf(res[i], allocs), medianOf(res[i], cpu)))
+		}
+		report(b, "udp-peer-print %dB: delivered ratio %.3f (%d rounds %.3f..%.3f; target >= %.2f %s); rate ratio %.2f; %s; %d datagrams a run, blaster %s Mpkt/s, SO_RCVBUF %d",
+			size, ratio, delivered.n(), lo, hi, ratioTarget, verdict(ratio, ratioTarget), rateRatio,
+			strings.Join(each, "; "), udpPrintPackets, mega(median(sends)), defaultReadBuffer())
+	}
+}
+
+// defaultReadBuffer is the receive buffer a socket gets when it asks for
+// none, as the kernel reports it (0 if it cannot be read).
+func defaultReadBuffer() int {
+	conn, _, err := udpDiscard()
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	return readBufferOf(conn)
+}
+
 // ---- tests of the UDP harness ----
 
 func TestUDPReceiversCount(t *testing.T) {
@@ -742,7 +1000,7 @@ func TestUDPReceiversCount(t *testing.T) {
 	})
 	ctx := axontest.Context(t)
 	for _, burst := range []bool{false, true} {
-		for _, rc := range []recvContender{recvFramework, recvRaw, recvChan} {
+		for _, rc := range []recvContender{recvFramework, recvRaw, recvChan, printPeer, printRaw} {
 			// Few enough datagrams to fit any socket buffer, so none is lost.
 			const n = 100
 			r, err := receiveOnce(ctx, bl, rc, burst, n, 64)

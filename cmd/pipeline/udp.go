@@ -137,7 +137,7 @@ func datagramFormat(name string) (func(any) any, error) {
 	case formatText:
 		return func(m any) any {
 			if d, ok := m.(udp.Datagram); ok {
-				return d.String() + "\n"
+				return newTextLine(d)
 			}
 			return m
 		}, nil
@@ -157,6 +157,46 @@ func datagramFormat(name string) (func(any) any, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("%w: -format %q: want text, raw or json", errUsage, name)
+}
+
+// textLine is a datagram as --format text prints it: its sender, a space
+// and its payload less one trailing newline (udp.Datagram's String), then
+// a newline. It formats itself (it is a fmt.Formatter), so the
+// ConsoleEchoer printing it writes the pieces straight into its buffer:
+// nothing the size of the payload is allocated to print it. A fast stream
+// of large datagrams otherwise makes a copy of each payload per piece of
+// the line, and the garbage collector's work with them.
+type textLine struct {
+	data []byte // the payload, less one trailing newline
+	addr []byte // the sender's address as text, in buf if it fits
+	buf  [48]byte
+}
+
+// newTextLine returns d as a textLine.
+func newTextLine(d udp.Datagram) *textLine {
+	t := &textLine{data: d.Data}
+	if n := len(t.data); n > 0 && t.data[n-1] == '\n' {
+		t.data = t.data[:n-1]
+		if n := len(t.data); n > 0 && t.data[n-1] == '\r' {
+			t.data = t.data[:n-1]
+		}
+	}
+	t.addr = d.From.AppendTo(t.buf[:0])
+	return t
+}
+
+var (
+	space   = []byte{' '}
+	newline = []byte{'\n'}
+)
+
+// Format writes t's line to f, whatever the verb: a textLine only ever
+// goes to a ConsoleEchoer, which prints it with fmt.Fprint.
+func (t *textLine) Format(f fmt.State, _ rune) {
+	f.Write(t.addr)
+	f.Write(space)
+	f.Write(t.data)
+	f.Write(newline)
 }
 
 // jsonDatagram is a datagram as --format json prints it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"regexp"
@@ -167,4 +168,30 @@ func FuzzParsePostboxLine(f *testing.F) {
 			t.Fatalf("%q: packet %+v has no destination", line, p)
 		}
 	})
+}
+
+// --format text prints, through fmt as a ConsoleEchoer does, exactly
+// udp.Datagram's String and a newline, whatever the payload and sender.
+func TestTextFormatMatchesDatagramString(t *testing.T) {
+	show, err := datagramFormat(formatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []udp.Datagram{
+		{Data: []byte("hello"), From: netip.MustParseAddrPort("127.0.0.1:1500")},
+		{Data: []byte("line\n"), From: netip.MustParseAddrPort("[::1]:9")},
+		{Data: []byte("crlf\r\n"), From: netip.MustParseAddrPort("10.0.0.1:65535")},
+		{Data: []byte("two\n\n"), From: netip.MustParseAddrPort("127.0.0.1:1")},
+		{Data: []byte("cr only\r"), From: netip.MustParseAddrPort("127.0.0.1:1")},
+		{Data: []byte{}, From: netip.MustParseAddrPort("[fe80::1%eth0]:1500")},
+		{Data: []byte("\n"), From: netip.MustParseAddrPort("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%a-long-interface-name]:65535")},
+		{Data: []byte("\x00\xff binary"), From: netip.MustParseAddrPort("[::ffff:127.0.0.1]:80")},
+	} {
+		if got, want := fmt.Sprint(show(d)), d.String()+"\n"; got != want {
+			t.Errorf("%q from %v printed as %q, want %q", d.Data, d.From, got, want)
+		}
+	}
+	if got := show("not a datagram"); got != "not a datagram" {
+		t.Errorf("a string came out as %v", got)
+	}
 }

@@ -5,6 +5,7 @@ package udp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/net/ipv4"
 )
 
 // errTruncated reports a datagram that did not fit its buffer. It cannot
@@ -329,4 +332,97 @@ func (r *batchReader) zone(id uint32) string {
 		}
 	}
 	return r.zoneName
+}
+
+// batchWriter queues datagrams and sends them with sendmmsg (through
+// golang.org/x/net/ipv4's WriteBatch), up to its capacity at a time. Its
+// message headers, address structs and buffers are made once, so sending
+// allocates nothing. A payload is held only until it is sent.
+//
+// A datagram that cannot be sent is reported and the rest go on: sendmmsg
+// stops at the first failure, so the writer reports that one and sends
+// again from the next.
+type batchWriter struct {
+	p     *BasicPeer
+	conn  *ipv4.PacketConn // any UDP socket, IPv4 or IPv6: only WriteBatch is used
+	ms    []ipv4.Message
+	bufs  [][]byte         // bufs[i] is ms[i]'s only buffer
+	addrs []net.UDPAddr    // ms[i].Addr is &addrs[i], or nil on a connected socket
+	ips   [][16]byte       // addrs[i].IP's bytes
+	to    []netip.AddrPort // the destination of each, for errors, and what addrs[i] holds
+	n     int              // datagrams queued
+}
+
+// newBatchWriter returns a writer that sends up to n datagrams on p's
+// socket with one system call.
+func newBatchWriter(p *BasicPeer, n int) (writer, error) {
+	if p.uc == nil {
+		return nil, fmt.Errorf("batch writer: %w", errors.ErrUnsupported)
+	}
+	w := &batchWriter{
+		p:     p,
+		conn:  ipv4.NewPacketConn(p.uc),
+		ms:    make([]ipv4.Message, n),
+		bufs:  make([][]byte, n),
+		addrs: make([]net.UDPAddr, n),
+		ips:   make([][16]byte, n),
+		to:    make([]netip.AddrPort, n),
+	}
+	for i := range w.ms {
+		w.ms[i].Buffers = w.bufs[i : i+1 : i+1]
+	}
+	return w, nil
+}
+
+func (w *batchWriter) add(b []byte, to netip.AddrPort, connected bool) {
+	i := w.n
+	w.bufs[i] = b
+	switch {
+	case connected:
+		w.ms[i].Addr = nil
+	case to != w.to[i] || w.ms[i].Addr == nil:
+		a := &w.addrs[i]
+		ip := to.Addr()
+		w.ips[i] = ip.As16()
+		if ip.Is4() {
+			a.IP = w.ips[i][12:16]
+		} else {
+			a.IP = w.ips[i][:]
+		}
+		a.Port, a.Zone = int(to.Port()), ip.Zone()
+		w.ms[i].Addr = a
+	}
+	w.to[i] = to
+	if w.n++; w.n == len(w.ms) {
+		w.flush()
+	}
+}
+
+func (w *batchWriter) queued() bool { return w.n > 0 }
+
+func (w *batchWriter) flush() {
+	p := w.p
+	var sent, size int
+	for i := 0; i < w.n; {
+		k, err := w.conn.WriteBatch(w.ms[i:w.n], 0)
+		if k <= 0 && err == nil {
+			err = io.ErrShortWrite // never seen; but never loop on it
+		}
+		k = max(k, 0)
+		for _, b := range w.bufs[i : i+k] {
+			size += len(b)
+		}
+		sent += k
+		i += k
+		if err != nil && i < w.n {
+			p.sendFailed(w.to[i], err)
+			i++
+		}
+	}
+	clear(w.bufs[:w.n]) // the payloads are not the writer's to keep
+	w.n = 0
+	if sent > 0 {
+		p.sent.Add(uint64(sent))
+		p.bytesOut.Add(uint64(size))
+	}
 }

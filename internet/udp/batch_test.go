@@ -495,3 +495,123 @@ func TestBatchReaderNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// writerPeer makes a peer for a batch writer test, bound to local and
+// closed when the test ends, and a writer of n slots on its socket.
+func writerPeer(t *testing.T, local string, n int) (*BasicPeer, *batchWriter) {
+	t.Helper()
+	p := PostboxPeer(Local(local))
+	if err := p.Err(); err != nil {
+		t.Skipf("cannot bind %s: %v", local, err)
+	}
+	t.Cleanup(func() { p.Close() })
+	w, err := newBatchWriter(p, n)
+	if err != nil {
+		t.Fatalf("newBatchWriter: %v", err)
+	}
+	return p, w.(*batchWriter)
+}
+
+// expect reads want from conn, in order.
+func expect(t *testing.T, conn *net.UDPConn, want ...string) {
+	t.Helper()
+	buf := make([]byte, 100)
+	for _, w := range want {
+		n, _, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil || string(buf[:n]) != w {
+			t.Fatalf("read %q, %v; want %q", buf[:n], err, w)
+		}
+	}
+}
+
+// Datagrams queued for several receivers go out in order when the queue
+// fills and when it is flushed, each to its own receiver, and are counted.
+func TestBatchWriterSends(t *testing.T) {
+	for _, c := range []struct{ local, far string }{
+		{"127.0.0.1:0", "127.0.0.1:0"},
+		{"[::1]:0", "[::1]:0"},
+		{"[::]:0", "127.0.0.1:0"}, // IPv4 receivers from a dual-stack socket
+		{"[::]:0", "[::1]:0"},
+	} {
+		t.Run(c.local+" to "+c.far, func(t *testing.T) {
+			p, w := writerPeer(t, c.local, 4)
+			one, two := listenBatch(t, c.far), listenBatch(t, c.far)
+			var toOne, toTwo []string
+			for i := range 10 { // two full queues and a flush
+				b := fmt.Sprint("datagram ", i)
+				if i%3 == 0 {
+					w.add([]byte(b), addrOf(two), false)
+					toTwo = append(toTwo, b)
+				} else {
+					w.add([]byte(b), addrOf(one), false)
+					toOne = append(toOne, b)
+				}
+			}
+			if w.n != 2 {
+				t.Fatalf("%d datagrams queued, want 2", w.n)
+			}
+			w.flush()
+			expect(t, one, toOne...)
+			expect(t, two, toTwo...)
+			if st := p.Stats(); st.Sent != 10 || st.BytesSent != 100 || st.Errors != 0 {
+				t.Fatalf("Stats = %+v", st)
+			}
+			if w.n != 0 || w.bufs[0] != nil {
+				t.Fatal("the writer still holds payloads after a flush")
+			}
+		})
+	}
+}
+
+// A datagram that cannot be sent is reported, once, and those queued
+// before and after it still go.
+func TestBatchWriterFailureInTheMiddle(t *testing.T) {
+	haveV6 := listenBatch(t, "[::1]:0") // the IPv4 socket cannot send there
+	p, w := writerPeer(t, "127.0.0.1:0", 8)
+	far := listenBatch(t, "127.0.0.1:0")
+	w.add([]byte("before"), addrOf(far), false)
+	w.add([]byte("bad"), addrOf(haveV6), false)
+	w.add([]byte("after"), addrOf(far), false)
+	w.flush()
+	expect(t, far, "before", "after")
+	if st := p.Stats(); st.Sent != 2 || st.Errors != 1 {
+		t.Fatalf("Stats = %+v, want 2 sent and 1 error", st)
+	}
+}
+
+// On a connected socket the datagrams carry no address.
+func TestBatchWriterConnected(t *testing.T) {
+	p, w := writerPeer(t, "127.0.0.1:0", 4)
+	far := listenBatch(t, "127.0.0.1:0")
+	if err := connectSocket(p.uc, addrOf(far), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"one", "two", "three", "four", "five"} {
+		w.add([]byte(b), addrOf(far), true)
+	}
+	w.flush()
+	expect(t, far, "one", "two", "three", "four", "five")
+}
+
+func TestBatchWriterNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("x/net keeps its scratch space in a sync.Pool, which the race detector empties at random")
+	}
+	_, w := writerPeer(t, "127.0.0.1:0", 8)
+	one, two := addrOf(listenBatch(t, "127.0.0.1:0")), addrOf(listenBatch(t, "127.0.0.1:0"))
+	b := []byte("payload")
+	send := func() {
+		for i := range 12 {
+			dst := one
+			if i%2 == 1 {
+				dst = two
+			}
+			w.add(b, dst, false)
+		}
+		w.flush()
+	}
+	send() // the first sends make x/net's pooled scratch space
+	if a := testing.AllocsPerRun(20, send); a != 0 {
+		t.Errorf("%v allocations to send 12 datagrams, want 0", a)
+	}
+}

@@ -15,7 +15,11 @@ import (
 // and its ((host, port), data) from PostboxPeer, in one shape.
 //
 // Data is the whole payload, never truncated, in a slice of its own that
-// the receiver may keep or change. From is the sender; an IPv4 sender
+// the receiver may keep or change; its capacity is its length, so
+// appending to it never writes over another. The payloads of datagrams
+// read together share an allocation of up to 32 KiB (a bigger payload has
+// one of its own), so a receiver that keeps one keeps that much memory in
+// use; it can keep a copy instead. From is the sender; an IPv4 sender
 // received on a dual-stack socket is given as a plain IPv4 address, not
 // as ::ffff:a.b.c.d.
 type Datagram struct {

@@ -45,9 +45,13 @@ func (k kind) String() string {
 // address (LocalAddr) is known before it runs; it is closed when the peer
 // ends. A peer that will never run should be closed with Close.
 //
-// Receiving allocates, per datagram, the payload handed on and the
-// message carrying it, and nothing else: buffers are reused, and on Linux
-// a busy peer reads many datagrams with each system call.
+// A busy peer works in bursts. On Linux it reads many datagrams with one
+// system call (recvmmsg), copies their payloads into one allocation (see
+// Datagram) and hands them on "outbox" as one crossing; receiving then
+// allocates, per datagram, the message carrying it and its share of the
+// payloads' allocation, and nothing else. It takes what is queued in
+// "inbox" in the batches its senders put there, and on Linux sends it
+// with as few system calls as it can (sendmmsg), allocating nothing.
 type BasicPeer struct {
 	*axon.Component
 	kind  kind

@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,8 @@ func (p *BasicPeer) newReader() reader {
 // when ctx ends, or when what "outbox" leads to has ended.
 func (p *BasicPeer) receive(ctx context.Context) {
 	r := p.newReader()
-	out := p.Out(axon.OutboxName)
+	h := handOff{p: p, out: p.Out(axon.OutboxName)}
+	h.send = h.sendAll // made once, so that each read does not make it again
 	failures := 0
 	for {
 		n, err := r.read()
@@ -67,41 +69,115 @@ func (p *BasicPeer) receive(ctx context.Context) {
 			continue
 		}
 		failures = 0
-		if !p.handOn(ctx, r, n, out) {
+		if !h.handOn(ctx, r, n) {
 			return
 		}
 	}
 }
 
-// handOn sends the n datagrams of r's last read on out, each with a
-// payload of its own, and counts them. It reports false if out can take
-// no more.
-func (p *BasicPeer) handOn(ctx context.Context, r reader, n int, out *axon.Outbox) bool {
-	var bytes uint64
-	handed := 0
-	defer func() {
-		p.received.Add(uint64(handed))
-		p.bytesIn.Add(bytes)
-	}()
+// copyChunk bounds the allocations that payloads read together are copied
+// into: a receiver that keeps one payload keeps at most this much memory
+// alive with it (or the payload alone, if it is bigger).
+const copyChunk = 32 << 10
+
+// handOff hands the datagrams of each read on, reusing its scratch space
+// from one read to the next.
+type handOff struct {
+	p     *BasicPeer
+	out   *axon.Outbox
+	send  func(ctx context.Context) error // sendAll
+	data  [][]byte                        // the payloads of the read being handed on
+	froms []netip.AddrPort                // and their senders
+}
+
+// handOn sends the n datagrams of r's last read on "outbox", each with a
+// payload of its own, as one crossing, and counts them. It reports false
+// if the outbox can take no more.
+func (h *handOff) handOn(ctx context.Context, r reader, n int) bool {
+	p := h.p
 	for i := range n {
 		b, from := r.at(i)
-		d := Datagram{Data: make([]byte, len(b)), From: sock.Unmapped(from)}
-		copy(d.Data, b)
-		if err := out.Send(ctx, d); err != nil {
-			if errors.Is(err, axon.ErrReceiverDone) {
-				// Nothing will take what arrives from now on: say so,
-				// once, and leave it to the kernel to drop.
-				e := p.errorf(axon.OutboxName, "receive", d.From.String(),
-					fmt.Errorf("%w: %w", ErrReceive, err))
-				e.Dropped = n - i
-				p.report(e)
-			}
-			return false
-		}
-		handed++
-		bytes += uint64(len(b))
+		h.data = append(h.data, b)
+		h.froms = append(h.froms, sock.Unmapped(from))
 	}
-	return true
+	copyPayloads(h.data)
+	// Only this goroutine sends on "outbox", so what its count gained is
+	// what reached the receiver, however the sends were held and put.
+	before := h.out.Sent()
+	var err error
+	if n == 1 {
+		// A lone datagram, as an idle peer reads them: nothing to hold.
+		err = h.out.Send(ctx, Datagram{Data: h.data[0], From: h.froms[0]})
+	} else {
+		err = p.Batch(ctx, h.send)
+	}
+	handed := int(h.out.Sent() - before)
+	var size uint64
+	for _, b := range h.data[:handed] {
+		size += uint64(len(b))
+	}
+	p.received.Add(uint64(handed))
+	p.bytesIn.Add(size)
+	from := netip.AddrPort{}
+	if handed < n {
+		from = h.froms[handed]
+	}
+	clear(h.data) // the payloads are the receiver's now
+	h.data, h.froms = h.data[:0], h.froms[:0]
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, axon.ErrReceiverDone) {
+		// Nothing will take what arrives from now on: say so, once, and
+		// leave it to the kernel to drop.
+		e := p.errorf(axon.OutboxName, "receive", from.String(), fmt.Errorf("%w: %w", ErrReceive, err))
+		e.Dropped = n - handed
+		p.report(e)
+	}
+	return false
+}
+
+// sendAll sends the datagrams in h.data and h.froms on "outbox", in order,
+// with ctx, the context of a Batch.
+func (h *handOff) sendAll(ctx context.Context) error {
+	for i, b := range h.data {
+		if err := h.out.Send(ctx, Datagram{Data: b, From: h.froms[i]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyPayloads replaces each payload in bs, which the next read will
+// overwrite, with a copy of its own. Payloads read together share an
+// allocation, up to copyChunk bytes of them, so that a burst costs a few
+// allocations rather than one a datagram; each copy has its capacity cut
+// to its length, so that appending to one cannot touch its neighbours.
+// An empty payload becomes an empty, non-nil slice.
+func copyPayloads(bs [][]byte) {
+	for i := 0; i < len(bs); {
+		j, size := i+1, len(bs[i])
+		for j < len(bs) && size+len(bs[j]) <= copyChunk {
+			size += len(bs[j])
+			j++
+		}
+		if size == 0 {
+			for k := i; k < j; k++ {
+				bs[k] = []byte{}
+			}
+			i = j
+			continue
+		}
+		// Join copies without zeroing the new memory first.
+		all := bytes.Join(bs[i:j], nil)
+		off := 0
+		for k := i; k < j; k++ {
+			n := len(bs[k])
+			bs[k] = all[off : off+n : off+n]
+			off += n
+		}
+		i = j
+	}
 }
 
 // receiveError turns an error from reading into an *Error.

@@ -25,8 +25,10 @@ type sender struct {
 	res  *resolver
 	box  string // the box a receiver's errors are reported against
 
-	in, ctl, tgt <-chan any
-	extra        <-chan any // the Handle box, if any
+	in       *axon.Reader // "inbox", read in batches
+	w        writer       // sends the payloads taken from it
+	ctl, tgt <-chan any
+	extra    <-chan any // the Handle box, if any
 
 	// SimplePeer and TargettedPeer.
 	target     Target         // the receiver as given
@@ -49,8 +51,9 @@ func newSender(ctx context.Context, p *BasicPeer, stop func(bool)) *sender {
 		p: p, c: p.Component, stop: stop,
 		res: newResolver(ctx, &p.cfg, p.local),
 		box: axon.InboxName,
-		in:  p.In(axon.InboxName), ctl: p.In(axon.ControlName),
+		w:   p.newWriter(), ctl: p.In(axon.ControlName),
 	}
+	s.in = p.Reader(axon.InboxName)
 	if h := p.cfg.handler; h != nil {
 		s.extra = p.In(h.box)
 	}
@@ -64,7 +67,11 @@ func newSender(ctx context.Context, p *BasicPeer, stop func(bool)) *sender {
 	return s
 }
 
-// run sends until told to stop.
+// run sends until told to stop. What it takes from "inbox" while more is
+// waiting is queued in s.w, and goes out, many datagrams to a system call
+// where the platform allows, once the queue is full or nothing more can
+// be taken at once: before the loop waits, and before anything else that
+// must come after it.
 func (s *sender) run(ctx context.Context) error {
 	if !s.p.cfg.remote.IsZero() {
 		s.setTarget(s.p.cfg.remote)
@@ -85,25 +92,33 @@ func (s *sender) run(ctx context.Context) error {
 			continue
 		}
 		if len(s.extra) > 0 {
+			s.w.flush() // the handler may act on the socket
 			s.handle(ctx, <-s.extra)
 			continue
 		}
 		var in <-chan any
 		if s.ready() {
-			in = s.in
+			in = s.in.C()
 			if len(in) > 0 && ctx.Err() == nil {
 				// The busy path: payloads waiting, nothing else to do.
-				s.data(<-in)
+				s.data(s.in.Open(<-in))
 				continue
 			}
+		}
+		if s.w.queued() {
+			// Nothing more to take at once: send what is queued, then
+			// look at the boxes again, in order, since sending takes a
+			// while and "target" may have news for the next payload.
+			s.w.flush()
+			continue
 		}
 		select {
 		case msg := <-s.ctl:
 			if stop, err := s.control(ctx, msg); stop || err != nil {
 				return err
 			}
-		case msg := <-in:
-			s.data(msg)
+		case e := <-in:
+			s.data(s.in.Open(e))
 		case msg := <-s.tgt:
 			s.newTarget(msg)
 		case msg := <-s.extra:
@@ -132,16 +147,20 @@ func (s *sender) ready() bool {
 	return !s.waiting && (s.dst.IsValid() || s.failed != nil)
 }
 
-// control acts on a message from "control".
+// control acts on a message from "control". What is queued to send goes
+// out first: it was taken from "inbox" before the message arrived.
 func (s *sender) control(ctx context.Context, msg any) (stop bool, err error) {
 	switch {
 	case axon.IsProducerFinished(msg):
-		if err := s.drain(ctx); err != nil {
+		err := s.drain(ctx)
+		s.w.flush()
+		if err != nil {
 			return true, err
 		}
 		s.stop(true)
 		return true, s.c.PassOn(ctx, msg)
 	case axon.IsShutdownMicroprocess(msg):
+		s.w.flush()
 		s.stop(false)
 		return true, s.c.PassOn(ctx, msg)
 	}
@@ -153,6 +172,7 @@ func (s *sender) control(ctx context.Context, msg any) (stop bool, err error) {
 func (s *sender) drain(ctx context.Context) error {
 	for {
 		if s.waiting || s.nheld > 0 {
+			s.w.flush()
 			select {
 			case l := <-s.res.results:
 				s.resolved(l)
@@ -161,22 +181,28 @@ func (s *sender) drain(ctx context.Context) error {
 			}
 			continue
 		}
-		select {
-		case msg := <-s.in:
-			if s.p.kind == targetted && s.target.IsZero() {
-				s.p.report(&Error{Component: s.p.String(), Box: axon.InboxName, Op: "send",
-					Err: ErrNoTarget, Dropped: 1 + len(s.in)})
-				return nil
-			}
-			s.data(msg)
-		default:
+		msgs := s.in.Next()
+		if msgs == nil {
 			return nil
 		}
+		if s.p.kind == targetted && s.target.IsZero() {
+			s.p.report(&Error{Component: s.p.String(), Box: axon.InboxName, Op: "send",
+				Err: ErrNoTarget, Dropped: len(msgs) + s.in.Len()})
+			return nil
+		}
+		s.data(msgs)
 	}
 }
 
-// data sends one message from "inbox".
-func (s *sender) data(msg any) {
+// data sends the messages of one element of "inbox", in order.
+func (s *sender) data(msgs []any) {
+	for _, msg := range msgs {
+		s.payload(msg)
+	}
+}
+
+// payload sends one message from "inbox".
+func (s *sender) payload(msg any) {
 	if s.p.kind == postbox {
 		s.packet(msg)
 		return
@@ -367,6 +393,7 @@ func (s *sender) connect() {
 	if !s.p.cfg.connect || s.connected {
 		return
 	}
+	s.w.flush() // what was queued before goes as it was addressed
 	if err := connectSocket(s.p.uc, s.dst, s.p.local.Addr().Is4()); err != nil {
 		s.p.report(s.p.errorf("socket", "connect", s.dst.String(), fmt.Errorf("%w: %w", ErrSend, err)))
 		return
@@ -376,7 +403,8 @@ func (s *sender) connect() {
 	s.p.remote.Store(&dst)
 }
 
-// write sends b as one datagram to to, and reports what goes wrong.
+// write queues b to be sent as one datagram to to, or reports at once
+// that it is too long to be.
 func (s *sender) write(b []byte, to netip.AddrPort) {
 	p := s.p
 	if n := maxPayload(to.Addr()); len(b) > n {
@@ -386,9 +414,43 @@ func (s *sender) write(b []byte, to netip.AddrPort) {
 		p.report(e)
 		return
 	}
+	s.w.add(b, to, s.connected)
+}
+
+// writer sends datagrams for a peer's main loop, reporting each that
+// could not be sent and counting those that were.
+type writer interface {
+	// add sends b to to, or queues it to be sent by a later add or
+	// flush. On a connected socket to is only named in errors.
+	add(b []byte, to netip.AddrPort, connected bool)
+	// flush sends everything queued.
+	flush()
+	// queued reports whether anything is queued.
+	queued() bool
+}
+
+// newWriter picks the fastest way to send on the peer's socket.
+func (p *BasicPeer) newWriter() writer {
+	if p.uc != nil {
+		if w, err := newBatchWriter(p, maxWriteBatch); err == nil {
+			return w
+		}
+	}
+	return oneWriter{p}
+}
+
+// maxWriteBatch is the most datagrams sent with one system call.
+const maxWriteBatch = 64
+
+// oneWriter sends each datagram as it is added, with a system call of its
+// own.
+type oneWriter struct{ p *BasicPeer }
+
+func (w oneWriter) add(b []byte, to netip.AddrPort, connected bool) {
+	p := w.p
 	var err error
 	switch {
-	case s.connected:
+	case connected:
 		_, err = p.uc.Write(b)
 	case p.uc != nil:
 		_, err = p.uc.WriteToUDPAddrPort(b, to)
@@ -396,11 +458,21 @@ func (s *sender) write(b []byte, to netip.AddrPort) {
 		_, err = p.pc.WriteTo(b, net.UDPAddrFromAddrPort(to))
 	}
 	if err != nil {
-		e := p.errorf(axon.InboxName, "send", to.String(), sendError(err))
-		e.Dropped = 1
-		p.report(e)
+		p.sendFailed(to, err)
 		return
 	}
 	p.sent.Add(1)
 	p.bytesOut.Add(uint64(len(b)))
+}
+
+func (oneWriter) flush() {}
+
+func (oneWriter) queued() bool { return false }
+
+// sendFailed reports a datagram to to that could not be sent because of
+// err.
+func (p *BasicPeer) sendFailed(to netip.AddrPort, err error) {
+	e := p.errorf(axon.InboxName, "send", to.String(), sendError(err))
+	e.Dropped = 1
+	p.report(e)
 }
