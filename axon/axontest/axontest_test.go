@@ -486,3 +486,47 @@ func TestMapPanic(t *testing.T) {
 		t.Fatalf("Wait: %v, want a panic reported by %s", err, m)
 	}
 }
+
+// Ten messages sent in one Batch reach a HandOffs in fewer hand-offs than
+// messages, in order; one sent alone is a hand-off of one.
+func TestHandOffs(t *testing.T) {
+	ctx := axontest.Context(t)
+	h := axontest.NewHandOffs("Counter")
+	src := axon.New("Source", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out(axon.OutboxName)
+		<-h.Ready()
+		if err := c.Batch(ctx, func(ctx context.Context) error {
+			for i := range 10 {
+				if err := out.Send(ctx, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return c.Finish(ctx)
+	})
+	if err := axon.Link(src, axon.OutboxName, h.Component(), axon.InboxName); err != nil {
+		t.Fatal(err)
+	}
+	if err := axon.Link(src, axon.SignalName, h.Component(), axon.ControlName); err != nil {
+		t.Fatal(err)
+	}
+	hs := axontest.Start(t, ctx, src)
+	hh := axontest.Start(t, ctx, h.Component())
+	for i := range 10 {
+		if got := axontest.Get(t, ctx, hh, axon.OutboxName); got != i {
+			t.Fatalf("message %d: got %v", i, got)
+		}
+	}
+	axontest.Wait(t, hs)
+	if sig := axontest.Get(t, ctx, hh, axon.SignalName); !axon.IsProducerFinished(sig) {
+		t.Fatalf("signal: %#v, want ProducerFinished", sig)
+	}
+	axontest.Wait(t, hh)
+	n, handOffs, most := h.Count()
+	if n != 10 || handOffs >= 10 || most < 2 || slices.Max(h.Sizes()) != most {
+		t.Fatalf("Count() = %d messages in %d hand-offs, most %d (sizes %v); want 10 in fewer than 10", n, handOffs, most, h.Sizes())
+	}
+}
