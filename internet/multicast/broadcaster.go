@@ -56,7 +56,10 @@ type BroadcastStats struct {
 //	              Broadcaster ends. ShutdownMicroprocess: the same, at
 //	              once, dropping what is queued.
 //	outbox  (out) []byte: each a datagram, one fragment, in a slice of
-//	              its own; at most DatagramSize bytes.
+//	              its own (fragments made together share an allocation,
+//	              as Fragmenter.SplitTopic says); at most DatagramSize
+//	              bytes. A message's fragments cross to the next
+//	              component many at a time.
 //	errors  (out) *udp.Error, Box "inbox", Op "fragment": a message
 //	              refused, wrapping ErrTooLarge (longer than MaxMessage),
 //	              ErrTopicTooLong, or udp.ErrBadMessage (not a message
@@ -134,6 +137,9 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 			b.refuse(ctx, err)
 			return nil
 		}
+		// ctx is Serve's: the fragments are held and cross to the next
+		// component many at a time, as many as its inbox allows, and the
+		// pacer puts in what is held before it waits.
 		for d := range seq {
 			if err := pace.wait(ctx, len(d)); err != nil {
 				return err

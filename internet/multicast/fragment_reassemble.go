@@ -189,7 +189,12 @@ func newReassembler(cfg *fragConfig) *Reassembler {
 // does. It allocates nothing for a datagram it drops, and keeps nothing
 // of datagram: the caller may reuse it.
 func (r *Reassembler) Add(from netip.AddrPort, datagram []byte) (Message, bool, error) {
-	now := r.now()
+	return r.add(r.now(), from, datagram)
+}
+
+// add is Add with the clock read by the caller: a Listener reads it once
+// for all the datagrams it takes at one go.
+func (r *Reassembler) add(now time.Time, from netip.AddrPort, datagram []byte) (Message, bool, error) {
 	r.expire(now)
 	f, err := ParseFragment(datagram)
 	if err != nil {

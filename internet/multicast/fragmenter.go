@@ -1,6 +1,7 @@
 package multicast
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -52,16 +53,20 @@ func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
 }
 
 // SplitTopic numbers msg, a message on topic t, as the next message and
-// returns its fragments as datagrams, in order, each in a new slice that
-// the receiver may keep. Each datagram is at most DatagramSize bytes, and
+// returns its fragments as datagrams, in order, each in a slice that the
+// receiver may keep. Each datagram is at most DatagramSize bytes, and
 // all but the last are exactly that; an empty message is one datagram. A
 // message longer than MaxMessage gives ErrTooLarge and a topic longer
 // than MaxTopicLen ErrTopicTooLong (both wrapped, with the lengths), and
 // then no id is used up.
 //
-// The datagrams are made as the sequence is read, so a long message is
-// never held twice over; msg must not change until the sequence has been
-// read. Reading the sequence again gives the same datagrams.
+// The datagrams are made as the sequence is read, a few at a time, so a
+// long message is never held twice over; msg must not change until the
+// sequence has been read. Datagrams made together share one allocation
+// of at most 32 KiB (or one datagram, if that is bigger): a receiver
+// that keeps one keeps that much memory alive. Each has its capacity cut
+// to its length, so appending to one never touches another. Reading the
+// sequence again gives the same datagrams, in new memory.
 func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
 	if len(t) > MaxTopicLen {
 		return nil, fmt.Errorf("topic of %d bytes: %w", len(t), ErrTopicTooLong)
@@ -83,16 +88,32 @@ func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) 
 	}
 	return func(yield func([]byte) bool) {
 		head := appendHeader(make([]byte, 0, HeaderLen+len(t)), id, 0, uint32(count), uint32(total), uint32(size), t)
-		for i := range count {
-			off := i * size
-			piece := msg[off:min(off+size, total)]
-			d := make([]byte, len(head)+len(piece))
-			copy(d, head)
-			binary.BigEndian.PutUint32(d[14:], uint32(i))
-			copy(d[len(head):], piece)
-			if !yield(d) {
-				return
+		per := max(1, slabSize/(len(head)+size)) // datagrams to an allocation
+		parts := make([][]byte, 0, 2*min(per, count))
+		for first := 0; first < count; first += per {
+			end := min(first+per, count)
+			// Header, piece, header, piece, ...: bytes.Join lays them out
+			// one after the other in one allocation, copying each byte
+			// once and without zeroing the memory first.
+			parts = parts[:0]
+			for i := first; i < end; i++ {
+				off := i * size
+				parts = append(parts, head, msg[off:min(off+size, total)])
+			}
+			slab := bytes.Join(parts, nil)
+			at := 0
+			for i := first; i < end; i++ {
+				n := len(head) + len(parts[2*(i-first)+1])
+				d := slab[at : at+n : at+n]
+				at += n
+				binary.BigEndian.PutUint32(d[14:], uint32(i))
+				if !yield(d) {
+					return
+				}
 			}
 		}
 	}, nil
 }
+
+// slabSize bounds the allocation that datagrams made together share.
+const slabSize = 32 << 10

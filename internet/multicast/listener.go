@@ -85,43 +85,31 @@ func (l *ListenerComponent) Stats() Stats {
 
 func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 	out := c.Out(axon.OutboxName)
-	handle := func(ctx context.Context, msg any) error {
-		var from netip.AddrPort
-		var data []byte
-		switch d := msg.(type) {
-		case udp.Datagram:
-			from, data = d.From, d.Data
-		case *udp.Datagram:
-			if d == nil {
-				l.refuse(fmt.Errorf("%w: nil *udp.Datagram", udp.ErrBadMessage))
-				return nil
-			}
-			from, data = d.From, d.Data
-		default:
-			l.refuse(fmt.Errorf("%w: %T is not a udp.Datagram", udp.ErrBadMessage, msg))
-			return nil
-		}
-		l.mu.Lock()
-		m, done, _ := l.r.Add(from, data) // drops are counted in Stats
-		l.mu.Unlock()
-		if !done {
-			return nil
-		}
-		return out.Send(ctx, m)
-	}
+	in := c.Reader(axon.InboxName)
 	tick := time.NewTicker(min(max(l.r.maxAge/2, 10*time.Millisecond), time.Second))
 	defer tick.Stop()
-	in, ctl, done := c.In(axon.InboxName), c.In(axon.ControlName), ctx.Done()
+	ctl, done := c.In(axon.ControlName), ctx.Done()
 	for {
 		select {
 		case <-done:
 			return ctx.Err()
 		case msg := <-ctl:
-			if stop, err := c.Control(ctx, msg, handle); stop || err != nil {
+			if axon.IsProducerFinished(msg) {
+				// What is queued is taken before the message goes on.
+				if err := l.drain(ctx, c, out, in); err != nil {
+					return err
+				}
+			}
+			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {
 				return err
 			}
-		case msg := <-in:
-			if err := handle(ctx, msg); err != nil {
+		case e := <-in.C():
+			// Many datagrams may cross as one element; the messages they
+			// complete cross on together.
+			err := c.Batch(ctx, func(ctx context.Context) error {
+				return l.take(ctx, out, in.Open(e))
+			})
+			if err != nil {
 				return err
 			}
 		case <-tick.C:
@@ -132,7 +120,57 @@ func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 	}
 }
 
-// refuse reports a message on "inbox" that is not a datagram.
-func (l *ListenerComponent) refuse(err error) {
-	l.reporter.Report(&udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err})
+// drain takes every datagram queued in "inbox", for a ProducerFinished.
+// It stops early if ctx ends (a ShutdownMicroprocess arrived).
+func (l *ListenerComponent) drain(ctx context.Context, c *axon.Component, out *axon.Outbox, in *axon.Reader) error {
+	return c.Batch(ctx, func(ctx context.Context) error {
+		for msgs := in.Next(); msgs != nil; msgs = in.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := l.take(ctx, out, msgs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// take reassembles the datagrams msgs, taken from "inbox" together, and
+// sends each message they complete on out. The clock is read once for
+// them all.
+func (l *ListenerComponent) take(ctx context.Context, out *axon.Outbox, msgs []any) error {
+	now := l.r.now()
+	for _, msg := range msgs {
+		var from netip.AddrPort
+		var data []byte
+		switch d := msg.(type) {
+		case udp.Datagram:
+			from, data = d.From, d.Data
+		case *udp.Datagram:
+			if d == nil {
+				l.refuse(ctx, fmt.Errorf("%w: nil *udp.Datagram", udp.ErrBadMessage))
+				continue
+			}
+			from, data = d.From, d.Data
+		default:
+			l.refuse(ctx, fmt.Errorf("%w: %T is not a udp.Datagram", udp.ErrBadMessage, msg))
+			continue
+		}
+		l.mu.Lock()
+		m, done, _ := l.r.add(now, from, data) // drops are counted in Stats
+		l.mu.Unlock()
+		if done {
+			if err := out.Send(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// refuse reports a message on "inbox" that is not a datagram, after the
+// messages sent before it.
+func (l *ListenerComponent) refuse(ctx context.Context, err error) {
+	l.reporter.ReportFrom(ctx, &udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err})
 }
