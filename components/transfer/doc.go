@@ -19,9 +19,10 @@
 // removes it on every other outcome (a digest mismatch, a timeout, a
 // file error, a shutdown), so nothing but a whole, checked file ever
 // appears under the final name. Neither side holds the file in memory:
-// the Sender reads a chunk when it sends it (and again, with ReadAt, if
-// it must send it again), and the Receiver holds only chunks that
-// arrived ahead of a gap, at most a window of them.
+// the Sender reads chunks as it sends them, at most 64 KiB at a time (a
+// chunk it sends again is read again, unless it is still among those),
+// and the Receiver holds only chunks that arrived ahead of a gap, at
+// most a window of them.
 //
 // # Protocol
 //

@@ -147,7 +147,7 @@ func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
 	st := &recvState{r: r, out: c.Out(axon.OutboxName), lastHeard: time.Now()}
 	defer st.discard()
 	defer r.clock.stop()
-	in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
+	in, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
 	timer := time.NewTimer(r.cfg.timeout)
 	defer timer.Stop()
 	lingering := false
@@ -157,23 +157,22 @@ func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
 			if stop, err := c.Control(ctx, m, nil); stop || err != nil {
 				return err
 			}
-		case m := <-in:
-			// Take this and what else is queued, acknowledging when a
-			// message asks for it at once (a gap, a repeat, 16 chunks
-			// in order), and whenever the queue is empty.
-			for more := true; more; {
-				if err := st.handle(ctx, m); err != nil {
-					return err
-				}
-				if st.ackNow && st.phase == phaseReceiving {
-					if err := st.sendAck(ctx); err != nil {
+		case e := <-in.C():
+			// Take this and what else is queued, many datagrams to an
+			// element, acknowledging when a message asks for it at once
+			// (a gap, a repeat, 16 chunks in order), and whenever the
+			// queue is empty.
+			for msgs := in.Open(e); len(msgs) > 0; msgs = in.Next() {
+				now := time.Now()
+				for _, m := range msgs {
+					if err := st.handle(ctx, m, now); err != nil {
 						return err
 					}
-				}
-				select {
-				case m = <-in:
-				default:
-					more = false
+					if st.ackNow && st.phase == phaseReceiving {
+						if err := st.sendAck(ctx); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			if st.phase == phaseReceiving && st.sinceAck > 0 {
@@ -230,8 +229,8 @@ func (st *recvState) discard() {
 	st.r.tempName.Store(nil)
 }
 
-// handle acts on one message from "inbox".
-func (st *recvState) handle(ctx context.Context, m any) error {
+// handle acts on one message from "inbox", taken at now.
+func (st *recvState) handle(ctx context.Context, m any, now time.Time) error {
 	var d udp.Datagram
 	switch m := m.(type) {
 	case udp.Datagram:
@@ -272,9 +271,9 @@ func (st *recvState) handle(ctx context.Context, m any) error {
 		st.r.rep.Report(st.r.errorf("inbox", "receive", from, fmt.Errorf("%w: a receiver receives no %s", ErrForeign, p.Type)))
 		return nil
 	}
-	st.peer, st.lastHeard = d.From, time.Now()
+	st.peer, st.lastHeard = d.From, now
 	if st.rtt == 0 && p.Type != TypeStart && !st.accepted.IsZero() {
-		st.rtt = max(st.lastHeard.Sub(st.accepted), time.Nanosecond)
+		st.rtt = max(time.Since(st.accepted), time.Nanosecond)
 	}
 	switch {
 	case st.phase == phaseFinished:

@@ -25,7 +25,15 @@ const (
 	minRTO     = 20 * time.Millisecond
 	maxRTO     = 2 * time.Second
 	maxCtlRTO  = 100 * time.Millisecond // START and END back off no further (unless the round trip is longer)
-	sendBurst  = 32                     // packets sent before the inbox is looked at again
+	sendBurst  = 32                     // packets sent, as one crossing, before the inbox is looked at again
+	burstBytes = 32 << 10               // or bytes: large chunks go to the peer without waiting for the next
+)
+
+// Memory the Sender reads and sends through.
+const (
+	readAhead  = 64 << 10 // the most bytes of new chunks read from the file at once
+	minAhead   = 4        // chunks, or each is read alone
+	packetSlab = 32 << 10 // packets made one after another share an allocation this big
 )
 
 // Progress is how far a transfer has got.
@@ -73,8 +81,8 @@ type FileSender struct {
 // "outbox" leads to the network towards the receiver (a udp.SimplePeer
 // made with udp.Remote, perhaps through internet/simulate stages), and
 // what the network brings back goes to its "inbox" (SendGraph does this
-// wiring). The file is read a chunk at a time with ReadAt, as chunks are
-// sent, never whole.
+// wiring). The file is read with ReadAt as the chunks are sent, up to 64
+// KiB of new chunks at a time, never whole.
 //
 // Boxes:
 //
@@ -160,6 +168,12 @@ type sendState struct {
 	h          hash.Hash
 	hashed     uint64 // chunks hashed so far, in order
 
+	// New chunks are read from the file many at a time: chunks ahead0 up
+	// to ahead0+aheadN are in ahead.
+	ahead          []byte
+	ahead0, aheadN uint64
+	slab           []byte // what is left of the allocation packets are cut from
+
 	srtt, rttvar time.Duration
 	rto          time.Duration
 	lastProgress time.Time
@@ -199,46 +213,38 @@ func (s *FileSender) main(ctx context.Context, c *axon.Component) error {
 }
 
 func (st *sendState) run(ctx context.Context, c *axon.Component) error {
-	in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
+	in, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		// Everything waiting first, so that the sends below act on the
-		// latest news.
-		for more := true; more; {
-			select {
-			case m := <-ctl:
-				if stop, err := c.Control(ctx, m, nil); stop || err != nil {
+		// latest news. Only this loop takes from control, so what it
+		// counts is there to take.
+		for {
+			if len(ctl) > 0 {
+				if stop, err := c.Control(ctx, <-ctl, nil); stop || err != nil {
 					return err
 				}
-			case m := <-in:
-				if err := st.handle(m, time.Now()); err != nil {
-					return err
-				}
-			default:
-				more = false
+				continue
+			}
+			msgs := in.Next()
+			if msgs == nil {
+				break
+			}
+			if err := st.handleAll(msgs); err != nil {
+				return err
 			}
 		}
 		if st.done {
 			st.s.acked.Store(int64(st.size))
 			return c.Finish(ctx)
 		}
-		now := time.Now()
-		if err := st.timers(now); err != nil {
+		if err := st.timers(time.Now()); err != nil {
 			return err
 		}
-		sent := 0
-		for ; sent < sendBurst; sent++ {
-			pkt, err := st.nextPacket(time.Now())
-			if err != nil {
-				return err
-			}
-			if pkt == nil {
-				break
-			}
-			if err := st.out.Send(ctx, pkt); err != nil {
-				return err
-			}
+		sent, err := st.burst(ctx, c)
+		if err != nil {
+			return err
 		}
 		if sent > 0 {
 			continue
@@ -249,8 +255,8 @@ func (st *sendState) run(ctx context.Context, c *axon.Component) error {
 			if stop, err := c.Control(ctx, m, nil); stop || err != nil {
 				return err
 			}
-		case m := <-in:
-			if err := st.handle(m, time.Now()); err != nil {
+		case e := <-in.C():
+			if err := st.handleAll(in.Open(e)); err != nil {
 				return err
 			}
 		case <-timer.C:
@@ -258,6 +264,37 @@ func (st *sendState) run(ctx context.Context, c *axon.Component) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// handleAll acts on messages taken from "inbox" together.
+func (st *sendState) handleAll(msgs []any) error {
+	now := time.Now()
+	for _, m := range msgs {
+		if err := st.handle(m, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// burst sends what is due, up to sendBurst packets or burstBytes, and
+// returns how many packets it sent. They cross to the peer together, in
+// as few hand-offs as its inbox allows.
+func (st *sendState) burst(ctx context.Context, c *axon.Component) (sent int, err error) {
+	err = c.Batch(ctx, func(ctx context.Context) error {
+		for size := 0; sent < sendBurst && size < burstBytes; sent++ {
+			pkt, err := st.nextPacket(time.Now())
+			if err != nil || pkt == nil {
+				return err
+			}
+			if err := st.out.Send(ctx, pkt); err != nil {
+				return err
+			}
+			size += len(pkt)
+		}
+		return nil
+	})
+	return sent, err
 }
 
 // timers queues what has waited too long for an acknowledgement, gives up
@@ -374,23 +411,27 @@ func (st *sendState) sameSize() error {
 	return nil
 }
 
-// data reads chunk seq from the file into a DATA packet, hashing it the
-// first time it is read.
+// data makes chunk seq into a DATA packet, hashing the chunk the first
+// time it is read.
 func (st *sendState) data(seq uint64) ([]byte, error) {
 	off := seq * uint64(st.chunk)
 	n := min(uint64(st.chunk), st.size-off)
-	pkt := make([]byte, HeaderLen+8+int(n))
+	pkt := st.packet(HeaderLen + 8 + int(n))
 	p := Packet{Type: TypeData, ID: st.id, Seq: seq}
 	p.appendUnsealed(pkt[:0])
 	body := pkt[HeaderLen+8:]
-	got, err := st.f.ReadAt(body, int64(off))
-	if got < len(body) {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = fmt.Errorf("%w: %s is shorter than when the transfer began (%d bytes)", ErrFile, st.s.path, st.size)
-		} else {
-			err = fmt.Errorf("%w: %w", ErrFile, err)
+	b, err := st.readAhead(seq)
+	switch {
+	case err != nil:
+		return nil, err
+	case b != nil:
+		copy(body, b)
+	default:
+		// A large chunk, or one sent again from before those read
+		// ahead: read it alone, straight into the packet.
+		if err := st.readAt(body, off); err != nil {
+			return nil, err
 		}
-		return nil, st.s.errorf("file", "read", netip.AddrPort{}, err)
 	}
 	seal(pkt)
 	if seq == st.hashed {
@@ -399,6 +440,65 @@ func (st *sendState) data(seq uint64) ([]byte, error) {
 	}
 	st.s.packets.Add(1)
 	return pkt, nil
+}
+
+// readAhead returns chunk seq from the chunks read ahead, first reading
+// from the file the ones after them, up to readAhead bytes, when seq is
+// the next: new chunks are sent in order, so one system call reads
+// dozens of them. It returns nil for a chunk before those read ahead,
+// and for chunks so large that fewer than minAhead fit in readAhead
+// bytes: a system call each costs little beside their size, and read
+// alone they are copied once less.
+func (st *sendState) readAhead(seq uint64) ([]byte, error) {
+	size := uint64(st.chunk)
+	most := readAhead / size
+	if most < minAhead || seq < st.ahead0 || seq > st.ahead0+st.aheadN {
+		return nil, nil
+	}
+	if seq == st.ahead0+st.aheadN {
+		k := min(most, st.chunks-seq)
+		off := seq * size
+		n := min(k*size, st.size-off)
+		if uint64(cap(st.ahead)) < n {
+			st.ahead = make([]byte, most*size)
+		}
+		st.ahead = st.ahead[:n]
+		st.ahead0, st.aheadN = seq, 0
+		if err := st.readAt(st.ahead, off); err != nil {
+			return nil, err
+		}
+		st.aheadN = k
+	}
+	i := (seq - st.ahead0) * size
+	return st.ahead[i:min(i+size, uint64(len(st.ahead)))], nil
+}
+
+// readAt fills b from the file at off, failing if the file has become
+// shorter than that.
+func (st *sendState) readAt(b []byte, off uint64) error {
+	got, err := st.f.ReadAt(b, int64(off))
+	if got < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: %s is shorter than when the transfer began (%d bytes)", ErrFile, st.s.path, st.size)
+		} else {
+			err = fmt.Errorf("%w: %w", ErrFile, err)
+		}
+		return st.s.errorf("file", "read", netip.AddrPort{}, err)
+	}
+	return nil
+}
+
+// packet returns an n-byte buffer for a packet, cut from an allocation
+// shared with the packets made before and after it, so that a burst
+// costs a few allocations rather than one a packet. Each has its
+// capacity cut to its length.
+func (st *sendState) packet(n int) []byte {
+	if len(st.slab) < n {
+		st.slab = make([]byte, max(packetSlab, n))
+	}
+	b := st.slab[:n:n]
+	st.slab = st.slab[n:]
+	return b
 }
 
 // handle acts on one message from "inbox".

@@ -84,11 +84,11 @@ type setup struct {
 }
 
 // run sends src to dst and returns the sender's and receiver's errors.
-func (s *setup) run(t testing.TB, ctx context.Context, src, dst string) (sendErr, recvErr error) {
+func (s *setup) run(t testing.TB, ctx context.Context, src, dst string, opts ...axon.StartOption) (sendErr, recvErr error) {
 	t.Helper()
 	s.start(t, src, dst)
-	hr := axon.Start(ctx, s.recvGraph)
-	hs := axon.Start(ctx, s.sendGraph)
+	hr := axon.Start(ctx, s.recvGraph, opts...)
+	hs := axon.Start(ctx, s.sendGraph, opts...)
 	sendErr = hs.Wait()
 	recvErr = hr.Wait()
 	return sendErr, recvErr
