@@ -51,12 +51,12 @@ func frameworkEcho() (*echoServer, error) {
 	}}, nil
 }
 
-// rawEcho starts the hand-written baseline: a net.Listener accept loop
-// with one goroutine per connection that reads into a 32 KiB buffer (the
-// same size as a Connection's reads) and writes back what it read. (Not
-// io.Copy, which on Linux hands TCP-to-TCP copies to the kernel's splice
-// and so would not be the same work.)
-func rawEcho() (*echoServer, error) {
+// handEcho starts a hand-written server on loopback: an accept loop
+// that runs serve for each connection, with wg to start the goroutines
+// serve needs. serve closes c when it is done with it (done says so);
+// stopping closes the listener and every connection still open, then
+// waits for every goroutine.
+func handEcho(serve func(wg *sync.WaitGroup, c net.Conn, done func())) (*echoServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -73,25 +73,11 @@ func rawEcho() (*echoServer, error) {
 			mu.Lock()
 			conns[c] = true
 			mu.Unlock()
-			wg.Go(func() {
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				buf := make([]byte, tcp.DefaultReadChunk)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
+			serve(&wg, c, func() {
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+				c.Close()
 			})
 		}
 	})
@@ -107,6 +93,31 @@ func rawEcho() (*echoServer, error) {
 	}}, nil
 }
 
+// rawEcho starts the hand-written baseline: a net.Listener accept loop
+// with one goroutine per connection that reads into a 32 KiB buffer (the
+// same size as a Connection's reads) and writes back what it read. (Not
+// io.Copy, which on Linux hands TCP-to-TCP copies to the kernel's splice
+// and so would not be the same work.)
+func rawEcho() (*echoServer, error) {
+	return handEcho(func(wg *sync.WaitGroup, c net.Conn, done func()) {
+		wg.Go(func() {
+			defer done()
+			buf := make([]byte, tcp.DefaultReadChunk)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					if _, werr := c.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	})
+}
+
 // splitEcho starts a hand-written echo server shaped as a tcp.Server
 // connection with its handler is: for each connection, one goroutine
 // reading the socket, one passing each chunk on (the protocol handler)
@@ -116,70 +127,41 @@ func rawEcho() (*echoServer, error) {
 // it shows what that shape costs without the framework, two hand-offs
 // between goroutines and a fresh slice per read, against rawEcho.
 func splitEcho() (*echoServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	return handEcho(func(wg *sync.WaitGroup, c net.Conn, done func()) {
+		in := make(chan []byte, axon.DefaultCapacity)
+		out := make(chan []byte, axon.DefaultCapacity)
+		wg.Go(func() { // the reader
+			defer close(in)
+			buf := make([]byte, tcp.DefaultReadChunk)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					in <- bytes.Clone(buf[:n])
+				}
+				if err != nil {
+					return
+				}
 			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			in := make(chan []byte, axon.DefaultCapacity)
-			out := make(chan []byte, axon.DefaultCapacity)
-			wg.Go(func() { // the reader
-				defer close(in)
-				buf := make([]byte, tcp.DefaultReadChunk)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						in <- bytes.Clone(buf[:n])
-					}
-					if err != nil {
-						return
-					}
+		})
+		wg.Go(func() { // the handler
+			defer close(out)
+			for b := range in {
+				out <- b
+			}
+		})
+		wg.Go(func() { // the writer
+			defer func() {
+				done()
+				for range out { // let the handler finish
 				}
-			})
-			wg.Go(func() { // the handler
-				defer close(out)
-				for b := range in {
-					out <- b
+			}()
+			for b := range out {
+				if _, err := c.Write(b); err != nil {
+					return
 				}
-			})
-			wg.Go(func() { // the writer
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-					for range out { // let the handler finish
-					}
-				}()
-				for b := range out {
-					if _, err := c.Write(b); err != nil {
-						return
-					}
-				}
-			})
-		}
+			}
+		})
 	})
-	return &echoServer{addr: ln.Addr().(*net.TCPAddr).AddrPort(), stop: func() error {
-		err := ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-		return err
-	}}, nil
 }
 
 // ---- the client, the same for all ----
