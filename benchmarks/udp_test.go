@@ -117,6 +117,22 @@ type blaster struct {
 	log strings.Builder // what the child wrote besides answers
 }
 
+// blasterFor starts a blaster for benchmark b and stops it when b ends,
+// failing b if either goes wrong.
+func blasterFor(b *testing.B) *blaster {
+	bl, err := startBlaster()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := bl.close(); err != nil {
+			b.Error(err)
+		}
+	})
+	return bl
+}
+
+// startBlaster starts the test binary again as a blaster child process.
 func startBlaster() (*blaster, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUDPBlasterChildProcess$", "-test.count=1", "-test.timeout=30m")
 	cmd.Env = append(os.Environ(), udpBlasterEnv+"=1")
@@ -485,15 +501,7 @@ func burstPackets(rcvbuf, size int) int {
 // payload size and reports it: SimplePeer against raw (the target), and
 // against raw-chan if it ran.
 func benchmarkUDPReceive(b *testing.B, burst bool, nRounds int, cs ...recvContender) {
-	bl, err := startBlaster()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := bl.close(); err != nil {
-			b.Error(err)
-		}
-	}()
+	bl := blasterFor(b)
 	ctx := context.Background()
 	rcvbuf := effectiveReadBuffer()
 	mode := "stream"
@@ -921,15 +929,7 @@ var (
 // its socket's buffer lasts loses datagrams. ratio = udp-peer's
 // delivered fraction / raw-print's, the median of the per-round ratios.
 func BenchmarkUDPPeerPrint(b *testing.B) {
-	bl, err := startBlaster()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := bl.close(); err != nil {
-			b.Error(err)
-		}
-	}()
+	bl := blasterFor(b)
 	ctx := context.Background()
 	var (
 		rate   = func(r recvRun) float64 { return r.rate }
