@@ -530,3 +530,16 @@ func TestHandOffs(t *testing.T) {
 		t.Fatalf("Count() = %d messages in %d hand-offs, most %d (sizes %v); want 10 in fewer than 10", n, handOffs, most, h.Sizes())
 	}
 }
+
+// The components axontest provides keep the shutdown rules.
+func TestConformance(t *testing.T) {
+	t.Run("PassThrough", func(t *testing.T) {
+		axontest.Conformance(t, func() axon.Node { return axontest.PassThrough("P", 8) }, axontest.Feed(1, 2, 3, 4, 5, 6, 7, 8))
+	})
+	t.Run("Map", func(t *testing.T) {
+		axontest.Conformance(t, func() axon.Node { return axontest.Map("M", func(m any) any { return m }) }, axontest.Feed(1, 2, 3))
+	})
+	t.Run("HandOffs", func(t *testing.T) {
+		axontest.Conformance(t, func() axon.Node { return axontest.NewHandOffs("H").Component() }, axontest.Feed(1, 2, 3))
+	})
+}
