@@ -8,6 +8,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/util"
 )
 
 // words sends each word, then ProducerFinished.
@@ -149,5 +150,40 @@ func ExamplePAR() {
 	fmt.Println("err:", err)
 	// Output:
 	// a1 a2 a3 b1 b2
+	// err: <nil>
+}
+
+// A CircularPipeline feeds its last child's output back to its first: here
+// a countdown goes round a ring of two stages until it reaches zero, and
+// the countdown's ProducerFinished then goes round and ends both.
+func ExampleCircularPipeline() {
+	countdown := axon.New("Countdown", func(ctx context.Context, c *axon.Component) error {
+		in, out := c.In(axon.InboxName), c.Out(axon.OutboxName)
+		for {
+			select {
+			case m := <-in:
+				n := m.(int)
+				fmt.Println(n)
+				if n == 0 {
+					return c.Finish(ctx)
+				}
+				if err := out.Send(ctx, n-1); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	ring := chassis.CircularPipeline(countdown, util.PureTransformer(func(m any) any { return m }))
+	ctx := context.Background()
+	h := axon.Start(ctx, ring)
+	_ = h.Put(ctx, axon.InboxName, 3)
+	fmt.Println("err:", h.Wait())
+	// Output:
+	// 3
+	// 2
+	// 1
+	// 0
 	// err: <nil>
 }
