@@ -36,8 +36,9 @@ func TestConformance(t *testing.T) {
 				})
 		}, []axontest.ConformanceOption{words}},
 		// Fed, pass-through stages in a ring would pass the words round
-		// for ever: it is checked empty.
-		{"CircularPipeline", func() axon.Node { return chassis.CircularPipeline(pass(), pass()) }, nil},
+		// for ever: it is checked empty. Its last child's signal goes back
+		// to its first, so its own carries nothing.
+		{"CircularPipeline", func() axon.Node { return chassis.CircularPipeline(pass(), pass()) }, []axontest.ConformanceOption{axontest.SilentSignal()}},
 		{"Carousel", func() axon.Node { return chassis.Carousel(func(any) axon.Node { return pass() }) }, nil},
 		{"Seq", func() axon.Node { return chassis.Seq(pass(), pass()) }, []axontest.ConformanceOption{words, childBoxes}},
 		{"PAR", func() axon.Node { return chassis.PAR(pass(), pass()) }, nil},
