@@ -36,6 +36,13 @@ const (
 	SignalName  = "signal"
 )
 
+// ErrorsName is the name, by convention, of the outbox on which a
+// component reports what went wrong without ending it (a message it could
+// not take, a datagram it could not send), each an error. It is not one
+// of the four boxes every component has: components that report declare
+// it. Every package's ErrorsBox is this name.
+const ErrorsName = "errors"
+
 // Component is the unit of a graph: a readable name, a unique id, named
 // inboxes and outboxes, optional children, and a main loop.
 //

@@ -47,6 +47,18 @@ var (
 	ErrServiceExists = errors.New("service already registered")
 	// ErrNoService is returned when looking up a name nobody registered.
 	ErrNoService = errors.New("no such service")
+
+	// ErrBadMessage is wrapped by the error a component reports for a
+	// message it cannot take on a box: the wrong Go type, or a value of
+	// the right type that makes no sense there. Every package's
+	// ErrBadMessage is this one, so errors.Is(err, axon.ErrBadMessage)
+	// sorts them all.
+	ErrBadMessage = errors.New("wrong message type")
+	// ErrConfig is wrapped by the error for a component built with an
+	// option or argument that cannot work (out of range, contradicting
+	// another); such a component fails when started. Every package's
+	// ErrConfig is this one.
+	ErrConfig = errors.New("bad configuration")
 )
 
 // BoxError reports a failed operation on one box of one component. Its

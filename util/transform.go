@@ -38,7 +38,7 @@ func PureTransformer(fn func(any) any) *axon.Component {
 
 // ErrorsBox is the name of the outbox on which CheckedTransformer sends
 // its function's errors.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // CheckedTransformer is PureTransformer for a function that can fail: for
 // each msg arriving on "inbox" it sends fn(msg)'s result on "outbox" or,

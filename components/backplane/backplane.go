@@ -134,7 +134,7 @@ type BackplaneComponent struct {
 // ErrorsBox is the outbox on which a Backplane and a PublishTo report
 // messages they could not publish or deliver, each an error naming the
 // component, and carry on.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // report reports a message the Backplane could not publish or deliver.
 func (b *BackplaneComponent) report(err error) {

@@ -11,7 +11,7 @@ import (
 
 // ErrorsBox is the name of the outbox on which every component in this
 // package reports what went wrong, one *Error per problem.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // Problems the package reports. Each *Error wraps one of these, so
 // errors.Is sorts them.
@@ -27,10 +27,10 @@ var (
 	ErrMalformed = errors.New("malformed chunk")
 	// ErrBadMessage: a message of a type the box does not take (they take
 	// []byte and string). The error also names the type.
-	ErrBadMessage = errors.New("wrong message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrConfig: an option or argument out of range; the component fails
 	// at start with it.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 )
 
 // Error is what the components send on their "errors" outbox, and what

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Errors the components report. Each *Error wraps one of these and, where
@@ -12,14 +14,14 @@ import (
 // errors.Is sorts them either way.
 var (
 	// ErrConfig: options that contradict one another, or a bad subject.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 	// ErrConnect: the connection to the NATS server could not be made.
 	ErrConnect = errors.New("cannot connect")
 	// ErrSubscribe: the subscription could not be made or confirmed.
 	ErrSubscribe = errors.New("cannot subscribe")
 	// ErrBadMessage: a message of a type the Publisher cannot send
 	// without a Codec (anything but []byte and string).
-	ErrBadMessage = errors.New("wrong message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrEncode: the Codec could not encode a message.
 	ErrEncode = errors.New("cannot encode")
 	// ErrDecode: the Codec could not decode a payload.

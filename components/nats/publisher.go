@@ -27,7 +27,7 @@ const publisherQueue = 4 * axon.DefaultCapacity
 
 // ErrorsBox is the outbox on which Publisher and Subscriber report
 // errors, each an *Error, and carry on.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // PublisherComponent is the component Publisher returns: an
 // *axon.Component with counters.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // ErrorsBox is the outbox on which the Sender and the Receiver report the
 // datagrams they ignore.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // Errors of this package. Each error returned or reported wraps one of
 // these, so errors.Is sorts them.
@@ -21,7 +23,7 @@ var (
 	// number or length that does not fit the transfer.
 	ErrForeign = errors.New("unexpected packet")
 	// ErrBadMessage: a message of a type the box does not take.
-	ErrBadMessage = errors.New("wrong message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrTimeout: the other side said nothing useful for the Timeout.
 	ErrTimeout = errors.New("timed out")
 	// ErrMismatch: the SHA-256 of what arrived differs from the sender's.
@@ -34,7 +36,7 @@ var (
 	// the one from the file system.
 	ErrFile = errors.New("file error")
 	// ErrConfig: an option out of range.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 )
 
 // Error is what the Sender and the Receiver report on "errors", and what

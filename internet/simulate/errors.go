@@ -1,8 +1,9 @@
 package simulate
 
 import (
-	"errors"
 	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Errors a stage reports. Each *Error wraps one of these, so errors.Is
@@ -11,14 +12,14 @@ var (
 	// ErrBadMessage: a message of a type the stage cannot work on (Corrupt
 	// given something that is not a payload). The message is passed on
 	// unchanged all the same.
-	ErrBadMessage = errors.New("unsupported message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrConfig: a parameter or option out of range. A stage built with
 	// one fails when started; Err reports it before that.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 )
 
 // ErrorsBox is the outbox on which a stage reports *Error values.
-const ErrorsBox = "errors"
+const ErrorsBox = axon.ErrorsName
 
 // Error is what a stage sends on its "errors" outbox, and what a stage
 // with a bad parameter fails with. It names the component and the box
@@ -31,7 +32,7 @@ type Error struct {
 }
 
 // Error formats e as, for example,
-// "Corrupt#1a2b3c4d: inbox: corrupt: unsupported message type: int (passed on unchanged)".
+// "Corrupt#1a2b3c4d: inbox: corrupt: wrong message type: int (passed on unchanged)".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Component + ": " + e.Box)

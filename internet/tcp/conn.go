@@ -21,8 +21,8 @@ import (
 
 // Box names the components add to axon's defaults.
 const (
-	ErrorsBox = "errors" // every component's outbox for *Error
-	EventsBox = "events" // Server's and SingleServer's outbox for Event
+	ErrorsBox = axon.ErrorsName // every component's outbox for *Error
+	EventsBox = "events"        // Server's and SingleServer's outbox for Event
 )
 
 // Connection is a TCP connection as a component: what arrives on "inbox"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
@@ -34,7 +35,7 @@ var (
 	// ErrResolve: the host name to connect to did not resolve.
 	ErrResolve = errors.New("cannot resolve host")
 	// ErrBadMessage: a message of a type the box does not take.
-	ErrBadMessage = errors.New("wrong message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrSend: writing to the connection failed for another reason.
 	ErrSend = errors.New("write failed")
 	// ErrReceive: reading from the connection failed for another reason.
@@ -53,7 +54,7 @@ var (
 	// linked to its connection, or failed while it ran.
 	ErrHandler = errors.New("protocol handler failed")
 	// ErrConfig: an option or address that makes no sense.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 )
 
 // Error is what the components send on their "errors" outboxes, carry as

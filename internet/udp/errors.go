@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Errors a peer reports. Each *Error wraps one of these (and, where there
 // is one, the error from the network beneath), so errors.Is sorts them.
 var (
 	// ErrBadMessage: a message of a type the box does not take.
-	ErrBadMessage = errors.New("wrong message type")
+	ErrBadMessage = axon.ErrBadMessage
 	// ErrBadAddress: a destination that is not host:port.
 	ErrBadAddress = errors.New("bad address")
 	// ErrResolve: a host name that did not resolve. The error also wraps
@@ -35,7 +37,7 @@ var (
 	// address of this host, no permission). The error names the address.
 	ErrBind = errors.New("cannot bind")
 	// ErrConfig: options that contradict one another.
-	ErrConfig = errors.New("bad configuration")
+	ErrConfig = axon.ErrConfig
 )
 
 // Error is what a peer sends on its "errors" outbox, and what it fails

@@ -18,8 +18,8 @@ import (
 
 // Box names the peers add to axon's defaults.
 const (
-	TargetBox = "target" // TargettedPeer's inbox for a new receiver
-	ErrorsBox = "errors" // every peer's outbox for *Error
+	TargetBox = "target"        // TargettedPeer's inbox for a new receiver
+	ErrorsBox = axon.ErrorsName // every peer's outbox for *Error
 )
 
 // kind is which of the three peers a BasicPeer is.
