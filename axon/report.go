@@ -2,7 +2,6 @@ package axon
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"time"
 )
@@ -71,6 +70,6 @@ func (r *Reporter) Report(err error) bool {
 	if unlogged > 0 {
 		attrs = append(attrs, "unlogged", unlogged)
 	}
-	slog.Warn("component error", attrs...)
+	r.c.Logger().Warn("component error", attrs...)
 	return false
 }

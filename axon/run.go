@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -18,6 +19,8 @@ type runState struct {
 
 	// unbatched: every message crosses on its own (the Unbatched option).
 	unbatched bool
+	logger    *slog.Logger // WithLogger's, or nil for slog's default
+	services  *Registry    // WithServices's, or nil for Services
 
 	mu     sync.Mutex
 	errs   []error
@@ -93,6 +96,61 @@ func Unbatched() StartOption {
 		h.rs.unbatched = true
 		return nil
 	}
+}
+
+// WithLogger makes l the logger of every component in the graph: what
+// they log (errors reported with nowhere to go, ignored control messages)
+// goes to l, as Component.Logger returns it. Without it they log to
+// slog.Default(), looked up when they log. A program running several
+// graphs can give each its own.
+func WithLogger(l *slog.Logger) StartOption {
+	return func(h *Handle) error {
+		if l == nil {
+			return fmt.Errorf("WithLogger: %w: nil logger", ErrConfig)
+		}
+		h.rs.logger = l
+		return nil
+	}
+}
+
+// WithServices makes r the registry of services for every component in
+// the graph, as Component.Services returns it, in place of the
+// process-wide Services: graphs given different registries can use the
+// same service names without meeting.
+func WithServices(r *Registry) StartOption {
+	return func(h *Handle) error {
+		if r == nil {
+			return fmt.Errorf("WithServices: %w: nil registry", ErrConfig)
+		}
+		h.rs.services = r
+		return nil
+	}
+}
+
+// Logger returns the logger of c's graph: the one given to Start or Run
+// with WithLogger, else slog.Default() (also before c has started).
+func (c *Component) Logger() *slog.Logger {
+	if rs := c.runState(); rs != nil && rs.logger != nil {
+		return rs.logger
+	}
+	return slog.Default()
+}
+
+// Services returns the service registry of c's graph: the one given to
+// Start or Run with WithServices, else the process-wide Services (also
+// before c has started).
+func (c *Component) Services() *Registry {
+	if rs := c.runState(); rs != nil && rs.services != nil {
+		return rs.services
+	}
+	return Services
+}
+
+// runState returns the run c belongs to, or nil before it has started.
+func (c *Component) runState() *runState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.run
 }
 
 // Tapping links each of the started component's outboxes named to the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 )
 
 // Shutdown is implemented by the two shutdown messages (as values and as
@@ -358,7 +357,7 @@ func (c *Component) control(ctx context.Context, msg any, drain func(ctx context
 	case IsShutdownMicroprocess(msg):
 		return true, c.PassOn(ctx, msg)
 	}
-	slog.Warn("ignored message on control", "component", c.String(), "box", ControlName, "type", fmt.Sprintf("%T", msg))
+	c.Logger().Warn("ignored message on control", "component", c.String(), "box", ControlName, "type", fmt.Sprintf("%T", msg))
 	return false, nil
 }
 

@@ -2,7 +2,6 @@ package util
 
 import (
 	"context"
-	"log/slog"
 	"reflect"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -128,7 +127,7 @@ func (p *comparator) finish(ctx context.Context, msg any) error {
 		}
 	}
 	if p.haveA || p.haveB || len(p.inA) > 0 || len(p.inB) > 0 {
-		slog.Warn("comparator finished with unpaired messages", "component", p.c.String(),
+		p.c.Logger().Warn("comparator finished with unpaired messages", "component", p.c.String(),
 			"inA", len(p.inA)+btoi(p.haveA), "inB", len(p.inB)+btoi(p.haveB))
 	}
 	return p.c.PassOn(ctx, msg)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -142,7 +141,7 @@ func (s *SplitterComponent) main(ctx context.Context, c *axon.Component) error {
 			case err == nil:
 				i++
 			case errors.Is(err, axon.ErrReceiverDone) && ctx.Err() == nil:
-				slog.Warn("splitter dropped a sink that has ended", "component", c.String(), "sink", sk.to.String()+"."+sk.inbox)
+				c.Logger().Warn("splitter dropped a sink that has ended", "component", c.String(), "sink", sk.to.String()+"."+sk.inbox)
 				if err := s.dropLocked(sk); err != nil {
 					return err
 				}

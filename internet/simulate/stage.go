@@ -3,7 +3,6 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -233,7 +232,7 @@ func (s *Stage) main(ctx context.Context, c *axon.Component) error {
 				s.discard()
 				return c.PassOn(ctx, msg)
 			default:
-				slog.Warn("ignored message on control", "component", s.String(), "box", axon.ControlName, "type", fmt.Sprintf("%T", msg))
+				c.Logger().Warn("ignored message on control", "component", s.String(), "box", axon.ControlName, "type", fmt.Sprintf("%T", msg))
 			}
 		case <-wake:
 			armed = false

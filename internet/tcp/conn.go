@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -363,7 +362,7 @@ func (s *session) run(ctx context.Context) error {
 			case axon.IsShutdownMicroprocess(m):
 				return s.cancelled(ctx, m)
 			default:
-				slog.Warn("ignored message on control", "component", s.c.String(), "box", axon.ControlName, "type", fmt.Sprintf("%T", m))
+				s.c.Logger().Warn("ignored message on control", "component", s.c.String(), "box", axon.ControlName, "type", fmt.Sprintf("%T", m))
 			}
 		case <-s.k.finishCh:
 			return s.finish(ctx)
