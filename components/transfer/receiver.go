@@ -52,9 +52,11 @@ type FileReceiver struct {
 //	              every datagram that is not a packet of the transfer, is
 //	              reported on "errors" and ignored; a START of another
 //	              transfer is answered with DONE(refused).
-//	control (in)  ProducerFinished or ShutdownMicroprocess: an unfinished
-//	              transfer is abandoned and its temporary file removed,
-//	              the message passed on "signal", and the Receiver ends.
+//	control (in)  ProducerFinished: the datagrams queued in "inbox" are
+//	              taken (they may finish the transfer), then it is as
+//	              for ShutdownMicroprocess: an unfinished transfer is
+//	              abandoned and its temporary file removed, the message
+//	              passed on "signal", and the Receiver ends.
 //	outbox  (out) udp.Packet: replies (ACCEPT, ACK, DONE) to the sender.
 //	errors  (out) *Error: each datagram ignored. Sent without waiting;
 //	              logged with log/slog, rate-limited, when the box leads
@@ -151,27 +153,35 @@ func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
 	timer := time.NewTimer(r.cfg.timeout)
 	defer timer.Stop()
 	lingering := false
+	// take acts on one datagram, acknowledging at once when it asks for
+	// that (a gap, a repeat, 16 chunks in order).
+	take := func(ctx context.Context, m any, now time.Time) error {
+		if err := st.handle(ctx, m, now); err != nil {
+			return err
+		}
+		if st.ackNow && st.phase == phaseReceiving {
+			return st.sendAck(ctx)
+		}
+		return nil
+	}
 	for {
 		select {
 		case m := <-ctl:
-			if stop, err := c.Control(ctx, m, nil); stop || err != nil {
+			// ProducerFinished: what was queued before it is taken
+			// first; it may finish the transfer.
+			drain := func(ctx context.Context, m any) error { return take(ctx, m, time.Now()) }
+			if stop, err := c.Control(ctx, m, drain); stop || err != nil {
 				return err
 			}
 		case e := <-in.C():
 			// Take this and what else is queued, many datagrams to an
-			// element, acknowledging when a message asks for it at once
-			// (a gap, a repeat, 16 chunks in order), and whenever the
-			// queue is empty.
+			// element, acknowledging when a message asks for it, and
+			// whenever the queue is empty.
 			for msgs := in.Open(e); len(msgs) > 0; msgs = in.Next() {
 				now := time.Now()
 				for _, m := range msgs {
-					if err := st.handle(ctx, m, now); err != nil {
+					if err := take(ctx, m, now); err != nil {
 						return err
-					}
-					if st.ackNow && st.phase == phaseReceiving {
-						if err := st.sendAck(ctx); err != nil {
-							return err
-						}
 					}
 				}
 			}

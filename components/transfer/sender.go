@@ -89,9 +89,10 @@ type FileSender struct {
 //	inbox   (in)  the receiver's replies: udp.Datagram or []byte.
 //	              Anything that is not a reply of this transfer is
 //	              reported on "errors" and ignored.
-//	control (in)  ProducerFinished or ShutdownMicroprocess: the transfer
-//	              is abandoned, the message passed on "signal", and the
-//	              Sender ends.
+//	control (in)  ProducerFinished: the replies queued in "inbox" are
+//	              taken (one may end the transfer), then it is as for
+//	              ShutdownMicroprocess: the transfer is abandoned, the
+//	              message passed on "signal", and the Sender ends.
 //	outbox  (out) []byte: each datagram to send (START, DATA, END).
 //	errors  (out) *Error: each datagram ignored (malformed, another
 //	              transfer's, ...). Sent without waiting; logged with
@@ -222,7 +223,7 @@ func (st *sendState) run(ctx context.Context, c *axon.Component) error {
 		// counts is there to take.
 		for {
 			if len(ctl) > 0 {
-				if stop, err := c.Control(ctx, <-ctl, nil); stop || err != nil {
+				if stop, err := st.control(ctx, c, <-ctl); stop || err != nil {
 					return err
 				}
 				continue
@@ -252,7 +253,7 @@ func (st *sendState) run(ctx context.Context, c *axon.Component) error {
 		timer.Reset(max(time.Until(st.deadline), time.Millisecond))
 		select {
 		case m := <-ctl:
-			if stop, err := c.Control(ctx, m, nil); stop || err != nil {
+			if stop, err := st.control(ctx, c, m); stop || err != nil {
 				return err
 			}
 		case e := <-in.C():
@@ -264,6 +265,15 @@ func (st *sendState) run(ctx context.Context, c *axon.Component) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// control acts on a message from "control". ProducerFinished means no
+// more replies will come: those queued before it are acted on first (one
+// may end the transfer, for good or ill), then the transfer is abandoned.
+func (st *sendState) control(ctx context.Context, c *axon.Component, m any) (stop bool, err error) {
+	return c.Control(ctx, m, func(_ context.Context, msg any) error {
+		return st.handle(msg, time.Now())
+	})
 }
 
 // handleAll acts on messages taken from "inbox" together.
