@@ -211,10 +211,17 @@ func PassthroughOnly() BoxOption {
 }
 
 // Carries declares the Go type a box carries. Link refuses to join two
-// boxes whose declared types do not fit. Messages are not checked at run
-// time: the declaration documents the box and catches wiring mistakes.
+// boxes whose declared types do not fit, naming both ends and both types.
+// Messages are not checked as they cross: the declaration documents the
+// box and catches wiring mistakes when the graph is built (ServeAs checks
+// each message on the receiving side). Carries[any] declares nothing, as
+// a box declared with no type carries any message.
 func Carries[T any]() BoxOption {
-	return func(s *boxSpec) { s.typ = reflect.TypeFor[T]() }
+	t := reflect.TypeFor[T]()
+	if t == reflect.TypeFor[any]() {
+		t = nil
+	}
+	return func(s *boxSpec) { s.typ = t }
 }
 
 // WithInbox declares an inbox. Declaring one of the default names changes

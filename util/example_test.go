@@ -111,7 +111,7 @@ func ExamplePureTransformer() {
 func ExampleFilter() {
 	err := axon.Run(context.Background(), chassis.Pipeline(
 		util.DataSource([]int{1, 2, 3, 4, 5, 6}),
-		util.Filter(func(m any) bool { return m.(int)%2 == 0 }),
+		util.Filter(func(n int) bool { return n%2 == 0 }),
 		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 	))
 	fmt.Println("err:", err)
@@ -119,6 +119,23 @@ func ExampleFilter() {
 	// 2
 	// 4
 	// 6
+	// err: <nil>
+}
+
+// Map is the typed PureTransformer: each stage says what it takes and
+// what it gives, so a function needs no type assertion and Link refuses
+// stages that do not fit.
+func ExampleMap() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"kamaelia", "go"}),
+		util.Map(func(s string) int { return len(s) }),
+		util.Map(func(n int) string { return strings.Repeat("*", n) }),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	))
+	fmt.Println("err:", err)
+	// Output:
+	// ********
+	// **
 	// err: <nil>
 }
 

@@ -19,7 +19,8 @@ import (
 //	              ProducerFinished: the DataSource still sends the rest of
 //	              its items (they are what it has queued), then passes that
 //	              ProducerFinished on instead of its own
-//	outbox  (out) the items
+//	outbox  (out) T: the items (declared, so Link refuses an inbox
+//	              declared to take another type)
 //	signal  (out) ProducerFinished after the last item (the one received on
 //	              control, if any, else its own), or the ShutdownMicroprocess
 //	              that stopped the DataSource
@@ -31,7 +32,7 @@ func DataSource[T any](items []T) *axon.Component {
 	s := &source[T]{items: slices.Clone(items)}
 	return axon.New("DataSource", s.main,
 		axon.WithInbox(axon.InboxName, "not used"),
-		axon.WithOutbox(axon.OutboxName, "the items, in order"),
+		axon.WithOutbox(axon.OutboxName, "the items, in order", axon.Carries[T]()),
 	)
 }
 
