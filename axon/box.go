@@ -273,8 +273,19 @@ func (b *Outbox) sendSlow(ctx context.Context, msg any) error {
 		ep := linkEpoch()
 		d := b.dest.Load()
 		if d == nil {
+			// Linked to a passthrough that leads nowhere now: wait for a
+			// link beyond it, unless its owner has ended and none can come.
+			var ended <-chan struct{}
+			if first := b.firstHop(); first != nil {
+				ended = first.owner.Done()
+				if isClosed(ended) {
+					return b.receiverDone(ctx, first)
+				}
+			}
 			select {
 			case <-ep:
+				continue
+			case <-ended:
 				continue
 			case <-ctx.Done():
 				return b.fail("send", ctx.Err())
@@ -463,9 +474,30 @@ func (b *Outbox) TrySend(msg any) error {
 		return b.receiverDone(context.Background(), d)
 	}
 	if d == nil {
+		if first := b.firstHop(); first != nil && isClosed(first.owner.Done()) {
+			return b.receiverDone(context.Background(), first)
+		}
 		return b.fail("send", ErrNotLinked)
 	}
 	return b.fail("send", &BoxError{Component: d.owner.String(), Box: d.name, Err: ErrBoxFull})
+}
+
+// firstHop returns the inbox b is linked to, which may be a passthrough
+// leading further, or nil if b is not linked to an inbox.
+func (b *Outbox) firstHop() *Inbox {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return b.to
+}
+
+// isClosed reports whether ch, a channel only ever closed, is closed now.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // Offer is TrySend for a caller that only needs to know whether msg was

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -394,5 +395,43 @@ func TestAdaptiveBoxes(t *testing.T) {
 	}
 	if err := d.RemoveOutbox("nope"); !errors.Is(err, axon.ErrNoSuchBox) {
 		t.Fatalf("removing unknown: %v", err)
+	}
+}
+
+// A passthrough inbox that leads to no child holds senders as an unlinked
+// box does, until its owner has ended: then no link can come, and they
+// fail with ErrReceiverDone rather than wait for ever.
+func TestSendToDeadEndPassthroughOfEndedComponent(t *testing.T) {
+	ctx := axontest.Context(t)
+	hollow := axon.New("Hollow", func(ctx context.Context, c *axon.Component) error {
+		<-c.In(axon.ControlName)
+		return nil
+	}, axon.WithInbox(axon.InboxName, "leads nowhere", axon.PassthroughOnly()))
+	src := axon.New("Src", nil)
+	if err := axon.Link(src, axon.OutboxName, hollow, axon.InboxName); err != nil {
+		t.Fatal(err)
+	}
+	out := src.Out(axon.OutboxName)
+	h := axontest.Start(t, ctx, hollow)
+	if err := out.TrySend(1); !errors.Is(err, axon.ErrNotLinked) {
+		t.Fatalf("TrySend while it runs: %v, want ErrNotLinked", err)
+	}
+	waiting := make(chan error, 1)
+	go func() { waiting <- out.Send(ctx, 2) }()
+	select {
+	case err := <-waiting:
+		t.Fatalf("Send returned %v while the owner runs, want it to wait", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{})
+	axontest.Wait(t, h)
+	if err := <-waiting; !errors.Is(err, axon.ErrReceiverDone) {
+		t.Fatalf("waiting Send after the owner ended: %v, want ErrReceiverDone", err)
+	}
+	if err := out.Send(ctx, 3); !errors.Is(err, axon.ErrReceiverDone) {
+		t.Errorf("Send after the owner ended: %v, want ErrReceiverDone", err)
+	}
+	if err := out.TrySend(4); !errors.Is(err, axon.ErrReceiverDone) {
+		t.Errorf("TrySend after the owner ended: %v, want ErrReceiverDone", err)
 	}
 }
