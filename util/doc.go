@@ -28,7 +28,7 @@
 //
 //	err := axon.Run(ctx, chassis.Pipeline(
 //		util.ConsoleReader(os.Stdin),
-//		util.PureTransformer(func(m any) any { return strings.ToUpper(m.(string)) }),
+//		util.Map(strings.ToUpper),
 //		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 //	))
 //

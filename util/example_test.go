@@ -48,7 +48,7 @@ func ExampleForward() {
 	err := axon.Run(context.Background(), chassis.Pipeline(
 		util.DataSource([]string{"a", "b"}),
 		util.ConsoleEchoer(&log, util.WithNewline(), util.Forward()),
-		util.PureTransformer(func(m any) any { return strings.ToUpper(m.(string)) }),
+		util.Map(strings.ToUpper),
 		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 	))
 	fmt.Print("log:\n", log.String())
