@@ -154,7 +154,7 @@ func Cycle[T any](every time.Duration, items ...T) *axon.Component {
 		}
 	},
 		axon.WithInbox(axon.InboxName, "not used"),
-		axon.WithOutbox(axon.OutboxName, "the items, in turn, one each interval"),
+		axon.WithOutbox(axon.OutboxName, "the items, in turn, one each interval", axon.Carries[T]()),
 	)
 	if every <= 0 {
 		c.FailOnStart(fmt.Errorf("%s: every %v: %w", c, every, ErrBadInterval))

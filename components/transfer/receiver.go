@@ -72,7 +72,7 @@ type FileReceiver struct {
 func Receiver(finalPath string, opts ...Option) *FileReceiver {
 	r := &FileReceiver{final: finalPath, cfg: newConfig(opts)}
 	r.Component = axon.New(cmp.Or(r.cfg.name, "Receiver"), r.main,
-		axon.WithInbox(axon.InboxName, "udp.Datagram: the sender's packets", axon.Capacity(256)),
+		axon.WithInbox(axon.InboxName, "udp.Datagram: the sender's packets", axon.Capacity(256), axon.Carries[udp.Datagram]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Packet: replies to the sender", axon.Carries[udp.Packet]()),
 		axon.WithOutbox(ErrorsBox, "*transfer.Error: datagrams ignored", axon.Carries[*Error]()),
 	)
