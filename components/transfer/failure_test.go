@@ -194,7 +194,7 @@ func slowSetup(sopts ...transfer.Option) *setup {
 }
 
 // waitTemp waits until r has a temporary file on disk.
-func waitTemp(t *testing.T, ctx context.Context, r *transfer.FileReceiver) string {
+func waitTemp(t *testing.T, ctx context.Context, r *transfer.ReceiverComponent) string {
 	t.Helper()
 	for ctx.Err() == nil {
 		if name := r.TempName(); name != "" {

@@ -27,7 +27,7 @@ import (
 //
 // Boxes of the graph: control (passed to the Sender), errors (the
 // Sender's), signal (ProducerFinished when all have ended).
-func SendGraph(s *FileSender, peer axon.Node, toNet, fromNet []axon.Node) *axon.Component {
+func SendGraph(s *SenderComponent, peer axon.Node, toNet, fromNet []axon.Node) *axon.Component {
 	nodes := chassis.Nodes{"SENDER": s, "PEER": peer, "LAST": last()}
 	links := chassis.Links{
 		{"SENDER", ErrorsBox}: {chassis.Self, ErrorsBox},
@@ -54,7 +54,7 @@ func SendGraph(s *FileSender, peer axon.Node, toNet, fromNet []axon.Node) *axon.
 //
 // Boxes of the graph: control (passed to the Receiver), errors (the
 // Receiver's), signal (ProducerFinished when all have ended).
-func ReceiveGraph(r *FileReceiver, peer axon.Node, fromNet, toNet []axon.Node) *axon.Component {
+func ReceiveGraph(r *ReceiverComponent, peer axon.Node, fromNet, toNet []axon.Node) *axon.Component {
 	nodes := chassis.Nodes{"RECEIVER": r, "PEER": peer, "LAST": last()}
 	links := chassis.Links{
 		{"RECEIVER", ErrorsBox}: {chassis.Self, ErrorsBox},

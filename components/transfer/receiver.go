@@ -19,8 +19,8 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
-// FileReceiver is the component Receiver returns.
-type FileReceiver struct {
+// ReceiverComponent is the component Receiver returns.
+type ReceiverComponent struct {
 	*axon.Component
 	final string
 	cfg   config
@@ -69,8 +69,8 @@ type FileReceiver struct {
 // with an *Error wrapping ErrTimeout when no sender starts, or the sender
 // goes quiet, for the Timeout; ErrMismatch when the digests differ; and
 // ErrFile when the file cannot be written.
-func Receiver(finalPath string, opts ...Option) *FileReceiver {
-	r := &FileReceiver{final: finalPath, cfg: newConfig(opts)}
+func Receiver(finalPath string, opts ...Option) *ReceiverComponent {
+	r := &ReceiverComponent{final: finalPath, cfg: newConfig(opts)}
 	r.Component = axon.New(cmp.Or(r.cfg.name, "Receiver"), r.main,
 		axon.WithInbox(axon.InboxName, "udp.Datagram: the sender's packets", axon.Capacity(256), axon.Carries[udp.Datagram]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Packet: replies to the sender", axon.Carries[udp.Packet]()),
@@ -86,21 +86,21 @@ func Receiver(finalPath string, opts ...Option) *FileReceiver {
 // Progress returns how far the transfer has got: bytes written in order,
 // the size announced by START (0 before it), DATA packets received, and
 // how many of them were repeats. It may be called at any time.
-func (r *FileReceiver) Progress() Progress {
+func (r *ReceiverComponent) Progress() Progress {
 	return Progress{Bytes: r.written.Load(), Total: r.total.Load(), Packets: r.packets.Load(), Retransmits: r.dups.Load(),
 		Elapsed: r.clock.elapsed()}
 }
 
 // TempName returns the temporary file's path while a transfer is under
 // way, and "" otherwise.
-func (r *FileReceiver) TempName() string {
+func (r *ReceiverComponent) TempName() string {
 	if p := r.tempName.Load(); p != nil {
 		return *p
 	}
 	return ""
 }
 
-func (r *FileReceiver) errorf(box, op string, peer netip.AddrPort, err error) *Error {
+func (r *ReceiverComponent) errorf(box, op string, peer netip.AddrPort, err error) *Error {
 	return &Error{Component: r.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
 }
 
@@ -113,7 +113,7 @@ const (
 
 // recvState is one run of a Receiver.
 type recvState struct {
-	r      *FileReceiver
+	r      *ReceiverComponent
 	out    *axon.Outbox
 	phase  int
 	id     uint64
@@ -145,7 +145,7 @@ type recvState struct {
 // even while more are queued.
 const ackEvery = 16
 
-func (r *FileReceiver) main(ctx context.Context, c *axon.Component) error {
+func (r *ReceiverComponent) main(ctx context.Context, c *axon.Component) error {
 	st := &recvState{r: r, out: c.Out(axon.OutboxName), lastHeard: time.Now()}
 	defer st.discard()
 	defer r.clock.stop()

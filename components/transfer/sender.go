@@ -64,8 +64,8 @@ func (c *clock) elapsed() time.Duration {
 	return time.Duration(e - b)
 }
 
-// FileSender is the component Sender returns.
-type FileSender struct {
+// SenderComponent is the component Sender returns.
+type SenderComponent struct {
 	*axon.Component
 	path string
 	cfg  config
@@ -107,8 +107,8 @@ type FileSender struct {
 // ErrRefused or ErrRemote when the receiver says otherwise, ErrTimeout
 // when no reply moves the transfer on for the Timeout, and ErrFile when
 // the file cannot be read (or changes size while it is sent).
-func Sender(path string, opts ...Option) *FileSender {
-	s := &FileSender{path: path, cfg: newConfig(opts)}
+func Sender(path string, opts ...Option) *SenderComponent {
+	s := &SenderComponent{path: path, cfg: newConfig(opts)}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "Sender"), s.main,
 		axon.WithInbox(axon.InboxName, "the receiver's replies: udp.Datagram or []byte", axon.Capacity(256)),
 		axon.WithOutbox(axon.OutboxName, "[]byte: datagrams to the receiver", axon.Carries[[]byte]()),
@@ -123,12 +123,12 @@ func Sender(path string, opts ...Option) *FileSender {
 
 // Progress returns how far the transfer has got. It may be called at any
 // time, from any goroutine.
-func (s *FileSender) Progress() Progress {
+func (s *SenderComponent) Progress() Progress {
 	return Progress{Bytes: s.acked.Load(), Total: s.total.Load(), Packets: s.packets.Load(), Retransmits: s.retransmits.Load(),
 		Elapsed: s.clock.elapsed()}
 }
 
-func (s *FileSender) errorf(box, op string, peer netip.AddrPort, err error) *Error {
+func (s *SenderComponent) errorf(box, op string, peer netip.AddrPort, err error) *Error {
 	return &Error{Component: s.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
 }
 
@@ -149,7 +149,7 @@ type flight struct {
 
 // sendState is one run of a Sender.
 type sendState struct {
-	s      *FileSender
+	s      *SenderComponent
 	f      *os.File
 	out    *axon.Outbox
 	id     uint64
@@ -182,7 +182,7 @@ type sendState struct {
 	done         bool
 }
 
-func (s *FileSender) main(ctx context.Context, c *axon.Component) error {
+func (s *SenderComponent) main(ctx context.Context, c *axon.Component) error {
 	s.clock.start()
 	defer s.clock.stop()
 	f, err := os.Open(s.path)

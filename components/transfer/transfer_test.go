@@ -77,8 +77,8 @@ func onlyEntries(t testing.TB, dir string, names ...string) {
 type setup struct {
 	sopts, ropts         []transfer.Option
 	toNet, fromNet       func() []axon.Node // sender side stages, each direction
-	sender               *transfer.FileSender
-	receiver             *transfer.FileReceiver
+	sender               *transfer.SenderComponent
+	receiver             *transfer.ReceiverComponent
 	recvPeer             *udp.BasicPeer
 	sendGraph, recvGraph *axon.Component
 }
