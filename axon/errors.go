@@ -48,6 +48,10 @@ var (
 	// ErrNoService is returned when looking up a name nobody registered.
 	ErrNoService = errors.New("no such service")
 
+	// ErrStopped is the cause (context.Cause) of the end of a graph's
+	// context when Handle.Stop ended it.
+	ErrStopped = errors.New("graph stopped")
+
 	// ErrBadMessage is wrapped by the error a component reports for a
 	// message it cannot take on a box: the wrong Go type, or a value of
 	// the right type that makes no sense there. Every package's

@@ -99,3 +99,33 @@ func TestGraphOptionsRefuseNil(t *testing.T) {
 		}
 	}
 }
+
+// A component's context ends with the reason the graph was shut down:
+// the failure of another component, or Handle.Stop.
+func TestCancellationCarriesItsCause(t *testing.T) {
+	ctx := axontest.Context(t)
+	boom := errors.New("boom")
+	causes := make(chan error, 1)
+	waiter := func() *axon.Component {
+		return axon.New("Waiter", func(ctx context.Context, c *axon.Component) error {
+			<-ctx.Done()
+			causes <- context.Cause(ctx)
+			return nil
+		})
+	}
+	failing := axon.New("Failing", func(ctx context.Context, c *axon.Component) error { return boom })
+	err := axon.Run(ctx, axon.New("Graph", nil, axon.WithChildren(waiter(), failing)))
+	var ce *axon.ComponentError
+	if got := <-causes; !errors.Is(got, boom) || !errors.As(got, &ce) || !strings.Contains(ce.Error(), "Failing") {
+		t.Errorf("cause after a sibling failed: %v, want Failing's error wrapping boom", got)
+	}
+	if !errors.Is(err, boom) {
+		t.Errorf("Run: %v, want boom", err)
+	}
+	h := axontest.Start(t, ctx, waiter())
+	h.Stop()
+	if got := <-causes; !errors.Is(got, axon.ErrStopped) {
+		t.Errorf("cause after Stop: %v, want ErrStopped", got)
+	}
+	axontest.Wait(t, h)
+}

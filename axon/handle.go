@@ -38,9 +38,10 @@ func (h *Handle) Done() <-chan struct{} {
 	return h.c.Done()
 }
 
-// Stop ends the whole graph at once by cancelling its context. Wait then
-// returns nil unless a component failed.
-func (h *Handle) Stop() { h.rs.cancel() }
+// Stop ends the whole graph at once by cancelling its context, with
+// ErrStopped as the cause (context.Cause). Wait then returns nil unless a
+// component failed.
+func (h *Handle) Stop() { h.rs.cancel(ErrStopped) }
 
 // Wait waits until the graph has ended and returns what Run would.
 func (h *Handle) Wait() error {

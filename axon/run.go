@@ -12,9 +12,9 @@ import (
 
 // runState is shared by every component started by one Run or Start.
 type runState struct {
-	parent context.Context // the caller's context
-	ctx    context.Context // the run's own context, ended by Stop or a failure
-	cancel context.CancelFunc
+	parent context.Context         // the caller's context
+	ctx    context.Context         // the run's own context, ended by Stop or a failure
+	cancel context.CancelCauseFunc // with the cause: a failure, ErrStopped, or nil at the end
 	root   *Component
 
 	// unbatched: every message crosses on its own (the Unbatched option).
@@ -31,7 +31,7 @@ func (rs *runState) fail(err error) {
 	rs.mu.Lock()
 	rs.errs = append(rs.errs, err)
 	rs.mu.Unlock()
-	rs.cancel()
+	rs.cancel(err)
 }
 
 // Run starts n with all its children and waits until every one has ended.
@@ -48,14 +48,19 @@ func Run(ctx context.Context, n Node, opts ...StartOption) error {
 //
 // Options act before anything runs: Tapping links outboxes to the Handle
 // so that Get sees even the first message sent on them.
+//
+// When the graph is shut down, its components' contexts end with a cause
+// (context.Cause): the error of the component whose failure shut it down
+// (a *ComponentError), ErrStopped after Handle.Stop, or the caller's
+// context's own cause.
 func Start(ctx context.Context, n Node, opts ...StartOption) *Handle {
 	c := n.Core()
-	rctx, cancel := context.WithCancel(ctx)
+	rctx, cancel := context.WithCancelCause(ctx)
 	rs := &runState{parent: ctx, ctx: rctx, cancel: cancel}
 	h := &Handle{c: c, rs: rs}
 	// failed makes h a Handle whose graph never ran, reporting err.
 	failed := func(err error) *Handle {
-		cancel()
+		cancel(err)
 		rs.errs = append(rs.errs, err)
 		h.startErr = true
 		return h
@@ -358,7 +363,7 @@ func (c *Component) finishOne() {
 		rs.mu.Lock()
 		rs.ctxErr = rs.parent.Err()
 		rs.mu.Unlock()
-		rs.cancel()
+		rs.cancel(nil)
 	}
 	if done != nil {
 		close(done)
