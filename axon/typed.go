@@ -16,22 +16,39 @@ import (
 // box leads nowhere), as a *BoxError naming the component and "inbox"
 // and wrapping ErrBadMessage, and goes on with the next message.
 func ServeAs[T any](ctx context.Context, c *Component, handle func(ctx context.Context, msg T) error) error {
-	var rep *Reporter
 	return c.Serve(ctx, func(ctx context.Context, msg any) error {
-		v, ok := msg.(T)
-		if !ok && msg == nil && reflect.TypeFor[T]().Kind() == reflect.Interface {
-			ok = true // a nil interface is a T of its own
+		if v, ok := As[T](ctx, c, msg); ok {
+			return handle(ctx, v)
 		}
-		if !ok {
-			if rep == nil {
-				rep = NewReporter(c, ErrorsName)
-			}
-			rep.ReportFrom(ctx, &BoxError{Component: c.String(), Box: InboxName, Op: "receive",
-				Err: fmt.Errorf("%w: %T where %v was declared", ErrBadMessage, msg, reflect.TypeFor[T]())})
-			return nil
-		}
-		return handle(ctx, v)
+		return nil
 	})
+}
+
+// As returns msg, a message from c's "inbox", as a T, for a handler
+// given to Serve that takes it apart itself. If msg is not a T, As
+// reports it as ServeAs does (on "errors", wrapping ErrBadMessage, after
+// what the handler sent before, ctx being the handler's) and returns
+// false: the handler then drops it and returns nil, so that the component
+// goes on.
+func As[T any](ctx context.Context, c *Component, msg any) (T, bool) {
+	v, ok := msg.(T)
+	if !ok {
+		ok = refuseUnless[T](ctx, c, msg)
+	}
+	return v, ok
+}
+
+// refuseUnless is As's slow path: msg is not a T, unless it is nil and T
+// an interface type, whose nil it then is (the zero T As returns).
+// Otherwise it reports msg and returns false.
+func refuseUnless[T any](ctx context.Context, c *Component, msg any) bool {
+	want := reflect.TypeFor[T]()
+	if msg == nil && want.Kind() == reflect.Interface {
+		return true
+	}
+	NewReporter(c, ErrorsName).ReportFrom(ctx, &BoxError{Component: c.String(), Box: InboxName, Op: "receive",
+		Err: fmt.Errorf("%w: %T where %v was declared", ErrBadMessage, msg, want)})
+	return false
 }
 
 // Sender sends values of one type on one outbox: the typed side of

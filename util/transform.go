@@ -136,9 +136,13 @@ func Filter[T any](keep func(T) bool) *axon.Component {
 // component's failure.
 func Map[T, R any](fn func(T) R) *axon.Component {
 	return axon.New("Map", func(ctx context.Context, c *axon.Component) error {
-		out := axon.SenderOf[R](c, axon.OutboxName)
-		return axon.ServeAs(ctx, c, func(ctx context.Context, v T) error {
-			return out.Send(ctx, fn(v))
+		out := c.Out(axon.OutboxName)
+		// Serve and As rather than ServeAs: one call less per message.
+		return c.Serve(ctx, func(ctx context.Context, msg any) error {
+			if v, ok := axon.As[T](ctx, c, msg); ok {
+				return out.Send(ctx, fn(v))
+			}
+			return nil
 		})
 	},
 		axon.WithInbox(axon.InboxName, "values to map", axon.Carries[T]()),
