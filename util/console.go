@@ -172,11 +172,12 @@ type readResult struct {
 
 // lineReader reads lines in a goroutine and hands them over on results.
 type lineReader struct {
-	r       io.Reader
-	cfg     readerConfig
-	results chan readResult
-	quit    chan struct{} // closed to tell the goroutine to give up
-	done    chan struct{} // closed when the goroutine has returned
+	r        io.Reader
+	cfg      readerConfig
+	skipping bool // the rest of an over-long line is to be skipped
+	results  chan readResult
+	quit     chan struct{} // closed to tell the goroutine to give up
+	done     chan struct{} // closed when the goroutine has returned
 }
 
 func startLineReader(r io.Reader, cfg readerConfig) *lineReader {
@@ -224,9 +225,21 @@ func (lr *lineReader) run() {
 // readLine reads one line into buf: with its ending if the reader keeps
 // endings, and otherwise without. read reports that there was a line
 // (perhaps empty) before err; over, a line longer than MaxLine, of which
-// nothing is kept: reading it holds no more than the limit and bufio's
-// buffer. err is nil when a line ending was read.
+// nothing is kept. An over-long line is reported as soon as it passes
+// the limit, and the rest of it skipped by the next call, so that
+// reading it holds no more than the limit and bufio's buffer, however
+// long it is. err is nil when a line ending was read.
 func (lr *lineReader) readLine(br *bufio.Reader, buf []byte) (line []byte, read, over bool, err error) {
+	for lr.skipping {
+		_, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		lr.skipping = false
+		if err != nil {
+			return buf, false, false, err
+		}
+	}
 	limit := lr.cfg.maxLine
 	if limit > 0 && !lr.cfg.keepEnds {
 		limit += 2 // room for the "\r\n" that is cut off
@@ -234,13 +247,13 @@ func (lr *lineReader) readLine(br *bufio.Reader, buf []byte) (line []byte, read,
 	for {
 		frag, err := br.ReadSlice('\n')
 		read = read || len(frag) > 0
-		if !over {
-			if limit > 0 && len(buf)+len(frag) > limit {
-				over, buf = true, buf[:0]
-			} else {
-				buf = append(buf, frag...)
+		if limit > 0 && len(buf)+len(frag) > limit {
+			if err == bufio.ErrBufferFull {
+				lr.skipping, err = true, nil
 			}
+			return buf[:0], true, true, err
 		}
+		buf = append(buf, frag...)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
@@ -250,9 +263,9 @@ func (lr *lineReader) readLine(br *bufio.Reader, buf []byte) (line []byte, read,
 			}
 		}
 		if lr.cfg.maxLine > 0 && len(buf) > lr.cfg.maxLine {
-			over, buf = true, buf[:0]
+			return buf[:0], true, true, err
 		}
-		return buf, read, over, err
+		return buf, read, false, err
 	}
 }
 

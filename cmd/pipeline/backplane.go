@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -63,19 +65,25 @@ var pubCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
+		var lf lineFlags
+		lf.declare(fs, maxStreamLine, "1 MiB, NATS's default largest message", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
-			return chassis.Graphline(chassis.Nodes{
+			nodes, links := errorsTail(e)
+			maps.Copy(nodes, chassis.Nodes{
 				"BACKPLANE": f.backplane(),
-				"STDIN":     util.ConsoleReader(e.stdin),
+				"STDIN":     lf.reader(e),
 				"PUB":       backplane.PublishTo(f.name, backplane.Wait(f.wait)),
-			}, chassis.Links{
-				{"STDIN", "outbox"}: {"PUB", "inbox"},
-				{"STDIN", "signal"}: {"PUB", "control"},
-				{"PUB", "signal"}:   {"BACKPLANE", "control"},
-			}), nil
+			})
+			maps.Copy(links, chassis.Links{
+				{"STDIN", "outbox"}:     {"PUB", "inbox"},
+				{"STDIN", "signal"}:     {"PUB", "control"},
+				{"PUB", "signal"}:       {"BACKPLANE", "control"},
+				{"BACKPLANE", "signal"}: {"ERRORS", "control"},
+			})
+			return chassis.Graphline(nodes, linkErrors(links, "STDIN")), nil
 		}
 	},
 }

@@ -60,7 +60,7 @@ func demoGraph(e *env) (axon.Node, error) {
 	}
 	_, _ = announce(e, b, "(peer B)") // b.Err() is nil: checked above
 
-	nodes, links := errorsTail("demo", e)
+	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"SOURCE": util.DataSource(demoLines),
 		"A":      a,

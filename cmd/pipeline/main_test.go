@@ -56,12 +56,12 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want []string // on stderr
 	}{
-		{"no command", nil, []string{"no command given", "Commands:"}},
-		{"unknown command", []string{"nope"}, []string{`unknown command "nope"`, "Commands:"}},
+		{"no command", nil, []string{"pipeline: no command given\nrun 'pipeline --help' for usage\n"}},
+		{"unknown command", []string{"nope"}, []string{"pipeline: unknown command \"nope\"\nrun 'pipeline --help' for usage\n"}},
 		{"unknown top-level flag", []string{"--verbose"}, []string{`unknown command "--verbose"`}},
 		{"help for unknown command", []string{"help", "nope"}, []string{`unknown command "nope"`}},
-		{"bad flag", []string{"demo", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: pipeline demo"}},
-		{"unexpected argument", []string{"cat", "file.txt"}, []string{`unexpected argument "file.txt"`, "Usage: pipeline cat"}},
+		{"bad flag", []string{"demo", "--nope"}, []string{"pipeline demo: flag provided but not defined: -nope\nrun 'pipeline demo --help' for usage\n"}},
+		{"unexpected argument", []string{"cat", "file.txt"}, []string{"pipeline cat: unexpected argument \"file.txt\"\nrun 'pipeline cat --help' for usage\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,8 +77,17 @@ func TestUsageErrors(t *testing.T) {
 					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
 				}
 			}
+			// The one line and the pointer to the help, not the help.
+			if n := strings.Count(stderr, "\n"); n != 2 {
+				t.Errorf("stderr has %d lines, want 2:\n%s", n, stderr)
+			}
 		})
 	}
+}
+
+// usagePointer is the line a usage error of cmd ends with.
+func usagePointer(cmd string) string {
+	return "run 'pipeline " + cmd + " --help' for usage\n"
 }
 
 func TestCommandHelp(t *testing.T) {
@@ -216,7 +225,7 @@ func TestComponentFailureNamesComponent(t *testing.T) {
 	if code := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
-	for _, w := range []string{"pipeline test:", broken.String(), "gears jammed"} {
+	for _, w := range []string{"pipeline test:", "Broken", "gears jammed"} {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -89,8 +90,10 @@ var multicastSendCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
 		f.declare(fs, "", true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
@@ -98,11 +101,11 @@ var multicastSendCommand = &command{
 				return nil, err
 			}
 			return udpGraph("multicast-send", e, peer, new(udpFlags).show(), chassis.Nodes{
-				"STDIN": util.ConsoleReader(e.stdin),
-			}, chassis.Links{
+				"STDIN": lf.reader(e),
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}: {"PEER", "inbox"},
 				{"STDIN", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }
@@ -141,8 +144,9 @@ var multicastListenCommand = &command{
 }
 
 var publishCommand = &command{
-	name:    "publish",
-	summary: "send standard input as one message (or one per line) on a topic",
+	name:     "publish",
+	transfer: true,
+	summary:  "send standard input as one message (or one per line) on a topic",
 	doc: "Sends all of standard input as one message on --topic to --group, in\n" +
 		"fragments that a subscribe (or any multicast.Listener) puts back\n" +
 		"together; with --lines, each line is a message of its own. Messages may\n" +
@@ -156,8 +160,10 @@ var publishCommand = &command{
 		topic := fs.String("topic", "", "the `topic` of the messages")
 		lines := fs.Bool("lines", false, "send each line of input as a message of its own")
 		rate := fs.Int("rate", 0, "the most `bytes` a second to send, 0 for as fast as the socket takes them")
+		var lf lineFlags
+		lf.declare(fs, multicast.DefaultMaxMessage, "with --lines; the most a message carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *rate < 0 {
@@ -171,19 +177,20 @@ var publishCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			var input axon.Node = wholeInput(e.stdin)
+			var input axon.Node = wholeInput(e.stdin, multicast.DefaultMaxMessage)
 			if *lines {
-				input = util.ConsoleReader(e.stdin)
+				input = lf.reader(e)
 			}
 			return udpGraph("publish", e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN":    input,
 				"FRAGMENT": multicast.Broadcaster(fragOpts...),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:    {"FRAGMENT", "inbox"},
 				{"STDIN", "signal"}:    {"FRAGMENT", "control"},
 				{"FRAGMENT", "outbox"}: {"PEER", "inbox"},
 				{"FRAGMENT", "signal"}: {"PEER", "control"},
-			}), nil
+				{"FRAGMENT", "errors"}: {"ERRORS", "inbox"},
+			}, "STDIN")), nil
 		}
 	},
 }
@@ -239,7 +246,7 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) 
 	if count > 0 {
 		echo = append(echo, util.Forward())
 	}
-	nodes, links := errorsTail("subscribe", e)
+	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,
 		"REASSEMBLE": listener,
@@ -298,8 +305,10 @@ func afterN(n int, done func()) *axon.Component {
 }
 
 // wholeInput is a component that reads all of r and sends it as one
-// []byte on "outbox", then ProducerFinished.
-func wholeInput(r io.Reader) *axon.Component {
+// []byte on "outbox", then ProducerFinished. Input longer than limit is
+// an error, found without reading more than limit+1 bytes; it is
+// reported on "errors" and nothing is sent.
+func wholeInput(r io.Reader, limit int) *axon.Component {
 	return axon.New("WholeInput", func(ctx context.Context, c *axon.Component) error {
 		type result struct {
 			b   []byte
@@ -307,16 +316,21 @@ func wholeInput(r io.Reader) *axon.Component {
 		}
 		read := make(chan result, 1)
 		go func() {
-			b, err := io.ReadAll(r)
+			b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 			read <- result{b, err}
 		}()
 		select {
 		case res := <-read:
-			if res.err != nil {
+			switch {
+			case res.err != nil:
 				return fmt.Errorf("%s: read: %w", c, res.err)
-			}
-			if err := c.Send(ctx, axon.OutboxName, res.b); err != nil {
-				return err
+			case len(res.b) > limit:
+				axon.NewReporter(c, util.ErrorsBox).ReportFrom(ctx,
+					fmt.Errorf("standard input: %w: more than %d bytes, the most a message carries", errInputTooLong, limit))
+			default:
+				if err := c.Send(ctx, axon.OutboxName, res.b); err != nil {
+					return err
+				}
 			}
 			return c.Finish(ctx)
 		case <-ctx.Done():
@@ -324,8 +338,13 @@ func wholeInput(r io.Reader) *axon.Component {
 			// of the process.
 			return ctx.Err()
 		}
-	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"))
+	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"),
+		axon.WithOutbox(util.ErrorsBox, "the input, if it is too long"))
 }
+
+// errInputTooLong is wrapped by the error for input longer than a
+// command takes.
+var errInputTooLong = errors.New("input too long")
 
 // topicList is a flag that may be given more than once.
 type topicList []string

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"sync"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -58,7 +57,7 @@ var tcpClientCommand = &command{
 			if *timeout <= 0 {
 				return nil, fmt.Errorf("%w: -timeout %v: must be positive", errUsage, *timeout)
 			}
-			nodes, links := errorsTail("tcp-client", e)
+			nodes, links := errorsTail(e)
 			maps.Copy(nodes, chassis.Nodes{
 				"STDIN":  rawReader(e.stdin),
 				"CLIENT": tcp.Client(*to, tcp.DialTimeout(*timeout)),
@@ -122,7 +121,7 @@ var tcpServerCommand = &command{
 			}
 			// Each tcp.Event is a fmt.Stringer, which STDERR writes as
 			// its String.
-			nodes, links := errorsTail("tcp-server", e)
+			nodes, links := errorsTail(e)
 			nodes["SERVER"] = srv
 			maps.Copy(links, chassis.Links{
 				{"SERVER", tcp.EventsBox}: {"STDERR", "inbox"},
@@ -264,19 +263,6 @@ func endOnFinish(e *env) *axon.Component {
 // echoProtocol is tcp-server --echo's handler: each chunk back as it came.
 func echoProtocol(tcp.ConnInfo) axon.Node {
 	return util.PureTransformer(func(m any) any { return m })
-}
-
-// lockedWriter lets the handlers of many connections write whole lines to
-// one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // linePrinter returns tcp-server's default handler factory: each line a

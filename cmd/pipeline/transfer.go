@@ -23,9 +23,10 @@ import (
 const xferSocketBuffer = 4 << 20
 
 var sendfileCommand = &command{
-	name:    "sendfile",
-	summary: "send a file reliably over UDP to a recvfile",
-	args:    "FILE",
+	name:     "sendfile",
+	transfer: true,
+	summary:  "send a file reliably over UDP to a recvfile",
+	args:     "FILE",
 	doc: "Sends FILE over UDP to a \"pipeline recvfile\" at --to, reliably: in numbered\n" +
 		"chunks with a sliding window, sending again what is lost, and ending with\n" +
 		"the file's SHA-256, which the receiver checks before it puts the file in\n" +
@@ -110,8 +111,9 @@ var sendfileCommand = &command{
 }
 
 var recvfileCommand = &command{
-	name:    "recvfile",
-	summary: "receive one file from a sendfile over UDP",
+	name:     "recvfile",
+	transfer: true,
+	summary:  "receive one file from a sendfile over UDP",
 	doc: "Binds --listen, says where on standard error (\"listening on\n" +
 		"127.0.0.1:40123\"), and receives one file from a \"pipeline sendfile\". The\n" +
 		"file is written to a temporary file beside --out and renamed to --out only\n" +
@@ -164,7 +166,7 @@ var recvfileCommand = &command{
 //	XFER.errors -> ERRORS -> STDERR
 //	XFER.signal -> PROGRESS.control; PROGRESS.signal -> ERRORS.control -> STDERR.control
 func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
-	nodes, links := errorsTail(cmd, e)
+	nodes, links := e.errorsTailCounting(false)
 	maps.Copy(nodes, chassis.Nodes{
 		"XFER":     g,
 		"PROGRESS": progressMeter(e.stderr, progress, verb),

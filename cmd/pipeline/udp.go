@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -226,9 +228,22 @@ func datagramJSON(d udp.Datagram) []byte {
 }
 
 // errorLine returns the function that turns an error from a peer (or
-// elsewhere) into the line printed for it on standard error.
-func errorLine(cmd string) func(any) any {
-	return func(m any) any { return fmt.Sprintf("pipeline %s: %v", cmd, m) }
+// elsewhere) into the line printed for it on standard error, counting
+// it among the items that failed if counted says so. What could not be
+// handed on to a component that had ended because the graph was being
+// stopped is not an error: it is left out.
+func (e *env) errorLine(counted bool) func(any) any {
+	return func(m any) any {
+		if err, ok := m.(error); ok && errors.Is(err, axon.ErrReceiverDone) && e.stopping() {
+			return nil
+		}
+		if counted {
+			e.fails.add(m)
+		}
+		var b strings.Builder
+		sayf(&b, e.cmd, "%v", m)
+		return strings.TrimSuffix(b.String(), "\n")
+	}
 }
 
 // announce checks that p (a peer or server already made) could bind,
@@ -251,7 +266,7 @@ func announce[P interface {
 }
 
 // errorsTail is the part of a command's Graphline that prints errors on
-// standard error, each as errorLine(cmd) has it:
+// standard error, each as errorLine has it, counted as failed items:
 //
 //	ERRORS -> STDERR
 //
@@ -259,9 +274,15 @@ func announce[P interface {
 // error before it ends. The caller links what reports errors to
 // ERRORS.inbox and, if it likes, what ends first to ERRORS.control; it
 // merges both maps into its own with maps.Copy.
-func errorsTail(cmd string, e *env) (chassis.Nodes, chassis.Links) {
+func errorsTail(e *env) (chassis.Nodes, chassis.Links) {
+	return e.errorsTailCounting(true)
+}
+
+// errorsTailCounting is errorsTail, counting the errors as failed items
+// or not as counted says.
+func (e *env) errorsTailCounting(counted bool) (chassis.Nodes, chassis.Links) {
 	return chassis.Nodes{
-			"ERRORS": util.PureTransformer(errorLine(cmd)),
+			"ERRORS": util.PureTransformer(e.errorLine(counted)),
 			"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
 		}, chassis.Links{
 			{"ERRORS", "outbox"}: {"STDERR", "inbox"},
@@ -301,7 +322,7 @@ func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front
 		{"FORMAT", "outbox"}: {"STDOUT", "inbox"},
 		{"FORMAT", "signal"}: {"STDOUT", "control"},
 	}
-	tailNodes, tailLinks := errorsTail(cmd, e)
+	tailNodes, tailLinks := errorsTail(e)
 	maps.Copy(nodes, tailNodes)
 	maps.Copy(all, tailLinks)
 	maps.Copy(nodes, front)

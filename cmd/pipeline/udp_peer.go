@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 
@@ -32,9 +33,11 @@ var udpPeerCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		to := fs.String("to", "", "the receiver's `host:port` (required)")
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {
@@ -48,13 +51,13 @@ var udpPeerCommand = &command{
 				return nil, err
 			}
 			return udpGraph("udp-peer", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PEER", "inbox"},
 				{"STDIN", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }

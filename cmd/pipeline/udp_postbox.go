@@ -34,8 +34,10 @@ var udpPostboxCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxPostboxLine, "a destination and the most a UDP datagram carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := f.bindPostbox(e)
@@ -43,20 +45,25 @@ var udpPostboxCommand = &command{
 				return nil, err
 			}
 			return udpGraph("udp-postbox", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+				"STDIN":  lf.reader(e),
 				"PARSE":  util.CheckedTransformer(postboxLines()),
 				"LINGER": util.Linger(f.lingerFor()),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PARSE", "inbox"},
 				{"STDIN", "signal"}:  {"PARSE", "control"},
 				{"PARSE", "outbox"}:  {"PEER", "inbox"},
 				{"PARSE", "errors"}:  {"ERRORS", "inbox"},
 				{"PARSE", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }
+
+// maxPostboxLine is udp-postbox's default --max-line: room for a
+// destination, "[IPv6 address%zone]:port" or a long host name, and the
+// most a datagram carries.
+const maxPostboxLine = 300 + maxUDPPayload
 
 // postboxLines returns the function PARSE applies to each line of input,
 // numbering the lines as they come.

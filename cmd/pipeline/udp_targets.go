@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -31,10 +32,12 @@ var udpTargetsCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		to := fs.String("to", "", "the receivers, `host:port,host:port,...` (required)")
 		every := fs.Duration("every", time.Second, "how long each receiver in turn gets the datagrams, a `duration`")
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {
@@ -57,16 +60,16 @@ var udpTargetsCommand = &command{
 			// The end of input reaches SELECT before the peer, so that it
 			// never sends a target to a peer that has ended.
 			return udpGraph("udp-targets", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
 				"SELECT": util.Cycle(*every, targets...),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PEER", "inbox"},
 				{"STDIN", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"SELECT", "control"},
 				{"SELECT", "outbox"}: {"PEER", udp.TargetBox},
 				{"SELECT", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }

@@ -56,7 +56,7 @@ func TestUDPUsageErrors(t *testing.T) {
 			if boundLine.MatchString(stderr) {
 				t.Errorf("it bound a socket:\n%s", stderr)
 			}
-			for _, w := range []string{"pipeline " + tc.args[0] + ": ", tc.want, "Usage: pipeline " + tc.args[0]} {
+			for _, w := range []string{"pipeline " + tc.args[0] + ": ", tc.want, usagePointer(tc.args[0])} {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
 				}
