@@ -230,7 +230,7 @@ func runCommand(ctx context.Context, c *command, args []string, e *env) int {
 	e.stopping = func() bool { return runCtx.Err() != nil }
 	// What the library logs is said as pipeline says everything else.
 	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(&logHandler{w: e.stderr, cmd: c.name, fails: &e.fails}))
+	slog.SetDefault(slog.New(&logHandler{e: e}))
 	fs, build := newFlagSet(c, e)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

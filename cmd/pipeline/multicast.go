@@ -79,7 +79,8 @@ const receiveBuffer = 4 << 20
 var multicastSendCommand = &command{
 	name:    "multicast-send",
 	summary: "send input lines as datagrams to a multicast group",
-	doc: "Sends each line of standard input, without its line ending, as one\n" +
+	doc: "Sends each line of standard input, without its line ending (with it,\n" +
+		"given --keep-newlines), as one\n" +
 		"datagram to --group, through --interface, with --ttl (default 1: the\n" +
 		"local network only) and --loop (default true: receivers on this host\n" +
 		"get it too). Unicast replies to its socket are printed as udp-peer\n" +
@@ -199,16 +200,20 @@ var subscribeCommand = &command{
 	name:    "subscribe",
 	summary: "print the messages published on a multicast group",
 	doc: "Joins --group on --interface, puts the fragments sent to it back\n" +
-		"together, and writes each whole message's payload to standard output,\n" +
-		"adding a newline if it does not end with one. With --topic (which may\n" +
+		"together, and prints each whole message on standard output as --format\n" +
+		"says, the message's sender standing for a datagram's (--format raw\n" +
+		"writes each message's bytes exactly, adding nothing). With --topic (which may\n" +
 		"be given more than once) only messages on those topics are kept; the\n" +
 		"others are dropped before they take any memory. With --count N it\n" +
 		"exits 0 after N messages; otherwise it runs until interrupted. The\n" +
 		"graph: PEER (a multicast.Receiver) -> REASSEMBLE (a multicast.Listener)\n" +
-		"-> PAYLOAD -> STDOUT. The default group is " + defaultTopicGroup + ".",
+		"-> FORMAT -> STDOUT. The default group is " + defaultTopicGroup + ".\n" +
+		"\n" + formatsDoc,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
 		f.declare(fs, defaultTopicGroup, false)
+		var u udpFlags
+		u.declareFormat(fs)
 		var topics topicList
 		fs.Var(&topics, "topic", "keep only messages on this `topic` (repeat for several)")
 		count := fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
@@ -219,6 +224,10 @@ var subscribeCommand = &command{
 			if *count < 0 {
 				return nil, fmt.Errorf("%w: -count %d: must not be negative", errUsage, *count)
 			}
+			show, err := datagramFormat(u.format)
+			if err != nil {
+				return nil, err
+			}
 			peer, err := announce(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "(group "+f.group+")")
 			if err != nil {
 				return nil, err
@@ -227,21 +236,22 @@ var subscribeCommand = &command{
 			if len(topics) > 0 {
 				listenOpts = append(listenOpts, multicast.Topics(topics...))
 			}
-			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), *count), nil
+			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), messageFormat(show), *count), nil
 		}
 	},
 }
 
-// subscribeGraph is subscribe's Graphline:
+// subscribeGraph is subscribe's Graphline, with show formatting each
+// message:
 //
-//	PEER.outbox -> REASSEMBLE -> PAYLOAD -> STDOUT [-> COUNT]
+//	PEER.outbox -> REASSEMBLE -> FORMAT -> STDOUT [-> COUNT]
 //	PEER.errors -> ERRORS -> STDERR
 //
 // With count > 0, STDOUT forwards each message once it has written it
 // and COUNT ends the graph after the count-th (env.finish): every
 // component then stops at once, so none finds another ended first, and
 // STDOUT writes out what it holds as it ends.
-func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) axon.Node {
+func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(any) any, count int) axon.Node {
 	var echo []util.EchoerOption
 	if count > 0 {
 		echo = append(echo, util.Forward())
@@ -250,18 +260,18 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) 
 	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,
 		"REASSEMBLE": listener,
-		"PAYLOAD":    util.PureTransformer(payloadLine),
+		"FORMAT":     util.PureTransformer(show),
 		"STDOUT":     util.ConsoleEchoer(e.stdout, echo...),
 	})
 	maps.Copy(links, chassis.Links{
 		{"PEER", "outbox"}:       {"REASSEMBLE", "inbox"},
-		{"REASSEMBLE", "outbox"}: {"PAYLOAD", "inbox"},
-		{"PAYLOAD", "outbox"}:    {"STDOUT", "inbox"},
+		{"REASSEMBLE", "outbox"}: {"FORMAT", "inbox"},
+		{"FORMAT", "outbox"}:     {"STDOUT", "inbox"},
 		{"PEER", "errors"}:       {"ERRORS", "inbox"},
 		{"PEER", "signal"}:       {"ERRORS", "control"},
 		{"STDERR", "signal"}:     {"REASSEMBLE", "control"},
-		{"REASSEMBLE", "signal"}: {"PAYLOAD", "control"},
-		{"PAYLOAD", "signal"}:    {"STDOUT", "control"},
+		{"REASSEMBLE", "signal"}: {"FORMAT", "control"},
+		{"FORMAT", "signal"}:     {"STDOUT", "control"},
 	})
 	if count > 0 {
 		nodes["COUNT"] = afterN(count, e.finish)
@@ -271,14 +281,15 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) 
 	return chassis.Graphline(nodes, links)
 }
 
-// payloadLine turns a multicast.Message into its payload, ending in a
-// newline.
-func payloadLine(m any) any {
-	msg, ok := m.(multicast.Message)
-	if !ok {
-		return m
+// messageFormat returns the function that formats a multicast.Message
+// as show formats a datagram: its sender and its payload.
+func messageFormat(show func(any) any) func(any) any {
+	return func(m any) any {
+		if msg, ok := m.(multicast.Message); ok {
+			m = udp.Datagram{Data: msg.Data, From: msg.From}
+		}
+		return show(m)
 	}
-	return endLine(msg.Data)
 }
 
 // endLine returns b if it ends in a newline, and otherwise a copy of b

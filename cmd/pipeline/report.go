@@ -13,8 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"unicode"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
@@ -99,19 +99,36 @@ func cleanText(s string) string {
 		}
 		kept = append(kept, p)
 	}
-	s = strings.Join(kept, ": ")
 	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t' || !unicode.IsControl(r):
-			b.WriteRune(r)
-		case r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
+	writeEscaped(&b, []byte(strings.Join(kept, ": ")), true)
 	return b.String()
+}
+
+// writeEscaped writes b to w with its control characters escaped: C0
+// ones (but tab, and newline if keepNewline says so) and DEL as \xHH, C1
+// ones (U+0080 to U+009F, in UTF-8) as \u00HH. Everything else, invalid
+// UTF-8 included, is written as it is. Nothing is allocated unless there
+// is something to escape.
+func writeEscaped(w io.Writer, b []byte, keepNewline bool) {
+	start := 0
+	for i := 0; i < len(b); {
+		c, n := b[i], 1
+		var esc string
+		switch {
+		case c == '\t' || c == '\n' && keepNewline:
+		case c < 0x20 || c == 0x7f:
+			esc = fmt.Sprintf(`\x%02x`, c)
+		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+			esc, n = fmt.Sprintf(`\u%04x`, b[i+1]), 2
+		}
+		if esc != "" {
+			w.Write(b[start:i])
+			io.WriteString(w, esc)
+			start = i + n
+		}
+		i += n
+	}
+	w.Write(b[start:])
 }
 
 // lastWord returns the last space-separated word of s.
@@ -119,13 +136,19 @@ func lastWord(s string) string {
 	return s[strings.LastIndexByte(s, ' ')+1:]
 }
 
+// stopNoise reports whether an error, by its text, only says that
+// something could not be handed on to a component that had ended because
+// the graph was being stopped: not a failure, and not worth a line. (The
+// text, because what slog is given is text.)
+func (e *env) stopNoise(text string) bool {
+	return e.stopping != nil && e.stopping() && strings.Contains(text, axon.ErrReceiverDone.Error())
+}
+
 // logHandler prints the records the library logs with slog (an error a
-// component could not report on its box, say) as error lines of cmd's,
-// counting those that carry an error as failed items.
+// component could not report on its box, say) as error lines of e's
+// command, counting those that carry an error as failed items.
 type logHandler struct {
-	w     io.Writer
-	cmd   string
-	fails *failures
+	e     *env
 	attrs []slog.Attr
 }
 
@@ -149,17 +172,20 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(add)
 	text := r.Message
 	if errText != "" {
+		if h.e.stopNoise(errText) {
+			return nil
+		}
 		// The error names its component and says what failed: the
 		// record's message ("component error") adds nothing.
 		text = errText
 		if r.Level >= slog.LevelWarn {
-			h.fails.add(errors.New(errText))
+			h.e.fails.add(errors.New(errText))
 		}
 	}
 	if len(rest) > 0 {
 		text += " (" + strings.Join(rest, ", ") + ")"
 	}
-	sayf(h.w, h.cmd, "%s", text)
+	sayf(h.e.stderr, h.e.cmd, "%s", text)
 	return nil
 }
 

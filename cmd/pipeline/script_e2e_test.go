@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -173,4 +174,56 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Fatalf("no VmHWM in /proc/%d/status", pid)
 	return 0
+}
+
+// udp-peer and socat, both ways, byte for byte: --keep-newlines sends
+// each line with its ending, as socat and nc -u do; --format raw prints a
+// datagram exactly; --format text prints every line of a datagram with
+// its sender, escaped.
+func TestBytesExactWithSocat(t *testing.T) {
+	bin := pipelineBinary(t)
+	socat := needSocat(t)
+	// peers starts udp-peer with args and a socat peer talking to it, and
+	// returns them once socat is known to be bound (it has sent first).
+	peers := func(t *testing.T, first string, args ...string) (p, s *proc, socatAddr netip.AddrPort) {
+		socatAddr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t))
+		p = start(t, bin, append([]string{"udp-peer", "--listen", "127.0.0.1:0", "--to", socatAddr.String()}, args...)...)
+		addr := p.listening()
+		s = start(t, socat, "STDIO", fmt.Sprintf("UDP-DATAGRAM:%s,bind=%s", addr, socatAddr))
+		s.write(first)
+		return p, s, socatAddr
+	}
+	t.Run("keep newlines to socat", func(t *testing.T) {
+		p, s, from := peers(t, "hi\n", "--keep-newlines")
+		if got, want := p.outLine(), from.String()+" hi\n"; got != want {
+			t.Fatalf("stdout %q, want %q", got, want)
+		}
+		const sent = "hello\nsecond\r\n\nlast"
+		p.write(sent)
+		p.closeStdin()
+		if got := string(s.outBytes(len(sent))); got != sent {
+			t.Fatalf("socat received %q, want %q", got, sent)
+		}
+		p.signal(os.Interrupt)
+		p.expectExit(exitOK)
+	})
+	t.Run("raw from socat", func(t *testing.T) {
+		const sent = "a\nb\r\n\x1b[2J\x00end"
+		p, _, _ := peers(t, sent, "--format", "raw")
+		if got := string(p.outBytes(len(sent))); got != sent {
+			t.Fatalf("stdout %q, want %q", got, sent)
+		}
+		p.signal(os.Interrupt)
+		p.expectExit(exitOK)
+	})
+	t.Run("text from socat", func(t *testing.T) {
+		p, _, from := peers(t, "a\nb\r\n\x1b[2J\x7f\tend\n")
+		for _, want := range []string{"a", "b", `\x1b[2J\x7f` + "\tend"} {
+			if got := p.outLine(); got != from.String()+" "+want+"\n" {
+				t.Fatalf("stdout %q, want %q", got, from.String()+" "+want+"\n")
+			}
+		}
+		p.signal(os.Interrupt)
+		p.expectExit(exitOK)
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -32,9 +31,11 @@ const (
 
 // formatsDoc is the part of a command's doc that explains --format.
 const formatsDoc = "Each datagram received is printed on standard output as --format says:\n" +
-	"text (the default) writes the sender, a space and the payload, less one\n" +
-	"trailing newline, then a newline: \"127.0.0.1:1500 hello\" or\n" +
-	"\"[::1]:1500 hello\". raw writes the payload exactly as it came, adding\n" +
+	"text (the default) writes, for each line of the payload (less one\n" +
+	"trailing newline), the sender, a space and the line, then a newline:\n" +
+	"\"127.0.0.1:1500 hello\" or \"[::1]:1500 hello\"; control characters but\n" +
+	"tab are escaped (\\x1b), so no line is printed without its sender and\n" +
+	"none can act on the terminal. raw writes the payload exactly as it came, adding\n" +
 	"nothing (as nc -u does). json writes one object per line,\n" +
 	"{\"from\":\"127.0.0.1:1500\",\"data\":\"hello\"}, with the payload as a JSON\n" +
 	"string under \"data\" when it is valid UTF-8, and otherwise base64-encoded\n" +
@@ -161,9 +162,9 @@ func datagramFormat(name string) (func(any) any, error) {
 	return nil, fmt.Errorf("%w: -format %q: want text, raw or json", errUsage, name)
 }
 
-// textLine is a datagram as --format text prints it: its sender, a space
-// and its payload less one trailing newline (udp.Datagram's String), then
-// a newline. It formats itself (it is a fmt.Formatter), so the
+// textLine is a datagram as --format text prints it: for each line of
+// its payload, less one trailing newline, its sender, a space and the
+// line, escaped (writeEscaped), then a newline. It formats itself (it is a fmt.Formatter), so the
 // ConsoleEchoer printing it writes the pieces straight into its buffer:
 // nothing the size of the payload is allocated to print it. A fast stream
 // of large datagrams otherwise makes a copy of each payload per piece of
@@ -188,17 +189,29 @@ func newTextLine(d udp.Datagram) *textLine {
 }
 
 var (
-	space   = []byte{' '}
-	newline = []byte{'\n'}
+	space          = []byte{' '}
+	newline        = []byte{'\n'}
+	carriageReturn = []byte{'\r'}
 )
 
-// Format writes t's line to f, whatever the verb: a textLine only ever
+// Format writes t's lines to f, whatever the verb: a textLine only ever
 // goes to a ConsoleEchoer, which prints it with fmt.Fprint.
 func (t *textLine) Format(f fmt.State, _ rune) {
-	f.Write(t.addr)
-	f.Write(space)
-	f.Write(t.data)
-	f.Write(newline)
+	data := t.data
+	for {
+		line, rest, more := bytes.Cut(data, newline)
+		if more {
+			line = bytes.TrimSuffix(line, carriageReturn)
+		}
+		f.Write(t.addr)
+		f.Write(space)
+		writeEscaped(f, line, false)
+		f.Write(newline)
+		if !more {
+			return
+		}
+		data = rest
+	}
 }
 
 // jsonDatagram is a datagram as --format json prints it.
@@ -234,7 +247,7 @@ func datagramJSON(d udp.Datagram) []byte {
 // stopped is not an error: it is left out.
 func (e *env) errorLine(counted bool) func(any) any {
 	return func(m any) any {
-		if err, ok := m.(error); ok && errors.Is(err, axon.ErrReceiverDone) && e.stopping() {
+		if err, ok := m.(error); ok && e.stopNoise(err.Error()) {
 			return nil
 		}
 		if counted {

@@ -54,7 +54,7 @@ func TestUDPPeerBothWays(t *testing.T) {
 			if got, want := p.outLine()+p.outLine()+p.outLine(), lines(
 				localAddr(conn).String()+" reply",
 				localAddr(conn).String()+" two",
-				"lines",
+				localAddr(conn).String()+" lines",
 			); got != want {
 				t.Fatalf("stdout %q, want %q", got, want)
 			}

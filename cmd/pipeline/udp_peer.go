@@ -15,7 +15,9 @@ var udpPeerCommand = &command{
 	name:    "udp-peer",
 	summary: "send input lines as UDP datagrams to one receiver; print what arrives",
 	doc: "Binds --listen and sends each line of standard input, without its line\n" +
-		"ending, as one UDP datagram to --to (a host name, an IPv4 address or a\n" +
+		"ending (with it, given --keep-newlines, so that what is sent is the input\n" +
+		"byte for byte, as from nc -u or socat), as one UDP datagram to --to (a\n" +
+		"host name, an IPv4 address or a\n" +
 		"bracketed IPv6 one, with a port). It says on standard error where it\n" +
 		"listens (\"listening on 127.0.0.1:40123\") and reports there each\n" +
 		"datagram that could not be sent or received, and keeps going.\n" +

@@ -17,7 +17,7 @@ var udpTargetsCommand = &command{
 	name:    "udp-targets",
 	summary: "send input lines as UDP datagrams to receivers taken in turn",
 	doc: "Binds --listen and sends each line of standard input, without its line\n" +
-		"ending, as one UDP datagram to one of the receivers in --to, changing to\n" +
+		"ending (with it, given --keep-newlines), as one UDP datagram to one of the receivers in --to, changing to\n" +
 		"the next every --every and going back to the first after the last. It\n" +
 		"says on standard error where it listens, and reports there what could\n" +
 		"not be sent or received.\n" +
