@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,12 +47,58 @@ func (f *backplaneFlags) check(args []string) error {
 	return nil
 }
 
-// backplane returns this process's end of the backplane.
-func (f *backplaneFlags) backplane() axon.Node {
+// backplane returns this process's end of the backplane. Without --nats
+// it says on stderr that the backplane is this process's alone, for that
+// is seldom what someone running pub or sub wants; with it, it checks
+// that the NATS server can be reached within --wait, so that a server
+// that cannot be is named, with the reason, rather than only the
+// backplane that never came.
+func (f *backplaneFlags) backplane(e *env) (axon.Node, error) {
 	if f.url == "" {
-		return backplane.Backplane(f.name)
+		sayf(e.stderr, e.cmd, "note: without --nats, backplane %s is in-process only: no other process %s",
+			f.name, map[string]string{"pub": "receives what is published", "sub": "can publish to it"}[e.cmd])
+		return backplane.Backplane(f.name), nil
 	}
-	return backplane.Backplane(f.name, backplane.NATS(f.url))
+	if err := reachNATS(f.url, f.wait); err != nil {
+		return nil, err
+	}
+	return backplane.Backplane(f.name, backplane.NATS(f.url)), nil
+}
+
+// errNATSUnreachable is wrapped by the error for a --nats server that
+// could not be reached.
+var errNATSUnreachable = errors.New("cannot reach the NATS server")
+
+// reachNATS checks that a TCP connection can be made to a server of
+// urls (a NATS URL, or several separated by commas; the port is 4222 if
+// none is given), trying again until wait has passed. The error names
+// the URL and says why the last try failed.
+func reachNATS(urls string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var errs []error
+		for _, raw := range strings.Split(urls, ",") {
+			raw = strings.TrimSpace(raw)
+			u, err := url.Parse(raw)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("%w: -nats %q: want a URL such as nats://127.0.0.1:4222", errUsage, raw)
+			}
+			host := u.Host
+			if u.Port() == "" {
+				host = net.JoinHostPort(u.Hostname(), "4222")
+			}
+			c, err := net.DialTimeout("tcp", host, max(time.Until(deadline), 100*time.Millisecond))
+			if err == nil {
+				c.Close()
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("%w at %s: %w", errNATSUnreachable, u.Redacted(), err))
+		}
+		if time.Now().After(deadline) {
+			return errors.Join(errs...)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 var pubCommand = &command{
@@ -71,9 +119,13 @@ var pubCommand = &command{
 			if err := errors.Join(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
+			bp, err := f.backplane(e)
+			if err != nil {
+				return nil, err
+			}
 			nodes, links := errorsTail(e)
 			maps.Copy(nodes, chassis.Nodes{
-				"BACKPLANE": f.backplane(),
+				"BACKPLANE": bp,
 				"STDIN":     lf.reader(e),
 				"PUB":       backplane.PublishTo(f.name, backplane.Wait(f.wait)),
 			})
@@ -106,9 +158,13 @@ var subCommand = &command{
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
+			bp, err := f.backplane(e)
+			if err != nil {
+				return nil, err
+			}
 			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
 			return chassis.Graphline(chassis.Nodes{
-				"BACKPLANE": f.backplane(),
+				"BACKPLANE": bp,
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
 				"LINE":      util.PureTransformer(messageLine),

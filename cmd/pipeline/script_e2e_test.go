@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,9 +49,9 @@ func lastLine(s string) string {
 	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
-// expectRun runs the binary as runBinary does and checks its exit code
-// and that the last line of its stderr is wantLast; it returns stdout and
-// stderr.
+// expectRun runs the binary as runBinary does and checks its exit code,
+// that the last line of its stderr is wantLast, and that every line there
+// has pipeline's form (stderrForm); it returns stdout and stderr.
 func expectRun(t *testing.T, wantCode int, wantLast, stdin string, args ...string) (stdout, stderr string) {
 	t.Helper()
 	code, stdout, stderr := runBinary(t, stdin, args...)
@@ -56,7 +59,24 @@ func expectRun(t *testing.T, wantCode int, wantLast, stdin string, args ...strin
 		t.Fatalf("pipeline %s: exit %d, last line of stderr %q; want %d, %q\nstderr:\n%s",
 			strings.Join(args, " "), code, lastLine(stderr), wantCode, wantLast, stderr)
 	}
+	checkStderrForm(t, stderr)
 	return stdout, stderr
+}
+
+// stderrForm is what every line pipeline writes on stderr looks like: an
+// error or note of a command's, "listening on ...", or the pointer to
+// the help after a usage error. No slog record ("WARN ...
+// component=...") and nothing unescaped that a terminal acts on.
+var stderrForm = regexp.MustCompile(`^(pipeline( [a-z-]+)?: [^\x00-\x08\x0a-\x1f\x7f]*|listening on \S+( .*)?|run 'pipeline( [a-z-]+)? --help' for usage)$`)
+
+// checkStderrForm checks that every line of stderr has stderrForm.
+func checkStderrForm(t *testing.T, stderr string) {
+	t.Helper()
+	for line := range strings.Lines(stderr) {
+		if line = strings.TrimSuffix(line, "\n"); !stderrForm.MatchString(line) {
+			t.Errorf("stderr line %q is not in pipeline's form", line)
+		}
+	}
 }
 
 // A command that could not send what it was given exits 1 and says at
@@ -226,4 +246,118 @@ func TestBytesExactWithSocat(t *testing.T) {
 		p.signal(os.Interrupt)
 		p.expectExit(exitOK)
 	})
+}
+
+// Control characters from input are escaped in error lines: an ESC
+// sequence in a bad line cannot clear the screen.
+func TestErrorsEscaped(t *testing.T) {
+	_, stderr := expectRun(t, exitFailure, "pipeline udp-postbox: 1 item failed (see above)",
+		"bad\x1b[2Jline\n", "udp-postbox", "--listen", "127.0.0.1:0", "--linger", "10ms")
+	if want := `line 1: want HOST:PORT PAYLOAD: bad address: "bad\x1b[2Jline"`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr:\n%s\nwant %q", stderr, want)
+	}
+}
+
+// A usage error is its one line and where the help is; --version says
+// the version.
+func TestUsageLineAndVersion(t *testing.T) {
+	_, stderr := expectRun(t, exitUsage, "run 'pipeline udp-peer --help' for usage", "", "udp-peer", "--to", "127.0.0.1:9", "--bogus")
+	if want := "pipeline udp-peer: flag provided but not defined: -bogus\nrun 'pipeline udp-peer --help' for usage\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	code, stdout, stderr := runBinary(t, "", "--version")
+	if code != exitOK || !regexp.MustCompile(`^pipeline \S+ .*go1\.\d+`).MatchString(stdout) || stderr != "" {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q; want 0 and \"pipeline VERSION ... goN.N\"", code, stdout, stderr)
+	}
+}
+
+// sendfile to a host that does not resolve fails at once, with the
+// resolver's reason, not after a transfer timeout.
+func TestSendfileUnresolvable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, []byte("data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr := runBinaryExpect(t, exitFailure, "", "sendfile", "--to", "nosuch.invalid:9", "--timeout", "30s", file)
+	if !strings.HasPrefix(stderr, "pipeline sendfile: -to nosuch.invalid:9: cannot resolve nosuch.invalid: ") ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q, want one line saying the host does not resolve", stderr)
+	}
+}
+
+// runBinaryExpect runs the binary as runBinary does and checks its exit
+// code and its stderr's form; it returns stdout and stderr.
+func runBinaryExpect(t *testing.T, wantCode int, stdin string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	code, stdout, stderr := runBinary(t, stdin, args...)
+	if code != wantCode {
+		t.Fatalf("pipeline %s: exit %d, want %d\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stderr)
+	}
+	checkStderrForm(t, stderr)
+	return stdout, stderr
+}
+
+// A transfer cut short by a signal exits 130 (SIGINT) or 143 (SIGTERM)
+// and says so: "pipeline sendfile ... && rm original" keeps the original.
+func TestTransferInterrupted(t *testing.T) {
+	bin := pipelineBinary(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, []byte("data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := func(p *proc, sig syscall.Signal, name string) {
+		t.Helper()
+		p.signal(sig)
+		if got, want := p.errLine(), "pipeline "+name+": interrupted by "+signalName(sig)+" before it had finished"; got != want {
+			p.failf("stderr %q, want %q", got, want)
+		}
+		p.expectExit(128 + int(sig))
+	}
+	t.Run("sendfile", func(t *testing.T) {
+		// A receiver that never answers: sendfile sends START again and
+		// again, until the signal.
+		silent := listenUDP(t, "127.0.0.1:0")
+		p := start(t, bin, "sendfile", "--to", localAddr(silent).String(), "--timeout", "30s", file)
+		recv(t, silent)
+		interrupted(p, syscall.SIGINT, "sendfile")
+	})
+	t.Run("recvfile", func(t *testing.T) {
+		out := filepath.Join(dir, "out")
+		p := start(t, bin, "recvfile", "--listen", "127.0.0.1:0", "--out", out)
+		p.listening()
+		interrupted(p, syscall.SIGTERM, "recvfile")
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after the signal, %s: %v; want it not to exist", out, err)
+		}
+	})
+	t.Run("publish", func(t *testing.T) {
+		p := start(t, bin, "publish", "--group", "239.255.13.13:26013", "--interface", "lo")
+		p.listening()
+		p.write("input not yet ended")
+		interrupted(p, syscall.SIGINT, "publish")
+	})
+}
+
+// pub and sub without --nats say that the backplane is this process's
+// alone; with a NATS server that cannot be reached, they name it and say
+// why.
+func TestBackplaneHints(t *testing.T) {
+	_, stderr := runBinaryExpect(t, exitOK, "line\n", "pub", "--backplane", "b13")
+	if want := "pipeline pub: note: without --nats, backplane b13 is in-process only: no other process receives what is published\n"; stderr != want {
+		t.Errorf("pub: stderr %q, want %q", stderr, want)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "nats://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	for _, cmd := range []string{"pub", "sub"} {
+		_, stderr := runBinaryExpect(t, exitFailure, "", cmd, "--backplane", "b13", "--nats", closed, "--wait", "200ms")
+		if want := "pipeline " + cmd + ": cannot reach the NATS server at " + closed + ": dial tcp "; !strings.HasPrefix(stderr, want) ||
+			!strings.Contains(stderr, "connection refused") {
+			t.Errorf("%s: stderr %q, want %q... connection refused", cmd, stderr, want)
+		}
+	}
 }

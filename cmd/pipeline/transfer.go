@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,7 +85,11 @@ var sendfileCommand = &command{
 			} else if !fi.Mode().IsRegular() {
 				return nil, fmt.Errorf("%s is not a regular file", path)
 			}
-			peer := udp.SimplePeer(udp.Remote(*to), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
+			addr, err := resolveTarget(*to, *timeout)
+			if err != nil {
+				return nil, err
+			}
+			peer := udp.SimplePeer(udp.Remote(addr), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err := peer.Err(); err != nil {
 				return nil, err
 			}
@@ -158,6 +163,28 @@ var recvfileCommand = &command{
 			return xferGraph("recvfile", e, g, r.Progress, "received"), nil
 		}
 	},
+}
+
+// resolveTarget returns the host:port s with its host name, if it has
+// one, looked up: a name that does not resolve fails at once, with the
+// resolver's reason, rather than a transfer that sends into silence
+// until --timeout. The lookup may take up to timeout.
+func resolveTarget(s string, timeout time.Duration) (string, error) {
+	t, err := udp.ParseTarget(s)
+	if err != nil || t.Addr.IsValid() {
+		return s, err
+	}
+	host, port, err := net.SplitHostPort(t.Host)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return "", fmt.Errorf("-to %s: cannot resolve %s: %w", s, host, err)
+	}
+	return net.JoinHostPort(addrs[0].Unmap().String(), port), nil
 }
 
 // xferGraph puts a transfer graph beside the PROGRESS component that
