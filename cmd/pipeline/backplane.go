@@ -95,7 +95,7 @@ func reachNATS(urls string, wait time.Duration) error {
 			errs = append(errs, fmt.Errorf("%w at %s: %w", errNATSUnreachable, u.Redacted(), err))
 		}
 		if time.Now().After(deadline) {
-			return errors.Join(errs...)
+			return firstErr(errs...)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -116,7 +116,7 @@ var pubCommand = &command{
 		var lf lineFlags
 		lf.declare(fs, maxStreamLine, "1 MiB, NATS's default largest message", false)
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			bp, err := f.backplane(e)
@@ -147,15 +147,17 @@ var subCommand = &command{
 		"line, in order (a message already ending in a newline gets no other).\n" +
 		"With --nats it receives from every process sharing the backplane through\n" +
 		"that server. It runs until interrupted (SIGINT or SIGTERM), then exits 0\n" +
-		"with its output written out. Once it has joined the backplane it says so\n" +
+		"with its output written out; with --count N it exits 0 after N messages.\n" +
+		"Once it has joined the backplane it says so\n" +
 		"on standard error (\"joined backplane NAME\"): what is published from\n" +
 		"then on reaches it. The graph: SUB (a backplane.SubscribeTo) ->\n" +
 		"LINE -> STDOUT, and BACKPLANE (a backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
+		count := countFlag(fs)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), checkCount(*count)); err != nil {
 				return nil, err
 			}
 			bp, err := f.backplane(e)
@@ -163,18 +165,19 @@ var subCommand = &command{
 				return nil, err
 			}
 			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
-			return chassis.Graphline(chassis.Nodes{
+			nodes, links := chassis.Nodes{
 				"BACKPLANE": bp,
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
 				"LINE":      util.PureTransformer(messageLine),
-				"STDOUT":    util.ConsoleEchoer(e.stdout),
 			}, chassis.Links{
 				{"SUB", "outbox"}:  {"LINE", "inbox"},
 				{"SUB", "signal"}:  {"LINE", "control"},
 				{"LINE", "outbox"}: {"STDOUT", "inbox"},
 				{"LINE", "signal"}: {"STDOUT", "control"},
-			}), nil
+			}
+			stdoutCounting(e, *count, nodes, links)
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"maps"
 
@@ -20,7 +19,7 @@ var catCommand = &command{
 		var lf lineFlags
 		lf.declare(fs, maxStreamLine, "1 MiB", false)
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(noArgs(args), lf.check()); err != nil {
+			if err := firstErr(noArgs(args), lf.check()); err != nil {
 				return nil, err
 			}
 			nodes, links := errorsTail(e)

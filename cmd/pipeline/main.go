@@ -329,3 +329,14 @@ func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 		fs.SetOutput(io.Discard)
 	}
 }
+
+// firstErr returns the first of errs that is not nil: the checks of a
+// command's flags, in order, report the first that fails.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

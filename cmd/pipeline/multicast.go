@@ -94,7 +94,7 @@ var multicastSendCommand = &command{
 		var lf lineFlags
 		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
@@ -164,7 +164,7 @@ var publishCommand = &command{
 		var lf lineFlags
 		lf.declare(fs, multicast.DefaultMaxMessage, "with --lines; the most a message carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *rate < 0 {
@@ -216,13 +216,13 @@ var subscribeCommand = &command{
 		u.declareFormat(fs)
 		var topics topicList
 		fs.Var(&topics, "topic", "keep only messages on this `topic` (repeat for several)")
-		count := fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
+		count := countFlag(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			if *count < 0 {
-				return nil, fmt.Errorf("%w: -count %d: must not be negative", errUsage, *count)
+			if err := checkCount(*count); err != nil {
+				return nil, err
 			}
 			show, err := datagramFormat(u.format)
 			if err != nil {
@@ -244,24 +244,16 @@ var subscribeCommand = &command{
 // subscribeGraph is subscribe's Graphline, with show formatting each
 // message:
 //
-//	PEER.outbox -> REASSEMBLE -> FORMAT -> STDOUT [-> COUNT]
+//	PEER.outbox -> REASSEMBLE -> FORMAT [-> TAKE] -> STDOUT
 //	PEER.errors -> ERRORS -> STDERR
 //
-// With count > 0, STDOUT forwards each message once it has written it
-// and COUNT ends the graph after the count-th (env.finish): every
-// component then stops at once, so none finds another ended first, and
-// STDOUT writes out what it holds as it ends.
+// with STDOUT, and TAKE and END for a count, as stdoutCounting has them.
 func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(any) any, count int) axon.Node {
-	var echo []util.EchoerOption
-	if count > 0 {
-		echo = append(echo, util.Forward())
-	}
 	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,
 		"REASSEMBLE": listener,
 		"FORMAT":     util.PureTransformer(show),
-		"STDOUT":     util.ConsoleEchoer(e.stdout, echo...),
 	})
 	maps.Copy(links, chassis.Links{
 		{"PEER", "outbox"}:       {"REASSEMBLE", "inbox"},
@@ -273,12 +265,44 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(a
 		{"REASSEMBLE", "signal"}: {"FORMAT", "control"},
 		{"FORMAT", "signal"}:     {"STDOUT", "control"},
 	})
-	if count > 0 {
-		nodes["COUNT"] = afterN(count, e.finish)
-		links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
-		links[chassis.Box{"STDOUT", "signal"}] = chassis.Box{"COUNT", "control"}
-	}
+	stdoutCounting(e, count, nodes, links)
 	return chassis.Graphline(nodes, links)
+}
+
+// stdoutCounting adds to nodes the STDOUT that prints what links sends
+// to it and, with count > 0, the TAKE (util.Take) put before it, which
+// passes it the first count messages and then finishes it, and the END
+// that ends the graph (env.finish) once STDOUT has written them all:
+//
+//	... -> TAKE -> STDOUT; STDOUT.signal -> END.control
+func stdoutCounting(e *env, count int, nodes chassis.Nodes, links chassis.Links) {
+	nodes["STDOUT"] = util.ConsoleEchoer(e.stdout)
+	if count <= 0 {
+		return
+	}
+	for from, to := range links {
+		if to.Node() == "STDOUT" {
+			links[from] = chassis.Box{"TAKE", to.Name()}
+		}
+	}
+	nodes["TAKE"] = util.Take(count)
+	nodes["END"] = endOnFinish(e)
+	links[chassis.Box{"TAKE", "outbox"}] = chassis.Box{"STDOUT", "inbox"}
+	links[chassis.Box{"TAKE", "signal"}] = chassis.Box{"STDOUT", "control"}
+	links[chassis.Box{"STDOUT", "signal"}] = chassis.Box{"END", "control"}
+}
+
+// countFlag declares --count on fs.
+func countFlag(fs *flag.FlagSet) *int {
+	return fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
+}
+
+// checkCount checks --count.
+func checkCount(n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: -count %d: must not be negative", errUsage, n)
+	}
+	return nil
 }
 
 // messageFormat returns the function that formats a multicast.Message

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 )
 
 // Tests of pipeline as a script uses it: exit statuses that tell the
@@ -360,4 +363,129 @@ func TestBackplaneHints(t *testing.T) {
 			t.Errorf("%s: stderr %q, want %q... connection refused", cmd, stderr, want)
 		}
 	}
+}
+
+// recvfile refuses, before it binds, an --out that is a directory, and
+// one that exists unless --force is given; with --force the file is
+// replaced.
+func TestRecvfileOut(t *testing.T) {
+	bin := pipelineBinary(t)
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ out, want string }{
+		{dir, "pipeline recvfile: -out " + dir + ": is a directory: give the path of the file to make\n"},
+		{existing, "pipeline recvfile: -out " + existing + ": exists: --force replaces it\n"},
+	} {
+		if _, stderr := runBinaryExpect(t, exitFailure, "", "recvfile", "--listen", "127.0.0.1:0", "--out", tc.out); stderr != tc.want {
+			t.Errorf("stderr %q, want %q", stderr, tc.want)
+		}
+	}
+	if b, err := os.ReadFile(existing); string(b) != "keep me" {
+		t.Fatalf("%s after the refusal: %q, %v", existing, b, err)
+	}
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("new content"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recv := start(t, bin, "recvfile", "--listen", "127.0.0.1:0", "--out", existing, "--force")
+	addr := recv.listening()
+	send := start(t, bin, "sendfile", "--to", addr.String(), src)
+	summaryLine(send, "sent")
+	send.expectExit(exitOK)
+	summaryLine(recv, "received")
+	recv.expectExit(exitOK)
+	if b, err := os.ReadFile(existing); string(b) != "new content" {
+		t.Fatalf("%s after --force: %q, %v; want the new content", existing, b, err)
+	}
+}
+
+// tcp-server --once is nc -l: one connection's bytes, exactly, on
+// stdout, and an exit when it closes.
+func TestTCPServerOnce(t *testing.T) {
+	bin := pipelineBinary(t)
+	p := start(t, bin, "tcp-server", "--listen", "127.0.0.1:0", "--once")
+	addr := p.listening()
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sent := "first line\r\n\x00\x01 binary\nno newline at the end"
+	if _, err := io.WriteString(c, sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(p.outBytes(len(sent))); got != sent {
+		t.Fatalf("stdout %q, want %q", got, sent)
+	}
+	me := c.LocalAddr().String()
+	for _, want := range []string{"connection from " + me + " opened", "connection from " + me + " closed"} {
+		if got := p.errLine(); got != want {
+			p.failf("stderr %q, want %q", got, want)
+		}
+	}
+	p.expectExit(exitOK)
+	if _, stderr := runBinaryExpect(t, exitUsage, "", "tcp-server", "--once", "--echo"); !strings.HasPrefix(stderr, "pipeline tcp-server: -once and -echo: choose one\n") {
+		t.Errorf("--once --echo: stderr %q", stderr)
+	}
+}
+
+// tcp-server skips a line longer than --max-line, saying which, and
+// prints the next.
+func TestTCPServerMaxLine(t *testing.T) {
+	bin := pipelineBinary(t)
+	p := start(t, bin, "tcp-server", "--listen", "127.0.0.1:0", "--max-line", "10")
+	addr := p.listening()
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	me := c.LocalAddr().String()
+	if got, want := p.errLine(), "connection from "+me+" opened"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	if _, err := io.WriteString(c, "0123456789\r\n"+strings.Repeat("x", 100000)+"\nafter\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{me + " 0123456789\n", me + " after\n"} {
+		if got := p.outLine(); got != want {
+			p.failf("stdout %q, want %q", got, want)
+		}
+	}
+	if got, want := p.errLine(), "pipeline tcp-server: connection from "+me+": line 2: line too long: more than 10 bytes, skipped"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	c.Close()
+	if got, want := p.errLine(), "connection from "+me+" closed"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	p.signal(os.Interrupt)
+	if got, want := p.errLine(), "pipeline tcp-server: 1 item failed (see above)"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	p.expectExit(exitFailure)
+}
+
+// sub --count N exits 0 after N messages, with them all written.
+func TestSubCount(t *testing.T) {
+	bin := pipelineBinary(t)
+	srv := natstest.Server(t)
+	s := start(t, bin, "sub", "--backplane", "counted", "--nats", srv.URL(), "--count", "2")
+	if line := s.errLine(); line != "joined backplane counted" {
+		s.failf("first line on stderr %q, want \"joined backplane counted\"", line)
+	}
+	pub := start(t, bin, "pub", "--backplane", "counted", "--nats", srv.URL())
+	pub.write("one\ntwo\nthree\n")
+	pub.closeStdin()
+	pub.expectExit(exitOK)
+	if got := s.outLine() + s.outLine(); got != "one\ntwo\n" {
+		s.failf("stdout %q, want the first two messages", got)
+	}
+	s.expectExit(exitOK)
 }

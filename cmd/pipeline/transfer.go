@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -123,7 +124,9 @@ var recvfileCommand = &command{
 		"127.0.0.1:40123\"), and receives one file from a \"pipeline sendfile\". The\n" +
 		"file is written to a temporary file beside --out and renamed to --out only\n" +
 		"once its SHA-256 matches the sender's; on any failure the temporary file\n" +
-		"is removed and nothing is left under --out. It exits 0 once the file is in\n" +
+		"is removed and nothing is left under --out. An --out that is a directory\n" +
+		"is refused at once, and one that exists unless --force is given. It exits\n" +
+		"0 once the file is in\n" +
 		"place (after lingering a second to answer the sender again if needed), and\n" +
 		"1 if no sender starts, or the sender goes quiet, for --timeout, or the\n" +
 		"digests differ. A second sender is refused while a transfer is under way.\n" +
@@ -139,6 +142,7 @@ var recvfileCommand = &command{
 		f.declare(fs, false, false)
 		out := fs.String("out", "", "where to put the file (required)")
 		timeout := fs.Duration("timeout", transfer.DefaultTimeout, "give up after this `duration` without a sender, or without progress")
+		force := fs.Bool("force", false, "replace --out if it exists")
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
@@ -151,8 +155,8 @@ var recvfileCommand = &command{
 			}
 			// Say at once, not after a sender has come, that the file
 			// cannot be made where it is asked for.
-			if dir := filepath.Dir(*out); !isDir(dir) {
-				return nil, fmt.Errorf("-out %s: %s is not a directory that exists", *out, dir)
+			if err := checkOut(*out, *force); err != nil {
+				return nil, err
 			}
 			peer, err := f.bindPostbox(e, udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err != nil {
@@ -204,6 +208,31 @@ func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.P
 		{"PROGRESS", "signal"}:       {"ERRORS", "control"},
 	})
 	return chassis.Graphline(nodes, links)
+}
+
+// Errors wrapped by checkOut's.
+var (
+	errOutIsDir  = errors.New("is a directory: give the path of the file to make")
+	errOutExists = errors.New("exists: --force replaces it")
+)
+
+// checkOut checks, before anything is received, that recvfile can put
+// its file at out: in a directory that exists, not in place of a
+// directory, and not over a file unless force says so.
+func checkOut(out string, force bool) error {
+	if dir := filepath.Dir(out); !isDir(dir) {
+		return fmt.Errorf("-out %s: %s is not a directory that exists", out, dir)
+	}
+	fi, err := os.Stat(out)
+	switch {
+	case err != nil:
+		return nil // nothing there (or nothing that can be seen: the rename will say)
+	case fi.IsDir():
+		return fmt.Errorf("-out %s: %w", out, errOutIsDir)
+	case !force:
+		return fmt.Errorf("-out %s: %w", out, errOutExists)
+	}
+	return nil
 }
 
 // isDir reports whether path names an existing directory.

@@ -259,6 +259,15 @@ func (e *env) errorLine(counted bool) func(any) any {
 	}
 }
 
+// report prints err on standard error now, as errorLine has it, counted
+// as failed items: for what a component outside an errors tail (a
+// connection's handler) meets.
+func (e *env) report(err error) {
+	if line, ok := e.errorLine(true)(err).(string); ok {
+		fmt.Fprintln(e.stderr, line)
+	}
+}
+
 // announce checks that p (a peer or server already made) could bind,
 // and says where it listens on standard error, followed by note if there
 // is one. One that could not bind is an error naming the address (exit

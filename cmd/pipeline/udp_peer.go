@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 
@@ -39,7 +38,7 @@ var udpPeerCommand = &command{
 		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		to := fs.String("to", "", "the receiver's `host:port` (required)")
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {

@@ -37,7 +37,7 @@ var udpPostboxCommand = &command{
 		var lf lineFlags
 		lf.declare(fs, maxPostboxLine, "a destination and the most a UDP datagram carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := f.bindPostbox(e)

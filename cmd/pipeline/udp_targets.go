@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -37,7 +36,7 @@ var udpTargetsCommand = &command{
 		to := fs.String("to", "", "the receivers, `host:port,host:port,...` (required)")
 		every := fs.Duration("every", time.Second, "how long each receiver in turn gets the datagrams, a `duration`")
 		return func(args []string) (axon.Node, error) {
-			if err := errors.Join(f.check(args), lf.check()); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {
