@@ -54,9 +54,11 @@ func (f *backplaneFlags) check(args []string) error {
 // that cannot be is named, with the reason, rather than only the
 // backplane that never came.
 func (f *backplaneFlags) backplane(e *env) (axon.Node, error) {
-	if f.url == "" {
+	if f.url == "" && !e.quiet {
 		sayf(e.stderr, e.cmd, "note: without --nats, backplane %s is in-process only: no other process %s",
 			f.name, map[string]string{"pub": "receives what is published", "sub": "can publish to it"}[e.cmd])
+	}
+	if f.url == "" {
 		return backplane.Backplane(f.name), nil
 	}
 	if err := reachNATS(f.url, f.wait); err != nil {
@@ -135,7 +137,7 @@ var pubCommand = &command{
 				{"PUB", "signal"}:       {"BACKPLANE", "control"},
 				{"BACKPLANE", "signal"}: {"ERRORS", "control"},
 			})
-			return chassis.Graphline(nodes, linkErrors(links, "STDIN")), nil
+			return e.graphline(nodes, linkErrors(links, "STDIN")), nil
 		}
 	},
 }
@@ -177,7 +179,7 @@ var subCommand = &command{
 				{"LINE", "signal"}: {"STDOUT", "control"},
 			}
 			stdoutCounting(e, *count, nodes, links)
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
@@ -223,14 +225,16 @@ var natsDemoCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(e.stderr, "NATS server on %s\n", srv.URL())
+			if !e.quiet {
+				fmt.Fprintf(e.stderr, "NATS server on %s\n", srv.URL())
+			}
 			const name = "demo"
 			label := func(who string) func(any) any {
 				return func(m any) any { return fmt.Sprintf("%s got: %s", who, messageLine(m)) }
 			}
 			sub1, sub2 := backplane.SubscribeTo(name), backplane.SubscribeTo(name)
 			bp := backplane.Backplane(name, backplane.NATS(srv.URL()))
-			return chassis.Graphline(chassis.Nodes{
+			return e.graphline(chassis.Nodes{
 				"SERVER":    serverKeeper(srv, bp),
 				"BACKPLANE": bp,
 				"SOURCE":    util.DataSource(natsDemoLines),

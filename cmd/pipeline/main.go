@@ -31,6 +31,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -80,6 +82,11 @@ type env struct {
 	stderr io.Writer // safe for use by several goroutines
 	// fails counts the items that failed while the graph ran.
 	fails failures
+	// names holds the names Graphlines give their children (graphline),
+	// for --graph.
+	names map[uuid.UUID]string
+	// quiet is set for --graph-only: nothing but the graph is said.
+	quiet bool
 	// stopping reports whether the running graph is being stopped (by a
 	// signal, or finish). Set by runCommand.
 	stopping func() bool
@@ -202,22 +209,21 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	fs := flag.NewFlagSet("pipeline "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
-	graph := fs.String("graph", "", "before running, print the graph on stderr in `format` dot (Graphviz) or mermaid")
+	var gf graphFlags
+	gf.declare(fs)
 	return fs, func(args []string) (axon.Node, error) {
-		if *graph != "" && *graph != "dot" && *graph != "mermaid" {
-			return nil, fmt.Errorf("%w: -graph %q: want dot or mermaid", errUsage, *graph)
+		if err := gf.check(); err != nil {
+			return nil, err
 		}
+		e.quiet = gf.only
 		g, err := build(args)
-		if err != nil || *graph == "" {
+		if err != nil || gf.format == "" {
 			return g, err
 		}
-		snap := axon.Inspect(g)
-		text := snap.Mermaid()
-		if *graph == "dot" {
-			text = snap.DOT()
+		if err := gf.draw(e, g); err != nil || gf.only {
+			return nil, err // nothing to run
 		}
-		_, err = io.WriteString(e.stderr, text)
-		return g, err
+		return g, nil
 	}
 }
 

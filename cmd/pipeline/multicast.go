@@ -266,7 +266,7 @@ func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(a
 		{"FORMAT", "signal"}:     {"STDOUT", "control"},
 	})
 	stdoutCounting(e, count, nodes, links)
-	return chassis.Graphline(nodes, links)
+	return e.graphline(nodes, links)
 }
 
 // stdoutCounting adds to nodes the STDOUT that prints what links sends

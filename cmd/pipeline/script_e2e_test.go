@@ -489,3 +489,34 @@ func TestSubCount(t *testing.T) {
 	}
 	s.expectExit(exitOK)
 }
+
+// --graph-only draws the graph, named as the help names its parts, and
+// exits without running it: it neither waits for input nor says anything
+// on stderr. --graph with --graph-out draws into a file and runs.
+func TestGraph(t *testing.T) {
+	bin := pipelineBinary(t)
+	p := start(t, bin, "udp-peer", "--to", "127.0.0.1:9", "--graph-only") // stdin left open
+	out := string(p.restOut())
+	p.expectExit(exitOK)
+	for _, want := range []string{"digraph pipeline {", `[label="STDIN (ConsoleReader)"]`, `[label="PEER (SimplePeer)"]`,
+		`[label="FORMAT (PureTransformer)"]`, `[label="STDOUT (ConsoleEchoer)"]`, `[label="outbox → inbox"]`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("graph does not contain %q:\n%s", want, out)
+		}
+	}
+	if regexp.MustCompile(`#[0-9a-f]{8}|built|running`).MatchString(out) {
+		t.Errorf("graph shows ids or run state:\n%s", out)
+	}
+
+	sink := listenUDP(t, "127.0.0.1:0")
+	file := filepath.Join(t.TempDir(), "g.mmd")
+	stdout, _ := runBinaryExpect(t, exitOK, "sent\n", "udp-peer", "--listen", "127.0.0.1:0", "--to", localAddr(sink).String(),
+		"--linger", "10ms", "--graph", "mermaid", "--graph-out", file)
+	if got, _ := recv(t, sink); got != "sent" {
+		t.Errorf("received %q, want the line sent: the graph ran", got)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || !strings.HasPrefix(string(b), "flowchart LR\n") || !strings.Contains(string(b), `["PEER (SimplePeer)"]`) || stdout != "" {
+		t.Errorf("graph file %q, %v; stdout %q: want the Mermaid graph in the file only", b, err, stdout)
+	}
+}

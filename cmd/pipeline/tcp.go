@@ -72,7 +72,7 @@ var tcpClientCommand = &command{
 				{"STDOUT", "signal"}:      {"END", "control"},
 				{"CLIENT", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
@@ -144,7 +144,7 @@ var tcpServerCommand = &command{
 				{"SERVER", tcp.EventsBox}: {"STDERR", "inbox"},
 				{"SERVER", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }

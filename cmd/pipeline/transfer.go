@@ -207,7 +207,7 @@ func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.P
 		{"XFER", "signal"}:           {"PROGRESS", "control"},
 		{"PROGRESS", "signal"}:       {"ERRORS", "control"},
 	})
-	return chassis.Graphline(nodes, links)
+	return e.graphline(nodes, links)
 }
 
 // Errors wrapped by checkOut's.

@@ -283,7 +283,9 @@ func announce[P interface {
 	if note != "" {
 		note = " " + note
 	}
-	fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
+	}
 	return p, nil
 }
 
@@ -349,5 +351,5 @@ func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front
 	maps.Copy(all, tailLinks)
 	maps.Copy(nodes, front)
 	maps.Copy(all, links)
-	return chassis.Graphline(nodes, all)
+	return e.graphline(nodes, all)
 }

@@ -42,7 +42,7 @@ var udpEchoCommand = &command{
 				{"PEER", "signal"}:   {"ERRORS", "control"},
 				{"STDERR", "signal"}: {"REPLY", "control"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
