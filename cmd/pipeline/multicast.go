@@ -84,8 +84,9 @@ var multicastSendCommand = &command{
 		"datagram to --group, through --interface, with --ttl (default 1: the\n" +
 		"local network only) and --loop (default true: receivers on this host\n" +
 		"get it too). Unicast replies to its socket are printed as udp-peer\n" +
-		"prints datagrams (text). It exits 0 when input ends, once everything\n" +
-		"has been sent. It is Kamaelia's Pipeline(ConsoleReader(),\n" +
+		"prints datagrams (text). It exits when input ends, once everything\n" +
+		"has been sent: 0, or 1 if anything could not be. It is Kamaelia's\n" +
+		"Pipeline(ConsoleReader(),\n" +
 		"Multicast_sender(...)) as a Graphline: STDIN -> PEER (a\n" +
 		"multicast.Sender) -> FORMAT -> STDOUT.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
@@ -153,7 +154,8 @@ var publishCommand = &command{
 		"together; with --lines, each line is a message of its own. Messages may\n" +
 		"be up to 16 MiB. --rate paces the fragments, in bytes a second, for\n" +
 		"receivers that cannot keep up with a burst. It exits 0 once everything\n" +
-		"has been sent. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
+		"has been sent, 1 if anything could not be (saying how many), and 130 or\n" +
+		"143 if SIGINT or SIGTERM cut it short. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
 		"-> PEER (a multicast.Sender). The default group is " + defaultTopicGroup + ".",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags

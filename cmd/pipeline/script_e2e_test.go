@@ -108,6 +108,13 @@ func TestExitStatusFailedItems(t *testing.T) {
 			t.Errorf("received %q, want the line that fits", got)
 		}
 	})
+	t.Run("multicast-send datagram too long", func(t *testing.T) {
+		_, stderr := expectRun(t, exitFailure, "pipeline multicast-send: 1 item failed (see above)",
+			strings.Repeat("m", 70000)+"\n", "multicast-send", "--group", "239.255.13.13:26013", "--interface", "lo", "--max-line", "80000")
+		if !strings.Contains(stderr, "datagram too long") {
+			t.Errorf("stderr does not say why:\n%s", stderr)
+		}
+	})
 	t.Run("udp-postbox every line bad", func(t *testing.T) {
 		expectRun(t, exitFailure, "pipeline udp-postbox: 2 items failed (see above)",
 			"nowhere\n:9 x\n", "udp-postbox", "--listen", "127.0.0.1:0", "--linger", "50ms")

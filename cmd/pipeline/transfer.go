@@ -34,7 +34,8 @@ var sendfileCommand = &command{
 		"the file's SHA-256, which the receiver checks before it puts the file in\n" +
 		"place. It exits 0 only once the receiver has confirmed that the file\n" +
 		"arrived intact, and 1 if it did not (a digest mismatch, a refusal, or no\n" +
-		"progress for --timeout).\n" +
+		"progress for --timeout), and 130 or 143 if SIGINT or SIGTERM cut it\n" +
+		"short: \"pipeline sendfile ... && rm FILE\" removes only a file delivered.\n" +
 		"\n" +
 		"--loss, --dup and --reorder put a simulated bad network (internet/simulate)\n" +
 		"between the sender and its socket, both ways, to see the transfer cope;\n" +
@@ -129,7 +130,8 @@ var recvfileCommand = &command{
 		"0 once the file is in\n" +
 		"place (after lingering a second to answer the sender again if needed), and\n" +
 		"1 if no sender starts, or the sender goes quiet, for --timeout, or the\n" +
-		"digests differ. A second sender is refused while a transfer is under way.\n" +
+		"digests differ, and 130 or 143 if SIGINT or SIGTERM cut it short. A\n" +
+		"second sender is refused while a transfer is under way.\n" +
 		"\n" +
 		"On a terminal, standard error shows a progress bar; otherwise one line at\n" +
 		"the end. The graph is\n" +

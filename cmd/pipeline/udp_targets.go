@@ -23,7 +23,8 @@ var udpTargetsCommand = &command{
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits 0;\n" +
+		"After standard input ends it keeps receiving for --linger, then exits:\n" +
+		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
 		"with --linger 0, the default, until interrupted. It is Kamaelia's\n" +
 		"Graphline of a data source, a DestinationSelector and a TargettedPeer:\n" +
 		"STDIN -> PEER (a udp.TargettedPeer) -> FORMAT -> STDOUT, with SELECT (a\n" +
