@@ -527,3 +527,14 @@ func TestGraph(t *testing.T) {
 		t.Errorf("graph file %q, %v; stdout %q: want the Mermaid graph in the file only", b, err, stdout)
 	}
 }
+
+// An address in use is one readable line: no component ids, no word
+// said twice.
+func TestBindFailureReadable(t *testing.T) {
+	held := listenUDP(t, "127.0.0.1:0")
+	addr := localAddr(held).String()
+	_, stderr := runBinaryExpect(t, exitFailure, "", "udp-echo", "--listen", addr)
+	if want := "pipeline udp-echo: PostboxPeer: socket: bind " + addr + ": cannot bind: address already in use\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
