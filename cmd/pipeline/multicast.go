@@ -102,7 +102,7 @@ var multicastSendCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("multicast-send", e, peer, new(udpFlags).show(), chassis.Nodes{
+			return udpGraph(e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN": lf.reader(e),
 			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}: {"PEER", "inbox"},
@@ -140,7 +140,7 @@ var multicastListenCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("multicast-listen", e, peer, show, nil, nil), nil
+			return udpGraph(e, peer, show, nil, nil), nil
 		}
 	},
 }
@@ -184,7 +184,7 @@ var publishCommand = &command{
 			if *lines {
 				input = lf.reader(e)
 			}
-			return udpGraph("publish", e, peer, new(udpFlags).show(), chassis.Nodes{
+			return udpGraph(e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN":    input,
 				"FRAGMENT": multicast.Broadcaster(fragOpts...),
 			}, linkErrors(chassis.Links{

@@ -112,7 +112,7 @@ var sendfileCommand = &command{
 			}
 			s := transfer.Sender(path, opts...)
 			g := transfer.SendGraph(s, peer, toNet, fromNet)
-			return xferGraph("sendfile", e, g, s.Progress, "sent"), nil
+			return xferGraph(e, g, s.Progress, "sent"), nil
 		}
 	},
 }
@@ -166,7 +166,7 @@ var recvfileCommand = &command{
 			}
 			r := transfer.Receiver(*out, transfer.Timeout(*timeout))
 			g := transfer.ReceiveGraph(r, peer, nil, nil)
-			return xferGraph("recvfile", e, g, r.Progress, "received"), nil
+			return xferGraph(e, g, r.Progress, "received"), nil
 		}
 	},
 }
@@ -198,7 +198,7 @@ func resolveTarget(s string, timeout time.Duration) (string, error) {
 //
 //	XFER.errors -> ERRORS -> STDERR
 //	XFER.signal -> PROGRESS.control; PROGRESS.signal -> ERRORS.control -> STDERR.control
-func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
+func xferGraph(e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
 	nodes, links := e.errorsTailCounting(false)
 	maps.Copy(nodes, chassis.Nodes{
 		"XFER":     g,

@@ -332,7 +332,7 @@ func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.BasicPeer, erro
 // through ERRORS, STDERR, FORMAT and STDOUT in turn, each finishing what
 // it holds before passing it on, so that everything received and every
 // error is printed before the graph ends.
-func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
+func udpGraph(e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
 	nodes := chassis.Nodes{
 		"PEER":   peer,
 		"FORMAT": util.PureTransformer(show),

@@ -52,7 +52,7 @@ var udpPeerCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("udp-peer", e, peer, f.show(), chassis.Nodes{
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
 				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
 			}, linkErrors(chassis.Links{

@@ -45,7 +45,7 @@ var udpPostboxCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("udp-postbox", e, peer, f.show(), chassis.Nodes{
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
 				"STDIN":  lf.reader(e),
 				"PARSE":  util.CheckedTransformer(postboxLines()),
 				"LINGER": util.Linger(f.lingerFor()),

@@ -59,7 +59,7 @@ var udpTargetsCommand = &command{
 			}
 			// The end of input reaches SELECT before the peer, so that it
 			// never sends a target to a peer that has ended.
-			return udpGraph("udp-targets", e, peer, f.show(), chassis.Nodes{
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
 				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
 				"SELECT": util.Cycle(*every, targets...),
