@@ -255,8 +255,8 @@ func runCommand(ctx context.Context, c *command, args []string, e *env) int {
 	case g == nil:
 		return exitOK // nothing to run (--graph-only)
 	}
-	code := runGraph(runCtx, c.name, g, e.stderr)
-	if sig, ok := interruption(ctx); ok && c.transfer && code != exitFailure {
+	code, cutShort := runGraph(runCtx, c.name, g, e.stderr)
+	if sig, ok := interruption(ctx); ok && cutShort && c.transfer {
 		sayf(e.stderr, c.name, "%v before it had finished", sig)
 		code = sig.exitCode()
 	}
@@ -270,21 +270,21 @@ func runCommand(ctx context.Context, c *command, args []string, e *env) int {
 }
 
 // runGraph runs g until it ends and turns the outcome into an exit code.
-// Cancellation of ctx (a signal) is a clean end; a component failure is
-// reported on stderr, naming the component.
-func runGraph(ctx context.Context, name string, g axon.Node, stderr io.Writer) int {
+// Cancellation of ctx (a signal) is a clean end, which cutShort reports;
+// a component failure is reported on stderr, naming the component.
+func runGraph(ctx context.Context, name string, g axon.Node, stderr io.Writer) (code int, cutShort bool) {
 	err := axon.Run(ctx, g)
 	var ce *axon.ComponentError
 	switch {
 	case err == nil:
-		return exitOK
+		return exitOK, false
 	case errors.As(err, &ce):
 		// err may join several component errors: report them all.
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		return exitOK
+		return exitOK, true
 	}
 	sayf(stderr, name, "%v", err)
-	return exitFailure
+	return exitFailure, false
 }
 
 // noArgs is the build-time check of a command that takes no arguments.

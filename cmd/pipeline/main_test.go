@@ -224,7 +224,7 @@ func TestComponentFailureNamesComponent(t *testing.T) {
 		return errors.New("gears jammed")
 	})
 	var stderr bytes.Buffer
-	if code := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
+	if code, _ := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
 	for _, w := range []string{"pipeline test:", "Broken", "gears jammed"} {
@@ -242,8 +242,8 @@ func TestCancelledGraphIsClean(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stderr bytes.Buffer
-	if code := runGraph(ctx, "test", waiter, &stderr); code != exitOK {
-		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitOK, stderr.String())
+	if code, cutShort := runGraph(ctx, "test", waiter, &stderr); code != exitOK || !cutShort {
+		t.Errorf("exit code %d, cut short %v; want %d, true; stderr:\n%s", code, cutShort, exitOK, stderr.String())
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr %q, want nothing", stderr.String())

@@ -437,6 +437,28 @@ func TestTCPServerOnce(t *testing.T) {
 		}
 	}
 	p.expectExit(exitOK)
+
+	// A connection reset is a failure: exit 1.
+	p = start(t, bin, "tcp-server", "--listen", "127.0.0.1:0", "--once")
+	addr = p.listening()
+	c, err = net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	me = c.LocalAddr().String()
+	if got, want := p.errLine(), "connection from "+me+" opened"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	_ = c.(*net.TCPConn).SetLinger(0) // close with a reset
+	c.Close()
+	if got, want := p.errLine(), "connection from "+me+" closed"; !strings.HasPrefix(got, want) || !strings.Contains(got, "reset") {
+		p.failf("stderr %q, want %q and the reset", got, want)
+	}
+	if got, want := p.errLine(), "pipeline tcp-server: 1 item failed (see above)"; got != want {
+		p.failf("stderr %q, want %q", got, want)
+	}
+	p.expectExit(exitFailure)
+
 	if _, stderr := runBinaryExpect(t, exitUsage, "", "tcp-server", "--once", "--echo"); !strings.HasPrefix(stderr, "pipeline tcp-server: -once and -echo: choose one\n") {
 		t.Errorf("--once --echo: stderr %q", stderr)
 	}

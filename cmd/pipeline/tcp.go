@@ -128,7 +128,7 @@ var tcpServerCommand = &command{
 			factory := echoProtocol
 			switch {
 			case *once:
-				factory, *maxConns = rawWriter(e.stdout, e), 1
+				factory, *maxConns = rawWriter(e.stdout), 1
 			case !*echo:
 				factory = linePrinter(&lockedWriter{w: e.stdout}, lf.max, e)
 			}
@@ -144,6 +144,10 @@ var tcpServerCommand = &command{
 				{"SERVER", tcp.EventsBox}: {"STDERR", "inbox"},
 				{"SERVER", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
+			if *once {
+				nodes["ONCE"] = endAfterClose(e)
+				links[chassis.Box{"SERVER", tcp.EventsBox}] = chassis.Box{"ONCE", "inbox"}
+			}
 			return e.graphline(nodes, links), nil
 		}
 	},
@@ -331,35 +335,56 @@ func linePrinter(w io.Writer, maxLine int, e *env) tcp.Factory {
 			}
 			return nil
 		}
-		return streamHandler("LinePrinter", take, end, nil)
+		return streamHandler("LinePrinter", take, end)
 	}
 }
 
 // rawWriter returns tcp-server --once's handler factory: what the client
-// sends is written to w as it comes, byte for byte, and when the client
-// has finished the program ends (env.finish), after reporting the
-// reason if the connection did not end in an orderly way.
-func rawWriter(w io.Writer, e *env) tcp.Factory {
+// sends is written to w as it comes, byte for byte.
+func rawWriter(w io.Writer) tcp.Factory {
 	return func(tcp.ConnInfo) axon.Node {
 		take := func(b []byte) error {
 			_, err := w.Write(b)
 			return err
 		}
-		end := func(reason error) error {
-			if reason != nil {
-				e.report(fmt.Errorf("connection ended: %w", reason))
+		return streamHandler("RawWriter", take, func(error) error { return nil })
+	}
+}
+
+// endAfterClose is tcp-server --once's ONCE: it writes each tcp.Event on
+// standard error as it comes, and once a connection has closed (by then
+// its handler has written all it received) it ends the program
+// (env.finish), counting the connection as a failed item if it did not
+// end in an orderly way.
+//
+// Boxes:
+//
+//	inbox   (in)  tcp.Event: the server's events
+//	control (in)  a shutdown message: passed on, and it ends
+func endAfterClose(e *env) *axon.Component {
+	return axon.New("EndAfterClose", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(_ context.Context, m any) error {
+			ev, ok := m.(tcp.Event)
+			if !ok {
+				return nil
+			}
+			fmt.Fprintln(e.stderr, ev)
+			if ev.Kind == tcp.Closed {
+				if ev.Reason != nil {
+					e.fails.add(ev.Reason)
+				}
+				e.finish()
 			}
 			return nil
-		}
-		return streamHandler("RawWriter", take, end, e.finish)
-	}
+		})
+	}, axon.WithInbox(axon.InboxName, "tcp.Event: the server's events"))
 }
 
 // streamHandler returns a connection's handler that gives take each
 // chunk the client sends, in order. When the client has finished
 // (ProducerFinished on "control"), what is queued is taken, end is told
-// why the connection ended (nil for an orderly close), the message is
-// passed on, and then, if then is not nil, it is called.
+// why the connection ended (nil for an orderly close), and the message is
+// passed on.
 //
 // Boxes:
 //
@@ -368,7 +393,7 @@ func rawWriter(w io.Writer, e *env) tcp.Factory {
 //	              ShutdownMicroprocess: passed on, and it ends
 //	outbox  (out) not used
 //	signal  (out) the shutdown message that ended it
-func streamHandler(name string, take func([]byte) error, end func(reason error) error, then func()) *axon.Component {
+func streamHandler(name string, take func([]byte) error, end func(reason error) error) *axon.Component {
 	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
 		in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
 		for {
@@ -395,11 +420,7 @@ func streamHandler(name string, take func([]byte) error, end func(reason error) 
 				if err := end(reason); err != nil {
 					return err
 				}
-				err := c.PassOn(ctx, m)
-				if then != nil {
-					then()
-				}
-				return err
+				return c.PassOn(ctx, m)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
