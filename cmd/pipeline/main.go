@@ -85,7 +85,8 @@ type env struct {
 	// names holds the names Graphlines give their children (graphline),
 	// for --graph.
 	names map[uuid.UUID]string
-	// quiet is set for --graph-only: nothing but the graph is said.
+	// quiet is set for --graph-only: "listening on" and notes are not
+	// said (errors are).
 	quiet bool
 	// stopping reports whether the running graph is being stopped (by a
 	// signal, or finish). Set by runCommand.
