@@ -2,10 +2,11 @@ package util
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,9 +14,12 @@ import (
 )
 
 // ConsoleReader reads r line by line and sends each line on "outbox" as a
-// string, without its line ending ("\n" or "\r\n"). Lines may be of any
-// length. A last line that has no line ending is still sent. At the end
-// of r it sends ProducerFinished on "signal" and ends.
+// string, without its line ending ("\n" or "\r\n"), or with it if
+// KeepLineEndings is given. Lines may be of any length, unless MaxLine
+// bounds them: a longer line is then skipped, never held in memory, and
+// reported on "errors" as a *LineError wrapping ErrLineTooLong. A last
+// line that has no line ending is still sent. At the end of r it sends
+// ProducerFinished on "signal" and ends.
 //
 // Boxes:
 //
@@ -26,6 +30,8 @@ import (
 //	              the ConsoleReader ends, even while it waits for input or
 //	              for room downstream
 //	outbox  (out) each line read, as a string
+//	errors  (out) a *LineError for each line skipped (see MaxLine); when
+//	              nothing takes it, it is logged with slog
 //	signal  (out) ProducerFinished at the end of r, or the shutdown message
 //	              that stopped the ConsoleReader
 //
@@ -44,13 +50,22 @@ import (
 // to exit, and then clears the deadline (any deadline the caller had set
 // is lost). Data the ConsoleReader had read from r but not yet sent as a
 // whole line is lost when it stops early.
-func ConsoleReader(r io.Reader) *axon.Component {
+func ConsoleReader(r io.Reader, opts ...ReaderOption) *axon.Component {
+	var cfg readerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return axon.New("ConsoleReader", func(ctx context.Context, c *axon.Component) error {
-		lr := startLineReader(r)
+		lr := startLineReader(r, cfg)
 		defer lr.stop()
 		out, ctl := c.Out(axon.OutboxName), c.In(axon.ControlName)
-		// send sends a line, unless ctx has ended.
+		errs := axon.NewReporter(c, ErrorsBox)
+		// send sends a line, or reports the one skipped, unless ctx has
+		// ended.
 		send := func(res readResult) error {
+			if res.skipped != nil {
+				errs.ReportFrom(ctx, res.skipped)
+			}
 			if !res.hasLine {
 				return nil
 			}
@@ -103,28 +118,70 @@ func ConsoleReader(r io.Reader) *axon.Component {
 		}
 	},
 		axon.WithInbox(axon.InboxName, "not used"),
-		axon.WithOutbox(axon.OutboxName, "each line read, without its line ending", axon.Carries[string]()),
+		axon.WithOutbox(axon.OutboxName, "each line read", axon.Carries[string]()),
+		axon.WithOutbox(ErrorsBox, "*LineError: each line skipped"),
 	)
 }
 
+// ReaderOption configures a ConsoleReader.
+type ReaderOption func(*readerConfig)
+
+type readerConfig struct {
+	maxLine  int  // 0: no limit
+	keepEnds bool // send lines with their line endings
+}
+
+// MaxLine bounds the lines a ConsoleReader sends to n bytes (with
+// KeepLineEndings, counting the line ending; otherwise not). A longer
+// line is read and dropped as it comes, so that memory stays bounded
+// whatever the input, and reported on "errors". n <= 0 means no limit,
+// the default.
+func MaxLine(n int) ReaderOption { return func(c *readerConfig) { c.maxLine = max(n, 0) } }
+
+// KeepLineEndings makes a ConsoleReader send each line with its line
+// ending, "\n" or "\r\n", as it was read: what it sends, joined, is
+// exactly its input (less any lines MaxLine skipped).
+func KeepLineEndings() ReaderOption { return func(c *readerConfig) { c.keepEnds = true } }
+
+// ErrLineTooLong is wrapped by the LineError for a line longer than
+// MaxLine.
+var ErrLineTooLong = errors.New("line too long")
+
+// LineError is a line of input that a ConsoleReader skipped.
+type LineError struct {
+	Line int   // the line's number, from 1
+	Max  int   // the limit it broke
+	Err  error // why: ErrLineTooLong
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("line %d: %v: more than %d bytes, skipped", e.Line, e.Err, e.Max)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
 // readResult is one line, or the error that ended reading, or both (a
-// last line without a line ending followed by io.EOF).
+// last line without a line ending followed by io.EOF), and the line
+// skipped before it, if any.
 type readResult struct {
 	line    string
 	hasLine bool
+	skipped *LineError
 	err     error
 }
 
 // lineReader reads lines in a goroutine and hands them over on results.
 type lineReader struct {
-	r       io.Reader
-	results chan readResult
-	quit    chan struct{} // closed to tell the goroutine to give up
-	done    chan struct{} // closed when the goroutine has returned
+	r        io.Reader
+	cfg      readerConfig
+	skipping bool // the rest of an over-long line is to be skipped
+	results  chan readResult
+	quit     chan struct{} // closed to tell the goroutine to give up
+	done     chan struct{} // closed when the goroutine has returned
 }
 
-func startLineReader(r io.Reader) *lineReader {
-	lr := &lineReader{r: r, results: make(chan readResult), quit: make(chan struct{}), done: make(chan struct{})}
+func startLineReader(r io.Reader, cfg readerConfig) *lineReader {
+	lr := &lineReader{r: r, cfg: cfg, results: make(chan readResult), quit: make(chan struct{}), done: make(chan struct{})}
 	go lr.run()
 	return lr
 }
@@ -132,20 +189,27 @@ func startLineReader(r io.Reader) *lineReader {
 func (lr *lineReader) run() {
 	defer close(lr.done)
 	br := bufio.NewReader(lr.r)
+	n := 0 // lines read
+	var buf []byte
 	for {
 		select {
 		case <-lr.quit:
 			return
 		default:
 		}
-		s, err := br.ReadString('\n')
+		var read, over bool
+		var err error
+		buf, read, over, err = lr.readLine(br, buf[:0])
 		res := readResult{err: err}
-		if s != "" {
+		if read {
+			n++
+		}
+		switch {
+		case over:
+			res.skipped = &LineError{Line: n, Max: lr.cfg.maxLine, Err: ErrLineTooLong}
+		case read:
 			res.hasLine = true
-			if t, ok := strings.CutSuffix(s, "\n"); ok {
-				s, _ = strings.CutSuffix(t, "\r")
-			}
-			res.line = s
+			res.line = string(buf)
 		}
 		select {
 		case lr.results <- res:
@@ -155,6 +219,53 @@ func (lr *lineReader) run() {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// readLine reads one line into buf: with its ending if the reader keeps
+// endings, and otherwise without. read reports that there was a line
+// (perhaps empty) before err; over, a line longer than MaxLine, of which
+// nothing is kept. An over-long line is reported as soon as it passes
+// the limit, and the rest of it skipped by the next call, so that
+// reading it holds no more than the limit and bufio's buffer, however
+// long it is. err is nil when a line ending was read.
+func (lr *lineReader) readLine(br *bufio.Reader, buf []byte) (line []byte, read, over bool, err error) {
+	for lr.skipping {
+		_, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		lr.skipping = false
+		if err != nil {
+			return buf, false, false, err
+		}
+	}
+	limit := lr.cfg.maxLine
+	if limit > 0 && !lr.cfg.keepEnds {
+		limit += 2 // room for the "\r\n" that is cut off
+	}
+	for {
+		frag, err := br.ReadSlice('\n')
+		read = read || len(frag) > 0
+		if limit > 0 && len(buf)+len(frag) > limit {
+			if err == bufio.ErrBufferFull {
+				lr.skipping, err = true, nil
+			}
+			return buf[:0], true, true, err
+		}
+		buf = append(buf, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if !lr.cfg.keepEnds {
+			if t, ok := bytes.CutSuffix(buf, []byte("\n")); ok {
+				buf, _ = bytes.CutSuffix(t, []byte("\r"))
+			}
+		}
+		if lr.cfg.maxLine > 0 && len(buf) > lr.cfg.maxLine {
+			return buf[:0], true, true, err
+		}
+		return buf, read, false, err
 	}
 }
 

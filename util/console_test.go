@@ -459,3 +459,39 @@ func TestConsoleEchoerNothingLostAtExit(t *testing.T) {
 		})
 	}
 }
+
+func TestConsoleReaderMaxLine(t *testing.T) {
+	ctx := axontest.Context(t)
+	long := strings.Repeat("x", 1_000_000)
+	// Limit 5: "12345" fits, with "\r\n" or without; "123456" does not.
+	input := "12345\r\n" + long + "\n" + "ok\n" + "123456\n" + "12345"
+	h := axontest.Start(t, ctx, util.ConsoleReader(halfReads(input), util.MaxLine(5)), axon.Tapping(util.ErrorsBox))
+	for _, w := range []string{"12345", "ok", "12345"} {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != w {
+			t.Fatalf("got %q, want %q", got, w)
+		}
+	}
+	for _, line := range []int{2, 4} {
+		err, _ := axontest.Get(t, ctx, h, util.ErrorsBox).(error)
+		var le *util.LineError
+		if !errors.As(err, &le) || le.Line != line || le.Max != 5 || !errors.Is(err, util.ErrLineTooLong) {
+			t.Fatalf("errors: got %v, want line %d too long", err, line)
+		}
+	}
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	axontest.Wait(t, h)
+}
+
+func TestConsoleReaderKeepLineEndings(t *testing.T) {
+	ctx := axontest.Context(t)
+	want := []string{"one\r\n", "\n", "two\n", "three\n", "last"}
+	h := axontest.Start(t, ctx, util.ConsoleReader(halfReads(strings.Join(want, "")),
+		util.KeepLineEndings(), util.MaxLine(6)))
+	for _, w := range want {
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != w {
+			t.Fatalf("got %q, want %q", got, w)
+		}
+	}
+	axontest.ExpectSignal(t, ctx, h, axon.ProducerFinished{From: h.Component().Ref()})
+	axontest.Wait(t, h)
+}

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -43,12 +47,60 @@ func (f *backplaneFlags) check(args []string) error {
 	return nil
 }
 
-// backplane returns this process's end of the backplane.
-func (f *backplaneFlags) backplane() axon.Node {
-	if f.url == "" {
-		return backplane.Backplane(f.name)
+// backplane returns this process's end of the backplane. Without --nats
+// it says on stderr that the backplane is this process's alone, for that
+// is seldom what someone running pub or sub wants; with it, it checks
+// that the NATS server can be reached within --wait, so that a server
+// that cannot be is named, with the reason, rather than only the
+// backplane that never came.
+func (f *backplaneFlags) backplane(e *env) (axon.Node, error) {
+	if f.url == "" && !e.quiet {
+		sayf(e.stderr, e.cmd, "note: without --nats, backplane %s is in-process only: no other process %s",
+			f.name, map[string]string{"pub": "receives what is published", "sub": "can publish to it"}[e.cmd])
 	}
-	return backplane.Backplane(f.name, backplane.NATS(f.url))
+	if f.url == "" {
+		return backplane.Backplane(f.name), nil
+	}
+	if err := reachNATS(f.url, f.wait); err != nil {
+		return nil, err
+	}
+	return backplane.Backplane(f.name, backplane.NATS(f.url)), nil
+}
+
+// errNATSUnreachable is wrapped by the error for a --nats server that
+// could not be reached.
+var errNATSUnreachable = errors.New("cannot reach the NATS server")
+
+// reachNATS checks that a TCP connection can be made to a server of
+// urls (a NATS URL, or several separated by commas; the port is 4222 if
+// none is given), trying again until wait has passed. The error names
+// the URL and says why the last try failed.
+func reachNATS(urls string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var errs []error
+		for _, raw := range strings.Split(urls, ",") {
+			raw = strings.TrimSpace(raw)
+			u, err := url.Parse(raw)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("%w: -nats %q: want a URL such as nats://127.0.0.1:4222", errUsage, raw)
+			}
+			host := u.Host
+			if u.Port() == "" {
+				host = net.JoinHostPort(u.Hostname(), "4222")
+			}
+			c, err := net.DialTimeout("tcp", host, max(time.Until(deadline), 100*time.Millisecond))
+			if err == nil {
+				c.Close()
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("%w at %s: %w", errNATSUnreachable, u.Redacted(), err))
+		}
+		if time.Now().After(deadline) {
+			return firstErr(errs...)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 var pubCommand = &command{
@@ -63,19 +115,29 @@ var pubCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
+		var lf lineFlags
+		lf.declare(fs, maxStreamLine, "1 MiB, NATS's default largest message", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
-			return chassis.Graphline(chassis.Nodes{
-				"BACKPLANE": f.backplane(),
-				"STDIN":     util.ConsoleReader(e.stdin),
+			bp, err := f.backplane(e)
+			if err != nil {
+				return nil, err
+			}
+			nodes, links := errorsTail(e)
+			maps.Copy(nodes, chassis.Nodes{
+				"BACKPLANE": bp,
+				"STDIN":     lf.reader(e),
 				"PUB":       backplane.PublishTo(f.name, backplane.Wait(f.wait)),
-			}, chassis.Links{
-				{"STDIN", "outbox"}: {"PUB", "inbox"},
-				{"STDIN", "signal"}: {"PUB", "control"},
-				{"PUB", "signal"}:   {"BACKPLANE", "control"},
-			}), nil
+			})
+			maps.Copy(links, chassis.Links{
+				{"STDIN", "outbox"}:     {"PUB", "inbox"},
+				{"STDIN", "signal"}:     {"PUB", "control"},
+				{"PUB", "signal"}:       {"BACKPLANE", "control"},
+				{"BACKPLANE", "signal"}: {"ERRORS", "control"},
+			})
+			return e.graphline(nodes, linkErrors(links, "STDIN")), nil
 		}
 	},
 }
@@ -87,30 +149,37 @@ var subCommand = &command{
 		"line, in order (a message already ending in a newline gets no other).\n" +
 		"With --nats it receives from every process sharing the backplane through\n" +
 		"that server. It runs until interrupted (SIGINT or SIGTERM), then exits 0\n" +
-		"with its output written out. Once it has joined the backplane it says so\n" +
+		"with its output written out; with --count N it exits 0 after N messages.\n" +
+		"Once it has joined the backplane it says so\n" +
 		"on standard error (\"joined backplane NAME\"): what is published from\n" +
 		"then on reaches it. The graph: SUB (a backplane.SubscribeTo) ->\n" +
 		"LINE -> STDOUT, and BACKPLANE (a backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
+		count := countFlag(fs)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), checkCount(*count)); err != nil {
+				return nil, err
+			}
+			bp, err := f.backplane(e)
+			if err != nil {
 				return nil, err
 			}
 			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
-			return chassis.Graphline(chassis.Nodes{
-				"BACKPLANE": f.backplane(),
+			nodes, links := chassis.Nodes{
+				"BACKPLANE": bp,
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
 				"LINE":      util.PureTransformer(messageLine),
-				"STDOUT":    util.ConsoleEchoer(e.stdout),
 			}, chassis.Links{
 				{"SUB", "outbox"}:  {"LINE", "inbox"},
 				{"SUB", "signal"}:  {"LINE", "control"},
 				{"LINE", "outbox"}: {"STDOUT", "inbox"},
 				{"LINE", "signal"}: {"STDOUT", "control"},
-			}), nil
+			}
+			stdoutCounting(e, *count, nodes, links)
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
@@ -156,14 +225,16 @@ var natsDemoCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(e.stderr, "NATS server on %s\n", srv.URL())
+			if !e.quiet {
+				fmt.Fprintf(e.stderr, "NATS server on %s\n", srv.URL())
+			}
 			const name = "demo"
 			label := func(who string) func(any) any {
 				return func(m any) any { return fmt.Sprintf("%s got: %s", who, messageLine(m)) }
 			}
 			sub1, sub2 := backplane.SubscribeTo(name), backplane.SubscribeTo(name)
 			bp := backplane.Backplane(name, backplane.NATS(srv.URL()))
-			return chassis.Graphline(chassis.Nodes{
+			return e.graphline(chassis.Nodes{
 				"SERVER":    serverKeeper(srv, bp),
 				"BACKPLANE": bp,
 				"SOURCE":    util.DataSource(natsDemoLines),

@@ -60,7 +60,7 @@ func demoGraph(e *env) (axon.Node, error) {
 	}
 	_, _ = announce(e, b, "(peer B)") // b.Err() is nil: checked above
 
-	nodes, links := errorsTail("demo", e)
+	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"SOURCE": util.DataSource(demoLines),
 		"A":      a,
@@ -87,7 +87,7 @@ func demoGraph(e *env) (axon.Node, error) {
 		{"B", "signal"}:      {"ANSWER", "control"},
 		{"ANSWER", "signal"}: {"ERRORS", "control"},
 	})
-	return chassis.Graphline(nodes, links), nil
+	return e.graphline(nodes, links), nil
 }
 
 // answer is peer B's side: each datagram back to its sender, upper-cased.

@@ -12,10 +12,12 @@
 //	pipeline <command> [flags]
 //	pipeline <command> --help
 //
-// Each command builds one graph and runs it until it ends by itself. On
-// SIGINT or SIGTERM the graph's context is cancelled, its components stop,
-// and pipeline exits 0. A component that fails is reported on standard
-// error by name and pipeline exits 1. Bad usage exits 2.
+// Each command builds one graph and runs it until it ends by itself, or
+// until SIGINT or SIGTERM cancels it. The exit status is 0 when the
+// command did its job and nothing failed; 1 when anything failed (the last
+// line on standard error says how many items); 2 for bad usage; and 130
+// or 143 when SIGINT or SIGTERM cut short a transfer (sendfile, recvfile,
+// publish). pipeline --help says so too (exitDoc).
 package main
 
 import (
@@ -24,20 +26,36 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
+	"runtime/debug"
 	"strings"
-	"syscall"
+
+	"github.com/google/uuid"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// Exit codes.
+// Exit codes. A transfer cut short by a signal exits 128 plus the
+// signal's number (interrupted.exitCode).
 const (
 	exitOK      = 0
-	exitFailure = 1 // a component failed
+	exitFailure = 1 // something failed
 	exitUsage   = 2 // bad command line
 )
+
+// exitDoc is the exit-status rule, as pipeline --help gives it.
+const exitDoc = `Exit status:
+  0    the command did its job and nothing failed. A command that runs
+       until interrupted (udp-echo, multicast-listen, subscribe, sub,
+       tcp-server, or a udp-peer still receiving) exits 0 on SIGINT or
+       SIGTERM if nothing failed.
+  1    something failed: a component, or items (lines, datagrams,
+       messages) that could not be read, sent or received; the last
+       line on standard error says how many items.
+  2    bad usage.
+  130  SIGINT, or 143 SIGTERM, cut short a transfer: sendfile, recvfile
+       or publish before it had finished.`
 
 // command is one subcommand. Each lives in a file of its own.
 type command struct {
@@ -45,6 +63,10 @@ type command struct {
 	summary string // one line for the command list
 	doc     string // a paragraph for the command's own usage
 	args    string // what follows the flags in the usage line, if anything
+	// transfer marks a command whose job is done only when it ends by
+	// itself: a signal that cuts it short is its failure (exit 130 or
+	// 143).
+	transfer bool
 	// setup declares the command's flags on fs and returns the function that
 	// builds its graph once the flags are parsed. The graph reads from
 	// env.stdin and writes to env.stdout. An error from build that wraps
@@ -54,9 +76,21 @@ type command struct {
 
 // env is what a command's graph may use of the process.
 type env struct {
+	cmd    string // the command's name
 	stdin  io.Reader
 	stdout io.Writer
-	stderr io.Writer
+	stderr io.Writer // safe for use by several goroutines
+	// fails counts the items that failed while the graph ran.
+	fails failures
+	// names holds the names Graphlines give their children (graphline),
+	// for --graph.
+	names map[uuid.UUID]string
+	// quiet is set for --graph-only: "listening on" and notes are not
+	// said (errors are).
+	quiet bool
+	// stopping reports whether the running graph is being stopped (by a
+	// signal, or finish). Set by runCommand.
+	stopping func() bool
 	// finish ends the running graph cleanly (exit 0), as a signal does:
 	// for a command that knows when it has done its job. Set by
 	// runCommand; nil outside it.
@@ -97,27 +131,24 @@ func lookup(name string) *command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, restore the default handling so that a second
-	// one kills a graph that does not stop.
-	context.AfterFunc(ctx, stop)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(run(signalContext(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is the whole program except for the process itself: it parses args
 // (without the program name), runs the chosen command's graph under ctx
-// and returns the exit code.
+// and returns the exit code. A usage error is one line on stderr and a
+// pointer to the help, not the help itself.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr}
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "pipeline: no command given")
-		usage(stderr)
-		return exitUsage
+		return usageError(stderr, "", "no command given")
 	}
 	switch name := args[0]; name {
 	case "-h", "-help", "--help":
 		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		fmt.Fprintln(stdout, "pipeline", version())
 		return exitOK
 	case "help":
 		if len(args) == 1 {
@@ -126,22 +157,51 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		c := lookup(args[1])
 		if c == nil || len(args) > 2 {
-			fmt.Fprintf(stderr, "pipeline help: unknown command %q\n", strings.Join(args[1:], " "))
-			usage(stderr)
-			return exitUsage
+			return usageError(stderr, "", fmt.Sprintf("help: unknown command %q", strings.Join(args[1:], " ")))
 		}
-		fs, _ := newFlagSet(c, &env{stdin: stdin, stdout: stdout, stderr: stderr})
+		fs, _ := newFlagSet(c, &env{cmd: c.name, stdin: stdin, stdout: stdout, stderr: stderr})
 		commandUsage(stdout, c, fs)
 		return exitOK
 	default:
 		c := lookup(name)
 		if c == nil {
-			fmt.Fprintf(stderr, "pipeline: unknown command %q\n", name)
-			usage(stderr)
-			return exitUsage
+			return usageError(stderr, "", fmt.Sprintf("unknown command %q", name))
 		}
-		return runCommand(ctx, c, args[1:], &env{stdin: stdin, stdout: stdout, stderr: stderr})
+		return runCommand(ctx, c, args[1:], &env{cmd: c.name, stdin: stdin, stdout: stdout, stderr: stderr})
 	}
+}
+
+// usageError reports a usage error of cmd ("" for pipeline itself) in
+// one line, then where the help is, and returns exitUsage.
+func usageError(stderr io.Writer, cmd, msg string) int {
+	sayf(stderr, cmd, "%s", msg)
+	help := "pipeline --help"
+	if cmd != "" {
+		help = "pipeline " + cmd + " --help"
+	}
+	fmt.Fprintf(stderr, "run '%s' for usage\n", help)
+	return exitUsage
+}
+
+// version is the module's version and the revision it was built from,
+// as the build recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		v += " " + rev[:min(len(rev), 12)]
+		if settings["vcs.modified"] == "true" {
+			v += "+modified"
+		}
+	}
+	return v + " " + bi.GoVersion
 }
 
 // newFlagSet makes c's flag set, silent so that run decides where help and
@@ -150,68 +210,82 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	fs := flag.NewFlagSet("pipeline "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
-	graph := fs.String("graph", "", "before running, print the graph on stderr in `format` dot (Graphviz) or mermaid")
+	var gf graphFlags
+	gf.declare(fs)
 	return fs, func(args []string) (axon.Node, error) {
-		if *graph != "" && *graph != "dot" && *graph != "mermaid" {
-			return nil, fmt.Errorf("%w: -graph %q: want dot or mermaid", errUsage, *graph)
+		if err := gf.check(); err != nil {
+			return nil, err
 		}
+		e.quiet = gf.only
 		g, err := build(args)
-		if err != nil || *graph == "" {
+		if err != nil || gf.format == "" {
 			return g, err
 		}
-		snap := axon.Inspect(g)
-		text := snap.Mermaid()
-		if *graph == "dot" {
-			text = snap.DOT()
+		if err := gf.draw(e, g); err != nil || gf.only {
+			return nil, err // nothing to run
 		}
-		_, err = io.WriteString(e.stderr, text)
-		return g, err
+		return g, nil
 	}
 }
 
-// runCommand parses c's flags, builds its graph and runs it.
+// runCommand parses c's flags, builds its graph and runs it, and turns
+// the outcome into the exit code as exitDoc says.
 func runCommand(ctx context.Context, c *command, args []string, e *env) int {
-	ctx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.finish = cancel
+	e.stopping = func() bool { return runCtx.Err() != nil }
+	// What the library logs is said as pipeline says everything else.
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(&logHandler{e: e}))
 	fs, build := newFlagSet(c, e)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			commandUsage(e.stdout, c, fs)
 			return exitOK
 		}
-		fmt.Fprintf(e.stderr, "pipeline %s: %v\n", c.name, err)
-		commandUsage(e.stderr, c, fs)
-		return exitUsage
+		return usageError(e.stderr, c.name, err.Error())
 	}
 	g, err := build(fs.Args())
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pipeline %s: %v\n", c.name, err)
-		if errors.Is(err, errUsage) {
-			commandUsage(e.stderr, c, fs)
-			return exitUsage
-		}
+	switch {
+	case errors.Is(err, errUsage):
+		return usageError(e.stderr, c.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	case err != nil:
+		sayf(e.stderr, c.name, "%v", err)
 		return exitFailure
+	case g == nil:
+		return exitOK // nothing to run (--graph-only)
 	}
-	return runGraph(ctx, c.name, g, e.stderr)
+	code, cutShort := runGraph(runCtx, c.name, g, e.stderr)
+	if sig, ok := interruption(ctx); ok && cutShort && c.transfer {
+		sayf(e.stderr, c.name, "%v before it had finished", sig)
+		code = sig.exitCode()
+	}
+	if n := e.fails.count(); n > 0 {
+		sayf(e.stderr, c.name, "%s", summary(n))
+		if code == exitOK {
+			code = exitFailure
+		}
+	}
+	return code
 }
 
 // runGraph runs g until it ends and turns the outcome into an exit code.
-// Cancellation of ctx (a signal) is a clean end; a component failure is
-// reported on stderr, naming the component.
-func runGraph(ctx context.Context, name string, g axon.Node, stderr io.Writer) int {
+// Cancellation of ctx (a signal) is a clean end, which cutShort reports;
+// a component failure is reported on stderr, naming the component.
+func runGraph(ctx context.Context, name string, g axon.Node, stderr io.Writer) (code int, cutShort bool) {
 	err := axon.Run(ctx, g)
 	var ce *axon.ComponentError
 	switch {
 	case err == nil:
-		return exitOK
+		return exitOK, false
 	case errors.As(err, &ce):
 		// err may join several component errors: report them all.
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		return exitOK
+		return exitOK, true
 	}
-	fmt.Fprintf(stderr, "pipeline %s: %v\n", name, err)
-	return exitFailure
+	sayf(stderr, name, "%v", err)
+	return exitFailure, false
 }
 
 // noArgs is the build-time check of a command that takes no arguments.
@@ -238,7 +312,10 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this list, or one command's flags")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, `Run "pipeline <command> --help" for a command's flags.`)
+	fmt.Fprintln(w, exitDoc)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "pipeline <command> --help" for a command's flags, and`)
+	fmt.Fprintln(w, `"pipeline --version" for the version.`)
 }
 
 func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
@@ -258,4 +335,15 @@ func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
+}
+
+// firstErr returns the first of errs that is not nil: the checks of a
+// command's flags, in order, report the first that fails.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

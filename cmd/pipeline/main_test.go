@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,12 +58,12 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want []string // on stderr
 	}{
-		{"no command", nil, []string{"no command given", "Commands:"}},
-		{"unknown command", []string{"nope"}, []string{`unknown command "nope"`, "Commands:"}},
+		{"no command", nil, []string{"pipeline: no command given\nrun 'pipeline --help' for usage\n"}},
+		{"unknown command", []string{"nope"}, []string{"pipeline: unknown command \"nope\"\nrun 'pipeline --help' for usage\n"}},
 		{"unknown top-level flag", []string{"--verbose"}, []string{`unknown command "--verbose"`}},
 		{"help for unknown command", []string{"help", "nope"}, []string{`unknown command "nope"`}},
-		{"bad flag", []string{"demo", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: pipeline demo"}},
-		{"unexpected argument", []string{"cat", "file.txt"}, []string{`unexpected argument "file.txt"`, "Usage: pipeline cat"}},
+		{"bad flag", []string{"demo", "--nope"}, []string{"pipeline demo: flag provided but not defined: -nope\nrun 'pipeline demo --help' for usage\n"}},
+		{"unexpected argument", []string{"cat", "file.txt"}, []string{"pipeline cat: unexpected argument \"file.txt\"\nrun 'pipeline cat --help' for usage\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,8 +79,17 @@ func TestUsageErrors(t *testing.T) {
 					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
 				}
 			}
+			// The one line and the pointer to the help, not the help.
+			if n := strings.Count(stderr, "\n"); n != 2 {
+				t.Errorf("stderr has %d lines, want 2:\n%s", n, stderr)
+			}
 		})
 	}
+}
+
+// usagePointer is the line a usage error of cmd ends with.
+func usagePointer(cmd string) string {
+	return "run 'pipeline " + cmd + " --help' for usage\n"
 }
 
 func TestCommandHelp(t *testing.T) {
@@ -213,10 +224,10 @@ func TestComponentFailureNamesComponent(t *testing.T) {
 		return errors.New("gears jammed")
 	})
 	var stderr bytes.Buffer
-	if code := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
+	if code, _ := runGraph(context.Background(), "test", broken, &stderr); code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
-	for _, w := range []string{"pipeline test:", broken.String(), "gears jammed"} {
+	for _, w := range []string{"pipeline test:", "Broken", "gears jammed"} {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
 		}
@@ -231,8 +242,8 @@ func TestCancelledGraphIsClean(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stderr bytes.Buffer
-	if code := runGraph(ctx, "test", waiter, &stderr); code != exitOK {
-		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitOK, stderr.String())
+	if code, cutShort := runGraph(ctx, "test", waiter, &stderr); code != exitOK || !cutShort {
+		t.Errorf("exit code %d, cut short %v; want %d, true; stderr:\n%s", code, cutShort, exitOK, stderr.String())
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr %q, want nothing", stderr.String())
@@ -240,17 +251,23 @@ func TestCancelledGraphIsClean(t *testing.T) {
 }
 
 func TestGraphFlag(t *testing.T) {
+	labels := []string{"SOURCE (DataSource)", "A (SimplePeer)", "B (PostboxPeer)", "TAKE (Take)", "STDOUT (ConsoleEchoer)"}
 	for format, want := range map[string][]string{
-		"mermaid": {"flowchart LR", "subgraph", "DataSource#", "SimplePeer#", "PostboxPeer#", "Take#", "ConsoleEchoer#", `-->|"outbox→inbox"|`},
-		"dot":     {"digraph axon", "subgraph cluster_", "DataSource#", "SimplePeer#", "ConsoleEchoer#", "outbox→inbox"},
+		"mermaid": {"flowchart LR\n", `-->|outbox → inbox|`},
+		"dot":     {"digraph pipeline {\n", `[label="outbox → inbox"]`},
 	} {
-		code, stdout, stderr := invoke(t, "", "demo", "--graph", format)
+		file := filepath.Join(t.TempDir(), "graph")
+		code, stdout, stderr := invoke(t, "", "demo", "--graph", format, "--graph-out", file)
 		if code != exitOK {
 			t.Fatalf("%s: exit code %d; stderr:\n%s", format, code, stderr)
 		}
-		for _, w := range want {
-			if !strings.Contains(stderr, w) {
-				t.Errorf("%s: stderr lacks %q:\n%s", format, w, stderr)
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range append(want, labels...) {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: the graph lacks %q:\n%s", format, w, b)
 			}
 		}
 		if !demoOutput.MatchString(stdout) {

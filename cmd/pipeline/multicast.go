@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -78,31 +79,35 @@ const receiveBuffer = 4 << 20
 var multicastSendCommand = &command{
 	name:    "multicast-send",
 	summary: "send input lines as datagrams to a multicast group",
-	doc: "Sends each line of standard input, without its line ending, as one\n" +
+	doc: "Sends each line of standard input, without its line ending (with it,\n" +
+		"given --keep-newlines), as one\n" +
 		"datagram to --group, through --interface, with --ttl (default 1: the\n" +
 		"local network only) and --loop (default true: receivers on this host\n" +
 		"get it too). Unicast replies to its socket are printed as udp-peer\n" +
-		"prints datagrams (text). It exits 0 when input ends, once everything\n" +
-		"has been sent. It is Kamaelia's Pipeline(ConsoleReader(),\n" +
+		"prints datagrams (text). It exits when input ends, once everything\n" +
+		"has been sent: 0, or 1 if anything could not be. It is Kamaelia's\n" +
+		"Pipeline(ConsoleReader(),\n" +
 		"Multicast_sender(...)) as a Graphline: STDIN -> PEER (a\n" +
 		"multicast.Sender) -> FORMAT -> STDOUT.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
 		f.declare(fs, "", true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("multicast-send", e, peer, new(udpFlags).show(), chassis.Nodes{
-				"STDIN": util.ConsoleReader(e.stdin),
-			}, chassis.Links{
+			return udpGraph(e, peer, new(udpFlags).show(), chassis.Nodes{
+				"STDIN": lf.reader(e),
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}: {"PEER", "inbox"},
 				{"STDIN", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }
@@ -135,20 +140,22 @@ var multicastListenCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("multicast-listen", e, peer, show, nil, nil), nil
+			return udpGraph(e, peer, show, nil, nil), nil
 		}
 	},
 }
 
 var publishCommand = &command{
-	name:    "publish",
-	summary: "send standard input as one message (or one per line) on a topic",
+	name:     "publish",
+	transfer: true,
+	summary:  "send standard input as one message (or one per line) on a topic",
 	doc: "Sends all of standard input as one message on --topic to --group, in\n" +
 		"fragments that a subscribe (or any multicast.Listener) puts back\n" +
 		"together; with --lines, each line is a message of its own. Messages may\n" +
 		"be up to 16 MiB. --rate paces the fragments, in bytes a second, for\n" +
 		"receivers that cannot keep up with a burst. It exits 0 once everything\n" +
-		"has been sent. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
+		"has been sent, 1 if anything could not be (saying how many), and 130 or\n" +
+		"143 if SIGINT or SIGTERM cut it short. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
 		"-> PEER (a multicast.Sender). The default group is " + defaultTopicGroup + ".",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
@@ -156,8 +163,10 @@ var publishCommand = &command{
 		topic := fs.String("topic", "", "the `topic` of the messages")
 		lines := fs.Bool("lines", false, "send each line of input as a message of its own")
 		rate := fs.Int("rate", 0, "the most `bytes` a second to send, 0 for as fast as the socket takes them")
+		var lf lineFlags
+		lf.declare(fs, multicast.DefaultMaxMessage, "with --lines; the most a message carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *rate < 0 {
@@ -171,19 +180,20 @@ var publishCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			var input axon.Node = wholeInput(e.stdin)
+			var input axon.Node = wholeInput(e.stdin, multicast.DefaultMaxMessage)
 			if *lines {
-				input = util.ConsoleReader(e.stdin)
+				input = lf.reader(e)
 			}
-			return udpGraph("publish", e, peer, new(udpFlags).show(), chassis.Nodes{
+			return udpGraph(e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN":    input,
 				"FRAGMENT": multicast.Broadcaster(fragOpts...),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:    {"FRAGMENT", "inbox"},
 				{"STDIN", "signal"}:    {"FRAGMENT", "control"},
 				{"FRAGMENT", "outbox"}: {"PEER", "inbox"},
 				{"FRAGMENT", "signal"}: {"PEER", "control"},
-			}), nil
+				{"FRAGMENT", "errors"}: {"ERRORS", "inbox"},
+			}, "STDIN")), nil
 		}
 	},
 }
@@ -192,25 +202,33 @@ var subscribeCommand = &command{
 	name:    "subscribe",
 	summary: "print the messages published on a multicast group",
 	doc: "Joins --group on --interface, puts the fragments sent to it back\n" +
-		"together, and writes each whole message's payload to standard output,\n" +
-		"adding a newline if it does not end with one. With --topic (which may\n" +
+		"together, and prints each whole message on standard output as --format\n" +
+		"says, the message's sender standing for a datagram's (--format raw\n" +
+		"writes each message's bytes exactly, adding nothing). With --topic (which may\n" +
 		"be given more than once) only messages on those topics are kept; the\n" +
 		"others are dropped before they take any memory. With --count N it\n" +
 		"exits 0 after N messages; otherwise it runs until interrupted. The\n" +
 		"graph: PEER (a multicast.Receiver) -> REASSEMBLE (a multicast.Listener)\n" +
-		"-> PAYLOAD -> STDOUT. The default group is " + defaultTopicGroup + ".",
+		"-> FORMAT -> STDOUT. The default group is " + defaultTopicGroup + ".\n" +
+		"\n" + formatsDoc,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
 		f.declare(fs, defaultTopicGroup, false)
+		var u udpFlags
+		u.declareFormat(fs)
 		var topics topicList
 		fs.Var(&topics, "topic", "keep only messages on this `topic` (repeat for several)")
-		count := fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
+		count := countFlag(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			if *count < 0 {
-				return nil, fmt.Errorf("%w: -count %d: must not be negative", errUsage, *count)
+			if err := checkCount(*count); err != nil {
+				return nil, err
+			}
+			show, err := datagramFormat(u.format)
+			if err != nil {
+				return nil, err
 			}
 			peer, err := announce(e, multicast.Receiver(f.group, f.options(udp.ReadBuffer(receiveBuffer))...), "(group "+f.group+")")
 			if err != nil {
@@ -220,58 +238,84 @@ var subscribeCommand = &command{
 			if len(topics) > 0 {
 				listenOpts = append(listenOpts, multicast.Topics(topics...))
 			}
-			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), *count), nil
+			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), messageFormat(show), *count), nil
 		}
 	},
 }
 
-// subscribeGraph is subscribe's Graphline:
+// subscribeGraph is subscribe's Graphline, with show formatting each
+// message:
 //
-//	PEER.outbox -> REASSEMBLE -> PAYLOAD -> STDOUT [-> COUNT]
+//	PEER.outbox -> REASSEMBLE -> FORMAT [-> TAKE] -> STDOUT
 //	PEER.errors -> ERRORS -> STDERR
 //
-// With count > 0, STDOUT forwards each message once it has written it
-// and COUNT ends the graph after the count-th (env.finish): every
-// component then stops at once, so none finds another ended first, and
-// STDOUT writes out what it holds as it ends.
-func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, count int) axon.Node {
-	var echo []util.EchoerOption
-	if count > 0 {
-		echo = append(echo, util.Forward())
-	}
-	nodes, links := errorsTail("subscribe", e)
+// with STDOUT, and TAKE and END for a count, as stdoutCounting has them.
+func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(any) any, count int) axon.Node {
+	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,
 		"REASSEMBLE": listener,
-		"PAYLOAD":    util.PureTransformer(payloadLine),
-		"STDOUT":     util.ConsoleEchoer(e.stdout, echo...),
+		"FORMAT":     util.PureTransformer(show),
 	})
 	maps.Copy(links, chassis.Links{
 		{"PEER", "outbox"}:       {"REASSEMBLE", "inbox"},
-		{"REASSEMBLE", "outbox"}: {"PAYLOAD", "inbox"},
-		{"PAYLOAD", "outbox"}:    {"STDOUT", "inbox"},
+		{"REASSEMBLE", "outbox"}: {"FORMAT", "inbox"},
+		{"FORMAT", "outbox"}:     {"STDOUT", "inbox"},
 		{"PEER", "errors"}:       {"ERRORS", "inbox"},
 		{"PEER", "signal"}:       {"ERRORS", "control"},
 		{"STDERR", "signal"}:     {"REASSEMBLE", "control"},
-		{"REASSEMBLE", "signal"}: {"PAYLOAD", "control"},
-		{"PAYLOAD", "signal"}:    {"STDOUT", "control"},
+		{"REASSEMBLE", "signal"}: {"FORMAT", "control"},
+		{"FORMAT", "signal"}:     {"STDOUT", "control"},
 	})
-	if count > 0 {
-		nodes["COUNT"] = afterN(count, e.finish)
-		links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
-		links[chassis.Box{"STDOUT", "signal"}] = chassis.Box{"COUNT", "control"}
-	}
-	return chassis.Graphline(nodes, links)
+	stdoutCounting(e, count, nodes, links)
+	return e.graphline(nodes, links)
 }
 
-// payloadLine turns a multicast.Message into its payload, ending in a
-// newline.
-func payloadLine(m any) any {
-	msg, ok := m.(multicast.Message)
-	if !ok {
-		return m
+// stdoutCounting adds to nodes the STDOUT that prints what links sends
+// to it and, with count > 0, the TAKE (util.Take) put before it, which
+// passes it the first count messages and then finishes it, and the END
+// that ends the graph (env.finish) once STDOUT has written them all:
+//
+//	... -> TAKE -> STDOUT; STDOUT.signal -> END.control
+func stdoutCounting(e *env, count int, nodes chassis.Nodes, links chassis.Links) {
+	nodes["STDOUT"] = util.ConsoleEchoer(e.stdout)
+	if count <= 0 {
+		return
 	}
-	return endLine(msg.Data)
+	for from, to := range links {
+		if to.Node() == "STDOUT" {
+			links[from] = chassis.Box{"TAKE", to.Name()}
+		}
+	}
+	nodes["TAKE"] = util.Take(count)
+	nodes["END"] = endOnFinish(e)
+	links[chassis.Box{"TAKE", "outbox"}] = chassis.Box{"STDOUT", "inbox"}
+	links[chassis.Box{"TAKE", "signal"}] = chassis.Box{"STDOUT", "control"}
+	links[chassis.Box{"STDOUT", "signal"}] = chassis.Box{"END", "control"}
+}
+
+// countFlag declares --count on fs.
+func countFlag(fs *flag.FlagSet) *int {
+	return fs.Int("count", 0, "exit after this many `messages`; 0 runs until interrupted")
+}
+
+// checkCount checks --count.
+func checkCount(n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: -count %d: must not be negative", errUsage, n)
+	}
+	return nil
+}
+
+// messageFormat returns the function that formats a multicast.Message
+// as show formats a datagram: its sender and its payload.
+func messageFormat(show func(any) any) func(any) any {
+	return func(m any) any {
+		if msg, ok := m.(multicast.Message); ok {
+			m = udp.Datagram{Data: msg.Data, From: msg.From}
+		}
+		return show(m)
+	}
 }
 
 // endLine returns b if it ends in a newline, and otherwise a copy of b
@@ -298,8 +342,10 @@ func afterN(n int, done func()) *axon.Component {
 }
 
 // wholeInput is a component that reads all of r and sends it as one
-// []byte on "outbox", then ProducerFinished.
-func wholeInput(r io.Reader) *axon.Component {
+// []byte on "outbox", then ProducerFinished. Input longer than limit is
+// an error, found without reading more than limit+1 bytes; it is
+// reported on "errors" and nothing is sent.
+func wholeInput(r io.Reader, limit int) *axon.Component {
 	return axon.New("WholeInput", func(ctx context.Context, c *axon.Component) error {
 		type result struct {
 			b   []byte
@@ -307,16 +353,21 @@ func wholeInput(r io.Reader) *axon.Component {
 		}
 		read := make(chan result, 1)
 		go func() {
-			b, err := io.ReadAll(r)
+			b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 			read <- result{b, err}
 		}()
 		select {
 		case res := <-read:
-			if res.err != nil {
+			switch {
+			case res.err != nil:
 				return fmt.Errorf("%s: read: %w", c, res.err)
-			}
-			if err := c.Send(ctx, axon.OutboxName, res.b); err != nil {
-				return err
+			case len(res.b) > limit:
+				axon.NewReporter(c, util.ErrorsBox).ReportFrom(ctx,
+					fmt.Errorf("standard input: %w: more than %d bytes, the most a message carries", errInputTooLong, limit))
+			default:
+				if err := c.Send(ctx, axon.OutboxName, res.b); err != nil {
+					return err
+				}
 			}
 			return c.Finish(ctx)
 		case <-ctx.Done():
@@ -324,8 +375,13 @@ func wholeInput(r io.Reader) *axon.Component {
 			// of the process.
 			return ctx.Err()
 		}
-	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"))
+	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"),
+		axon.WithOutbox(util.ErrorsBox, "the input, if it is too long"))
 }
+
+// errInputTooLong is wrapped by the error for input longer than a
+// command takes.
+var errInputTooLong = errors.New("input too long")
 
 // topicList is a flag that may be given more than once.
 type topicList []string

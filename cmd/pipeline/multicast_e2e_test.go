@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // End-to-end tests of the multicast commands: the binary, driven through
@@ -55,40 +58,62 @@ func TestMulticastSendAndListen(t *testing.T) {
 	l2.expectExit(0)
 }
 
-// publish and subscribe: a message far larger than a datagram arrives
-// whole, topics are filtered, --lines makes one message a line, and
-// --count ends subscribe.
+// publish and subscribe: a binary message far larger than a datagram
+// arrives whole and byte for byte (--format raw), topics are filtered,
+// --lines makes one message a line, --format text prints each with its
+// sender, and --count ends subscribe.
 func TestPublishSubscribe(t *testing.T) {
 	bin := pipelineBinary(t)
 	group := groupOnLo(t, 2)
-	sub := start(t, bin, "subscribe", "--group", group, "--interface", "lo", "--topic", "news", "--count", "3")
+	sub := start(t, bin, "subscribe", "--group", group, "--interface", "lo", "--topic", "news", "--count", "3", "--format", "raw")
 	sub.listening()
+	text := start(t, bin, "subscribe", "--group", group, "--interface", "lo", "--topic", "news", "--count", "3")
+	text.listening()
 
-	big := bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz0123456789"), 300_000/36)
+	big := make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{13}).Read(big)
+	big[len(big)-1] = 'x' // not a newline, which subscribe used to add
 	file := filepath.Join(t.TempDir(), "big")
 	if err := os.WriteFile(file, big, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	publish := func(stdin string, args ...string) {
+	publish := func(stdin string, args ...string) netip.AddrPort {
 		t.Helper()
 		p := start(t, bin, append([]string{"publish", "--group", group, "--interface", "lo"}, args...)...)
-		p.listening()
+		from := p.listening()
 		p.write(stdin)
 		p.closeStdin()
 		p.expectExit(0)
+		return from
 	}
 	publish("not wanted\n", "--topic", "sport")
 	publish(string(big), "--topic", "news", "--rate", "20000000")
-	publish("one\ntwo\n", "--topic", "news", "--lines")
+	from := publish("one\ntwo\n", "--topic", "news", "--lines")
 
-	if got := sub.outBytes(len(big) + 1); !bytes.Equal(got[:len(big)], big) || got[len(big)] != '\n' {
+	if got := sub.outBytes(len(big)); !bytes.Equal(got, big) {
 		t.Fatalf("the big message came out changed (%d bytes)", len(got))
 	}
-	if got := sub.outLine() + sub.outLine(); got != "one\ntwo\n" {
+	if got := string(sub.outBytes(len("onetwo"))); got != "onetwo" {
 		t.Fatalf("the --lines messages came out as %q", got)
 	}
 	sub.expectExit(0)
+	// In text, every line has the sender before it, even a binary
+	// payload's, whose control characters are escaped.
+	out := string(text.restOut())
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, "127.0.0.1:") || strings.ContainsFunc(strings.TrimSuffix(line, "\n"), actsOnTerminal) {
+			t.Fatalf("text line %q: want the sender first, and nothing to act on a terminal", line[:min(len(line), 60)])
+		}
+	}
+	if want := fmt.Sprintf(":%d one\n127.0.0.1:%d two\n", from.Port(), from.Port()); !strings.HasSuffix(out, want) {
+		t.Fatalf("text ends with %q, want %q", out[max(0, len(out)-60):], want)
+	}
+	text.expectExit(0)
 }
+
+// actsOnTerminal reports whether r is a control character other than tab
+// (which --format text leaves as it is).
+func actsOnTerminal(r rune) bool { return r != '\t' && unicode.IsControl(r) }
 
 func TestMulticastBadUsage(t *testing.T) {
 	bin := pipelineBinary(t)

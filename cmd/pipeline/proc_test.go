@@ -106,11 +106,23 @@ type proc struct {
 // test ends, if the test has not waited for it.
 func start(t *testing.T, path string, args ...string) *proc {
 	t.Helper()
+	return startReading(t, nil, path, args...)
+}
+
+// startReading is start with stdin as the process's standard input, or
+// a pipe the test writes to (proc.write) if stdin is nil.
+func startReading(t *testing.T, stdin *os.File, path string, args ...string) *proc {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procLimit)
 	cmd := exec.CommandContext(ctx, path, args...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	var in io.WriteCloser
+	if stdin != nil {
+		cmd.Stdin = stdin
+	} else {
+		var err error
+		if in, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -127,7 +139,7 @@ func start(t *testing.T, path string, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, name: filepath.Base(path) + " " + strings.Join(args, " "), cmd: cmd, stdin: stdin,
+	p := &proc{t: t, name: filepath.Base(path) + " " + strings.Join(args, " "), cmd: cmd, stdin: in,
 		outF: outR, out: bufio.NewReader(outR), errF: errR, errs: bufio.NewReader(errR)}
 	t.Cleanup(func() {
 		if !p.waited {

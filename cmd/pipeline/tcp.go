@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"sync"
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -58,7 +57,7 @@ var tcpClientCommand = &command{
 			if *timeout <= 0 {
 				return nil, fmt.Errorf("%w: -timeout %v: must be positive", errUsage, *timeout)
 			}
-			nodes, links := errorsTail("tcp-client", e)
+			nodes, links := errorsTail(e)
 			maps.Copy(nodes, chassis.Nodes{
 				"STDIN":  rawReader(e.stdin),
 				"CLIENT": tcp.Client(*to, tcp.DialTimeout(*timeout)),
@@ -73,7 +72,7 @@ var tcpClientCommand = &command{
 				{"STDOUT", "signal"}:      {"END", "control"},
 				{"CLIENT", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
@@ -95,16 +94,30 @@ var tcpServerCommand = &command{
 		"127.0.0.1:51234 opened\", \"... closed\", with the reason when it did not\n" +
 		"end in an orderly way) and each refused beyond --max-connections.\n" +
 		"\n" +
-		"It runs until interrupted (SIGINT or SIGTERM), which closes every\n" +
-		"connection, and then exits 0. It exits 1 if it cannot bind --listen.",
+		"A line longer than --max-line is reported with its number and skipped.\n" +
+		"\n" +
+		"With --once it is nc -l: it serves one connection, writes what the\n" +
+		"client sends to standard output byte for byte, adding nothing, and exits\n" +
+		"when the client closes (0, or 1 if the connection was reset):\n" +
+		"\"pipeline tcp-server --listen :9000 --once > file\".\n" +
+		"\n" +
+		"Otherwise it runs until interrupted (SIGINT or SIGTERM), which closes\n" +
+		"every connection, and then exits 0 if nothing failed. It exits 1 if it\n" +
+		"cannot bind --listen.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		listen := fs.String("listen", ":0",
 			"the local `host:port` to listen on: port 0 is any free port, and no host every interface, IPv4 and IPv6")
 		echo := fs.Bool("echo", false, "send back to each client what it sends, instead of printing its lines")
-		maxConns := fs.Int("max-connections", 0, "refuse connections beyond this `number` open at once (0: no limit)")
+		once := fs.Bool("once", false, "serve one connection: write what it sends to standard output, byte for byte, and exit when it closes (nc -l)")
+		maxConns := fs.Int("max-connections", 0, "refuse connections beyond this `number` open at once (0: no limit; 1 with --once)")
+		var lf lineFlags
+		lf.declare(fs, maxStreamLine, "1 MiB", false)
 		return func(args []string) (axon.Node, error) {
-			if err := noArgs(args); err != nil {
+			if err := firstErr(noArgs(args), lf.check()); err != nil {
 				return nil, err
+			}
+			if *once && *echo {
+				return nil, fmt.Errorf("%w: -once and -echo: choose one", errUsage)
 			}
 			if err := checkListen(*listen); err != nil {
 				return nil, err
@@ -113,8 +126,11 @@ var tcpServerCommand = &command{
 				return nil, fmt.Errorf("%w: -max-connections %d: must not be negative", errUsage, *maxConns)
 			}
 			factory := echoProtocol
-			if !*echo {
-				factory = linePrinter(&lockedWriter{w: e.stdout})
+			switch {
+			case *once:
+				factory, *maxConns = rawWriter(e.stdout), 1
+			case !*echo:
+				factory = linePrinter(&lockedWriter{w: e.stdout}, lf.max, e)
 			}
 			srv, err := announce(e, tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns)), "")
 			if err != nil {
@@ -122,13 +138,17 @@ var tcpServerCommand = &command{
 			}
 			// Each tcp.Event is a fmt.Stringer, which STDERR writes as
 			// its String.
-			nodes, links := errorsTail("tcp-server", e)
+			nodes, links := errorsTail(e)
 			nodes["SERVER"] = srv
 			maps.Copy(links, chassis.Links{
 				{"SERVER", tcp.EventsBox}: {"STDERR", "inbox"},
 				{"SERVER", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			if *once {
+				nodes["ONCE"] = endAfterClose(e)
+				links[chassis.Box{"SERVER", tcp.EventsBox}] = chassis.Box{"ONCE", "inbox"}
+			}
+			return e.graphline(nodes, links), nil
 		}
 	},
 }
@@ -220,7 +240,8 @@ func rawReader(r io.Reader) *axon.Component {
 	)
 }
 
-// endOnFinish returns the component that ends tcp-client: a
+// endOnFinish returns the component that ends the program (tcp-client,
+// and a --count once its messages are written): a
 // ProducerFinished arriving on its "control" (the connection has ended
 // and everything received has been written) ends the program, cleanly if
 // the connection ended in an orderly way and with the reason otherwise.
@@ -238,13 +259,8 @@ func endOnFinish(e *env) *axon.Component {
 	return axon.New("END", func(ctx context.Context, c *axon.Component) error {
 		select {
 		case m := <-c.In(axon.ControlName):
-			var reason error
-			switch pf := m.(type) {
-			case axon.ProducerFinished:
-				reason = pf.Reason
-			case *axon.ProducerFinished:
-				reason = pf.Reason
-			default:
+			reason, finished := finishReason(m)
+			if !finished {
 				return nil // ShutdownMicroprocess: the graph is being stopped
 			}
 			var te *tcp.Error
@@ -266,37 +282,19 @@ func echoProtocol(tcp.ConnInfo) axon.Node {
 	return util.PureTransformer(func(m any) any { return m })
 }
 
-// lockedWriter lets the handlers of many connections write whole lines to
-// one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // linePrinter returns tcp-server's default handler factory: each line a
 // client sends is written to w, prefixed with the client's address and a
 // space, without its line ending ("\n" or "\r\n") and then "\n". A last
-// line without an ending is written when the client finishes. It sends
-// the client nothing.
-//
-// Boxes (of each handler):
-//
-//	inbox   (in)  []byte: what the client sends
-//	control (in)  ProducerFinished (the client finished): the rest is
-//	              written, it is passed on, and the handler ends;
-//	              ShutdownMicroprocess: passed on, and it ends
-//	outbox  (out) not used
-//	signal  (out) the shutdown message that ended it
-func linePrinter(w io.Writer) tcp.Factory {
+// line without an ending is written when the client finishes. A line
+// longer than maxLine bytes is reported (env.report) with its number and
+// skipped, holding no more than maxLine of it. It sends the client
+// nothing.
+func linePrinter(w io.Writer, maxLine int, e *env) tcp.Factory {
 	return func(ci tcp.ConnInfo) axon.Node {
 		prefix := ci.Remote.String() + " "
 		var partial []byte
+		n := 0            // lines begun
+		skipping := false // the rest of line n is too long
 		emit := func(line []byte) error {
 			line = bytes.TrimSuffix(line, []byte("\r"))
 			b := make([]byte, 0, len(prefix)+len(line)+1)
@@ -304,56 +302,140 @@ func linePrinter(w io.Writer) tcp.Factory {
 			_, err := w.Write(b)
 			return err
 		}
-		return axon.New("LinePrinter", func(ctx context.Context, c *axon.Component) error {
-			take := func(m any) error {
-				b, _ := m.([]byte)
-				partial = append(partial, b...)
-				for {
-					i := bytes.IndexByte(partial, '\n')
-					if i < 0 {
-						break
-					}
-					if err := emit(partial[:i]); err != nil {
+		take := func(b []byte) error {
+			for len(b) > 0 {
+				if len(partial) == 0 && !skipping {
+					n++
+				}
+				seg, rest, ended := bytes.Cut(b, []byte("\n"))
+				switch {
+				case skipping:
+				case len(partial)+len(seg) > maxLine+1: // room for a "\r"
+					e.report(fmt.Errorf("connection from %s: line %d: %w: more than %d bytes, skipped",
+						ci.Remote, n, util.ErrLineTooLong, maxLine))
+					skipping, partial = true, nil
+				default:
+					partial = append(partial, seg...)
+				}
+				if !ended {
+					return nil
+				}
+				if !skipping {
+					if err := emit(partial); err != nil {
 						return err
 					}
-					partial = partial[i+1:]
 				}
-				if len(partial) == 0 {
-					partial = nil // let the old array go
-				}
+				skipping, partial, b = false, partial[:0], rest
+			}
+			return nil
+		}
+		end := func(error) error {
+			if len(partial) > 0 && !skipping {
+				return emit(partial)
+			}
+			return nil
+		}
+		return streamHandler("LinePrinter", take, end)
+	}
+}
+
+// rawWriter returns tcp-server --once's handler factory: what the client
+// sends is written to w as it comes, byte for byte.
+func rawWriter(w io.Writer) tcp.Factory {
+	return func(tcp.ConnInfo) axon.Node {
+		take := func(b []byte) error {
+			_, err := w.Write(b)
+			return err
+		}
+		return streamHandler("RawWriter", take, func(error) error { return nil })
+	}
+}
+
+// endAfterClose is tcp-server --once's ONCE: it writes each tcp.Event on
+// standard error as it comes, and once a connection has closed (by then
+// its handler has written all it received) it ends the program
+// (env.finish), counting the connection as a failed item if it did not
+// end in an orderly way.
+//
+// Boxes:
+//
+//	inbox   (in)  tcp.Event: the server's events
+//	control (in)  a shutdown message: passed on, and it ends
+func endAfterClose(e *env) *axon.Component {
+	return axon.New("EndAfterClose", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(_ context.Context, m any) error {
+			ev, ok := m.(tcp.Event)
+			if !ok {
 				return nil
 			}
-			in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
-			for {
-				select {
-				case m := <-in:
-					if err := take(m); err != nil {
+			fmt.Fprintln(e.stderr, ev)
+			if ev.Kind == tcp.Closed {
+				if ev.Reason != nil {
+					e.fails.add(ev.Reason)
+				}
+				e.finish()
+			}
+			return nil
+		})
+	}, axon.WithInbox(axon.InboxName, "tcp.Event: the server's events"))
+}
+
+// streamHandler returns a connection's handler that gives take each
+// chunk the client sends, in order. When the client has finished
+// (ProducerFinished on "control"), what is queued is taken, end is told
+// why the connection ended (nil for an orderly close), and the message is
+// passed on.
+//
+// Boxes:
+//
+//	inbox   (in)  []byte: what the client sends
+//	control (in)  ProducerFinished (the client finished), as above;
+//	              ShutdownMicroprocess: passed on, and it ends
+//	outbox  (out) not used
+//	signal  (out) the shutdown message that ended it
+func streamHandler(name string, take func([]byte) error, end func(reason error) error) *axon.Component {
+	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
+		in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
+		for {
+			select {
+			case m := <-in:
+				b, _ := m.([]byte)
+				if err := take(b); err != nil {
+					return err
+				}
+			case m := <-ctl:
+				reason, finished := finishReason(m)
+				if !finished {
+					if stop, err := c.Control(ctx, m, nil); stop {
 						return err
 					}
-				case m := <-ctl:
-					if !axon.IsProducerFinished(m) {
-						if stop, err := c.Control(ctx, m, nil); stop {
-							return err
-						}
-						continue
-					}
-					// The client has finished: what it sent, to the last
-					// line, is written before the handler passes it on.
-					for len(in) > 0 {
-						if err := take(<-in); err != nil {
-							return err
-						}
-					}
-					if len(partial) > 0 {
-						if err := emit(partial); err != nil {
-							return err
-						}
-					}
-					return c.PassOn(ctx, m)
-				case <-ctx.Done():
-					return ctx.Err()
+					continue
 				}
+				for len(in) > 0 {
+					b, _ := (<-in).([]byte)
+					if err := take(b); err != nil {
+						return err
+					}
+				}
+				if err := end(reason); err != nil {
+					return err
+				}
+				return c.PassOn(ctx, m)
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-		}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends"))
+		}
+	}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends"))
+}
+
+// finishReason reports whether m is a ProducerFinished and, if it is,
+// the Reason it carries.
+func finishReason(m any) (reason error, finished bool) {
+	switch pf := m.(type) {
+	case axon.ProducerFinished:
+		return pf.Reason, true
+	case *axon.ProducerFinished:
+		return pf.Reason, true
 	}
+	return nil, false
 }

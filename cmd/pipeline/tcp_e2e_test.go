@@ -215,7 +215,7 @@ func TestTCPCommandErrors(t *testing.T) {
 		{"tcp-server", "--listen", "nope"},
 		{"tcp-server", "--max-connections", "-1"},
 	} {
-		if code, _, stderr := invoke(t, "", args...); code != exitUsage || !strings.Contains(stderr, "Usage: pipeline "+args[0]) {
+		if code, _, stderr := invoke(t, "", args...); code != exitUsage || !strings.HasSuffix(stderr, usagePointer(args[0])) {
 			t.Errorf("%q: exit %d, stderr %q; want a usage error", args, code, stderr)
 		}
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,15 +25,17 @@ import (
 const xferSocketBuffer = 4 << 20
 
 var sendfileCommand = &command{
-	name:    "sendfile",
-	summary: "send a file reliably over UDP to a recvfile",
-	args:    "FILE",
+	name:     "sendfile",
+	transfer: true,
+	summary:  "send a file reliably over UDP to a recvfile",
+	args:     "FILE",
 	doc: "Sends FILE over UDP to a \"pipeline recvfile\" at --to, reliably: in numbered\n" +
 		"chunks with a sliding window, sending again what is lost, and ending with\n" +
 		"the file's SHA-256, which the receiver checks before it puts the file in\n" +
 		"place. It exits 0 only once the receiver has confirmed that the file\n" +
 		"arrived intact, and 1 if it did not (a digest mismatch, a refusal, or no\n" +
-		"progress for --timeout).\n" +
+		"progress for --timeout), and 130 or 143 if SIGINT or SIGTERM cut it\n" +
+		"short: \"pipeline sendfile ... && rm FILE\" removes only a file delivered.\n" +
 		"\n" +
 		"--loss, --dup and --reorder put a simulated bad network (internet/simulate)\n" +
 		"between the sender and its socket, both ways, to see the transfer cope;\n" +
@@ -83,7 +87,11 @@ var sendfileCommand = &command{
 			} else if !fi.Mode().IsRegular() {
 				return nil, fmt.Errorf("%s is not a regular file", path)
 			}
-			peer := udp.SimplePeer(udp.Remote(*to), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
+			addr, err := resolveTarget(*to, *timeout)
+			if err != nil {
+				return nil, err
+			}
+			peer := udp.SimplePeer(udp.Remote(addr), udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err := peer.Err(); err != nil {
 				return nil, err
 			}
@@ -104,22 +112,26 @@ var sendfileCommand = &command{
 			}
 			s := transfer.Sender(path, opts...)
 			g := transfer.SendGraph(s, peer, toNet, fromNet)
-			return xferGraph("sendfile", e, g, s.Progress, "sent"), nil
+			return xferGraph(e, g, s.Progress, "sent"), nil
 		}
 	},
 }
 
 var recvfileCommand = &command{
-	name:    "recvfile",
-	summary: "receive one file from a sendfile over UDP",
+	name:     "recvfile",
+	transfer: true,
+	summary:  "receive one file from a sendfile over UDP",
 	doc: "Binds --listen, says where on standard error (\"listening on\n" +
 		"127.0.0.1:40123\"), and receives one file from a \"pipeline sendfile\". The\n" +
 		"file is written to a temporary file beside --out and renamed to --out only\n" +
 		"once its SHA-256 matches the sender's; on any failure the temporary file\n" +
-		"is removed and nothing is left under --out. It exits 0 once the file is in\n" +
+		"is removed and nothing is left under --out. An --out that is a directory\n" +
+		"is refused at once, and one that exists unless --force is given. It exits\n" +
+		"0 once the file is in\n" +
 		"place (after lingering a second to answer the sender again if needed), and\n" +
 		"1 if no sender starts, or the sender goes quiet, for --timeout, or the\n" +
-		"digests differ. A second sender is refused while a transfer is under way.\n" +
+		"digests differ, and 130 or 143 if SIGINT or SIGTERM cut it short. A\n" +
+		"second sender is refused while a transfer is under way.\n" +
 		"\n" +
 		"On a terminal, standard error shows a progress bar; otherwise one line at\n" +
 		"the end. The graph is\n" +
@@ -132,6 +144,7 @@ var recvfileCommand = &command{
 		f.declare(fs, false, false)
 		out := fs.String("out", "", "where to put the file (required)")
 		timeout := fs.Duration("timeout", transfer.DefaultTimeout, "give up after this `duration` without a sender, or without progress")
+		force := fs.Bool("force", false, "replace --out if it exists")
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
@@ -144,8 +157,8 @@ var recvfileCommand = &command{
 			}
 			// Say at once, not after a sender has come, that the file
 			// cannot be made where it is asked for.
-			if dir := filepath.Dir(*out); !isDir(dir) {
-				return nil, fmt.Errorf("-out %s: %s is not a directory that exists", *out, dir)
+			if err := checkOut(*out, *force); err != nil {
+				return nil, err
 			}
 			peer, err := f.bindPostbox(e, udp.ReadBuffer(xferSocketBuffer), udp.WriteBuffer(xferSocketBuffer))
 			if err != nil {
@@ -153,9 +166,31 @@ var recvfileCommand = &command{
 			}
 			r := transfer.Receiver(*out, transfer.Timeout(*timeout))
 			g := transfer.ReceiveGraph(r, peer, nil, nil)
-			return xferGraph("recvfile", e, g, r.Progress, "received"), nil
+			return xferGraph(e, g, r.Progress, "received"), nil
 		}
 	},
+}
+
+// resolveTarget returns the host:port s with its host name, if it has
+// one, looked up: a name that does not resolve fails at once, with the
+// resolver's reason, rather than a transfer that sends into silence
+// until --timeout. The lookup may take up to timeout.
+func resolveTarget(s string, timeout time.Duration) (string, error) {
+	t, err := udp.ParseTarget(s)
+	if err != nil || t.Addr.IsValid() {
+		return s, err
+	}
+	host, port, err := net.SplitHostPort(t.Host)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return "", fmt.Errorf("-to %s: cannot resolve %s: %w", s, host, err)
+	}
+	return net.JoinHostPort(addrs[0].Unmap().String(), port), nil
 }
 
 // xferGraph puts a transfer graph beside the PROGRESS component that
@@ -163,8 +198,8 @@ var recvfileCommand = &command{
 //
 //	XFER.errors -> ERRORS -> STDERR
 //	XFER.signal -> PROGRESS.control; PROGRESS.signal -> ERRORS.control -> STDERR.control
-func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
-	nodes, links := errorsTail(cmd, e)
+func xferGraph(e *env, g *axon.Component, progress func() transfer.Progress, verb string) *axon.Component {
+	nodes, links := e.errorsTailCounting(false)
 	maps.Copy(nodes, chassis.Nodes{
 		"XFER":     g,
 		"PROGRESS": progressMeter(e.stderr, progress, verb),
@@ -174,7 +209,32 @@ func xferGraph(cmd string, e *env, g *axon.Component, progress func() transfer.P
 		{"XFER", "signal"}:           {"PROGRESS", "control"},
 		{"PROGRESS", "signal"}:       {"ERRORS", "control"},
 	})
-	return chassis.Graphline(nodes, links)
+	return e.graphline(nodes, links)
+}
+
+// Errors wrapped by checkOut's.
+var (
+	errOutIsDir  = errors.New("is a directory: give the path of the file to make")
+	errOutExists = errors.New("exists: --force replaces it")
+)
+
+// checkOut checks, before anything is received, that recvfile can put
+// its file at out: in a directory that exists, not in place of a
+// directory, and not over a file unless force says so.
+func checkOut(out string, force bool) error {
+	if dir := filepath.Dir(out); !isDir(dir) {
+		return fmt.Errorf("-out %s: %s is not a directory that exists", out, dir)
+	}
+	fi, err := os.Stat(out)
+	switch {
+	case err != nil:
+		return nil // nothing there (or nothing that can be seen: the rename will say)
+	case fi.IsDir():
+		return fmt.Errorf("-out %s: %w", out, errOutIsDir)
+	case !force:
+		return fmt.Errorf("-out %s: %w", out, errOutExists)
+	}
+	return nil
 }
 
 // isDir reports whether path names an existing directory.

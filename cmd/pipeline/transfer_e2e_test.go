@@ -116,7 +116,7 @@ func TestTransferUsageErrors(t *testing.T) {
 		{"recvfile", "--out", "x", "extra"},
 		{"recvfile", "--out", "x", "--timeout", "0s"},
 	} {
-		if code, _, stderr := invoke(t, "", args...); code != exitUsage || !strings.Contains(stderr, "Usage: pipeline "+args[0]) {
+		if code, _, stderr := invoke(t, "", args...); code != exitUsage || !strings.HasSuffix(stderr, usagePointer(args[0])) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and the usage", args, code, stderr, exitUsage)
 		}
 	}

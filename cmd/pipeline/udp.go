@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -30,9 +31,11 @@ const (
 
 // formatsDoc is the part of a command's doc that explains --format.
 const formatsDoc = "Each datagram received is printed on standard output as --format says:\n" +
-	"text (the default) writes the sender, a space and the payload, less one\n" +
-	"trailing newline, then a newline: \"127.0.0.1:1500 hello\" or\n" +
-	"\"[::1]:1500 hello\". raw writes the payload exactly as it came, adding\n" +
+	"text (the default) writes, for each line of the payload (less one\n" +
+	"trailing newline), the sender, a space and the line, then a newline:\n" +
+	"\"127.0.0.1:1500 hello\" or \"[::1]:1500 hello\"; control characters but\n" +
+	"tab are escaped (\\x1b), so no line is printed without its sender and\n" +
+	"none can act on the terminal. raw writes the payload exactly as it came, adding\n" +
 	"nothing (as nc -u does). json writes one object per line,\n" +
 	"{\"from\":\"127.0.0.1:1500\",\"data\":\"hello\"}, with the payload as a JSON\n" +
 	"string under \"data\" when it is valid UTF-8, and otherwise base64-encoded\n" +
@@ -159,9 +162,9 @@ func datagramFormat(name string) (func(any) any, error) {
 	return nil, fmt.Errorf("%w: -format %q: want text, raw or json", errUsage, name)
 }
 
-// textLine is a datagram as --format text prints it: its sender, a space
-// and its payload less one trailing newline (udp.Datagram's String), then
-// a newline. It formats itself (it is a fmt.Formatter), so the
+// textLine is a datagram as --format text prints it: for each line of
+// its payload, less one trailing newline, its sender, a space and the
+// line, escaped (writeEscaped), then a newline. It formats itself (it is a fmt.Formatter), so the
 // ConsoleEchoer printing it writes the pieces straight into its buffer:
 // nothing the size of the payload is allocated to print it. A fast stream
 // of large datagrams otherwise makes a copy of each payload per piece of
@@ -186,17 +189,29 @@ func newTextLine(d udp.Datagram) *textLine {
 }
 
 var (
-	space   = []byte{' '}
-	newline = []byte{'\n'}
+	space          = []byte{' '}
+	newline        = []byte{'\n'}
+	carriageReturn = []byte{'\r'}
 )
 
-// Format writes t's line to f, whatever the verb: a textLine only ever
+// Format writes t's lines to f, whatever the verb: a textLine only ever
 // goes to a ConsoleEchoer, which prints it with fmt.Fprint.
 func (t *textLine) Format(f fmt.State, _ rune) {
-	f.Write(t.addr)
-	f.Write(space)
-	f.Write(t.data)
-	f.Write(newline)
+	data := t.data
+	for {
+		line, rest, more := bytes.Cut(data, newline)
+		if more {
+			line = bytes.TrimSuffix(line, carriageReturn)
+		}
+		f.Write(t.addr)
+		f.Write(space)
+		writeEscaped(f, line, false)
+		f.Write(newline)
+		if !more {
+			return
+		}
+		data = rest
+	}
 }
 
 // jsonDatagram is a datagram as --format json prints it.
@@ -226,9 +241,31 @@ func datagramJSON(d udp.Datagram) []byte {
 }
 
 // errorLine returns the function that turns an error from a peer (or
-// elsewhere) into the line printed for it on standard error.
-func errorLine(cmd string) func(any) any {
-	return func(m any) any { return fmt.Sprintf("pipeline %s: %v", cmd, m) }
+// elsewhere) into the line printed for it on standard error, counting
+// it among the items that failed if counted says so. What could not be
+// handed on to a component that had ended because the graph was being
+// stopped is not an error: it is left out.
+func (e *env) errorLine(counted bool) func(any) any {
+	return func(m any) any {
+		if err, ok := m.(error); ok && e.stopNoise(err.Error()) {
+			return nil
+		}
+		if counted {
+			e.fails.add(m)
+		}
+		var b strings.Builder
+		sayf(&b, e.cmd, "%v", m)
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+}
+
+// report prints err on standard error now, as errorLine has it, counted
+// as failed items: for what a component outside an errors tail (a
+// connection's handler) meets.
+func (e *env) report(err error) {
+	if line, ok := e.errorLine(true)(err).(string); ok {
+		fmt.Fprintln(e.stderr, line)
+	}
 }
 
 // announce checks that p (a peer or server already made) could bind,
@@ -246,12 +283,14 @@ func announce[P interface {
 	if note != "" {
 		note = " " + note
 	}
-	fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, "listening on %s%s\n", p.LocalAddr(), note)
+	}
 	return p, nil
 }
 
 // errorsTail is the part of a command's Graphline that prints errors on
-// standard error, each as errorLine(cmd) has it:
+// standard error, each as errorLine has it, counted as failed items:
 //
 //	ERRORS -> STDERR
 //
@@ -259,9 +298,15 @@ func announce[P interface {
 // error before it ends. The caller links what reports errors to
 // ERRORS.inbox and, if it likes, what ends first to ERRORS.control; it
 // merges both maps into its own with maps.Copy.
-func errorsTail(cmd string, e *env) (chassis.Nodes, chassis.Links) {
+func errorsTail(e *env) (chassis.Nodes, chassis.Links) {
+	return e.errorsTailCounting(true)
+}
+
+// errorsTailCounting is errorsTail, counting the errors as failed items
+// or not as counted says.
+func (e *env) errorsTailCounting(counted bool) (chassis.Nodes, chassis.Links) {
 	return chassis.Nodes{
-			"ERRORS": util.PureTransformer(errorLine(cmd)),
+			"ERRORS": util.PureTransformer(e.errorLine(counted)),
 			"STDERR": util.ConsoleEchoer(e.stderr, util.WithNewline()),
 		}, chassis.Links{
 			{"ERRORS", "outbox"}: {"STDERR", "inbox"},
@@ -287,7 +332,7 @@ func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.BasicPeer, erro
 // through ERRORS, STDERR, FORMAT and STDOUT in turn, each finishing what
 // it holds before passing it on, so that everything received and every
 // error is printed before the graph ends.
-func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
+func udpGraph(e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
 	nodes := chassis.Nodes{
 		"PEER":   peer,
 		"FORMAT": util.PureTransformer(show),
@@ -301,10 +346,10 @@ func udpGraph(cmd string, e *env, peer *udp.BasicPeer, show func(any) any, front
 		{"FORMAT", "outbox"}: {"STDOUT", "inbox"},
 		{"FORMAT", "signal"}: {"STDOUT", "control"},
 	}
-	tailNodes, tailLinks := errorsTail(cmd, e)
+	tailNodes, tailLinks := errorsTail(e)
 	maps.Copy(nodes, tailNodes)
 	maps.Copy(all, tailLinks)
 	maps.Copy(nodes, front)
 	maps.Copy(all, links)
-	return chassis.Graphline(nodes, all)
+	return e.graphline(nodes, all)
 }

@@ -54,7 +54,7 @@ func TestUDPPeerBothWays(t *testing.T) {
 			if got, want := p.outLine()+p.outLine()+p.outLine(), lines(
 				localAddr(conn).String()+" reply",
 				localAddr(conn).String()+" two",
-				"lines",
+				localAddr(conn).String()+" lines",
 			); got != want {
 				t.Fatalf("stdout %q, want %q", got, want)
 			}
@@ -278,7 +278,7 @@ func TestUDPPostbox(t *testing.T) {
 	if got := p.errLine(); !strings.HasPrefix(got, "pipeline udp-postbox: line 2: ") || !strings.Contains(got, `"not"`) {
 		t.Errorf("stderr line %q, want line 2 reported", got)
 	}
-	if got := p.errLine(); !strings.HasPrefix(got, "pipeline udp-postbox: PostboxPeer#") ||
+	if got := p.errLine(); !strings.HasPrefix(got, "pipeline udp-postbox: PostboxPeer: ") ||
 		!strings.Contains(got, "nosuch.invalid:9") || !strings.Contains(got, "cannot resolve host") {
 		t.Errorf("stderr line %q, want nosuch.invalid:9 reported unresolvable", got)
 	}
@@ -287,7 +287,11 @@ func TestUDPPostbox(t *testing.T) {
 		t.Fatalf("stdout %q, want %q", got, want)
 	}
 	p.closeStdin()
-	p.expectExit(0)
+	// Line 2 and the datagram to nosuch.invalid failed.
+	if got, want := p.errLine(), "pipeline udp-postbox: 2 items failed (see above)"; got != want {
+		t.Errorf("last stderr line %q, want %q", got, want)
+	}
+	p.expectExit(exitFailure)
 }
 
 // udp-echo sends every datagram back to its sender, over IPv4 and IPv6,

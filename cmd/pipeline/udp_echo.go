@@ -30,7 +30,7 @@ var udpEchoCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			nodes, links := errorsTail("udp-echo", e)
+			nodes, links := errorsTail(e)
 			maps.Copy(nodes, chassis.Nodes{
 				"PEER":  peer,
 				"REPLY": util.PureTransformer(echo),
@@ -42,7 +42,7 @@ var udpEchoCommand = &command{
 				{"PEER", "signal"}:   {"ERRORS", "control"},
 				{"STDERR", "signal"}: {"REPLY", "control"},
 			})
-			return chassis.Graphline(nodes, links), nil
+			return e.graphline(nodes, links), nil
 		}
 	},
 }

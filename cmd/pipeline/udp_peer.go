@@ -14,16 +14,19 @@ var udpPeerCommand = &command{
 	name:    "udp-peer",
 	summary: "send input lines as UDP datagrams to one receiver; print what arrives",
 	doc: "Binds --listen and sends each line of standard input, without its line\n" +
-		"ending, as one UDP datagram to --to (a host name, an IPv4 address or a\n" +
+		"ending (with it, given --keep-newlines, so that what is sent is the input\n" +
+		"byte for byte, as from nc -u or socat), as one UDP datagram to --to (a\n" +
+		"host name, an IPv4 address or a\n" +
 		"bracketed IPv6 one, with a port). It says on standard error where it\n" +
 		"listens (\"listening on 127.0.0.1:40123\") and reports there each\n" +
 		"datagram that could not be sent or received, and keeps going.\n" +
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits 0;\n" +
+		"After standard input ends it keeps receiving for --linger, then exits:\n" +
+		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
 		"with --linger 0, the default, it keeps receiving until interrupted\n" +
-		"(SIGINT or SIGTERM, which also exit 0). It is Kamaelia's\n" +
+		"(SIGINT or SIGTERM, which exit as the end of --linger does). It is Kamaelia's\n" +
 		"\n" +
 		"\tPipeline(ConsoleReader(), SimplePeer(...), ConsoleEchoer())\n" +
 		"\n" +
@@ -32,9 +35,11 @@ var udpPeerCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		to := fs.String("to", "", "the receiver's `host:port` (required)")
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {
@@ -47,14 +52,14 @@ var udpPeerCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("udp-peer", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
+				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PEER", "inbox"},
 				{"STDIN", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }

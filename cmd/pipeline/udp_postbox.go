@@ -27,36 +27,44 @@ var udpPostboxCommand = &command{
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits 0;\n" +
+		"After standard input ends it keeps receiving for --linger, then exits:\n" +
+		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
 		"with --linger 0, the default, until interrupted. It is Kamaelia's\n" +
 		"Pipeline(DataSource(...), PostboxPeer()) as a Graphline: STDIN -> PARSE\n" +
 		"-> PEER (a udp.PostboxPeer) -> FORMAT -> STDOUT.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxPostboxLine, "a destination and the most a UDP datagram carries", false)
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			peer, err := f.bindPostbox(e)
 			if err != nil {
 				return nil, err
 			}
-			return udpGraph("udp-postbox", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
+				"STDIN":  lf.reader(e),
 				"PARSE":  util.CheckedTransformer(postboxLines()),
 				"LINGER": util.Linger(f.lingerFor()),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PARSE", "inbox"},
 				{"STDIN", "signal"}:  {"PARSE", "control"},
 				{"PARSE", "outbox"}:  {"PEER", "inbox"},
 				{"PARSE", "errors"}:  {"ERRORS", "inbox"},
 				{"PARSE", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }
+
+// maxPostboxLine is udp-postbox's default --max-line: room for a
+// destination, "[IPv6 address%zone]:port" or a long host name, and the
+// most a datagram carries.
+const maxPostboxLine = 300 + maxUDPPayload
 
 // postboxLines returns the function PARSE applies to each line of input,
 // numbering the lines as they come.

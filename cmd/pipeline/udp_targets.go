@@ -16,14 +16,15 @@ var udpTargetsCommand = &command{
 	name:    "udp-targets",
 	summary: "send input lines as UDP datagrams to receivers taken in turn",
 	doc: "Binds --listen and sends each line of standard input, without its line\n" +
-		"ending, as one UDP datagram to one of the receivers in --to, changing to\n" +
+		"ending (with it, given --keep-newlines), as one UDP datagram to one of the receivers in --to, changing to\n" +
 		"the next every --every and going back to the first after the last. It\n" +
 		"says on standard error where it listens, and reports there what could\n" +
 		"not be sent or received.\n" +
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits 0;\n" +
+		"After standard input ends it keeps receiving for --linger, then exits:\n" +
+		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
 		"with --linger 0, the default, until interrupted. It is Kamaelia's\n" +
 		"Graphline of a data source, a DestinationSelector and a TargettedPeer:\n" +
 		"STDIN -> PEER (a udp.TargettedPeer) -> FORMAT -> STDOUT, with SELECT (a\n" +
@@ -31,10 +32,12 @@ var udpTargetsCommand = &command{
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, true, true)
+		var lf lineFlags
+		lf.declare(fs, maxUDPPayload, "the most a UDP datagram carries", true)
 		to := fs.String("to", "", "the receivers, `host:port,host:port,...` (required)")
 		every := fs.Duration("every", time.Second, "how long each receiver in turn gets the datagrams, a `duration`")
 		return func(args []string) (axon.Node, error) {
-			if err := f.check(args); err != nil {
+			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
 			}
 			if *to == "" {
@@ -56,17 +59,17 @@ var udpTargetsCommand = &command{
 			}
 			// The end of input reaches SELECT before the peer, so that it
 			// never sends a target to a peer that has ended.
-			return udpGraph("udp-targets", e, peer, f.show(), chassis.Nodes{
-				"STDIN":  util.ConsoleReader(e.stdin),
+			return udpGraph(e, peer, f.show(), chassis.Nodes{
+				"STDIN":  lf.reader(e),
 				"LINGER": util.Linger(f.lingerFor()),
 				"SELECT": util.Cycle(*every, targets...),
-			}, chassis.Links{
+			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:  {"PEER", "inbox"},
 				{"STDIN", "signal"}:  {"LINGER", "control"},
 				{"LINGER", "signal"}: {"SELECT", "control"},
 				{"SELECT", "outbox"}: {"PEER", udp.TargetBox},
 				{"SELECT", "signal"}: {"PEER", "control"},
-			}), nil
+			}, "STDIN")), nil
 		}
 	},
 }

@@ -56,7 +56,7 @@ func TestUDPUsageErrors(t *testing.T) {
 			if boundLine.MatchString(stderr) {
 				t.Errorf("it bound a socket:\n%s", stderr)
 			}
-			for _, w := range []string{"pipeline " + tc.args[0] + ": ", tc.want, "Usage: pipeline " + tc.args[0]} {
+			for _, w := range []string{"pipeline " + tc.args[0] + ": ", tc.want, usagePointer(tc.args[0])} {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
 				}
@@ -170,25 +170,31 @@ func FuzzParsePostboxLine(f *testing.F) {
 	})
 }
 
-// --format text prints, through fmt as a ConsoleEchoer does, exactly
-// udp.Datagram's String and a newline, whatever the payload and sender.
-func TestTextFormatMatchesDatagramString(t *testing.T) {
+// --format text prints, through fmt as a ConsoleEchoer does, each line
+// of the payload (less one trailing newline) after the sender, with
+// control characters escaped, whatever the payload and sender.
+func TestTextFormat(t *testing.T) {
 	show, err := datagramFormat(formatText)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []udp.Datagram{
-		{Data: []byte("hello"), From: netip.MustParseAddrPort("127.0.0.1:1500")},
-		{Data: []byte("line\n"), From: netip.MustParseAddrPort("[::1]:9")},
-		{Data: []byte("crlf\r\n"), From: netip.MustParseAddrPort("10.0.0.1:65535")},
-		{Data: []byte("two\n\n"), From: netip.MustParseAddrPort("127.0.0.1:1")},
-		{Data: []byte("cr only\r"), From: netip.MustParseAddrPort("127.0.0.1:1")},
-		{Data: []byte{}, From: netip.MustParseAddrPort("[fe80::1%eth0]:1500")},
-		{Data: []byte("\n"), From: netip.MustParseAddrPort("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%a-long-interface-name]:65535")},
-		{Data: []byte("\x00\xff binary"), From: netip.MustParseAddrPort("[::ffff:127.0.0.1]:80")},
+	for _, tc := range []struct {
+		data, from, want string
+	}{
+		{"hello", "127.0.0.1:1500", "127.0.0.1:1500 hello\n"},
+		{"line\n", "[::1]:9", "[::1]:9 line\n"},
+		{"crlf\r\n", "10.0.0.1:65535", "10.0.0.1:65535 crlf\n"},
+		{"two\n\n", "127.0.0.1:1", "127.0.0.1:1 two\n127.0.0.1:1 \n"},
+		{"a\r\nb\nc", "127.0.0.1:1", "127.0.0.1:1 a\n127.0.0.1:1 b\n127.0.0.1:1 c\n"},
+		{"cr only\r", "127.0.0.1:1", `127.0.0.1:1 cr only\x0d` + "\n"},
+		{"", "[fe80::1%eth0]:1500", "[fe80::1%eth0]:1500 \n"},
+		{"\n", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%a-long-interface-name]:65535",
+			"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%a-long-interface-name]:65535 \n"},
+		{"\x00\xff bin\tary \x1b[2J \u0085", "[::ffff:127.0.0.1]:80", `[::ffff:127.0.0.1]:80 \x00` + "\xff bin\tary " + `\x1b[2J \u0085` + "\n"},
 	} {
-		if got, want := fmt.Sprint(show(d)), d.String()+"\n"; got != want {
-			t.Errorf("%q from %v printed as %q, want %q", d.Data, d.From, got, want)
+		d := udp.Datagram{Data: []byte(tc.data), From: netip.MustParseAddrPort(tc.from)}
+		if got := fmt.Sprint(show(d)); got != tc.want {
+			t.Errorf("%q from %v printed as %q, want %q", tc.data, tc.from, got, tc.want)
 		}
 	}
 	if got := show("not a datagram"); got != "not a datagram" {
