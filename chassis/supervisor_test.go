@@ -450,3 +450,71 @@ func TestSupervisorStopsDuringBackoff(t *testing.T) {
 		})
 	}
 }
+
+// Restart types, as OTP's: a permanent child is started again even after
+// returning by itself, a transient one only after a failure, a temporary
+// one never. A child that is not started again passes on a
+// ProducerFinished saying why, so that the stream after it ends too.
+func TestSuperviseRestartTypes(t *testing.T) {
+	// quitter returns nil on "quit" and fails on "fail", passing nothing on.
+	quitter := func() axon.Node {
+		return axon.New("Stage", func(ctx context.Context, c *axon.Component) error {
+			return c.Serve(ctx, func(ctx context.Context, msg any) error {
+				switch msg {
+				case "quit":
+					return axon.ErrEnded // not a handler failure: see below
+				case "fail":
+					return errFlaky
+				}
+				return c.Send(ctx, axon.OutboxName, msg)
+			})
+		})
+	}
+	// Serve reports a handler's error; a main loop that ends by itself
+	// returns nil, as this wrapper does for "quit".
+	stage := func() axon.Node {
+		inner := quitter().Core()
+		return axon.New("Stage", func(ctx context.Context, c *axon.Component) error {
+			if err := inner.Main()(ctx, c); err != nil && !errors.Is(err, axon.ErrEnded) {
+				return err
+			}
+			return nil
+		})
+	}
+	for _, tc := range []struct {
+		restart chassis.Restart
+		msg     string
+		again   bool // started again
+	}{
+		{chassis.Permanent, "quit", true},
+		{chassis.Permanent, "fail", true},
+		{chassis.Transient, "quit", false},
+		{chassis.Transient, "fail", true},
+		{chassis.Temporary, "quit", false},
+		{chassis.Temporary, "fail", false},
+	} {
+		ctx := axontest.Context(t)
+		sup := chassis.Supervise(chassis.Child{Make: stage, Restart: tc.restart}, chassis.Intensity(3, time.Minute), chassis.Backoff(0, 0))
+		h := axontest.Start(t, ctx, sup, axon.Tapping(chassis.SupervisionBox))
+		axontest.Put(t, ctx, h, axon.InboxName, tc.msg)
+		axontest.Put(t, ctx, h, axon.InboxName, "after")
+		events := []string{"Stage started"}
+		if tc.msg == "fail" {
+			events = append(events, "Stage failed")
+		}
+		if !tc.again {
+			expectEvents(t, ctx, h, append(events, "Stage ended")...)
+			pf, ok := axontest.Get(t, ctx, h, axon.SignalName).(axon.ProducerFinished)
+			if !ok || pf.From != sup.Status()[0].Ref || (tc.msg == "fail") != errors.Is(pf.Reason, errFlaky) {
+				t.Fatalf("%v after %q: signal %v, want ProducerFinished from the child, with the failure as Reason", tc.restart, tc.msg, pf)
+			}
+			axontest.Wait(t, h)
+			continue
+		}
+		expectEvents(t, ctx, h, append(events, "Stage restarted")...)
+		if got := axontest.Get(t, ctx, h, axon.OutboxName); got != "after" {
+			t.Fatalf("%v after %q: got %v, want the next message", tc.restart, tc.msg, got)
+		}
+		axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
+	}
+}
