@@ -137,7 +137,7 @@ func WithStrategy(s Strategy) SupervisorOption {
 // Intensity sets the restart intensity: more than n restarts within
 // period and the supervisor stops its children and fails, with an error
 // wrapping ErrGaveUp and the last failure. The default is OTP's, 1 in 5
-// seconds.
+// seconds. A period of 0 keeps no count: restarts are not limited.
 func Intensity(n int, period time.Duration) SupervisorOption {
 	return func(c *supConfig) { c.intensity, c.period = max(n, 0), period }
 }
