@@ -95,6 +95,10 @@ var tcpServerCommand = &command{
 		"127.0.0.1:51234 opened\", \"... closed\", with the reason when it did not\n" +
 		"end in an orderly way) and each refused beyond --max-connections.\n" +
 		"\n" +
+		"With --restart each connection's handler runs under a supervisor\n" +
+		"(tcp.Supervised): one that fails or panics is restarted and the\n" +
+		"connection stays open; the chunk it failed on is dropped.\n" +
+		"\n" +
 		"It runs until interrupted (SIGINT or SIGTERM), which closes every\n" +
 		"connection, and then exits 0. It exits 1 if it cannot bind --listen.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
@@ -102,6 +106,7 @@ var tcpServerCommand = &command{
 			"the local `host:port` to listen on: port 0 is any free port, and no host every interface, IPv4 and IPv6")
 		echo := fs.Bool("echo", false, "send back to each client what it sends, instead of printing its lines")
 		maxConns := fs.Int("max-connections", 0, "refuse connections beyond this `number` open at once (0: no limit)")
+		restart := declareRestart(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := noArgs(args); err != nil {
 				return nil, err
@@ -115,6 +120,9 @@ var tcpServerCommand = &command{
 			factory := echoProtocol
 			if !*echo {
 				factory = linePrinter(&lockedWriter{w: e.stdout})
+			}
+			if *restart {
+				factory = tcp.Supervised(factory, chassis.Drop, restartOptions...)
 			}
 			srv, err := announce(e, tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns)), "")
 			if err != nil {
