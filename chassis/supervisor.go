@@ -326,7 +326,8 @@ type exit struct {
 //	errors      (out) *DroppedError for each message dropped (see InHand),
 //	                  sent and waited for while linked, logged otherwise;
 //	                  merged with what the child reports on its own
-//	                  "errors", if it has one.
+//	                  "errors", if it has one (the box is then declared
+//	                  as carrying error).
 //
 // "control" passes through to the child: ProducerFinished finishes it
 // (and so the supervisor), ShutdownMicroprocess stops it at once, even
