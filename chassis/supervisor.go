@@ -876,8 +876,9 @@ func (s *SupervisorCore) restart(ctx context.Context, k *kid, delay time.Duratio
 }
 
 // stopAll stops every child, in reverse order, waiting at most the
-// shutdown timeout for each, and returns err, joined with the error of a
-// child that would not stop.
+// shutdown timeout for each, and returns err; or, if a child would not
+// stop, an error saying so (joined with err unless err only says that the
+// supervisor was stopped, which would hide it from the report).
 func (s *SupervisorCore) stopAll(err error) error {
 	timer := time.NewTimer(s.cfg.shutdown)
 	defer timer.Stop()
@@ -887,7 +888,11 @@ func (s *SupervisorCore) stopAll(err error) error {
 		select {
 		case <-k.slot.Done():
 		case <-timer.C:
-			return errors.Join(err, fmt.Errorf("supervisor %s: child %s: %w (%s)", s, k.spec.Name, ErrStopTimeout, s.cfg.shutdown))
+			stuck := fmt.Errorf("supervisor %s: child %s: %w (%s)", s, k.spec.Name, ErrStopTimeout, s.cfg.shutdown)
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return stuck
+			}
+			return errors.Join(err, stuck)
 		}
 		timer.Reset(s.cfg.shutdown)
 	}

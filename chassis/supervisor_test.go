@@ -518,3 +518,24 @@ func TestSuperviseRestartTypes(t *testing.T) {
 		axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
 	}
 }
+
+// A child that does not stop within the shutdown timeout is reported,
+// naming it, rather than holding the supervisor's own end for ever.
+func TestSupervisorReportsChildThatWillNotStop(t *testing.T) {
+	ctx := axontest.Context(t)
+	release := make(chan struct{})
+	stubborn := func() axon.Node {
+		return axon.New("Stubborn", func(ctx context.Context, c *axon.Component) error {
+			<-release // ignores ctx until the test lets it go
+			return nil
+		})
+	}
+	sup := chassis.Supervise(chassis.Child{Make: stubborn}, chassis.ShutdownTimeout(20*time.Millisecond))
+	h := axontest.Start(t, ctx, sup, axon.Tapping(chassis.SupervisionBox))
+	expectEvents(t, ctx, h, "Stubborn started")
+	h.Stop()
+	time.AfterFunc(200*time.Millisecond, func() { close(release) })
+	if err := h.Wait(); !errors.Is(err, chassis.ErrStopTimeout) || !strings.Contains(err.Error(), "Stubborn") {
+		t.Fatalf("ended with %v: want ErrStopTimeout naming the child", err)
+	}
+}
