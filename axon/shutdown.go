@@ -91,11 +91,7 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 	// Only a dispatch: the loops are frames of their own, so that the
 	// stack an idle component waits on holds one of them, not both.
 	if t := c.tending(); t != nil {
-		var stop bool
-		var err error
-		if handle, stop, err = c.tended(ctx, t, handle, nil); stop || err != nil {
-			return err
-		}
+		return c.serveTended(ctx, t, handle, nil)
 	}
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, nil)
@@ -110,11 +106,7 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 // and nothing is passed on.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
 	if t := c.tending(); t != nil {
-		var stop bool
-		var err error
-		if handle, stop, err = c.tended(ctx, t, handle, atEnd); stop || err != nil {
-			return err
-		}
+		return c.serveTended(ctx, t, handle, atEnd)
 	}
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, atEnd)

@@ -83,6 +83,19 @@ func (c *Component) tending() *Tending {
 	return c.rare.tend
 }
 
+// serveTended is Serve (ServeThen) on a tended component, kept out of
+// Serve's own frame, which an idle component waits under.
+func (c *Component) serveTended(ctx context.Context, t *Tending, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
+	handle, stop, err := c.tended(ctx, t, handle, atEnd)
+	if stop || err != nil {
+		return err
+	}
+	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
+		return c.serveBatched(ctx, handle, atEnd)
+	}
+	return c.serveRaw(ctx, handle, atEnd)
+}
+
 // tended prepares Serve on a tended component: it returns handle wrapped
 // as Tend says, after handing it the messages to retry and acting on a
 // shutdown message left over. stop or an error ends Serve before it
