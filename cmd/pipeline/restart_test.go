@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
@@ -81,5 +83,39 @@ func TestUDPEchoRestart(t *testing.T) {
 		if got := <-code; got != exitOK {
 			t.Fatalf("exit %d after interrupt, want 0", got)
 		}
+	}
+}
+
+// tcp-server --restart serves through supervised handlers: the echo works
+// as without it.
+func TestTCPServerRestartEchoes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errR, errW := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"tcp-server", "--listen", "127.0.0.1:0", "--echo", "--restart"}, strings.NewReader(""), &bytes.Buffer{}, errW)
+		errW.Close()
+	}()
+	lines := bufio.NewScanner(errR)
+	lines.Scan()
+	addr := strings.TrimPrefix(lines.Text(), "listening on ")
+	go func() { _, _ = io.Copy(io.Discard, errR) }() // the events that follow
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %q: %v", addr, err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("echo %q, %v", buf, err)
+	}
+	cancel()
+	if got := <-code; got != exitOK {
+		t.Fatalf("exit %d after interrupt, want 0", got)
 	}
 }
