@@ -287,8 +287,11 @@ func worker(name string, l *log) func() axon.Node {
 // the starts after them are sorted, since the children's goroutines run
 // their first lines in no set order.
 func startsAndStops(l *log, from, n int) []string {
-	for {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		all := l.all()
+		if len(all) < from+n && time.Now().After(deadline) {
+			return []string{fmt.Sprint("only ", all)}
+		}
 		if len(all) >= from+n {
 			var s []string
 			for _, e := range all[from : from+n] {
@@ -298,7 +301,6 @@ func startsAndStops(l *log, from, n int) []string {
 			slices.Sort(s[max(i, 0):])
 			return s
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -538,4 +540,47 @@ func TestSupervisorReportsChildThatWillNotStop(t *testing.T) {
 	if err := h.Wait(); !errors.Is(err, chassis.ErrStopTimeout) || !strings.Contains(err.Error(), "Stubborn") {
 		t.Fatalf("ended with %v: want ErrStopTimeout naming the child", err)
 	}
+}
+
+// A sibling stopped by OneForAll in the middle of a message hands it to
+// its next instance first, and what was queued behind it follows: a
+// restart caused by another child loses nothing either.
+func TestSupervisorSiblingKeepsItsMessageInHand(t *testing.T) {
+	ctx := axontest.Context(t)
+	l := &log{}
+	var instances atomic.Int32
+	busy := make(chan struct{}, 1)
+	slow := func() axon.Node {
+		n := instances.Add(1)
+		return axon.New("Slow", func(ctx context.Context, c *axon.Component) error {
+			return c.Serve(ctx, func(ctx context.Context, msg any) error {
+				if n == 1 && msg == "x" {
+					busy <- struct{}{}
+					<-ctx.Done() // stopped in the middle of x
+					return ctx.Err()
+				}
+				l.add(fmt.Sprintf("%v by %d", msg, n))
+				return nil
+			})
+		})
+	}
+	sup := chassis.Supervisor([]chassis.Child{
+		{Make: worker("A", &log{}), InHand: chassis.Drop},
+		{Make: slow},
+	}, chassis.Links{{chassis.Self, "a"}: {"A", "inbox"}, {chassis.Self, "slow"}: {"Slow", "inbox"}},
+		chassis.WithStrategy(chassis.OneForAll), chassis.Intensity(5, time.Minute), chassis.Backoff(0, 0))
+	h := axontest.Start(t, ctx, sup, axon.Tapping(chassis.SupervisionBox))
+	expectEvents(t, ctx, h, "A started", "Slow started")
+	axontest.Put(t, ctx, h, "slow", "x")
+	axontest.Put(t, ctx, h, "slow", "y")
+	<-busy
+	axontest.Put(t, ctx, h, "a", "fail")
+	expectEvents(t, ctx, h, "A failed", "A restarted", "Slow restarted")
+	for deadline := time.Now().Add(10 * time.Second); len(l.all()) < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if got := l.all(); !slices.Equal(got, []any{"x by 2", "y by 2"}) {
+		t.Fatalf("handled %v, want x then y, by the second instance", got)
+	}
+	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 }
