@@ -274,11 +274,10 @@ type kid struct {
 	first  axon.Node   // the instance made to learn the boxes, run first
 
 	// The supervisor's own, touched by its goroutine only.
-	retry    []any // messages in hand, for the next instance first
-	ctl      any   // a shutdown message for the next instance, after retry
-	stopping bool  // the supervisor stopped the running instance
-	running  bool  // an instance runs
-	ended    bool  // the slot has been told to end
+	retry   []any // messages in hand, for the next instance first
+	ctl     any   // a shutdown message for the next instance, after retry
+	running bool  // an instance runs
+	ended   bool  // the slot has been told to end
 
 	// The slot's goroutine sets cancel while an instance runs.
 	cmu    sync.Mutex
@@ -645,7 +644,7 @@ func (s *SupervisorCore) main(ctx context.Context, fanout []string, finish bool)
 func (s *SupervisorCore) order(ctx context.Context, k *kid, o order) bool {
 	select {
 	case k.orders <- o:
-		k.running, k.stopping = o.n != nil, false
+		k.running = o.n != nil
 		k.ended = o.n == nil
 		return true
 	case <-k.slot.Done():
@@ -791,7 +790,6 @@ func (s *SupervisorCore) stop(ctx context.Context, k *kid) error {
 	if !k.running {
 		return nil
 	}
-	k.stopping = true
 	k.interrupt()
 	// It may have ended by itself just before, reported meanwhile.
 	if i := slices.IndexFunc(s.pending, func(x exit) bool { return x.k == k }); i >= 0 {

@@ -584,3 +584,21 @@ func TestSupervisorSiblingKeepsItsMessageInHand(t *testing.T) {
 	}
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 }
+
+// A child the supervisor cannot run in place is reported when the
+// supervisor runs, naming it.
+func TestSupervisorRefusesWhatItCannotRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func() axon.Node
+	}{
+		{"no Make", nil},
+		{"nil component", func() axon.Node { return nil }},
+		{"container", func() axon.Node { return chassis.Pipeline(axon.New("Inner", nil)) }},
+	} {
+		err := axon.Run(axontest.Context(t), chassis.Supervise(chassis.Child{Name: "Stage", Make: tc.make}))
+		if !errors.Is(err, axon.ErrBadLink) || !strings.Contains(err.Error(), `"Stage"`) {
+			t.Errorf("%s: ran with %v, want ErrBadLink naming the child", tc.name, err)
+		}
+	}
+}
