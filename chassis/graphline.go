@@ -196,7 +196,7 @@ func supervise(ctx context.Context, c *axon.Component, fanout []string, finish b
 	for {
 		select {
 		case msg := <-ctl:
-			if err := handOn(ctx, c, fanout, msg); err != nil {
+			if stop, err := handOn(ctx, c, fanout, msg); stop || err != nil {
 				return err
 			}
 		case <-kidsDone:
@@ -210,13 +210,23 @@ func supervise(ctx context.Context, c *axon.Component, fanout []string, finish b
 // handOn hands msg, from c's control, on each of the outboxes named:
 // to the children whose control no link feeds. A child that has ended
 // no longer needs it.
-func handOn(ctx context.Context, c *axon.Component, fanout []string, msg any) error {
+//
+// A ShutdownMicroprocess is passed on c's signal instead, and handOn
+// reports stop: its delivery is stopping c, and its children with it, by
+// their contexts. Handed to the children, it could end them before c's
+// own context had ended, and c would take their end for a finish and send
+// ProducerFinished.
+func handOn(ctx context.Context, c *axon.Component, fanout []string, msg any) (stop bool, err error) {
+	if axon.IsShutdownMicroprocess(msg) {
+		_ = c.PassOn(ctx, msg) // or the runner does, if ctx has ended
+		return true, nil
+	}
 	for _, box := range fanout {
 		if err := c.Send(ctx, box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // childrenEnded ends the main loop of chassis c once its children have

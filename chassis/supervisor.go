@@ -614,16 +614,7 @@ func (s *SupervisorCore) main(ctx context.Context, fanout []string, finish bool)
 			select {
 			case x = <-s.exits:
 			case msg := <-ctl:
-				if axon.IsShutdownMicroprocess(msg) {
-					// Its delivery is stopping us; it may not have ended
-					// ctx yet. Stop the children, then pass it on.
-					if err := s.stopAll(nil); err != nil {
-						return err
-					}
-					_ = c.PassOn(ctx, msg) // or the runner does, if ctx has ended
-					return nil
-				}
-				if err := handOn(ctx, c, fanout, msg); err != nil {
+				if stop, err := handOn(ctx, c, fanout, msg); stop || err != nil {
 					return s.stopAll(err)
 				}
 				continue
