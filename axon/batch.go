@@ -268,9 +268,10 @@ func (b *Inbox) accept(e any) (msg any, ok bool) {
 	return e, true
 }
 
-// putBack keeps element e, received but not opened, as the batch being
-// read, so that the next reader (Drain, TakeAll, a restarted Serve) finds
-// it first. Its slots stay counted.
+// putBack keeps element e, received but not opened (or the batch being
+// read, taken up again by a restarted Serve), as the batch being read, so
+// that the next reader (Drain, TakeAll, a restarted Serve) finds it first,
+// from where it was left. Its slots stay counted.
 func (b *Inbox) putBack(e any) {
 	if _, ok := e.(nudge); ok {
 		return
@@ -280,7 +281,6 @@ func (b *Inbox) putBack(e any) {
 		p = newBatch(1)
 		p.msgs = append(p.msgs, e)
 	}
-	p.at, p.freed = 0, 0
 	b.spill = p
 }
 

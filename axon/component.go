@@ -88,6 +88,7 @@ type rareState struct {
 	done     chan struct{} // closed when the component has ended; made on first use
 	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
 	buildErr error         // a mistake in the options given to New, reported when started
+	tend     *Tending      // set by a supervisor that restarts the main loop in place
 }
 
 // rareLocked returns c.rare, making it. Called with c.mu held.

@@ -67,6 +67,9 @@
 // errors, ErrReceiverDone) are not reported as failures. A constructor
 // that returns a component rather than an error records a wiring mistake
 // with FailOnStart, and starting the component reports it.
+// A supervisor (chassis.Supervisor) restarts a failed main loop in place
+// instead: Tend marks a component whose main loops it runs one after
+// another against the same boxes, so that nothing queued is lost.
 //
 // # Services and introspection
 //

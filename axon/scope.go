@@ -248,7 +248,16 @@ func (c *Component) Batch(ctx context.Context, fn func(ctx context.Context) erro
 	// A fresh scope each time, not one from a pool: fn may keep its
 	// context (a derived one, say) after Batch returns.
 	s := newScope(ctx, c, nil)
+	closed := false
+	defer func() {
+		if !closed {
+			// fn panicked: what it sent still goes in, before the panic
+			// ends the main loop (which a supervisor may start again).
+			_ = s.close()
+		}
+	}()
 	err := fn(s)
+	closed = true
 	if ferr := s.close(); err == nil {
 		err = ferr
 	}

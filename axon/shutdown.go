@@ -89,6 +89,9 @@ func IsShutdownMicroprocess(msg any) bool {
 func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
 	// Only a dispatch: the loops are frames of their own, so that the
 	// stack an idle component waits on holds one of them, not both.
+	if t := c.tending(); t != nil {
+		return c.serveTended(ctx, t, handle, nil)
+	}
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, nil)
 	}
@@ -101,6 +104,9 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 // sending its short last piece). An error from atEnd ends the component,
 // and nothing is passed on.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
+	if t := c.tending(); t != nil {
+		return c.serveTended(ctx, t, handle, atEnd)
+	}
 	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
 		return c.serveBatched(ctx, handle, atEnd)
 	}
@@ -146,6 +152,19 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 	for {
 		if err := ctx.Err(); err != nil {
 			return c.endServe(s, err)
+		}
+		if p := in.spill; p != nil {
+			// The rest of a batch an earlier reader of the box stopped
+			// in (a main loop restarted in place): older than anything
+			// in the channel, so it comes first.
+			in.spill = nil
+			if s == nil {
+				s = newScope(ctx, c, in)
+			}
+			if stop, err := c.work(s, p, false, handle, atEnd); stop || err != nil {
+				return c.endServe(s, err)
+			}
+			continue
 		}
 		// Mark the wait first: a control message or the end of ctx from
 		// here on sends a nudge, so looking at control once is enough.
@@ -345,11 +364,13 @@ func (c *Component) control(ctx context.Context, msg any, drain func(ctx context
 	case IsProducerFinished(msg):
 		if drain != nil {
 			if err := c.Drain(ctx, drain); err != nil {
+				c.untaken(msg)
 				return true, err
 			}
 		}
 		if atEnd != nil {
 			if err := atEnd(ctx); err != nil {
+				c.untaken(msg)
 				return true, err
 			}
 		}

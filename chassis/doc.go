@@ -1,9 +1,11 @@
 // Package chassis holds the components that hold other components:
 // Pipeline (a chain), CircularPipeline (a chain closed into a loop),
 // Graphline (named children wired by a table of links), Carousel (one child
-// at a time, replaced on request), Seq (children one after another) and
-// PAR (children side by side). Each is an *axon.Component, so a chassis can
-// go anywhere a component can, nested as deep as you like.
+// at a time, replaced on request), Seq (children one after another), PAR
+// (children side by side) and Supervisor and Supervise (children restarted
+// when they fail, Erlang/OTP style, keeping what waits in their inboxes).
+// Each is an *axon.Component, or embeds one, so a chassis can go anywhere a
+// component can, nested as deep as you like.
 //
 // Pipeline and Graphline expose their children's boxes by passthrough
 // links, and declare the inboxes they pass through axon.PassthroughOnly, so

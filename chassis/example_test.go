@@ -2,9 +2,12 @@ package chassis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
@@ -186,4 +189,53 @@ func ExampleCircularPipeline() {
 	// 1
 	// 0
 	// err: <nil>
+}
+
+// A parser that panics on what it cannot parse, supervised: the bad
+// message is dropped and reported on "errors", a fresh parser takes over
+// the stage's inbox, and the stream goes on.
+func ExampleSupervise() {
+	parser := func() axon.Node {
+		return axon.New("Parse", func(ctx context.Context, c *axon.Component) error {
+			return c.Serve(ctx, func(ctx context.Context, m any) error {
+				n, err := strconv.Atoi(m.(string))
+				if err != nil {
+					panic(err)
+				}
+				return c.Send(ctx, "outbox", n*10)
+			})
+		})
+	}
+	stage := chassis.Supervise(chassis.Child{Make: parser, InHand: chassis.Drop},
+		chassis.Intensity(3, time.Second))
+	var dropped []*chassis.DroppedError
+	report := axon.New("Report", func(ctx context.Context, c *axon.Component) error {
+		return c.Serve(ctx, func(_ context.Context, m any) error {
+			var d *chassis.DroppedError
+			if errors.As(m.(error), &d) {
+				dropped = append(dropped, d)
+			}
+			return nil
+		})
+	})
+	sink := printer()
+	err := axon.Run(context.Background(), chassis.Graphline(
+		chassis.Nodes{"SRC": words("1", "two", "3"), "PARSE": stage, "OUT": sink, "REPORT": report},
+		chassis.Links{
+			{"SRC", "outbox"}:   {"PARSE", "inbox"},
+			{"SRC", "signal"}:   {"PARSE", "control"},
+			{"PARSE", "outbox"}: {"OUT", "inbox"},
+			{"PARSE", "signal"}: {"OUT", "control"},
+			{"PARSE", "errors"}: {"REPORT", "inbox"},
+			{"OUT", "signal"}:   {"REPORT", "control"},
+		}))
+	fmt.Println("err:", err)
+	for _, d := range dropped {
+		fmt.Printf("dropped %q (a panic: %v)\n", d.Msg, errors.Is(d, axon.ErrPanic))
+	}
+	// Output:
+	// 10
+	// 30
+	// err: <nil>
+	// dropped "two" (a panic: true)
 }

@@ -63,50 +63,76 @@ func Graphline(nodes Nodes, links Links) *axon.Component {
 
 func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 	names := slices.Sorted(maps.Keys(nodes))
-	if slices.Contains(names, Self) {
-		return nil, fmt.Errorf("graphline: %w: %q names the graphline itself, not a child", axon.ErrBadLink, Self)
+	w, err := planGraph("graphline", names, links)
+	if err != nil {
+		return nil, err
 	}
-	// Boxes of the graphline itself that the links name. Its main loop
-	// never reads "inbox", so nothing may queue there.
-	opts := []axon.Option{axon.WithInbox(axon.InboxName, "passed to a child if a link says so", axon.PassthroughOnly())}
-	fedControl := map[string]bool{} // children whose control a link feeds
-	signalFed := false
+	g := axon.New("Graphline", func(ctx context.Context, c *axon.Component) error {
+		return supervise(ctx, c, w.fanout, !w.signalFed)
+	}, w.opts...)
+	return g, wireGraph(g, "graphline", names, nodes, links, w)
+}
+
+// graphPlan is what a link table says about the container that holds the
+// children it names (a Graphline, a Supervisor), worked out before the
+// container is made.
+type graphPlan struct {
+	opts       []axon.Option   // the container's boxes that the links name
+	fanout     []string        // its outboxes handing on what arrives on control
+	fedControl map[string]bool // children whose control a link feeds
+	signalFed  bool            // a link feeds the container's own signal
+}
+
+// planGraph reads links between the children called names and the
+// container itself (Self); kind names the container in errors.
+func planGraph(kind string, names []string, links Links) (graphPlan, error) {
+	if slices.Contains(names, Self) {
+		return graphPlan{}, fmt.Errorf("%s: %w: %q names the %s itself, not a child", kind, axon.ErrBadLink, Self, kind)
+	}
+	// The container's main loop never reads "inbox", so nothing may
+	// queue there.
+	w := graphPlan{
+		opts:       []axon.Option{axon.WithInbox(axon.InboxName, "passed to a child if a link says so", axon.PassthroughOnly())},
+		fedControl: map[string]bool{},
+	}
 	for from, to := range links {
 		if from.Node() == Self && to.Node() == Self {
-			return nil, fmt.Errorf("graphline: link %s -> %s: %w: both ends are the graphline", from, to, axon.ErrBadLink)
+			return graphPlan{}, fmt.Errorf("%s: link %s -> %s: %w: both ends are the %s", kind, from, to, axon.ErrBadLink, kind)
 		}
 		if from.Node() == Self && !isDefault(from.Name()) {
-			opts = append(opts, axon.WithInbox(from.Name(), "passes through to "+to.String(), axon.PassthroughOnly()))
+			w.opts = append(w.opts, axon.WithInbox(from.Name(), "passes through to "+to.String(), axon.PassthroughOnly()))
 		}
 		if to.Node() == Self && !isDefault(to.Name()) {
-			opts = append(opts, axon.WithOutbox(to.Name(), "fed by "+from.String()))
+			w.opts = append(w.opts, axon.WithOutbox(to.Name(), "fed by "+from.String()))
 		}
 		if to.Name() == axon.ControlName && to.Node() != Self {
-			fedControl[to.Node()] = true
+			w.fedControl[to.Node()] = true
 		}
 		if to == (Box{Self, axon.SignalName}) {
-			signalFed = true
+			w.signalFed = true
 		}
 	}
 	// One outbox per child whose control no link feeds, to hand on what
-	// arrives on the graphline's own control.
-	var fanout []string
+	// arrives on the container's own control.
 	for _, n := range names {
-		if !fedControl[n] {
+		if !w.fedControl[n] {
 			box := "control:" + n
-			fanout = append(fanout, box)
-			opts = append(opts, axon.WithOutbox(box, "hands "+n+" what arrives on control"))
+			w.fanout = append(w.fanout, box)
+			w.opts = append(w.opts, axon.WithOutbox(box, "hands "+n+" what arrives on control"))
 		}
 	}
-	g := axon.New("Graphline", func(ctx context.Context, c *axon.Component) error {
-		return supervise(ctx, c, fanout, !signalFed)
-	}, opts...)
+	return w, nil
+}
+
+// wireGraph adds the children to g, made as w planned, and makes the
+// links.
+func wireGraph(g *axon.Component, kind string, names []string, nodes map[string]axon.Node, links Links, w graphPlan) error {
 	for _, n := range names {
 		if !isNode(nodes[n]) {
-			return g, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
+			return fmt.Errorf("%s: child %q: %w: nil component", kind, n, axon.ErrBadLink)
 		}
 		if err := g.AddChild(nodes[n]); err != nil {
-			return g, fmt.Errorf("graphline: child %q: %w", n, err)
+			return fmt.Errorf("%s: child %q: %w", kind, n, err)
 		}
 	}
 	resolve := func(b Box) (axon.Node, error) {
@@ -115,7 +141,7 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		}
 		n, ok := nodes[b.Node()]
 		if !ok {
-			return nil, fmt.Errorf("graphline: link names %s: %w: no child called %q", b, axon.ErrBadLink, b.Node())
+			return nil, fmt.Errorf("%s: link names %s: %w: no child called %q", kind, b, axon.ErrBadLink, b.Node())
 		}
 		return n, nil
 	}
@@ -124,24 +150,24 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		to := links[from]
 		fn, err := resolve(from)
 		if err != nil {
-			return g, err
+			return err
 		}
 		tn, err := resolve(to)
 		if err != nil {
-			return g, err
+			return err
 		}
 		if err := axon.Link(fn, from.Name(), tn, to.Name()); err != nil {
-			return g, fmt.Errorf("graphline: %s -> %s: %w", from, to, err)
+			return fmt.Errorf("%s: %s -> %s: %w", kind, from, to, err)
 		}
 	}
-	for i, n := range names {
-		if !fedControl[n] {
+	for _, n := range names {
+		if !w.fedControl[n] {
 			if err := axon.Link(g, "control:"+n, nodes[n], axon.ControlName); err != nil {
-				return g, fmt.Errorf("graphline: control to %q: %w", names[i], err)
+				return fmt.Errorf("%s: control to %q: %w", kind, n, err)
 			}
 		}
 	}
-	return g, nil
+	return nil
 }
 
 func (b Box) String() string { return fmt.Sprintf("(%q, %q)", b[0], b[1]) }
@@ -170,22 +196,49 @@ func supervise(ctx context.Context, c *axon.Component, fanout []string, finish b
 	for {
 		select {
 		case msg := <-ctl:
-			for _, box := range fanout {
-				if err := c.Send(ctx, box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
-					return err
-				}
-			}
-		case <-kidsDone:
-			if err := ctx.Err(); err != nil {
-				// Stopped rather than finished: no ProducerFinished.
+			if stop, err := handOn(ctx, c, fanout, msg); stop || err != nil {
 				return err
 			}
-			if finish {
-				return c.Finish(ctx)
-			}
-			return nil
+		case <-kidsDone:
+			return childrenEnded(ctx, c, finish)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// handOn hands msg, from c's control, on each of the outboxes named:
+// to the children whose control no link feeds. A child that has ended
+// no longer needs it.
+//
+// A ShutdownMicroprocess is passed on c's signal instead, and handOn
+// reports stop: its delivery is stopping c, and its children with it, by
+// their contexts. Handed to the children, it could end them before c's
+// own context had ended, and c would take their end for a finish and send
+// ProducerFinished.
+func handOn(ctx context.Context, c *axon.Component, fanout []string, msg any) (stop bool, err error) {
+	if axon.IsShutdownMicroprocess(msg) {
+		_ = c.PassOn(ctx, msg) // or the runner does, if ctx has ended
+		return true, nil
+	}
+	for _, box := range fanout {
+		if err := c.Send(ctx, box, msg); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// childrenEnded ends the main loop of chassis c once its children have
+// ended: with ProducerFinished on signal if finish is set and they ended
+// by themselves; with ctx's error if c was stopped.
+func childrenEnded(ctx context.Context, c *axon.Component, finish bool) error {
+	if err := ctx.Err(); err != nil {
+		// Stopped rather than finished: no ProducerFinished.
+		return err
+	}
+	if finish {
+		return c.Finish(ctx)
+	}
+	return nil
 }

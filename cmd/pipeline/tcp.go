@@ -101,7 +101,11 @@ var tcpServerCommand = &command{
 		"when the client closes (0, or 1 if the connection was reset):\n" +
 		"\"pipeline tcp-server --listen :9000 --once > file\".\n" +
 		"\n" +
-		"Otherwise it runs until interrupted (SIGINT or SIGTERM), which closes\n" +
+		"With --restart each connection's handler runs under a supervisor\n" +
+		"(tcp.Supervised): one that fails or panics is restarted and the\n" +
+		"connection stays open; the chunk it failed on is dropped.\n" +
+		"\n" +
+		"Without --once it runs until interrupted (SIGINT or SIGTERM), which closes\n" +
 		"every connection, and then exits 0 if nothing failed. It exits 1 if it\n" +
 		"cannot bind --listen.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
@@ -112,6 +116,7 @@ var tcpServerCommand = &command{
 		maxConns := fs.Int("max-connections", 0, "refuse connections beyond this `number` open at once (0: no limit; 1 with --once)")
 		var lf lineFlags
 		lf.declare(fs, maxStreamLine, "1 MiB", false)
+		restart := declareRestart(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := firstErr(noArgs(args), lf.check()); err != nil {
 				return nil, err
@@ -131,6 +136,9 @@ var tcpServerCommand = &command{
 				factory, *maxConns = rawWriter(e.stdout), 1
 			case !*echo:
 				factory = linePrinter(&lockedWriter{w: e.stdout}, lf.max, e)
+			}
+			if *restart {
+				factory = tcp.Supervised(factory, chassis.Drop, restartOptions...)
 			}
 			srv, err := announce(e, tcp.Server(*listen, factory, tcp.MaxConnections(*maxConns)), "")
 			if err != nil {

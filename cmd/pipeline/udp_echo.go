@@ -7,7 +7,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
-	"github.com/kamaelia-go/kamaelia/util"
 )
 
 var udpEchoCommand = &command{
@@ -18,10 +17,14 @@ var udpEchoCommand = &command{
 		"listens, and reports there what could not be sent or received. It runs\n" +
 		"until interrupted (SIGINT or SIGTERM), and then exits 0. The graph is a\n" +
 		"loop: PEER (a udp.PostboxPeer) -> REPLY -> PEER, where REPLY turns each\n" +
-		"udp.Datagram into a udp.Packet back to where it came from.",
+		"udp.Datagram into a udp.Packet back to where it came from. With\n" +
+		"--restart, REPLY runs under a supervisor (chassis.Supervise) that\n" +
+		"restarts it when it fails, reporting on standard error each failure,\n" +
+		"restart and datagram dropped.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f udpFlags
 		f.declare(fs, false, false)
+		restart := declareRestart(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
@@ -33,8 +36,15 @@ var udpEchoCommand = &command{
 			nodes, links := errorsTail(e)
 			maps.Copy(nodes, chassis.Nodes{
 				"PEER":  peer,
-				"REPLY": util.PureTransformer(echo),
+				"REPLY": echoReply(),
 			})
+			if *restart {
+				nodes["REPLY"] = chassis.Supervise(chassis.Child{Name: "REPLY", Make: echoReply, InHand: chassis.Drop}, restartOptions...)
+				maps.Copy(links, chassis.Links{
+					{"REPLY", chassis.ErrorsBox}:      {"ERRORS", "inbox"},
+					{"REPLY", chassis.SupervisionBox}: {"ERRORS", "inbox"},
+				})
+			}
 			maps.Copy(links, chassis.Links{
 				{"PEER", "outbox"}:   {"REPLY", "inbox"},
 				{"REPLY", "outbox"}:  {"PEER", "inbox"},
