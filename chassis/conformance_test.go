@@ -42,6 +42,7 @@ func TestConformance(t *testing.T) {
 		{"Carousel", func() axon.Node { return chassis.Carousel(func(any) axon.Node { return pass() }) }, nil},
 		{"Seq", func() axon.Node { return chassis.Seq(pass(), pass()) }, []axontest.ConformanceOption{words, childBoxes}},
 		{"PAR", func() axon.Node { return chassis.PAR(pass(), pass()) }, nil},
+		{"Supervise", func() axon.Node { return chassis.Supervise(chassis.Child{Make: pass}) }, []axontest.ConformanceOption{words}},
 	} {
 		t.Run(c.name, func(t *testing.T) { axontest.Conformance(t, c.factory, c.opts...) })
 	}

@@ -249,9 +249,9 @@ type ChildStatus struct {
 	Last      Event // the latest event
 }
 
-// SupervisorCore is a supervisor as a component: what Supervisor and
+// SupervisorComponent is a supervisor as a component: what Supervisor and
 // Supervise return. It embeds *axon.Component, so it is an axon.Node.
-type SupervisorCore struct {
+type SupervisorComponent struct {
 	*axon.Component
 	cfg  supConfig
 	kids []*kid
@@ -283,7 +283,7 @@ type kid struct {
 	cmu    sync.Mutex
 	cancel context.CancelFunc
 
-	status ChildStatus // guarded by SupervisorCore.mu
+	status ChildStatus // guarded by SupervisorComponent.mu
 }
 
 // order tells a slot to run an instance, handing it retry first; a nil
@@ -331,7 +331,7 @@ type exit struct {
 // "control" passes through to the child: ProducerFinished finishes it
 // (and so the supervisor), ShutdownMicroprocess stops it at once, even
 // while it waits to be restarted. See Supervisor for restarts.
-func Supervise(child Child, opts ...SupervisorOption) *SupervisorCore {
+func Supervise(child Child, opts ...SupervisorOption) *SupervisorComponent {
 	cfg := newSupConfig(opts)
 	k, err := newKid(child)
 	if err != nil {
@@ -403,7 +403,7 @@ func Supervise(child Child, opts ...SupervisorOption) *SupervisorCore {
 //
 // Options: WithStrategy, Intensity, Backoff, ShutdownTimeout,
 // SupervisorName.
-func Supervisor(children []Child, links Links, opts ...SupervisorOption) *SupervisorCore {
+func Supervisor(children []Child, links Links, opts ...SupervisorOption) *SupervisorComponent {
 	cfg := newSupConfig(opts)
 	var kids []*kid
 	var names []string
@@ -440,8 +440,8 @@ func newSupConfig(opts []SupervisorOption) supConfig {
 }
 
 // supFailed returns a supervisor that reports err when it runs.
-func supFailed(cfg supConfig, err error) *SupervisorCore {
-	return &SupervisorCore{Component: axon.Invalid(cfg.name, err), cfg: cfg}
+func supFailed(cfg supConfig, err error) *SupervisorComponent {
+	return &SupervisorComponent{Component: axon.Invalid(cfg.name, err), cfg: cfg}
 }
 
 // newKid makes the first instance of ch and the slot that keeps its boxes.
@@ -488,8 +488,8 @@ func instance(ch Child) (n axon.Node, err error) {
 	return n, nil
 }
 
-func newSupervisor(cfg supConfig, kids []*kid, links Links, plan graphPlan) *SupervisorCore {
-	s := &SupervisorCore{cfg: cfg, kids: kids, exits: make(chan exit, len(kids))}
+func newSupervisor(cfg supConfig, kids []*kid, links Links, plan graphPlan) *SupervisorComponent {
+	s := &SupervisorComponent{cfg: cfg, kids: kids, exits: make(chan exit, len(kids))}
 	opts := append(plan.opts, axon.WithOutbox(SupervisionBox, "chassis.Event: children started, failed, restarted, ended; giving up", axon.Carries[Event]()))
 	fanout, finish := plan.fanout, !plan.signalFed
 	s.Component = axon.New(cfg.name, func(ctx context.Context, c *axon.Component) error {
@@ -510,7 +510,7 @@ func newSupervisor(cfg supConfig, kids []*kid, links Links, plan graphPlan) *Sup
 }
 
 // Status describes each child, in order.
-func (s *SupervisorCore) Status() []ChildStatus {
+func (s *SupervisorComponent) Status() []ChildStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]ChildStatus, len(s.kids))
@@ -592,7 +592,7 @@ func (k *kid) interrupt() {
 // main is the supervisor's main loop: it starts the children in order,
 // hands on what arrives on control, and deals with each instance that
 // ends, until every child has ended.
-func (s *SupervisorCore) main(ctx context.Context, fanout []string, finish bool) error {
+func (s *SupervisorComponent) main(ctx context.Context, fanout []string, finish bool) error {
 	c := s.Component
 	var ctl <-chan any // nil when control passes through to the child (Supervise)
 	if len(fanout) > 0 {
@@ -632,7 +632,7 @@ func (s *SupervisorCore) main(ctx context.Context, fanout []string, finish bool)
 
 // order gives k's slot order o. It reports false if the slot has
 // ended.
-func (s *SupervisorCore) order(ctx context.Context, k *kid, o order) bool {
+func (s *SupervisorComponent) order(ctx context.Context, k *kid, o order) bool {
 	select {
 	case k.orders <- o:
 		k.running = o.n != nil
@@ -647,7 +647,7 @@ func (s *SupervisorCore) order(ctx context.Context, k *kid, o order) bool {
 
 // exited deals with an instance of x.k that has ended. An error ends the
 // supervisor.
-func (s *SupervisorCore) exited(ctx context.Context, x exit) error {
+func (s *SupervisorComponent) exited(ctx context.Context, x exit) error {
 	k := x.k
 	k.running = false
 	if x.stopped || ctx.Err() != nil {
@@ -702,7 +702,7 @@ func (s *SupervisorCore) exited(ctx context.Context, x exit) error {
 
 // inHand deals with the message x.k's handler had in hand when it
 // failed: kept for the next instance, or dropped and reported.
-func (s *SupervisorCore) inHand(ctx context.Context, k *kid, x exit, restart bool) {
+func (s *SupervisorComponent) inHand(ctx context.Context, k *kid, x exit, restart bool) {
 	switch {
 	case x.retried:
 		s.drop(ctx, k, x.msg, x.err, true)
@@ -716,7 +716,7 @@ func (s *SupervisorCore) inHand(ctx context.Context, k *kid, x exit, restart boo
 // end ends child k, which is not restarted: what it had in hand it will
 // never handle, and is reported dropped; its slot passes on a shutdown
 // notice, if it has not, so that the stream after it ends too.
-func (s *SupervisorCore) end(ctx context.Context, k *kid, why error) {
+func (s *SupervisorComponent) end(ctx context.Context, k *kid, why error) {
 	s.event(ctx, k, Event{Kind: Ended, Err: why})
 	for _, m := range k.retry {
 		s.drop(ctx, k, m, cmp.Or(why, axon.ErrEnded), false)
@@ -728,7 +728,7 @@ func (s *SupervisorCore) end(ctx context.Context, k *kid, why error) {
 
 // drop reports msg as dropped on "errors": sent while the box is linked,
 // logged otherwise.
-func (s *SupervisorCore) drop(ctx context.Context, k *kid, msg any, err error, poison bool) {
+func (s *SupervisorComponent) drop(ctx context.Context, k *kid, msg any, err error, poison bool) {
 	d := &DroppedError{Supervisor: s.String(), Child: k.spec.Name, Msg: msg, Err: err, Poison: poison}
 	if out := s.Out(ErrorsBox); out.Linked() {
 		if out.Send(ctx, d) == nil {
@@ -740,7 +740,7 @@ func (s *SupervisorCore) drop(ctx context.Context, k *kid, msg any, err error, p
 
 // count records a restart and returns the supervisor's error if there
 // have been more within the period than the intensity allows.
-func (s *SupervisorCore) count(last error) error {
+func (s *SupervisorComponent) count(last error) error {
 	now := time.Now()
 	s.window = slices.DeleteFunc(s.window, func(t time.Time) bool { return now.Sub(t) >= s.cfg.period })
 	s.window = append(s.window, now)
@@ -752,7 +752,7 @@ func (s *SupervisorCore) count(last error) error {
 
 // delay is the backoff before the restart just counted: doubled for each
 // earlier restart within the period, with jitter.
-func (s *SupervisorCore) delay() time.Duration {
+func (s *SupervisorComponent) delay() time.Duration {
 	d := s.cfg.backoff
 	for i := 1; i < len(s.window) && d < s.cfg.maxOff; i++ {
 		d *= 2
@@ -765,7 +765,7 @@ func (s *SupervisorCore) delay() time.Duration {
 }
 
 // group lists the children to restart with k, in order.
-func (s *SupervisorCore) group(k *kid) []*kid {
+func (s *SupervisorComponent) group(k *kid) []*kid {
 	switch s.cfg.strategy {
 	case OneForAll:
 		return slices.Clone(s.kids)
@@ -777,7 +777,7 @@ func (s *SupervisorCore) group(k *kid) []*kid {
 
 // stop stops k's running instance, if any, and waits for it to end, at
 // most the shutdown timeout. What it had in hand is kept for the next.
-func (s *SupervisorCore) stop(ctx context.Context, k *kid) error {
+func (s *SupervisorComponent) stop(ctx context.Context, k *kid) error {
 	if !k.running {
 		return nil
 	}
@@ -813,7 +813,7 @@ func (s *SupervisorCore) stop(ctx context.Context, k *kid) error {
 
 // stopped deals with x, the end of an instance that the supervisor
 // stopped: what it had in hand goes to the next.
-func (s *SupervisorCore) stopped(ctx context.Context, x exit) {
+func (s *SupervisorComponent) stopped(ctx context.Context, x exit) {
 	k := x.k
 	k.running = false
 	k.retry = append(k.retry, x.left...)
@@ -831,7 +831,7 @@ func (s *SupervisorCore) stopped(ctx context.Context, x exit) {
 // the failed child k's slot, was stopped meanwhile. What arrives on
 // control waits in the children's boxes: a ShutdownMicroprocess stops
 // the supervisor through its context.
-func (s *SupervisorCore) sleep(ctx context.Context, d time.Duration, k *kid) bool {
+func (s *SupervisorComponent) sleep(ctx context.Context, d time.Duration, k *kid) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -850,7 +850,7 @@ func (s *SupervisorCore) sleep(ctx context.Context, d time.Duration, k *kid) boo
 
 // restart starts a new instance of k, handing it what its last had in
 // hand.
-func (s *SupervisorCore) restart(ctx context.Context, k *kid, delay time.Duration, why error) error {
+func (s *SupervisorComponent) restart(ctx context.Context, k *kid, delay time.Duration, why error) error {
 	n, err := instance(k.spec)
 	if err != nil {
 		return fmt.Errorf("supervisor %s: restart %s: %w", s, k.spec.Name, err)
@@ -868,7 +868,7 @@ func (s *SupervisorCore) restart(ctx context.Context, k *kid, delay time.Duratio
 // shutdown timeout for each, and returns err; or, if a child would not
 // stop, an error saying so (joined with err unless err only says that the
 // supervisor was stopped, which would hide it from the report).
-func (s *SupervisorCore) stopAll(err error) error {
+func (s *SupervisorComponent) stopAll(err error) error {
 	timer := time.NewTimer(s.cfg.shutdown)
 	defer timer.Stop()
 	for i := len(s.kids) - 1; i >= 0; i-- {
@@ -889,7 +889,7 @@ func (s *SupervisorCore) stopAll(err error) error {
 }
 
 // event records e for k and sends it on "supervision" while linked.
-func (s *SupervisorCore) event(ctx context.Context, k *kid, e Event) {
+func (s *SupervisorComponent) event(ctx context.Context, k *kid, e Event) {
 	e.Child, e.At = k.spec.Name, time.Now()
 	s.mu.Lock()
 	st := &k.status

@@ -107,7 +107,7 @@ func collector(name string) (*axon.Component, *log) {
 
 // streamThrough runs n numbers through sup and returns what came out and
 // what sup reported dropped, with how long it took.
-func streamThrough(t *testing.T, n int, sup *chassis.SupervisorCore) (out []any, dropped []*chassis.DroppedError, took time.Duration) {
+func streamThrough(t *testing.T, n int, sup *chassis.SupervisorComponent) (out []any, dropped []*chassis.DroppedError, took time.Duration) {
 	t.Helper()
 	ctx := axontest.Context(t)
 	sink, sunk := collector("Sink")
@@ -409,7 +409,7 @@ func TestSupervisorStopsDuringBackoff(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			ctx := axontest.Context(t)
 			opts := []chassis.SupervisorOption{chassis.Backoff(time.Hour, time.Hour)}
-			var sup *chassis.SupervisorCore
+			var sup *chassis.SupervisorComponent
 			in := axon.InboxName
 			if how == "own control" {
 				sup = chassis.Supervisor([]chassis.Child{{Name: "Stage", Make: panicky}}, chassis.Links{{chassis.Self, "in"}: {"Stage", "inbox"}}, opts...)
