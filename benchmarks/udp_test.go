@@ -329,7 +329,7 @@ func (r *chanReceiver) start(context.Context) {
 // peerReceiver is the framework: Pipeline(SimplePeer, counting sink),
 // the sink a component written with Serve.
 type peerReceiver struct {
-	peer *udp.BasicPeer
+	peer *udp.PeerComponent
 	root axon.Node
 	h    *axon.Handle
 }

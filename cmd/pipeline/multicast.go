@@ -250,7 +250,7 @@ var subscribeCommand = &command{
 //	PEER.errors -> ERRORS -> STDERR
 //
 // with STDOUT, and TAKE and END for a count, as stdoutCounting has them.
-func subscribeGraph(e *env, peer *udp.BasicPeer, listener axon.Node, show func(any) any, count int) axon.Node {
+func subscribeGraph(e *env, peer *udp.PeerComponent, listener axon.Node, show func(any) any, count int) axon.Node {
 	nodes, links := errorsTail(e)
 	maps.Copy(nodes, chassis.Nodes{
 		"PEER":       peer,

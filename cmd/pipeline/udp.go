@@ -316,7 +316,7 @@ func (e *env) errorsTailCounting(counted bool) (chassis.Nodes, chassis.Links) {
 
 // bindPostbox makes the udp.PostboxPeer on --listen, with opts as well,
 // and says where it listens, as announce does.
-func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.BasicPeer, error) {
+func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.PeerComponent, error) {
 	return announce(e, udp.PostboxPeer(append([]udp.Option{udp.Local(f.listen)}, opts...)...), "")
 }
 
@@ -332,7 +332,7 @@ func (f *udpFlags) bindPostbox(e *env, opts ...udp.Option) (*udp.BasicPeer, erro
 // through ERRORS, STDERR, FORMAT and STDOUT in turn, each finishing what
 // it holds before passing it on, so that everything received and every
 // error is printed before the graph ends.
-func udpGraph(e *env, peer *udp.BasicPeer, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
+func udpGraph(e *env, peer *udp.PeerComponent, show func(any) any, front chassis.Nodes, links chassis.Links) *axon.Component {
 	nodes := chassis.Nodes{
 		"PEER":   peer,
 		"FORMAT": util.PureTransformer(show),

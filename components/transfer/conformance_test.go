@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 	t.Cleanup(func() { far.Close() })
 	farAddr := far.LocalAddr().(*net.UDPAddr).AddrPort()
 	// peer fails the test if p could not be made.
-	peer := func(p *udp.BasicPeer) *udp.BasicPeer {
+	peer := func(p *udp.PeerComponent) *udp.PeerComponent {
 		if err := p.Err(); err != nil {
 			t.Fatal(err)
 		}

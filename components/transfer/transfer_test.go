@@ -79,7 +79,7 @@ type setup struct {
 	toNet, fromNet       func() []axon.Node // sender side stages, each direction
 	sender               *transfer.SenderComponent
 	receiver             *transfer.ReceiverComponent
-	recvPeer             *udp.BasicPeer
+	recvPeer             *udp.PeerComponent
 	sendGraph, recvGraph *axon.Component
 }
 

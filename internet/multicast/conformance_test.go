@@ -39,7 +39,7 @@ func conformSockets(t *testing.T) {
 	g := group4(t)
 	// far, on the other host, sends to the group and to the component
 	// under test, and is where the Receiver's Packets go.
-	var farPeer *udp.BasicPeer
+	var farPeer *udp.PeerComponent
 	var far *net.UDPConn
 	v.in(t, 1, func() { farPeer, far = build(sender, g.String(), []Option{Interface(v.ifc[1])}) })
 	made(t, farPeer)
@@ -49,9 +49,9 @@ func conformSockets(t *testing.T) {
 	// it a few datagrams (to the group, or to its own port) before it
 	// runs, so that it has something to send on "outbox" and blocks there
 	// in the ShutdownMicroprocess check.
-	peer := func(make func() *udp.BasicPeer, to func(p *udp.BasicPeer) netip.AddrPort) func() axon.Node {
+	peer := func(make func() *udp.PeerComponent, to func(p *udp.PeerComponent) netip.AddrPort) func() axon.Node {
 		return func() axon.Node {
-			var p *udp.BasicPeer
+			var p *udp.PeerComponent
 			v.in(t, 0, func() { p = make() })
 			made(t, p)
 			for range 3 {
@@ -62,21 +62,21 @@ func conformSockets(t *testing.T) {
 			return p
 		}
 	}
-	toGroup := func(*udp.BasicPeer) netip.AddrPort { return g }
+	toGroup := func(*udp.PeerComponent) netip.AddrPort { return g }
 	t.Run("Sender", func(t *testing.T) {
 		axontest.Conformance(t, peer(
-			func() *udp.BasicPeer { return Sender(g.String(), Interface(v.ifc[0])) },
-			func(p *udp.BasicPeer) netip.AddrPort { return netip.AddrPortFrom(v.v4[0], p.LocalAddr().Port()) },
+			func() *udp.PeerComponent { return Sender(g.String(), Interface(v.ifc[0])) },
+			func(p *udp.PeerComponent) netip.AddrPort { return netip.AddrPortFrom(v.v4[0], p.LocalAddr().Port()) },
 		), axontest.Feed([]byte("one"), "two"))
 	})
 	t.Run("Receiver", func(t *testing.T) {
 		axontest.Conformance(t, peer(
-			func() *udp.BasicPeer { return Receiver(g.String(), Interface(v.ifc[0])) }, toGroup,
+			func() *udp.PeerComponent { return Receiver(g.String(), Interface(v.ifc[0])) }, toGroup,
 		), axontest.Feed(udp.Packet{To: farAddr, Data: []byte("one")}, udp.Packet{To: farAddr, Data: []byte("two")}))
 	})
 	t.Run("Transceiver", func(t *testing.T) {
 		axontest.Conformance(t, peer(
-			func() *udp.BasicPeer { return Transceiver(g.String(), Interface(v.ifc[0])) }, toGroup,
+			func() *udp.PeerComponent { return Transceiver(g.String(), Interface(v.ifc[0])) }, toGroup,
 		), axontest.Feed([]byte("one"), "two"))
 	})
 }

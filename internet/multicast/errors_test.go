@@ -15,7 +15,7 @@ import (
 )
 
 // constructors are the three, by name.
-var constructors = map[string]func(string, ...Option) *udp.BasicPeer{
+var constructors = map[string]func(string, ...Option) *udp.PeerComponent{
 	"Sender":      Sender,
 	"Receiver":    Receiver,
 	"Transceiver": Transceiver,

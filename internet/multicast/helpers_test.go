@@ -64,7 +64,7 @@ func expect(t *testing.T, ctx context.Context, h *axon.Handle, want string) udp.
 // so once "membership" is empty, a Join or Leave put there takes effect
 // before p sends anything put on "inbox" afterwards; a datagram so sent,
 // once received, shows that it has.
-func settle(t *testing.T, p *udp.BasicPeer, box string) {
+func settle(t *testing.T, p *udp.PeerComponent, box string) {
 	t.Helper()
 	in := p.Inbox(box)
 	deadline := time.Now().Add(10 * time.Second)

@@ -152,7 +152,7 @@ func (k kind) String() string {
 //
 // It is a udp.SimplePeer whose receiver is the group. Construction
 // failures are reported as Receiver's are.
-func Sender(group string, opts ...Option) *udp.BasicPeer {
+func Sender(group string, opts ...Option) *udp.PeerComponent {
 	p, _ := build(sender, group, opts)
 	return p
 }
@@ -192,7 +192,7 @@ func Sender(group string, opts ...Option) *udp.BasicPeer {
 // cannot be bound (udp.ErrBind) or joined (ErrMembership) make a component
 // without a socket whose Err method returns that error, as a *udp.Error
 // naming the group, and which fails with it when started.
-func Receiver(group string, opts ...Option) *udp.BasicPeer {
+func Receiver(group string, opts ...Option) *udp.PeerComponent {
 	p, _ := build(receiver, group, opts)
 	return p
 }
@@ -221,14 +221,14 @@ func Receiver(group string, opts ...Option) *udp.BasicPeer {
 // It is a udp.SimplePeer whose receiver is the group; construction
 // failures are reported as Receiver's are. Messages on "membership" are
 // acted on in the peer's main loop, between sends.
-func Transceiver(group string, opts ...Option) *udp.BasicPeer {
+func Transceiver(group string, opts ...Option) *udp.PeerComponent {
 	p, _ := build(transceiver, group, opts)
 	return p
 }
 
 // build makes a component of kind k for group, and returns its socket too
 // (nil if it failed), for tests.
-func build(k kind, group string, opts []Option) (*udp.BasicPeer, *net.UDPConn) {
+func build(k kind, group string, opts []Option) (*udp.PeerComponent, *net.UDPConn) {
 	cfg := newConfig(opts)
 	if cfg.err != nil {
 		return failed(k, group, "configure", cfg.err), nil
@@ -276,7 +276,7 @@ func build(k kind, group string, opts []Option) (*udp.BasicPeer, *net.UDPConn) {
 		uopts = append(uopts, udp.Handle(MembershipBox,
 			"multicast.Join or multicast.Leave: join or leave a group while running", m.handle))
 	}
-	var p *udp.BasicPeer
+	var p *udp.PeerComponent
 	if k == receiver {
 		p = udp.PostboxPeer(uopts...)
 	} else {
@@ -289,7 +289,7 @@ func build(k kind, group string, opts []Option) (*udp.BasicPeer, *net.UDPConn) {
 // *udp.Error naming it, op and group, and which fails with that when
 // started. It has the boxes the working component would have, so that a
 // graph wiring it still builds.
-func failed(k kind, group, op string, err error) *udp.BasicPeer {
+func failed(k kind, group, op string, err error) *udp.PeerComponent {
 	boxes := []axon.Option{
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: what could not be sent or received", axon.Carries[*udp.Error]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[udp.Datagram]()),

@@ -132,7 +132,7 @@ func (v *veth) in(t *testing.T, i int, f func()) {
 }
 
 // made checks that each of ps was made.
-func made(t *testing.T, ps ...*udp.BasicPeer) {
+func made(t *testing.T, ps ...*udp.PeerComponent) {
 	t.Helper()
 	for _, p := range ps {
 		if err := p.Err(); err != nil {
@@ -152,7 +152,7 @@ func TestTwoHosts(t *testing.T) {
 			if fam == "IPv4" {
 				g, from = group4(t), v.v4[0]
 			}
-			var s, r *udp.BasicPeer
+			var s, r *udp.PeerComponent
 			v.in(t, 0, func() { s = Sender(g.String(), Interface(v.ifc[0])) })
 			v.in(t, 1, func() { r = Receiver(g.String(), Interface(v.ifc[1])) })
 			made(t, s, r)
@@ -183,7 +183,7 @@ func TestLoopbackOff(t *testing.T) {
 			if fam == "IPv4" {
 				g = group4(t)
 			}
-			var quiet, near, loud, far *udp.BasicPeer
+			var quiet, near, loud, far *udp.PeerComponent
 			v.in(t, 0, func() {
 				quiet = Transceiver(g.String(), Interface(v.ifc[0]), Loopback(false))
 				near = Receiver(g.String(), Interface(v.ifc[0]))
@@ -217,7 +217,7 @@ func TestTTLZero(t *testing.T) {
 			if fam == "IPv4" {
 				g = group4(t)
 			}
-			var zero, one, near, far *udp.BasicPeer
+			var zero, one, near, far *udp.PeerComponent
 			v.in(t, 0, func() {
 				zero = Sender(g.String(), Interface(v.ifc[0]), TTL(0))
 				one = Sender(g.String(), Interface(v.ifc[0]))
@@ -245,7 +245,7 @@ func TestTwoHostsJoin(t *testing.T) {
 	v := newVeth(t)
 	a := group6(t)
 	b := netip.AddrPortFrom(group6(t).Addr(), a.Port())
-	var tr, sa, sb *udp.BasicPeer
+	var tr, sa, sb *udp.PeerComponent
 	v.in(t, 0, func() { tr = Transceiver(a.String(), Interface(v.ifc[0])) })
 	v.in(t, 1, func() {
 		sa = Sender(a.String(), Interface(v.ifc[1]))

@@ -20,7 +20,7 @@ func TestBetweenUDPPeers(t *testing.T) {
 	ctx := axontest.Context(t)
 	send := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
 	recv := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(send.LocalAddr()))
-	for _, p := range []*udp.BasicPeer{send, recv} {
+	for _, p := range []*udp.PeerComponent{send, recv} {
 		if err := p.Err(); err != nil {
 			t.Fatal(err)
 		}

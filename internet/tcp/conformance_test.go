@@ -36,7 +36,7 @@ func TestConformance(t *testing.T) {
 	})
 	// A server is checked with a client connected, which it serves while
 	// it finishes. Its "inbox" is not used, so it is fed nothing.
-	for name, server := range map[string]func(string, tcp.Factory, ...tcp.Option) *tcp.ServerCore{
+	for name, server := range map[string]func(string, tcp.Factory, ...tcp.Option) *tcp.ServerComponent{
 		"Server":          tcp.Server,
 		"ConnectedServer": tcp.ConnectedServer,
 	} {

@@ -15,9 +15,9 @@ import (
 // be new (in no graph yet). Returning nil refuses the connection.
 type Factory func(ConnInfo) axon.Node
 
-// ServerCore is a TCP server as a component: what Server returns. It
+// ServerComponent is a TCP server as a component: what Server returns. It
 // embeds *axon.Component, so it is an axon.Node.
-type ServerCore struct {
+type ServerComponent struct {
 	*axon.Component
 	listening
 	cfg     config
@@ -27,7 +27,7 @@ type ServerCore struct {
 
 // Server returns a TCP server listening on addr ("host:port"; ":0" is
 // every interface on a free port) that serves each connection with a
-// protocol handler: Kamaelia's ServerCore and ConnectedServer. For each
+// protocol handler: Kamaelia's ServerComponent and ConnectedServer. For each
 // connection it accepts it makes a Connection (the component Client
 // becomes once connected) and a handler, factory(ConnInfo{Local,
 // Remote}), and links them:
@@ -85,8 +85,8 @@ type ServerCore struct {
 //	signal  (out) the shutdown message that ended the server.
 //
 // Options: MaxConnections, ReadChunk, KeepAlive, NoDelay, Listener, Name.
-func Server(addr string, factory Factory, opts ...Option) *ServerCore {
-	s := &ServerCore{cfg: newConfig(opts), factory: factory}
+func Server(addr string, factory Factory, opts ...Option) *ServerComponent {
+	s := &ServerComponent{cfg: newConfig(opts), factory: factory}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "Server"), s.main,
 		axon.WithInbox(axon.InboxName, "not used"),
 		axon.WithOutbox(axon.OutboxName, "not used"),
@@ -108,11 +108,11 @@ func Server(addr string, factory Factory, opts ...Option) *ServerCore {
 
 // ConnectedServer is Server, under the name Kamaelia gives the server
 // that makes a protocol handler for each connection.
-func ConnectedServer(addr string, factory Factory, opts ...Option) *ServerCore {
+func ConnectedServer(addr string, factory Factory, opts ...Option) *ServerComponent {
 	return Server(addr, factory, opts...)
 }
 
-func (s *ServerCore) main(ctx context.Context, c *axon.Component) error {
+func (s *ServerComponent) main(ctx context.Context, c *axon.Component) error {
 	acc := s.startAccepting(ctx, c, s.rep)
 	defer acc.stop()
 	ended := make(chan *axon.Component)
@@ -156,7 +156,7 @@ func (s *ServerCore) main(ctx context.Context, c *axon.Component) error {
 
 // open starts serving nc: a Connection, a handler, and the session that
 // runs them. It reports false if nc was refused instead.
-func (s *ServerCore) open(ctx context.Context, c *axon.Component, nc net.Conn, ended chan<- *axon.Component) bool {
+func (s *ServerComponent) open(ctx context.Context, c *axon.Component, nc net.Conn, ended chan<- *axon.Component) bool {
 	conn := accepted(nc, s.cfg)
 	info := ConnInfo{Local: conn.LocalAddr(), Remote: conn.RemoteAddr()}
 	pair, h, err := s.pair(conn, info)
@@ -186,7 +186,7 @@ func (s *ServerCore) open(ctx context.Context, c *axon.Component, nc net.Conn, e
 }
 
 // pair makes the handler for conn and links the two inside a container.
-func (s *ServerCore) pair(conn *Connection, info ConnInfo) (pair *axon.Component, h axon.Node, err error) {
+func (s *ServerComponent) pair(conn *Connection, info ConnInfo) (pair *axon.Component, h axon.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: factory panicked: %v", ErrHandler, r)

@@ -9,9 +9,9 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// SingleServerCore is a server for one client at a time: what
+// SingleServerComponent is a server for one client at a time: what
 // SingleServer returns. It embeds *axon.Component, so it is an axon.Node.
-type SingleServerCore struct {
+type SingleServerComponent struct {
 	*axon.Component
 	listening
 	cfg config
@@ -55,8 +55,8 @@ type SingleServerCore struct {
 //	              left. Sent without waiting; logged when "errors" leads
 //	              nowhere or is full.
 //	signal  (out) the shutdown message that ended the server.
-func SingleServer(addr string, opts ...Option) *SingleServerCore {
-	s := &SingleServerCore{cfg: newConfig(opts)}
+func SingleServer(addr string, opts ...Option) *SingleServerComponent {
+	s := &SingleServerComponent{cfg: newConfig(opts)}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "SingleServer"), s.main,
 		axon.WithInbox(axon.InboxName, "[]byte or string: written to the connected client", axon.PassthroughOnly()),
 		axon.WithOutbox(axon.OutboxName, "[]byte: what the client sends", axon.Carries[[]byte]()),
@@ -68,7 +68,7 @@ func SingleServer(addr string, opts ...Option) *SingleServerCore {
 	return s
 }
 
-func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
+func (s *SingleServerComponent) main(ctx context.Context, c *axon.Component) error {
 	acc := s.startAccepting(ctx, c, s.rep)
 	defer acc.stop()
 	conns, ctl := acc.conns, c.In(axon.ControlName)
@@ -118,7 +118,7 @@ func (s *SingleServerCore) main(ctx context.Context, c *axon.Component) error {
 // attach makes nc the client: a Connection, child of the server, with
 // the server's inbox passing through to it and its outbox and errors
 // passing through to the server's.
-func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net.Conn) (*Connection, error) {
+func (s *SingleServerComponent) attach(ctx context.Context, c *axon.Component, nc net.Conn) (*Connection, error) {
 	conn := accepted(nc, s.cfg)
 	conn.eofFinish = true
 	// The server's inbox stops leading to the connection before the
@@ -143,7 +143,7 @@ func (s *SingleServerCore) attach(ctx context.Context, c *axon.Component, nc net
 
 // detach removes the client's Connection once it has ended, reporting
 // what was left unwritten.
-func (s *SingleServerCore) detach(ctx context.Context, c *axon.Component, conn *Connection) {
+func (s *SingleServerComponent) detach(ctx context.Context, c *axon.Component, conn *Connection) {
 	_ = axon.Unlink(c, axon.InboxName) // if the connection ended without its hook (a panic)
 	_ = c.RemoveChild(conn)
 	// Nothing can add to the connection's inbox now: it has ended (senders

@@ -343,7 +343,7 @@ func (r *batchReader) zone(id uint32) string {
 // stops at the first failure, so the writer reports that one and sends
 // again from the next.
 type batchWriter struct {
-	p     *BasicPeer
+	p     *PeerComponent
 	conn  *ipv4.PacketConn // any UDP socket, IPv4 or IPv6: only WriteBatch is used
 	ms    []ipv4.Message
 	bufs  [][]byte         // bufs[i] is ms[i]'s only buffer
@@ -355,7 +355,7 @@ type batchWriter struct {
 
 // newBatchWriter returns a writer that sends up to n datagrams on p's
 // socket with one system call.
-func newBatchWriter(p *BasicPeer, n int) (writer, error) {
+func newBatchWriter(p *PeerComponent, n int) (writer, error) {
 	if p.uc == nil {
 		return nil, fmt.Errorf("batch writer: %w", errors.ErrUnsupported)
 	}

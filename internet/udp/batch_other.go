@@ -18,6 +18,6 @@ func newBatchReader(conn *net.UDPConn, n int) (reader, error) {
 // newBatchWriter reports that batched sends are not available here: they
 // use sendmmsg, which only Linux has. The caller sends one datagram at a
 // time instead.
-func newBatchWriter(*BasicPeer, int) (writer, error) {
+func newBatchWriter(*PeerComponent, int) (writer, error) {
 	return nil, fmt.Errorf("udp: batched sends need Linux: %w", errors.ErrUnsupported)
 }

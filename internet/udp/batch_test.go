@@ -498,7 +498,7 @@ func TestBatchReaderNoAllocs(t *testing.T) {
 
 // writerPeer makes a peer for a batch writer test, bound to local and
 // closed when the test ends, and a writer of n slots on its socket.
-func writerPeer(t *testing.T, local string, n int) (*BasicPeer, *batchWriter) {
+func writerPeer(t *testing.T, local string, n int) (*PeerComponent, *batchWriter) {
 	t.Helper()
 	p := PostboxPeer(Local(local))
 	if err := p.Err(); err != nil {

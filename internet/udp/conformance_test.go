@@ -15,7 +15,7 @@ func TestConformance(t *testing.T) {
 	// peer makes a peer and has far send it a few datagrams before it
 	// runs, so that it has something to send on "outbox" and blocks
 	// there in the ShutdownMicroprocess check.
-	peer := func(p *udp.BasicPeer) axon.Node {
+	peer := func(p *udp.PeerComponent) axon.Node {
 		if err := p.Err(); err != nil {
 			t.Fatal(err)
 		}

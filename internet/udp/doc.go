@@ -1,7 +1,7 @@
 // Package udp is Kamaelia's Internet.UDP in Go: UDP sockets as
 // components.
 //
-// Three peers share one receiving machine (BasicPeer) and differ in where
+// Three peers share one receiving machine (PeerComponent) and differ in where
 // they send:
 //
 //   - SimplePeer sends every payload on "inbox" to one fixed receiver;

@@ -19,7 +19,7 @@ func TestWrongMessageTypeIsReportedAndPeerCarriesOn(t *testing.T) {
 	ctx := axontest.Context(t)
 	far := listen(t, "127.0.0.1:0")
 	for _, c := range []struct {
-		p   *udp.BasicPeer
+		p   *udp.PeerComponent
 		bad any
 		ok  any
 	}{
@@ -119,7 +119,7 @@ func TestBindInUseNamesTheAddress(t *testing.T) {
 }
 
 func TestBadConfiguration(t *testing.T) {
-	for name, p := range map[string]*udp.BasicPeer{
+	for name, p := range map[string]*udp.PeerComponent{
 		"SimplePeer without Remote":     udp.SimplePeer(),
 		"Connect on a TargettedPeer":    udp.TargettedPeer(udp.Remote("127.0.0.1:9"), udp.Connect()),
 		"PostboxPeer with Remote":       udp.PostboxPeer(udp.Remote("127.0.0.1:9")),

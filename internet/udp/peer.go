@@ -22,7 +22,7 @@ const (
 	ErrorsBox = axon.ErrorsName // every peer's outbox for *Error
 )
 
-// kind is which of the three peers a BasicPeer is.
+// kind is which of the three peers a PeerComponent is.
 type kind int
 
 const (
@@ -35,8 +35,8 @@ func (k kind) String() string {
 	return [...]string{"SimplePeer", "TargettedPeer", "PostboxPeer"}[k]
 }
 
-// BasicPeer is a UDP socket as a component: the machinery the three peers
-// share (Kamaelia's BasicPeer). It receives on a goroutine of its own,
+// PeerComponent is a UDP socket as a component: the machinery the three peers
+// share (Kamaelia's PeerComponent). It receives on a goroutine of its own,
 // sending each datagram on "outbox" as a Datagram, and sends what arrives
 // on "inbox" from its main loop. SimplePeer, TargettedPeer and PostboxPeer
 // each return one, set up to send in their own way.
@@ -52,7 +52,7 @@ func (k kind) String() string {
 // payloads' allocation, and nothing else. It takes what is queued in
 // "inbox" in the batches its senders put there, and on Linux sends it
 // with as few system calls as it can (sendmmsg), allocating nothing.
-type BasicPeer struct {
+type PeerComponent struct {
 	*axon.Component
 	kind  kind
 	cfg   config
@@ -98,12 +98,12 @@ type Stats struct {
 //	              once.
 //	outbox  (out) Datagram: each datagram received.
 //	errors  (out) *Error: each message that could not be sent, and each
-//	              failure to receive; the peer carries on (see BasicPeer).
+//	              failure to receive; the peer carries on (see PeerComponent).
 //	signal  (out) the shutdown message that ended the peer.
 //
 // With Connect the socket is connected to the receiver, so it receives
 // only from it and reports ICMP port unreachable as ErrRefused.
-func SimplePeer(opts ...Option) *BasicPeer {
+func SimplePeer(opts ...Option) *PeerComponent {
 	return newPeer(simple, opts)
 }
 
@@ -126,7 +126,7 @@ func SimplePeer(opts ...Option) *BasicPeer {
 //
 // "target" is read before "inbox": a payload put after a new target goes
 // to that target.
-func TargettedPeer(opts ...Option) *BasicPeer {
+func TargettedPeer(opts ...Option) *PeerComponent {
 	return newPeer(targetted, opts)
 }
 
@@ -146,12 +146,12 @@ func TargettedPeer(opts ...Option) *BasicPeer {
 //	              a Packet back to its sender).
 //	errors  (out) *Error, as SimplePeer's.
 //	signal  (out) the shutdown message that ended the peer.
-func PostboxPeer(opts ...Option) *BasicPeer {
+func PostboxPeer(opts ...Option) *PeerComponent {
 	return newPeer(postbox, opts)
 }
 
-func newPeer(k kind, opts []Option) *BasicPeer {
-	p := &BasicPeer{kind: k, cfg: newConfig(opts)}
+func newPeer(k kind, opts []Option) *PeerComponent {
+	p := &PeerComponent{kind: k, cfg: newConfig(opts)}
 	inDoc := "[]byte or string: each the payload of one datagram to the receiver"
 	var boxes []axon.Option
 	switch k {
@@ -188,7 +188,7 @@ func newPeer(k kind, opts []Option) *BasicPeer {
 }
 
 // check refuses options that make no sense for the peer.
-func (p *BasicPeer) check() error {
+func (p *PeerComponent) check() error {
 	cfg := &p.cfg
 	switch {
 	case cfg.optErr != nil:
@@ -212,20 +212,20 @@ func (p *BasicPeer) check() error {
 // build peers on sockets they prepare themselves and can fail before a
 // peer exists; c should declare the boxes the real peer would have, so
 // that a graph can still be wired to it.
-func Failed(c *axon.Component, err error) *BasicPeer {
-	p := &BasicPeer{Component: c}
+func Failed(c *axon.Component, err error) *PeerComponent {
+	p := &PeerComponent{Component: c}
 	p.fail(err)
 	return p
 }
 
 // fail records err so that the peer fails when started.
-func (p *BasicPeer) fail(err error) {
+func (p *PeerComponent) fail(err error) {
 	p.err = err
 	p.FailOnStart(err)
 }
 
 // open binds (or adopts) the socket and applies the socket options.
-func (p *BasicPeer) open() error {
+func (p *PeerComponent) open() error {
 	cfg := &p.cfg
 	if cfg.conn != nil {
 		p.pc, p.owned = cfg.conn, cfg.closeConn
@@ -252,7 +252,7 @@ func (p *BasicPeer) open() error {
 }
 
 // setOptions applies buffer sizes and broadcast.
-func (p *BasicPeer) setOptions() error {
+func (p *PeerComponent) setOptions() error {
 	cfg := &p.cfg
 	if p.uc == nil {
 		if cfg.rbuf > 0 || cfg.wbuf > 0 || cfg.broadcast {
@@ -284,16 +284,16 @@ func (p *BasicPeer) setOptions() error {
 // LocalAddr returns the address the socket is bound to (Twisted's
 // getHost), with the port chosen if port 0 was asked for. It is the zero
 // AddrPort if binding failed.
-func (p *BasicPeer) LocalAddr() netip.AddrPort { return p.local }
+func (p *PeerComponent) LocalAddr() netip.AddrPort { return p.local }
 
 // Err returns the error that stopped the peer being made (binding, or bad
 // options), which it also fails with when started; nil if it was made.
-func (p *BasicPeer) Err() error { return p.err }
+func (p *PeerComponent) Err() error { return p.err }
 
 // Close closes the peer's socket, for a peer that will never run; a peer
 // that runs closes it when it ends. An adopted socket (Conn) is not
 // closed. Close may be called more than once.
-func (p *BasicPeer) Close() error {
+func (p *PeerComponent) Close() error {
 	p.closeOnce.Do(func() {
 		if p.owned && p.pc != nil {
 			p.closeErr = p.pc.Close()
@@ -303,7 +303,7 @@ func (p *BasicPeer) Close() error {
 }
 
 // Stats returns the peer's counts so far. It may be called at any time.
-func (p *BasicPeer) Stats() Stats {
+func (p *PeerComponent) Stats() Stats {
 	return Stats{
 		Received:      p.received.Load(),
 		BytesReceived: p.bytesIn.Load(),
@@ -314,13 +314,13 @@ func (p *BasicPeer) Stats() Stats {
 }
 
 // errorf makes an *Error naming the peer.
-func (p *BasicPeer) errorf(box, op, addr string, err error) *Error {
+func (p *PeerComponent) errorf(box, op, addr string, err error) *Error {
 	return &Error{Component: p.String(), Box: box, Op: op, Addr: addr, Err: err}
 }
 
 // main is every peer's main loop: it starts the receiver, then sends what
 // arrives until told to stop.
-func (p *BasicPeer) main(ctx context.Context, c *axon.Component) error {
+func (p *PeerComponent) main(ctx context.Context, c *axon.Component) error {
 	rctx, cancel := context.WithCancel(ctx)
 	received := make(chan struct{})
 	go func() {
@@ -353,7 +353,7 @@ func (p *BasicPeer) main(ctx context.Context, c *axon.Component) error {
 
 // stopReceiver makes the receiver's blocked read return: the socket is
 // closed, or an adopted one given a read deadline in the past.
-func (p *BasicPeer) stopReceiver() {
+func (p *PeerComponent) stopReceiver() {
 	p.stopping.Store(true)
 	if p.owned {
 		p.Close()
@@ -364,7 +364,7 @@ func (p *BasicPeer) stopReceiver() {
 
 // report sends err on "errors" without waiting, or logs it (see
 // axon.Reporter), and counts it.
-func (p *BasicPeer) report(err *Error) {
+func (p *PeerComponent) report(err *Error) {
 	p.errs.Add(1)
 	p.reporter.Report(err)
 }

@@ -29,7 +29,7 @@ type reader interface {
 }
 
 // newReader picks the fastest way to read the peer's socket.
-func (p *BasicPeer) newReader() reader {
+func (p *PeerComponent) newReader() reader {
 	if p.uc == nil {
 		return &packetReader{pc: p.pc, buf: make([]byte, maxDatagram)}
 	}
@@ -45,7 +45,7 @@ func (p *BasicPeer) newReader() reader {
 // "outbox" as a Datagram with a payload of its own. It returns when the
 // socket is closed (or, if adopted, its read deadline passes) on purpose,
 // when ctx ends, or when what "outbox" leads to has ended.
-func (p *BasicPeer) receive(ctx context.Context) {
+func (p *PeerComponent) receive(ctx context.Context) {
 	r := p.newReader()
 	h := handOff{p: p, out: p.Out(axon.OutboxName)}
 	h.send = h.sendAll // made once, so that each read does not make it again
@@ -83,7 +83,7 @@ const copyChunk = 32 << 10
 // handOff hands the datagrams of each read on, reusing its scratch space
 // from one read to the next.
 type handOff struct {
-	p     *BasicPeer
+	p     *PeerComponent
 	out   *axon.Outbox
 	send  func(ctx context.Context) error // sendAll
 	data  [][]byte                        // the payloads of the read being handed on
@@ -181,7 +181,7 @@ func copyPayloads(bs [][]byte) {
 }
 
 // receiveError turns an error from reading into an *Error.
-func (p *BasicPeer) receiveError(err error) *Error {
+func (p *PeerComponent) receiveError(err error) *Error {
 	err = sock.UnwrapOp(err)
 	addr := ""
 	if r := p.remote.Load(); r != nil {

@@ -19,7 +19,7 @@ const retryAfter = time.Second
 // sender is the state of a peer's main loop: where payloads go, and the
 // names being resolved.
 type sender struct {
-	p    *BasicPeer
+	p    *PeerComponent
 	c    *axon.Component
 	stop func(graceful bool)
 	res  *resolver
@@ -46,7 +46,7 @@ type sender struct {
 	nheld int
 }
 
-func newSender(ctx context.Context, p *BasicPeer, stop func(bool)) *sender {
+func newSender(ctx context.Context, p *PeerComponent, stop func(bool)) *sender {
 	s := &sender{
 		p: p, c: p.Component, stop: stop,
 		res: newResolver(ctx, &p.cfg, p.local),
@@ -430,7 +430,7 @@ type writer interface {
 }
 
 // newWriter picks the fastest way to send on the peer's socket.
-func (p *BasicPeer) newWriter() writer {
+func (p *PeerComponent) newWriter() writer {
 	if p.uc != nil {
 		if w, err := newBatchWriter(p, maxWriteBatch); err == nil {
 			return w
@@ -444,7 +444,7 @@ const maxWriteBatch = 64
 
 // oneWriter sends each datagram as it is added, with a system call of its
 // own.
-type oneWriter struct{ p *BasicPeer }
+type oneWriter struct{ p *PeerComponent }
 
 func (w oneWriter) add(b []byte, to netip.AddrPort, connected bool) {
 	p := w.p
@@ -471,7 +471,7 @@ func (oneWriter) queued() bool { return false }
 
 // sendFailed reports a datagram to to that could not be sent because of
 // err.
-func (p *BasicPeer) sendFailed(to netip.AddrPort, err error) {
+func (p *PeerComponent) sendFailed(to netip.AddrPort, err error) {
 	e := p.errorf(axon.InboxName, "send", to.String(), sendError(err))
 	e.Dropped = 1
 	p.report(e)

@@ -16,7 +16,7 @@ import (
 )
 
 // closed checks that p's socket has been closed, by binding its address.
-func closed(t *testing.T, p *udp.BasicPeer) {
+func closed(t *testing.T, p *udp.PeerComponent) {
 	t.Helper()
 	uc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(p.LocalAddr()))
 	if err != nil {
@@ -49,7 +49,7 @@ func TestProducerFinishedSendsWhatIsQueued(t *testing.T) {
 
 func TestShutdownMicroprocessStopsAtOnce(t *testing.T) {
 	ctx := axontest.Context(t)
-	for _, p := range []*udp.BasicPeer{
+	for _, p := range []*udp.PeerComponent{
 		udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("127.0.0.1:9")),
 		udp.TargettedPeer(udp.Local("127.0.0.1:0")),
 		udp.PostboxPeer(udp.Local("127.0.0.1:0")),

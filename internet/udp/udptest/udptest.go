@@ -18,7 +18,7 @@ import (
 // Start starts p for the test, as axontest.Start does, after checking
 // that it was made (p.Err() is nil), and links its "errors" box to the
 // handle before it runs, so that every error it reports can be read with Error.
-func Start(t testing.TB, ctx context.Context, p *udp.BasicPeer) *axon.Handle {
+func Start(t testing.TB, ctx context.Context, p *udp.PeerComponent) *axon.Handle {
 	t.Helper()
 	if err := p.Err(); err != nil {
 		t.Fatalf("making %s: %v", p, err)
