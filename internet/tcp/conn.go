@@ -128,8 +128,13 @@ type Connection struct {
 func Client(addr string, opts ...Option) *Connection {
 	k := newConnection("Client", newConfig(opts))
 	k.addr = addr
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		err := k.errorf("socket", "connect", addr, fmt.Errorf("%w: want host:port: %w", ErrConfig, err))
+	var err *Error
+	if _, _, serr := net.SplitHostPort(addr); serr != nil {
+		err = k.errorf("socket", "connect", addr, fmt.Errorf("%w: want host:port: %w", ErrConfig, serr))
+	} else if oerr := k.cfg.Refuse("Client", clientOptions...); oerr != nil {
+		err = k.errorf("socket", "configure", addr, oerr)
+	}
+	if err != nil {
 		k.setReady(nil, err)
 		k.FailOnStart(err)
 	}
@@ -141,7 +146,16 @@ func Client(addr string, opts ...Option) *Connection {
 // owns nc from then on and closes it when it ends; one that will never
 // run should be closed with Close.
 func Wrap(nc net.Conn, opts ...Option) *Connection {
-	return wrap(nc, newConfig(opts))
+	cfg := newConfig(opts)
+	if err := cfg.Refuse("Connection", connOptions...); err != nil {
+		nc.Close() // the Connection's, and it will not run
+		k := newConnection("Connection", cfg)
+		e := k.errorf("socket", "configure", nc.RemoteAddr().String(), err)
+		k.setReady(nil, e)
+		k.FailOnStart(e)
+		return k
+	}
+	return wrap(nc, cfg)
 }
 
 // wrap is Wrap with the options already applied.

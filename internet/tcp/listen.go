@@ -106,7 +106,15 @@ type listening struct {
 }
 
 // listen binds addr, or adopts cfg's listener.
-func (l *listening) listen(c *axon.Component, addr string, cfg *config) {
+func (l *listening) listen(c *axon.Component, kind, addr string, cfg *config, applies []string) {
+	if err := cfg.Refuse(kind, applies...); err != nil {
+		l.err = &Error{Component: c.String(), Box: "socket", Op: "configure", Addr: addr, Err: err}
+		c.FailOnStart(l.err)
+		if cfg.listener != nil {
+			cfg.listener.Close() // the server's from now on, and it will not run
+		}
+		return
+	}
 	if cfg.listener != nil {
 		l.ln = cfg.listener
 	} else {

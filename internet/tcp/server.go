@@ -102,7 +102,7 @@ func Server(addr string, factory Factory, opts ...Option) *ServerComponent {
 		}
 		return s
 	}
-	s.listen(s.Component, addr, &s.cfg)
+	s.listen(s.Component, "Server", addr, &s.cfg, serverOptions)
 	return s
 }
 

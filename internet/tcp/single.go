@@ -64,7 +64,7 @@ func SingleServer(addr string, opts ...Option) *SingleServerComponent {
 		axon.WithOutbox(ErrorsBox, "*tcp.Error: what could not be written or accepted", axon.Carries[*Error]()),
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
-	s.listen(s.Component, addr, &s.cfg)
+	s.listen(s.Component, "SingleServer", addr, &s.cfg, singleOptions)
 	return s
 }
 
