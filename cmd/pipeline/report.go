@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
@@ -34,6 +35,11 @@ type failures struct{ n atomic.Int64 }
 // (none for a name that did not resolve: the sends it holds up say how
 // many they were when they fail), or one.
 func (f *failures) add(err any) {
+	if _, ok := err.(chassis.Event); ok {
+		// What a supervisor did (a restart, say) is news, not a failed
+		// item: what its child failed on comes as a *DroppedError.
+		return
+	}
 	n := int64(1)
 	var ue *udp.Error
 	if e, ok := err.(error); ok && errors.As(e, &ue) {
