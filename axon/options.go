@@ -3,6 +3,7 @@ package axon
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // OptionSet notes which options a component's constructor was given, by
@@ -26,10 +27,25 @@ func (s *OptionSet) Mark(name string) {
 // given that is not among applies and the component it was given to, or
 // nil if every option given applies.
 func (s *OptionSet) Refuse(component string, applies ...string) error {
-	for _, name := range s.given {
-		if !slices.Contains(applies, name) {
-			return fmt.Errorf("%w: option %s does not apply to %s (it takes %v)", ErrConfig, name, component, applies)
-		}
+	if name := s.Stray(applies...); name != "" {
+		return fmt.Errorf("%w: %s", ErrConfig, Stray(name, component, applies))
 	}
 	return nil
+}
+
+// Stray returns the first option given that is not among applies, or ""
+// if every one applies.
+func (s *OptionSet) Stray(applies ...string) string {
+	for _, name := range s.given {
+		if !slices.Contains(applies, name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// Stray says, for an error message, that option name does not apply to
+// component, which takes applies.
+func Stray(name, component string, applies []string) string {
+	return fmt.Sprintf("option %s does not apply to %s (it takes %s)", name, component, strings.Join(applies, ", "))
 }

@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,23 @@ func TestNetworkConfigError(t *testing.T) {
 	}
 	if err := axon.Run(axontest.Context(t), l); !errors.Is(err, simulate.ErrConfig) {
 		t.Fatalf("ran with %v", err)
+	}
+}
+
+// An option that a stage does not take is a configuration error naming
+// it, as a value out of range is.
+func TestStageRefusesOptionsThatDoNotApply(t *testing.T) {
+	for _, s := range []*simulate.Stage{
+		simulate.Loss(0.1, simulate.Bits(2)),
+		simulate.Delay(time.Millisecond, 0, simulate.Queue(3)),
+		simulate.Reorder(4, simulate.KeepOrder()),
+	} {
+		err := s.Err()
+		if !errors.Is(err, simulate.ErrConfig) || !strings.Contains(err.Error(), "does not apply") || strings.Count(err.Error(), "bad configuration") != 1 {
+			t.Errorf("%s: Err() = %v, want one ErrConfig saying which option does not apply", s.Name(), err)
+		}
+	}
+	if err := simulate.RateLimit(1e6, simulate.Seed(1), simulate.Queue(3), simulate.Block(), simulate.Burst(2000)).Err(); err != nil {
+		t.Errorf("RateLimit with options that apply: %v", err)
 	}
 }

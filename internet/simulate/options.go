@@ -3,13 +3,19 @@ package simulate
 import (
 	"fmt"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// Option configures a stage. Options that do not apply to a stage (Bits
-// given to Loss, say) are ignored by it.
+// Option configures a stage. Seed and WithClock apply to every stage;
+// the others to the stages their documentation names. An option that does
+// not apply to the stage it is given to (Bits given to Loss, say) is a
+// configuration error that names it, reported by Err and when the stage
+// starts, as a value out of range is.
 type Option func(*options)
 
 type options struct {
+	axon.OptionSet
 	seed     uint64
 	seeded   bool
 	clock    Clock
@@ -47,6 +53,25 @@ func newOptions(opts []Option) *options {
 	return o
 }
 
+// stageOptions are the options each kind of stage takes beyond Seed and
+// WithClock.
+var stageOptions = map[string][]string{
+	"Corrupt":   {"Bits"},
+	"Reorder":   {"MaxHold"},
+	"Delay":     {"KeepOrder"},
+	"RateLimit": {"Burst", "Queue", "Block"},
+}
+
+// refuse returns the complaint about an option given to a stage of kind
+// that does not take it, or "".
+func (o *options) refuse(kind string) string {
+	applies := append([]string{"Seed", "WithClock"}, stageOptions[kind]...)
+	if name := o.Stray(applies...); name != "" {
+		return axon.Stray(name, kind, applies)
+	}
+	return ""
+}
+
 func (o *options) bad(format string, args ...any) {
 	o.problems = append(o.problems, fmt.Sprintf(format, args...))
 }
@@ -57,7 +82,7 @@ func (o *options) bad(format string, args ...any) {
 // Reorder's hold time, also the same times: see WithClock). Without it a
 // random seed is chosen; Stage.Seed reports the seed in use either way.
 func Seed(seed uint64) Option {
-	return func(o *options) { o.seed, o.seeded = seed, true }
+	return func(o *options) { o.Mark("Seed"); o.seed, o.seeded = seed, true }
 }
 
 // WithClock sets the clock that Delay, RateLimit and Reorder read and
@@ -65,6 +90,7 @@ func Seed(seed uint64) Option {
 // timing, and so their output, depend on the seed and the input alone.
 func WithClock(c Clock) Option {
 	return func(o *options) {
+		o.Mark("WithClock")
 		if c == nil {
 			o.bad("WithClock(nil)")
 			return
@@ -80,6 +106,7 @@ func WithClock(c Clock) Option {
 // be positive.
 func MaxHold(d time.Duration) Option {
 	return func(o *options) {
+		o.Mark("MaxHold")
 		if d <= 0 {
 			o.bad("MaxHold(%v): must be positive", d)
 			return
@@ -93,6 +120,7 @@ func MaxHold(d time.Duration) Option {
 // all of them flipped. It must be at least 1.
 func Bits(n int) Option {
 	return func(o *options) {
+		o.Mark("Bits")
 		if n < 1 {
 			o.bad("Bits(%d): must be at least 1", n)
 			return
@@ -107,6 +135,7 @@ func Bits(n int) Option {
 // the bucket is full and leaves it in debt.
 func Burst(bytes float64) Option {
 	return func(o *options) {
+		o.Mark("Burst")
 		if !(bytes > 0) {
 			o.bad("Burst(%v): must be positive", bytes)
 			return
@@ -121,6 +150,7 @@ func Burst(bytes float64) Option {
 // must be at least 1.
 func Queue(n int) Option {
 	return func(o *options) {
+		o.Mark("Queue")
 		if n < 1 {
 			o.bad("Queue(%d): must be at least 1", n)
 			return
@@ -133,12 +163,12 @@ func Queue(n int) Option {
 // is full, so the sender is slowed (backpressure) instead of losing
 // messages.
 func Block() Option {
-	return func(o *options) { o.block = true }
+	return func(o *options) { o.Mark("Block"); o.block = true }
 }
 
 // KeepOrder makes Delay deliver messages in the order they came: a
 // message whose jittered time falls before that of an earlier message
 // waits for it.
 func KeepOrder() Option {
-	return func(o *options) { o.ordered = true }
+	return func(o *options) { o.Mark("KeepOrder"); o.ordered = true }
 }

@@ -140,6 +140,9 @@ func newStage(kind string, o *options, eng engine, timed bool, problems ...strin
 		axon.WithOutbox(axon.OutboxName, "the messages, damaged"),
 		axon.WithOutbox(ErrorsBox, "*simulate.Error for a message the stage cannot work on", axon.Carries[*Error]()))
 	s.reporter = axon.NewReporter(s.Component, ErrorsBox)
+	if bad := o.refuse(kind); bad != "" {
+		problems = append(problems, bad)
+	}
 	if all := append(problems, o.problems...); len(all) > 0 {
 		s.err = &Error{Component: s.String(), Box: "config", Op: "configure",
 			Err: fmt.Errorf("%w: %s", ErrConfig, strings.Join(all, "; "))}
