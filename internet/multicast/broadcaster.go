@@ -87,7 +87,7 @@ func Broadcaster(opts ...FragmentOption) *BroadcasterComponent {
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message that could not be sent; the Broadcaster carries on", axon.Carries[*udp.Error]()),
 	)
 	b.reporter = axon.NewReporter(b.Component, udp.ErrorsBox)
-	cfg, err := newFragConfig(opts)
+	cfg, err := newFragConfig("Broadcaster", broadcasterOptions, opts)
 	if err != nil {
 		b.FailOnStart(&udp.Error{Component: b.String(), Box: axon.ControlName, Op: "configure", Err: err})
 		return b

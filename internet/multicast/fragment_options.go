@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
@@ -33,11 +34,20 @@ const (
 )
 
 // FragmentOption configures a Broadcaster, a Listener, a Fragmenter or a
-// Reassembler. Each option says which of them it applies to; the others
-// ignore it.
+// Reassembler. Each option says which of them it applies to; given to
+// another, it is refused with an error that names it (wrapping
+// udp.ErrConfig), as a value out of range is.
 type FragmentOption func(*fragConfig)
 
+// The options each takes.
+var (
+	fragmenterOptions  = []string{"Topic", "DatagramSize", "MaxMessage"}
+	broadcasterOptions = append([]string{"Rate"}, fragmenterOptions...)
+	reassemblerOptions = []string{"Topics", "MaxMessage", "MaxAge", "Budget", "Clock"}
+)
+
 type fragConfig struct {
+	axon.OptionSet
 	topic      string
 	topics     []string
 	datagram   int
@@ -49,7 +59,8 @@ type fragConfig struct {
 	err        error
 }
 
-func newFragConfig(opts []FragmentOption) (fragConfig, error) {
+// newFragConfig applies opts for who, which takes the options applies.
+func newFragConfig(who string, applies []string, opts []FragmentOption) (fragConfig, error) {
 	cfg := fragConfig{
 		datagram:   DefaultDatagramSize,
 		maxMessage: DefaultMaxMessage,
@@ -59,6 +70,9 @@ func newFragConfig(opts []FragmentOption) (fragConfig, error) {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if name := cfg.Stray(applies...); name != "" {
+		return cfg, fmt.Errorf("%w: %s", udp.ErrConfig, axon.Stray(name, who, applies))
 	}
 	return cfg, cfg.check()
 }
@@ -98,7 +112,7 @@ func (c *fragConfig) check() error {
 // not name one (a []byte or string rather than a Message). The default is
 // "", no topic. At most MaxTopicLen bytes. Broadcaster and Fragmenter
 // users only.
-func Topic(t string) FragmentOption { return func(c *fragConfig) { c.topic = t } }
+func Topic(t string) FragmentOption { return func(c *fragConfig) { c.Mark("Topic"); c.topic = t } }
 
 // Topics makes a Listener (or Reassembler) take only messages whose topic
 // is one of topics, as mcl's RawListener does: the fragments of any other
@@ -107,7 +121,7 @@ func Topic(t string) FragmentOption { return func(c *fragConfig) { c.topic = t }
 // Several Topics options add up. "" is a topic like any other: the one a
 // Broadcaster without a Topic sends.
 func Topics(topics ...string) FragmentOption {
-	return func(c *fragConfig) { c.topics = append(c.topics, topics...) }
+	return func(c *fragConfig) { c.Mark("Topics"); c.topics = append(c.topics, topics...) }
 }
 
 // DatagramSize sets the largest fragment a Broadcaster (or Fragmenter)
@@ -115,34 +129,46 @@ func Topics(topics ...string) FragmentOption {
 // MaxDatagramSize, default DefaultDatagramSize. Choose it so that a
 // datagram crosses the path without IP fragmentation: the path MTU less
 // 48 bytes over IPv6, 28 over IPv4.
-func DatagramSize(n int) FragmentOption { return func(c *fragConfig) { c.datagram = n } }
+func DatagramSize(n int) FragmentOption {
+	return func(c *fragConfig) { c.Mark("DatagramSize"); c.datagram = n }
+}
 
 // MaxMessage sets the longest message, in bytes: a Broadcaster refuses a
 // longer one (ErrTooLarge, on "errors") and a Listener drops the fragments
 // of one that claims to be longer, before keeping anything for it. Default
 // DefaultMaxMessage (16 MiB); at most 2^32-1, what the header can say.
-func MaxMessage(n int) FragmentOption { return func(c *fragConfig) { c.maxMessage = n } }
+func MaxMessage(n int) FragmentOption {
+	return func(c *fragConfig) { c.Mark("MaxMessage"); c.maxMessage = n }
+}
 
 // MaxAge sets how long a Listener (or Reassembler) keeps an incomplete
 // message, counted from its first fragment's arrival; then the message is
 // dropped and the memory it held freed. Default DefaultMaxAge. It must be
 // longer than a whole message takes to arrive.
-func MaxAge(d time.Duration) FragmentOption { return func(c *fragConfig) { c.maxAge = d } }
+func MaxAge(d time.Duration) FragmentOption {
+	return func(c *fragConfig) { c.Mark("MaxAge"); c.maxAge = d }
+}
 
 // Budget sets how many bytes a Listener (or Reassembler) may hold for
 // incomplete messages, all senders together: their buffers and
 // bookkeeping (see Stats.BytesPending). A new message that would go over
 // it evicts the oldest incomplete messages first; one that could never
 // fit is dropped. Default DefaultBudget (64 MiB).
-func Budget(bytes int) FragmentOption { return func(c *fragConfig) { c.budget = bytes } }
+func Budget(bytes int) FragmentOption {
+	return func(c *fragConfig) { c.Mark("Budget"); c.budget = bytes }
+}
 
 // Clock sets the clock a Listener (or Reassembler) reads to age
 // incomplete messages; the default is time.Now. For tests.
-func Clock(now func() time.Time) FragmentOption { return func(c *fragConfig) { c.now = now } }
+func Clock(now func() time.Time) FragmentOption {
+	return func(c *fragConfig) { c.Mark("Clock"); c.now = now }
+}
 
 // Rate paces a Broadcaster: it sends at most bytesPerSecond bytes of
 // datagrams a second, on average, in bursts of at most 64 KiB. 0, the
 // default, sends as fast as the next component takes them. Pacing keeps
 // a large message from overrunning receivers' socket buffers on a path
 // that drops what does not fit, as loopback and most LANs do.
-func Rate(bytesPerSecond int) FragmentOption { return func(c *fragConfig) { c.rate = bytesPerSecond } }
+func Rate(bytesPerSecond int) FragmentOption {
+	return func(c *fragConfig) { c.Mark("Rate"); c.rate = bytesPerSecond }
+}

@@ -150,10 +150,10 @@ type partial struct {
 }
 
 // NewReassembler returns a Reassembler set by the options Topics,
-// MaxMessage, MaxAge, Budget and Clock (others are ignored). The error,
-// for an option out of range, wraps udp.ErrConfig.
+// MaxMessage, MaxAge, Budget and Clock. The error, for an option out of
+// range or one that does not apply, wraps udp.ErrConfig.
 func NewReassembler(opts ...FragmentOption) (*Reassembler, error) {
-	cfg, err := newFragConfig(opts)
+	cfg, err := newFragConfig("Reassembler", reassemblerOptions, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -21,10 +21,11 @@ type Fragmenter struct {
 }
 
 // NewFragmenter returns a Fragmenter set by the options Topic,
-// DatagramSize and MaxMessage (others are ignored), whose first message id
-// is random. The error, for an option out of range, wraps udp.ErrConfig.
+// DatagramSize and MaxMessage, whose first message id is random. The
+// error, for an option out of range or one that does not apply, wraps
+// udp.ErrConfig.
 func NewFragmenter(opts ...FragmentOption) (*Fragmenter, error) {
-	cfg, err := newFragConfig(opts)
+	cfg, err := newFragConfig("Fragmenter", fragmenterOptions, opts)
 	if err != nil {
 		return nil, err
 	}

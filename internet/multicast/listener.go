@@ -66,10 +66,10 @@ func Listener(opts ...FragmentOption) *ListenerComponent {
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message on inbox that is not a datagram", axon.Carries[*udp.Error]()),
 	)
 	l.reporter = axon.NewReporter(l.Component, udp.ErrorsBox)
-	cfg, err := newFragConfig(opts)
+	cfg, err := newFragConfig("Listener", reassemblerOptions, opts)
 	if err != nil {
 		l.FailOnStart(&udp.Error{Component: l.String(), Box: axon.ControlName, Op: "configure", Err: err})
-		cfg, _ = newFragConfig(nil) // so that Stats works
+		cfg, _ = newFragConfig("Listener", reassemblerOptions, nil) // so that Stats works
 	}
 	l.r = newReassembler(&cfg)
 	return l
