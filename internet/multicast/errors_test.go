@@ -6,8 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
