@@ -463,3 +463,21 @@ func TestSenderFileGrows(t *testing.T) {
 		t.Fatalf("sender ended with %v, want ErrFile saying the file changed size", err)
 	}
 }
+
+// An option meant for the other side is refused by name.
+func TestOptionsForTheOtherSideAreRefused(t *testing.T) {
+	ctx := axontest.Context(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		node   axon.Node
+		option string
+	}{
+		{transfer.Sender(writeFile(t, dir, 10, 1), transfer.Linger(time.Second)), "Linger"},
+		{transfer.Receiver(filepath.Join(dir, "out"), transfer.ChunkSize(100)), "ChunkSize"},
+	} {
+		err := axon.Run(ctx, c.node)
+		if !errors.Is(err, transfer.ErrConfig) || !strings.Contains(err.Error(), c.option) {
+			t.Errorf("%v given %s: %v, want ErrConfig naming it", c.node.Core(), c.option, err)
+		}
+	}
+}

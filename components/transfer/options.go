@@ -3,6 +3,8 @@ package transfer
 import (
 	"fmt"
 	"time"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // Defaults of the options.
@@ -19,10 +21,20 @@ const (
 	HeldBytes = 32 << 20
 )
 
-// Option configures a Sender or a Receiver.
+// Option configures a Sender or a Receiver. An option that does not apply
+// to the one it is given to (ChunkSize given to a Receiver, Linger to a
+// Sender) makes it fail when started, with an error wrapping ErrConfig
+// that names it.
 type Option func(*config)
 
+// The options each side takes.
+var (
+	senderOptions   = []string{"ChunkSize", "Window", "Timeout", "Name"}
+	receiverOptions = []string{"Window", "Timeout", "Linger", "Name"}
+)
+
 type config struct {
+	axon.OptionSet
 	chunkSize int
 	window    int
 	windowSet bool
@@ -32,10 +44,14 @@ type config struct {
 	err       error
 }
 
-func newConfig(opts []Option) config {
+// newConfig applies opts for who, a side that takes the options applies.
+func newConfig(who string, applies []string, opts []Option) config {
 	c := config{chunkSize: DefaultChunkSize, window: DefaultWindow, timeout: DefaultTimeout, linger: DefaultLinger}
 	for _, o := range opts {
 		o(&c)
+	}
+	if name := c.Stray(applies...); name != "" {
+		c.fail("%s", axon.Stray(name, who, applies))
 	}
 	return c
 }
@@ -51,6 +67,7 @@ func (c *config) fail(format string, args ...any) {
 // Loopback carries up to MaxChunkSize in one datagram.
 func ChunkSize(n int) Option {
 	return func(c *config) {
+		c.Mark("ChunkSize")
 		if n < 1 || n > MaxChunkSize {
 			c.fail("ChunkSize(%d): want 1 to %d", n, MaxChunkSize)
 			return
@@ -69,6 +86,7 @@ func ChunkSize(n int) Option {
 // but no more than makes the chunks it may hold take HeldBytes.
 func Window(n int) Option {
 	return func(c *config) {
+		c.Mark("Window")
 		if n < 1 || n > MaxWindow {
 			c.fail("Window(%d): want 1 to %d", n, MaxWindow)
 			return
@@ -83,6 +101,7 @@ func Window(n int) Option {
 // the transfer (and, before one starts, without a START). Default 30 s.
 func Timeout(d time.Duration) Option {
 	return func(c *config) {
+		c.Mark("Timeout")
 		if d <= 0 {
 			c.fail("Timeout(%v): want a positive duration", d)
 			return
@@ -98,6 +117,7 @@ func Timeout(d time.Duration) Option {
 // packet), since the sender repeats END every two round trips there.
 func Linger(d time.Duration) Option {
 	return func(c *config) {
+		c.Mark("Linger")
 		if d < 0 {
 			c.fail("Linger(%v): must not be negative", d)
 			return
@@ -108,5 +128,5 @@ func Linger(d time.Duration) Option {
 
 // Name sets the component's name (default "Sender" or "Receiver").
 func Name(s string) Option {
-	return func(c *config) { c.name = s }
+	return func(c *config) { c.Mark("Name"); c.name = s }
 }

@@ -70,7 +70,7 @@ type ReceiverComponent struct {
 // goes quiet, for the Timeout; ErrMismatch when the digests differ; and
 // ErrFile when the file cannot be written.
 func Receiver(finalPath string, opts ...Option) *ReceiverComponent {
-	r := &ReceiverComponent{final: finalPath, cfg: newConfig(opts)}
+	r := &ReceiverComponent{final: finalPath, cfg: newConfig("Receiver", receiverOptions, opts)}
 	r.Component = axon.New(cmp.Or(r.cfg.name, "Receiver"), r.main,
 		axon.WithInbox(axon.InboxName, "udp.Datagram: the sender's packets", axon.Capacity(256), axon.Carries[udp.Datagram]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Packet: replies to the sender", axon.Carries[udp.Packet]()),

@@ -108,7 +108,7 @@ type SenderComponent struct {
 // when no reply moves the transfer on for the Timeout, and ErrFile when
 // the file cannot be read (or changes size while it is sent).
 func Sender(path string, opts ...Option) *SenderComponent {
-	s := &SenderComponent{path: path, cfg: newConfig(opts)}
+	s := &SenderComponent{path: path, cfg: newConfig("Sender", senderOptions, opts)}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "Sender"), s.main,
 		axon.WithInbox(axon.InboxName, "the receiver's replies: udp.Datagram or []byte", axon.Capacity(256)),
 		axon.WithOutbox(axon.OutboxName, "[]byte: datagrams to the receiver", axon.Carries[[]byte]()),
