@@ -30,14 +30,16 @@ var (
 type hub interface {
 	// input names the inbox publishers link to.
 	input() (axon.Node, string)
-	// publish publishes msgs, in order, from the publisher's own
-	// goroutine, until ctx (the publisher's) ends. Once the backplane
-	// has ended it fails with ErrBackplaneEnded. A message that cannot
-	// be published (NATS: a type it cannot send, a codec error) is given
-	// to report and skipped.
-	publish(ctx context.Context, msgs []any, report func(error)) error
-	// runLimit is the most messages a publisher hands publish at once.
-	runLimit() int
+	// publisher returns what a publisher (a PublishTo, identified by
+	// id) publishes through. A message it cannot publish (NATS: a type
+	// it cannot send, a codec error) is given to report and skipped.
+	publisher(id string, report func(error)) (runPublisher, error)
+	// durable returns the JetStream link of a JetStream backplane, whose
+	// subscribers read a consumer of their own rather than join; nil
+	// otherwise.
+	durable() *jsLink
+	// report reports a message the backplane could not deliver.
+	report(err error)
 	// join adds a subscriber: send is handed every message delivered
 	// from now on, in runs, with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
@@ -128,6 +130,7 @@ type BackplaneComponent struct {
 	fan  *fanout
 	cfg  config
 	nats *natsLink // with the NATS option, once started; nil otherwise
+	js   *jsLink   // with the JetStream option, once started; nil otherwise
 	errs *axon.Reporter
 }
 
@@ -246,7 +249,10 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
 	b.fan.start(ctx)
 	defer b.fan.close()
-	if b.cfg.natsURL != "" {
+	switch {
+	case b.cfg.jetStream:
+		return b.runJetStream(ctx, c)
+	case b.cfg.natsURL != "":
 		return b.runNATS(ctx, c)
 	}
 	unregister, err := register(b.name, b)
@@ -283,19 +289,52 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-func (b *BackplaneComponent) publish(ctx context.Context, msgs []any, report func(error)) error {
-	if b.nats != nil {
-		return b.nats.publish(msgs, report)
-	}
-	return b.fan.deliver(ctx, msgs)
+// runPublisher is what a publisher publishes through.
+type runPublisher interface {
+	// publish publishes msgs, in order, from the publisher's own
+	// goroutine, until ctx (the publisher's) ends. Once the backplane has
+	// ended it fails with ErrBackplaneEnded.
+	publish(ctx context.Context, msgs []any) error
+	// flush waits until what was published is safe (JetStream: stored).
+	flush(ctx context.Context) error
+	// limit is the most messages a publisher hands publish at once.
+	limit() int
+	// pending is how many messages published are not yet safe.
+	pending() int
 }
 
-func (b *BackplaneComponent) runLimit() int {
-	if b.nats != nil {
+func (b *BackplaneComponent) publisher(id string, report func(error)) (runPublisher, error) {
+	if b.js != nil {
+		return b.js.publisher(id, report)
+	}
+	return plainPublisher{b, report}, nil
+}
+
+func (b *BackplaneComponent) durable() *jsLink { return b.js }
+
+// plainPublisher publishes to a local or NATS Backplane: once handed
+// over, a message is as safe as it will be.
+type plainPublisher struct {
+	b      *BackplaneComponent
+	report func(error)
+}
+
+func (p plainPublisher) publish(ctx context.Context, msgs []any) error {
+	if p.b.nats != nil {
+		return p.b.nats.publish(msgs, p.report)
+	}
+	return p.b.fan.deliver(ctx, msgs)
+}
+
+func (p plainPublisher) limit() int {
+	if p.b.nats != nil {
 		return natsRunMax
 	}
 	return batchMax
 }
+
+func (plainPublisher) flush(context.Context) error { return nil }
+func (plainPublisher) pending() int                { return 0 }
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)

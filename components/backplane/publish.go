@@ -79,13 +79,20 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 		}
 		return err
 	}
-	publishRun := func(msgs []any) error { return failed(h.publish(ctx, msgs, report)) }
+	pub, err := h.publisher(c.ID().String(), report)
+	if err != nil {
+		return fmt.Errorf("PublishTo: %w", err)
+	}
+	publishRun := func(msgs []any) error { return failed(pub.publish(ctx, msgs)) }
 	var run []any
 	for {
 		select {
 		case msg := <-ctl:
 			if axon.IsProducerFinished(msg) {
-				if err := drainRuns(r, &run, h.runLimit(), publishRun); err != nil {
+				if err := drainRuns(r, &run, pub.limit(), publishRun); err != nil {
+					return err
+				}
+				if err := failed(pub.flush(ctx)); err != nil {
 					return err
 				}
 			}
@@ -97,14 +104,20 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			// limit (batchMax, or natsRunMax with NATS): control is
 			// looked at again soon, and a ShutdownMicroprocess has
 			// cancelled ctx already.
-			run = takeRun(r, r.Open(e), run, h.runLimit())
+			run = takeRun(r, r.Open(e), run, pub.limit())
 			err := publishRun(run)
 			clear(run)
+			if err == nil && r.Len() == 0 {
+				// Nothing more to publish for now: see what was
+				// published through (JetStream: stored, or published
+				// again until it is) rather than leave it unchecked.
+				err = failed(pub.flush(ctx))
+			}
 			if err != nil {
 				return err
 			}
 		case <-gone:
-			if n := r.Len(); n > 0 {
+			if n := r.Len() + pub.pending(); n > 0 {
 				return fmt.Errorf("PublishTo: backplane %q: %w: %d messages were not published", name, ErrBackplaneEnded, n)
 			}
 			slog.Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)

@@ -110,6 +110,12 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
 	}
+	if l := h.durable(); l != nil {
+		return s.consume(ctx, c, h, l)
+	}
+	if s.cfg.durable != "" {
+		return fmt.Errorf("SubscribeTo: backplane %q: %w: Durable applies to a JetStream Backplane only", s.name, ErrBadOption)
+	}
 	var d deliverer = blocking{c, c.Out(axon.OutboxName)}
 	if s.cfg.dropOldest > 0 {
 		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
