@@ -19,36 +19,57 @@ import (
 
 // backplaneFlags are pub's and sub's flags.
 type backplaneFlags struct {
-	name string
-	url  string
-	wait time.Duration
+	name      string
+	url       string
+	wait      time.Duration
+	jetStream bool
+	durable   string // sub only
+	count     int    // sub only
 }
 
 func (f *backplaneFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "backplane", "", "the backplane's `name` (required)")
 	fs.StringVar(&f.url, "nats", "", "share the backplane through the NATS server at this `URL` (nats://host:4222); without it the backplane is this process's alone")
 	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the backplane (and its NATS server) to be ready, a `duration`")
+	fs.BoolVar(&f.jetStream, "jetstream", false, "with --nats: keep the backplane's messages in a NATS JetStream stream, so that none is lost or repeated while the server restarts (the server must have JetStream enabled)")
+}
+
+// declareSub adds sub's own flags.
+func (f *backplaneFlags) declareSub(fs *flag.FlagSet) {
+	f.declare(fs)
+	fs.StringVar(&f.durable, "durable", "", "read through the durable JetStream consumer called `NAME` (implies --jetstream): a sub started again with the same NAME resumes where the last one stopped")
+	fs.IntVar(&f.count, "count", 0, "exit 0 once `N` messages have been printed (0: run until interrupted)")
 }
 
 func (f *backplaneFlags) check(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	if f.name == "" {
-		return fmt.Errorf("%w: -backplane is required", errUsage)
+	if f.durable != "" {
+		f.jetStream = true
 	}
-	if f.wait <= 0 {
+	switch {
+	case f.name == "":
+		return fmt.Errorf("%w: -backplane is required", errUsage)
+	case f.wait <= 0:
 		return fmt.Errorf("%w: -wait %v: must be positive", errUsage, f.wait)
+	case f.jetStream && f.url == "":
+		return fmt.Errorf("%w: --jetstream and --durable need --nats", errUsage)
+	case f.count < 0:
+		return fmt.Errorf("%w: -count %d: must not be negative", errUsage, f.count)
 	}
 	return nil
 }
 
 // backplane returns this process's end of the backplane.
 func (f *backplaneFlags) backplane() axon.Node {
-	if f.url == "" {
-		return backplane.Backplane(f.name)
+	switch {
+	case f.jetStream:
+		return backplane.Backplane(f.name, backplane.JetStream(f.url))
+	case f.url != "":
+		return backplane.Backplane(f.name, backplane.NATS(f.url))
 	}
-	return backplane.Backplane(f.name, backplane.NATS(f.url))
+	return backplane.Backplane(f.name)
 }
 
 var pubCommand = &command{
@@ -58,8 +79,9 @@ var pubCommand = &command{
 		"message on --backplane. With --nats the backplane is shared through that\n" +
 		"NATS server with every other process using the same name, so a\n" +
 		"\"pipeline sub\" anywhere receives the lines. It exits 0 when input ends,\n" +
-		"once everything has been handed to the server. The graph: STDIN ->\n" +
-		"PUB (a backplane.PublishTo), and BACKPLANE (a backplane.Backplane).",
+		"once everything has been handed to the server (with --jetstream: once\n" +
+		"the server has stored it). The graph: STDIN -> PUB (a\n" +
+		"backplane.PublishTo), and BACKPLANE (a backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
@@ -86,31 +108,46 @@ var subCommand = &command{
 	doc: "Prints each message published on --backplane after it joined as one\n" +
 		"line, in order (a message already ending in a newline gets no other).\n" +
 		"With --nats it receives from every process sharing the backplane through\n" +
-		"that server. It runs until interrupted (SIGINT or SIGTERM), then exits 0\n" +
-		"with its output written out. Once it has joined the backplane it says so\n" +
-		"on standard error (\"joined backplane NAME\"): what is published from\n" +
-		"then on reaches it. The graph: SUB (a backplane.SubscribeTo) ->\n" +
-		"LINE -> STDOUT, and BACKPLANE (a backplane.Backplane).",
+		"that server; with --jetstream or --durable, through a JetStream consumer\n" +
+		"that loses nothing while the server restarts, and with --durable NAME\n" +
+		"one that resumes where the last sub of that NAME stopped. It runs until\n" +
+		"interrupted (SIGINT or SIGTERM), or until it has printed --count lines,\n" +
+		"then exits 0 with its output written out. Once it has joined the\n" +
+		"backplane it says so on standard error (\"joined backplane NAME\"):\n" +
+		"what is published from then on reaches it. The graph: SUB (a\n" +
+		"backplane.SubscribeTo) -> LINE -> STDOUT, and BACKPLANE (a\n" +
+		"backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
-		f.declare(fs)
+		f.declareSub(fs)
 		return func(args []string) (axon.Node, error) {
 			if err := f.check(args); err != nil {
 				return nil, err
 			}
-			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
-			return chassis.Graphline(chassis.Nodes{
+			opts := []backplane.Option{backplane.Wait(f.wait)}
+			if f.durable != "" {
+				opts = append(opts, backplane.Durable(f.durable))
+			}
+			sub := backplane.SubscribeTo(f.name, opts...)
+			nodes := chassis.Nodes{
 				"BACKPLANE": f.backplane(),
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
 				"LINE":      util.PureTransformer(messageLine),
 				"STDOUT":    util.ConsoleEchoer(e.stdout),
-			}, chassis.Links{
+			}
+			links := chassis.Links{
 				{"SUB", "outbox"}:  {"LINE", "inbox"},
 				{"SUB", "signal"}:  {"LINE", "control"},
 				{"LINE", "outbox"}: {"STDOUT", "inbox"},
 				{"LINE", "signal"}: {"STDOUT", "control"},
-			}), nil
+			}
+			if f.count > 0 {
+				nodes["STDOUT"] = util.ConsoleEchoer(e.stdout, util.Forward())
+				nodes["COUNT"] = afterN(f.count, e.finish)
+				links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
+			}
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }
