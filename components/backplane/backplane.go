@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -301,6 +303,12 @@ type runPublisher interface {
 	limit() int
 	// pending is how many messages published are not yet safe.
 	pending() int
+	// oldest returns channels on which the answer about the oldest
+	// message not yet safe comes (nil if there is none, or nothing to
+	// wait for), to be given to answered.
+	oldest() (<-chan *jetstream.PubAck, <-chan error)
+	// answered takes that answer, and publishes again what failed.
+	answered(ctx context.Context, err error) error
 }
 
 func (b *BackplaneComponent) publisher(id string, report func(error)) (runPublisher, error) {
@@ -335,6 +343,9 @@ func (p plainPublisher) limit() int {
 
 func (plainPublisher) flush(context.Context) error { return nil }
 func (plainPublisher) pending() int                { return 0 }
+
+func (plainPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return nil, nil }
+func (plainPublisher) answered(context.Context, error) error             { return nil }
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)

@@ -180,11 +180,9 @@ func (p *jsPublisher) publish(ctx context.Context, msgs []any) error {
 		if err == nil {
 			err = p.ap.Publish(ctx, data, p.l.ending)
 		}
-		switch {
+		switch err = p.ended(err); {
 		case err == nil:
-		case errors.Is(err, nats.ErrStopped), errors.Is(err, nats.ErrClosed):
-			return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
-		case ctx.Err() != nil:
+		case errors.Is(err, ErrBackplaneEnded), ctx.Err() != nil:
 			return err
 		default:
 			p.report(fmt.Errorf("backplane %q: message not published: %w", p.l.name, err))
@@ -194,7 +192,18 @@ func (p *jsPublisher) publish(ctx context.Context, msgs []any) error {
 }
 
 func (p *jsPublisher) flush(ctx context.Context) error {
-	err := p.ap.Flush(ctx, p.l.ending)
+	return p.ended(p.ap.Flush(ctx, p.l.ending))
+}
+
+func (p *jsPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return p.ap.Oldest() }
+
+func (p *jsPublisher) answered(ctx context.Context, err error) error {
+	return p.ended(p.ap.Answered(ctx, p.l.ending, err))
+}
+
+// ended turns a publisher stopped by the Backplane's end, or by its
+// connection closing, into ErrBackplaneEnded.
+func (p *jsPublisher) ended(err error) error {
 	if errors.Is(err, nats.ErrStopped) || errors.Is(err, nats.ErrClosed) {
 		return fmt.Errorf("%w: %w", ErrBackplaneEnded, err)
 	}

@@ -185,8 +185,8 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 
 // publishInbox is the main loop of a Backplane shared through NATS: it
 // publishes what arrives on c's "inbox" through pub, a run at a time,
-// and, whenever the inbox is empty, waits for pub to be safe (flush)
-// rather than leave it unchecked. On ProducerFinished it publishes what
+// and takes the answers about what it published as they come, so that
+// what failed is published again even while nothing more arrives. On ProducerFinished it publishes what
 // is queued, waits for pub, calls finish and passes the message on;
 // ShutdownMicroprocess is passed on at once. It fails (through fail)
 // when the connection reports it has closed for good on status.
@@ -195,15 +195,21 @@ func publishInbox(ctx context.Context, c *axon.Component, pub runPublisher, stat
 	var run []any
 	publishRun := func(msgs []any) error { return pub.publish(ctx, msgs) }
 	for {
+		acked, failed := pub.oldest()
 		select {
 		case e := <-r.C():
 			run = takeRun(r, r.Open(e), run, pub.limit())
 			err := publishRun(run)
 			clear(run)
-			if err == nil && r.Len() == 0 {
-				err = pub.flush(ctx)
-			}
 			if err != nil {
+				return fail(err)
+			}
+		case <-acked:
+			if err := pub.answered(ctx, nil); err != nil {
+				return fail(err)
+			}
+		case err := <-failed:
+			if err := pub.answered(ctx, err); err != nil {
 				return fail(err)
 			}
 		case msg := <-ctl:

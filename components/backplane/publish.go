@@ -86,6 +86,7 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 	publishRun := func(msgs []any) error { return failed(pub.publish(ctx, msgs)) }
 	var run []any
 	for {
+		acked, nacked := pub.oldest()
 		select {
 		case msg := <-ctl:
 			if axon.IsProducerFinished(msg) {
@@ -107,13 +108,17 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			run = takeRun(r, r.Open(e), run, pub.limit())
 			err := publishRun(run)
 			clear(run)
-			if err == nil && r.Len() == 0 {
-				// Nothing more to publish for now: see what was
-				// published through (JetStream: stored, or published
-				// again until it is) rather than leave it unchecked.
-				err = failed(pub.flush(ctx))
-			}
 			if err != nil {
+				return err
+			}
+		case <-acked:
+			if err := failed(pub.answered(ctx, nil)); err != nil {
+				return err
+			}
+		case err := <-nacked:
+			// JetStream: published again until stored, even while
+			// nothing more arrives.
+			if err := failed(pub.answered(ctx, err)); err != nil {
 				return err
 			}
 		case <-gone:

@@ -221,6 +221,56 @@ func (p *AckedPublisher) Publish(ctx context.Context, data []byte, stop <-chan s
 	return nil
 }
 
+// Oldest returns the channels on which the answer about the oldest
+// message waiting for an acknowledgement comes: the acknowledgement, or
+// an error. Both are nil when no message waits, or when the oldest is
+// known to need publishing again. Give what comes to Answered. With
+// them a caller can wait for input and answers at once, so that a
+// failure is seen to even while it has nothing more to publish.
+func (p *AckedPublisher) Oldest() (<-chan *jetstream.PubAck, <-chan error) {
+	if p.Pending() == 0 || p.pending[p.head].fut == nil {
+		return nil, nil
+	}
+	f := p.pending[p.head].fut
+	return f.Ok(), f.Err()
+}
+
+// Answered takes what came on a channel from Oldest (err nil: the
+// acknowledgement) and the answers already there for the messages after
+// it, without waiting for more unless one failed: then it publishes
+// again what failed, waiting as Flush does.
+func (p *AckedPublisher) Answered(ctx context.Context, stop <-chan struct{}, err error) error {
+	if err != nil {
+		slog.Debug("nats: publish not acknowledged", "subject", p.subject, "error", err)
+		p.pending[p.head].fut = nil
+		return p.settle(ctx, stop, p.Pending())
+	}
+	p.pop()
+	for p.Pending() > 0 {
+		f := p.pending[p.head].fut
+		if f == nil {
+			return p.settle(ctx, stop, p.Pending())
+		}
+		select {
+		case <-f.Ok():
+			p.pop()
+		case err := <-f.Err():
+			return p.Answered(ctx, stop, err)
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// pop lets go of the oldest message, acknowledged.
+func (p *AckedPublisher) pop() {
+	p.pending[p.head] = pendingMsg{}
+	if p.head++; p.head == len(p.pending) {
+		p.pending, p.head = p.pending[:0], 0
+	}
+}
+
 // Flush waits until every message published has been acknowledged,
 // publishing again what needs to be, or ctx ends or stop is closed.
 func (p *AckedPublisher) Flush(ctx context.Context, stop <-chan struct{}) error {
@@ -240,10 +290,7 @@ func (p *AckedPublisher) settle(ctx context.Context, stop <-chan struct{}, n int
 			return err
 		}
 		if !failed {
-			p.pending[p.head] = pendingMsg{}
-			if p.head++; p.head == len(p.pending) {
-				p.pending, p.head = p.pending[:0], 0
-			}
+			p.pop()
 			n--
 			continue
 		}
