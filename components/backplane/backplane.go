@@ -173,9 +173,9 @@ func (b *BackplaneComponent) report(err error) {
 //	              is passed on and the Backplane ends; ShutdownMicroprocess:
 //	              passed on, and it ends at once
 //	outbox  (out) not used: messages go to the subscribers
-//	errors  (out) error (NATS only): a message from "inbox" that could not
-//	              be published, a payload the codec could not decode,
-//	              messages NATS dropped for a slow subscriber; sent
+//	errors  (out) error (NATS and JetStream): a message from "inbox" that
+//	              could not be published, a payload the codec could not
+//	              decode, messages NATS dropped for a slow subscriber; sent
 //	              without waiting, logged with slog when unlinked or full
 //	signal  (out) the shutdown message that ended the Backplane
 //
@@ -210,6 +210,23 @@ func (b *BackplaneComponent) report(err error) {
 // other processes published meanwhile for a process that was cut off. A
 // message that does not fit in the reconnect buffer is logged with slog
 // and dropped.
+//
+// With the JetStream option the Backplane is shared through the server as
+// with NATS, but durably: it makes sure the stream nats.StreamName(name)
+// exists (creating it on the subject nats.Subject(name), with file
+// storage and interest retention), then registers; each message is
+// published with a Nats-Msg-Id of its publisher's and kept, up to 512 per
+// publisher, until the server acknowledges storing it (publishers wait
+// beyond that), and published again, in order, if the acknowledgement
+// fails. Subscribers do not join the Backplane's fan-out: each reads a
+// consumer of its own (see SubscribeTo and Durable). Subscribers (0)
+// does not count them. It does not deliver while the server is down;
+// nothing published is lost and nothing is delivered twice (the guide's
+// table says exactly what is promised). If the server has no JetStream,
+// or refuses the stream, the Backplane fails with an error wrapping
+// nats.ErrStream. On ProducerFinished it publishes what is queued, waits
+// until the server has stored it, waits for its subscribers to stop and
+// their acknowledgements to reach the server, then ends.
 //
 // What arrives from NATS is handed to the subscribers by nats.go's
 // delivery goroutine for the Backplane's subscription, in runs: while
@@ -345,7 +362,7 @@ func (plainPublisher) flush(context.Context) error { return nil }
 func (plainPublisher) pending() int                { return 0 }
 
 func (plainPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return nil, nil }
-func (plainPublisher) answered(context.Context, error) error             { return nil }
+func (plainPublisher) answered(context.Context, error) error            { return nil }
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)

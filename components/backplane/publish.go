@@ -47,6 +47,13 @@ const publishQueue = 4 * axon.DefaultCapacity
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own if its Backplane ended
 //
+// On a JetStream Backplane a PublishTo publishes with message ids of its
+// own and keeps up to 512 messages waiting for the server's
+// acknowledgements, publishing again, in order, what is not acknowledged;
+// beyond that it waits, and its inbox fills, so a slow or absent server
+// holds its producers back. On ProducerFinished it waits until the
+// server has stored everything before passing the message on.
+//
 // If its Backplane ends, an idle PublishTo passes on a ProducerFinished
 // and ends; one holding messages it can no longer deliver fails with an
 // error wrapping ErrBackplaneEnded.
