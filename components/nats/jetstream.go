@@ -154,8 +154,11 @@ func NewAckedPublisher(nc *natsgo.Conn, subject string, cfg AckedPublisherConfig
 	if cfg.RetryWait <= 0 {
 		cfg.RetryWait = DefaultRetryWait
 	}
-	if cfg.ID == "" {
+	switch {
+	case cfg.ID == "":
 		return nil, fmt.Errorf("%w: AckedPublisher needs an id", ErrConfig)
+	case nc == nil:
+		return nil, fmt.Errorf("%w: AckedPublisher needs a connection", ErrConfig)
 	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(cfg.Window),
