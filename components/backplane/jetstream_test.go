@@ -205,17 +205,21 @@ func TestJetStreamStalledSubscriberIsBounded(t *testing.T) {
 	// Wait for everything to be stored, the subscriber's share to be
 	// handed out, and nothing more to move.
 	var ci *jetstream.ConsumerInfo
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline, last := time.Now().Add(20*time.Second), -1; ; {
 		ci = info()
-		if ci.NumPending+uint64(ci.NumAckPending)+ci.AckFloor.Stream >= n && ci.NumAckPending == 2*consumerBuffer {
+		if ci.NumPending+uint64(ci.NumAckPending)+ci.AckFloor.Stream >= n && ci.NumAckPending == last {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("consumer: %d pending, %d unacknowledged", ci.NumPending, ci.NumAckPending)
 		}
-		time.Sleep(20 * time.Millisecond)
+		last = ci.NumAckPending
+		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("stalled: %d acknowledged, %d held by the subscriber, %d waiting in the stream", ci.AckFloor.Stream, ci.NumAckPending, ci.NumPending)
+	if ci.NumAckPending > 2*consumerBuffer {
+		t.Fatalf("%d messages unacknowledged, more than the consumer's limit %d", ci.NumAckPending, 2*consumerBuffer)
+	}
 	if ci.NumPending < n/2 {
 		t.Fatalf("only %d messages wait in the stream: the subscriber took too many", ci.NumPending)
 	}
