@@ -79,47 +79,14 @@ func dialJetStream(name string, cfg config) (*jsLink, error) {
 // server refusing it (JetStream not enabled, a stream of that name with
 // other subjects, no permission) is an error at once.
 func (l *jsLink) ensureStream(ctx context.Context) error {
-	for {
+	err := nats.Retry(ctx, l.ending, func() error {
 		_, err := nats.EnsureStream(ctx, l.js, l.stream, l.subject)
-		if err == nil {
-			return nil
-		}
-		if permanent(err) {
-			return fmt.Errorf("backplane %q: %w", l.name, err)
-		}
-		slog.Debug("backplane: stream not ready, trying again", "backplane", l.name, "error", err)
-		if err := l.pause(ctx); err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backplane %q: %w", l.name, err)
 	}
-}
-
-// permanent reports whether err is the server refusing a JetStream
-// request (nothing answers JetStream requests: it is not enabled; or it
-// answers no), rather than the request not reaching it or JetStream
-// being briefly unavailable, which are worth trying again.
-func permanent(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Code != 503 && apiErr.Code != 408
-	}
-	return errors.Is(err, natsgo.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
-		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
-}
-
-// pause waits before trying again; it fails once ctx ends or the
-// Backplane ends.
-func (l *jsLink) pause(ctx context.Context) error {
-	t := time.NewTimer(nats.DefaultRetryWait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-l.ending:
-		return ErrBackplaneEnded
-	}
+	return nil
 }
 
 // enter records a subscriber that starts reading; false once the
@@ -277,41 +244,16 @@ func (s *SubscribeToComponent) consume(ctx context.Context, c *axon.Component, h
 	defer stop()
 	close(s.joined)
 
-	d := blocking{c, c.Out(axon.OutboxName)}
-	ctl := c.In(axon.ControlName)
 	bad := func(err error) { h.report(fmt.Errorf("backplane %q: message dropped: %w", s.name, err)) }
-	for {
-		select {
-		case m := <-rd.C():
-			msgs := rd.Run(m, batchMax, l.codec, bad)
-			before := d.out.Sent()
-			var err error
-			if len(msgs) > 0 {
-				err = d.send(ctx, msgs)
-			}
-			// Acknowledge what is in the next inbox; what is not is
-			// given back when the reader stops, and delivered again.
-			if aerr := rd.Done(int(d.out.Sent() - before)); aerr != nil {
-				slog.Debug("backplane: acknowledgement not sent", "component", c.String(), "error", aerr)
-			}
-			if err != nil {
-				return err
-			}
-		case msg := <-ctl:
-			switch {
-			case axon.IsProducerFinished(msg), axon.IsShutdownMicroprocess(msg):
-				stop()
-				return c.PassOn(ctx, msg)
-			default:
-				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
-			}
-		case <-l.ending:
-			stop()
-			return c.Finish(ctx)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	msg, err := rd.Deliver(ctx, c, c.Out(axon.OutboxName), batchMax, l.codec, bad, l.ending)
+	if err != nil {
+		return err
 	}
+	stop()
+	if msg != nil {
+		return c.PassOn(ctx, msg)
+	}
+	return c.Finish(ctx) // the Backplane is ending
 }
 
 // flushAcks makes sure the server has the acknowledgements sent so far,
@@ -343,21 +285,21 @@ func (s *SubscribeToComponent) reader(ctx context.Context, c *axon.Component, l 
 		cc.Name = "anon-" + c.ID().String()
 		cc.InactiveThreshold = anonymousInactive
 	}
-	for {
-		cons, err := l.js.CreateOrUpdateConsumer(ctx, l.stream, cc)
-		if err == nil {
-			return nats.ReadStream(l.nc, cons, consumerBuffer, 0, func(err error) {
-				slog.Debug("backplane: consumer", "backplane", s.name, "component", c.String(), "error", err)
-			})
-		}
-		if permanent(err) {
-			return nil, fmt.Errorf("%w: consumer %s: %w", nats.ErrStream, cmpName(cc), err)
-		}
-		slog.Debug("backplane: consumer not ready, trying again", "backplane", s.name, "error", err)
-		if err := l.pause(ctx); err != nil {
-			return nil, err
-		}
+	var cons jetstream.Consumer
+	err := nats.Retry(ctx, l.ending, func() error {
+		var err error
+		cons, err = l.js.CreateOrUpdateConsumer(ctx, l.stream, cc)
+		return err
+	})
+	if errors.Is(err, nats.ErrStopped) {
+		return nil, ErrBackplaneEnded
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: consumer %s: %w", nats.ErrStream, cmpName(cc), err)
+	}
+	return nats.ReadStream(l.nc, cons, consumerBuffer, 0, func(err error) {
+		slog.Debug("backplane: consumer", "backplane", s.name, "component", c.String(), "error", err)
+	})
 }
 
 func cmpName(cc jetstream.ConsumerConfig) string {

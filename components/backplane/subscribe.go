@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/nats"
 )
 
 // leaveWait bounds how long a SubscribeTo that is ending waits, twice at
@@ -205,17 +206,7 @@ type blocking struct {
 // takes batches they cross together, as one channel element per batch
 // it has room for, and wake its reader once.
 func (b blocking) send(ctx context.Context, msgs []any) error {
-	if len(msgs) == 1 {
-		return b.out.Send(ctx, msgs[0])
-	}
-	return b.c.Batch(ctx, func(ctx context.Context) error {
-		for _, m := range msgs {
-			if err := b.out.Send(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return nats.SendRun(ctx, b.c, b.out, msgs)
 }
 
 func (blocking) finish(context.Context) error { return nil }

@@ -10,6 +10,8 @@ import (
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // The pieces below are what a durable (JetStream) mode needs on both
@@ -79,6 +81,50 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, name, subject str
 		return nil, fmt.Errorf("%w: stream %s: %w", ErrStream, name, err)
 	}
 	return st, nil
+}
+
+// Permanent reports whether err is the server refusing a JetStream
+// request (nothing answers JetStream requests: it is not enabled; or it
+// answers no), rather than the request not reaching it or JetStream being
+// briefly unavailable, which are worth trying again.
+func Permanent(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code != 503 && apiErr.Code != 408
+	}
+	return errors.Is(err, natsgo.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
+}
+
+// Retry calls try until it succeeds or fails with a Permanent error,
+// every DefaultRetryWait, while the server cannot be reached. It gives up
+// with ctx's error when ctx ends, and with ErrStopped when stop is closed.
+func Retry(ctx context.Context, stop <-chan struct{}, try func() error) error {
+	for {
+		err := try()
+		if err == nil || Permanent(err) {
+			return err
+		}
+		slog.Debug("nats: jetstream not ready, trying again", "error", err)
+		if err := pause(ctx, stop, DefaultRetryWait); err != nil {
+			return err
+		}
+	}
+}
+
+// pause waits for d, failing with ctx's error if it ends first and with
+// ErrStopped if stop is closed.
+func pause(ctx context.Context, stop <-chan struct{}, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-stop:
+		return ErrStopped
+	}
 }
 
 // AckedPublisher publishes messages to a JetStream stream and does not let
@@ -226,15 +272,20 @@ func (p *AckedPublisher) Publish(ctx context.Context, data []byte, stop <-chan s
 
 // Oldest returns the channels on which the answer about the oldest
 // message waiting for an acknowledgement comes: the acknowledgement, or
-// an error. Both are nil when no message waits, or when the oldest is
-// known to need publishing again. Give what comes to Answered. With
-// them a caller can wait for input and answers at once, so that a
-// failure is seen to even while it has nothing more to publish.
+// an error (at once, if the oldest could not be sent). Both are nil when
+// no message waits. Give what comes to Answered. With them a caller can
+// wait for input and answers at once, so that a failure is seen to even
+// while it has nothing more to publish.
 func (p *AckedPublisher) Oldest() (<-chan *jetstream.PubAck, <-chan error) {
-	if p.Pending() == 0 || p.pending[p.head].fut == nil {
+	if p.Pending() == 0 {
 		return nil, nil
 	}
 	f := p.pending[p.head].fut
+	if f == nil {
+		failed := make(chan error, 1)
+		failed <- natsgo.ErrDisconnected
+		return nil, failed
+	}
 	return f.Ok(), f.Err()
 }
 
@@ -335,15 +386,11 @@ func (p *AckedPublisher) republish(ctx context.Context, stop <-chan struct{}) er
 		if p.onRetry != nil {
 			p.onRetry(p.Pending())
 		}
-		t := time.NewTimer(p.retryWait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-stop:
-			t.Stop()
-			return fmt.Errorf("%w: %d messages", ErrStopped, p.Pending())
+		if err := pause(ctx, stop, p.retryWait); err != nil {
+			if errors.Is(err, ErrStopped) {
+				return fmt.Errorf("%w: %d messages", ErrStopped, p.Pending())
+			}
+			return err
 		}
 		p.epoch = p.reconnects()
 		sent := true
@@ -534,6 +581,63 @@ func (r *StreamReader) Done(n int) error {
 	r.run = r.run[n:]
 	r.vals = r.vals[n:]
 	return err
+}
+
+// Deliver hands on what r reads, a run (up to limit) at a time, until
+// told to stop: it sends each run on out, one of c's outboxes, in one
+// Batch, and acknowledges the run once Batch has returned, that is once
+// every message is in the next component's inbox (only what was sent,
+// if sending failed part-way). Payloads are decoded with codec if it is
+// not nil, those it cannot decode given to bad. Deliver returns the
+// message when a ProducerFinished or ShutdownMicroprocess arrives on c's
+// "control" (other control messages are logged and ignored), nil when
+// stop is closed, and the error when sending fails or ctx ends. The
+// caller then stops r.
+func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon.Outbox, limit int, codec Codec, bad func(error), stop <-chan struct{}) (any, error) {
+	ctl := c.In(axon.ControlName)
+	for {
+		select {
+		case m := <-r.C():
+			msgs := r.Run(m, limit, codec, bad)
+			before := out.Sent()
+			var err error
+			if len(msgs) > 0 {
+				err = SendRun(ctx, c, out, msgs)
+			}
+			if aerr := r.Done(int(out.Sent() - before)); aerr != nil {
+				slog.Debug("nats: acknowledgement not sent", "component", c.String(), "error", aerr)
+			}
+			if err != nil {
+				return nil, err
+			}
+		case msg := <-ctl:
+			if axon.IsProducerFinished(msg) || axon.IsShutdownMicroprocess(msg) {
+				return msg, nil
+			}
+			_, _ = c.Control(ctx, msg, nil) // logs and ignores it
+		case <-stop:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// SendRun sends msgs on out, one of c's outboxes, in order, in one
+// Batch: where the destination takes batches they cross together, and
+// wake its reader once.
+func SendRun(ctx context.Context, c *axon.Component, out *axon.Outbox, msgs []any) error {
+	if len(msgs) == 1 {
+		return out.Send(ctx, msgs[0])
+	}
+	return c.Batch(ctx, func(ctx context.Context) error {
+		for _, m := range msgs {
+			if err := out.Send(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Stop stops reading: what nats.go and the reader hold, and what was

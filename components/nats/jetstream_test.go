@@ -10,6 +10,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components/nats"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 )
@@ -137,5 +138,52 @@ func TestAckedPublisherNeedsAnID(t *testing.T) {
 	}
 	if _, err := nats.NewAckedPublisher(nil, "x", nats.AckedPublisherConfig{ID: "p"}); !errors.Is(err, nats.ErrConfig) {
 		t.Fatalf("no connection: %v, want ErrConfig", err)
+	}
+}
+
+// A Publisher and a Subscriber given JetStream, on connections of their
+// own, across a server restart: every message arrives once, in order,
+// those published while the server was down included; then a second
+// Subscriber of the same durable consumer gets what was published after
+// the first stopped.
+func TestDurablePublisherAndSubscriber(t *testing.T) {
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	s := nats.Subscriber("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"), nats.Consumer("reader"))
+	hs := start(t, s)
+	subscribed(t, s)
+	p := nats.Publisher("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"))
+	hp := start(t, p)
+	link(t, hp, nats.ErrorsBox)
+
+	putInts(t, hp, 0, 100)
+	equalInts(t, getInts(t, hs, 100), seq(0, 100))
+	srv.Shutdown()
+	putInts(t, hp, 100, 200)
+	srv.Start(t)
+	putInts(t, hp, 200, 300)
+	equalInts(t, getInts(t, hs, 200), seq(100, 300))
+
+	put(t, hs, axon.ControlName, axon.ProducerFinished{})
+	if err := hs.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	putInts(t, hp, 300, 350) // kept for "reader" while none reads it
+	eventually(t, "350 stored", func() bool { return p.Stats().Published == 350 })
+	s2 := nats.Subscriber("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"), nats.Consumer("reader"))
+	hs2 := start(t, s2)
+	equalInts(t, getInts(t, hs2, 50), seq(300, 350))
+	if st := s2.Stats(); st.Received != 50 || st.Errors != 0 {
+		t.Fatalf("second subscriber: %+v", st)
+	}
+	if st := p.Stats(); st.Errors != 0 {
+		t.Fatalf("publisher: %+v", st)
+	}
+}
+
+func TestConsumerNeedsJetStream(t *testing.T) {
+	s := nats.Subscriber("x", nats.Consumer("c"))
+	h := start(t, s)
+	if err := h.Wait(); !errors.Is(err, nats.ErrConfig) {
+		t.Fatalf("Consumer without JetStream: %v, want ErrConfig", err)
 	}
 }
