@@ -245,8 +245,19 @@ func (s *SubscribeToComponent) consume(ctx context.Context, c *axon.Component, h
 	close(s.joined)
 
 	bad := func(err error) { h.report(fmt.Errorf("backplane %q: message dropped: %w", s.name, err)) }
-	msg, err := rd.Deliver(ctx, c, c.Out(axon.OutboxName), batchMax, l.codec, bad, l.ending)
-	if err != nil {
+	// A send waiting for room gives up when the Backplane ends, which
+	// waits for its subscribers to stop.
+	sendCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-l.ending:
+			cancel()
+		case <-sendCtx.Done():
+		}
+	}()
+	msg, err := rd.Deliver(sendCtx, c, c.Out(axon.OutboxName), batchMax, l.codec, bad, l.ending)
+	if err != nil && (ctx.Err() != nil || !isClosed(l.ending)) {
 		return err
 	}
 	stop()
@@ -307,4 +318,14 @@ func cmpName(cc jetstream.ConsumerConfig) string {
 		return cc.Durable
 	}
 	return cc.Name
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -309,3 +309,23 @@ func TestJetStreamOptions(t *testing.T) {
 		t.Fatalf("Durable on PublishTo: %v, want ErrBadOption", err)
 	}
 }
+
+// A Backplane that ends while a subscriber's graph has stopped reading
+// does not wait for it: the subscriber gives up its send, gives back
+// what it had not sent on, and finishes.
+func TestJetStreamBackplaneEndsPastAStuckSubscriber(t *testing.T) {
+	ctx := longCtx(t)
+	srv := jsServer(t)
+	hb := start(t, ctx, Backplane("jse", JetStream(srv.URL())))
+	s, _ := subscribe(t, ctx, "jse", Durable("stuck"))
+	hp := start(t, ctx, PublishTo("jse"))
+	put(t, ctx, hp, axon.InboxName, stringsOf("x", 0, 500)...) // more than the subscriber's outbox holds
+	finish(t, ctx, hp)
+	time.Sleep(200 * time.Millisecond) // the subscriber is stuck sending
+	finish(t, ctx, hb)
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		t.Fatal("the subscriber did not end with its Backplane")
+	}
+}
