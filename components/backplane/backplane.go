@@ -326,6 +326,8 @@ type runPublisher interface {
 	oldest() (<-chan *jetstream.PubAck, <-chan error)
 	// answered takes that answer, and publishes again what failed.
 	answered(ctx context.Context, err error) error
+	// close lets go of what the publisher holds.
+	close()
 }
 
 func (b *BackplaneComponent) publisher(id string, report func(error)) (runPublisher, error) {
@@ -363,6 +365,7 @@ func (plainPublisher) pending() int                { return 0 }
 
 func (plainPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return nil, nil }
 func (plainPublisher) answered(context.Context, error) error            { return nil }
+func (plainPublisher) close()                                           {}
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)

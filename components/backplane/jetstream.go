@@ -177,6 +177,7 @@ func (p *jsPublisher) ended(err error) error {
 	return err
 }
 
+func (p *jsPublisher) close()       { p.ap.Close() }
 func (p *jsPublisher) limit() int   { return natsRunMax }
 func (p *jsPublisher) pending() int { return p.ap.Pending() }
 
@@ -199,6 +200,7 @@ func (b *BackplaneComponent) runJetStream(ctx context.Context, c *axon.Component
 	if err != nil {
 		return err
 	}
+	defer pub.close()
 	unregister, err := register(b.name, b)
 	if err != nil {
 		return err

@@ -90,6 +90,7 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 	if err != nil {
 		return fmt.Errorf("PublishTo: %w", err)
 	}
+	defer pub.close()
 	publishRun := func(msgs []any) error { return failed(pub.publish(ctx, msgs)) }
 	var run []any
 	for {

@@ -72,6 +72,7 @@ func (p *PublisherComponent) durable(ctx context.Context, c *axon.Component, nc 
 	if err != nil {
 		return fail("configure", err)
 	}
+	defer ap.Close()
 	publish := func(m any) error {
 		data, err := Payload(m, p.cfg.codec)
 		if b, ok := m.([]byte); ok && err == nil && p.cfg.codec == nil {

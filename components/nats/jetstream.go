@@ -159,7 +159,7 @@ type AckedPublisher struct {
 
 	pending []pendingMsg // pending[head:] wait for acknowledgements, oldest first
 	head    int
-	epoch   uint64 // the connection's reconnect count when the oldest was published
+	lost    chan natsgo.Status // the connection went to reconnecting
 }
 
 type pendingMsg struct {
@@ -188,7 +188,7 @@ type AckedPublisherConfig struct {
 }
 
 // NewAckedPublisher returns a publisher to subject on nc, which must be
-// bound to a stream.
+// bound to a stream. Close it when done with it.
 func NewAckedPublisher(nc *natsgo.Conn, subject string, cfg AckedPublisherConfig) (*AckedPublisher, error) {
 	cfg.Window = max(cfg.Window, 0)
 	if cfg.Window == 0 {
@@ -216,6 +216,7 @@ func NewAckedPublisher(nc *natsgo.Conn, subject string, cfg AckedPublisherConfig
 		nc: nc, js: js, subject: subject, id: cfg.ID + ".", window: cfg.Window,
 		retryWait: cfg.RetryWait, onRetry: cfg.OnRetry,
 		pending: make([]pendingMsg, 0, cfg.Window),
+		lost:    nc.StatusChanged(natsgo.RECONNECTING),
 	}, nil
 }
 
@@ -231,7 +232,7 @@ func (p *AckedPublisher) Pending() int { return len(p.pending) - p.head }
 // a message that can never be published (larger than the server takes),
 // which is dropped.
 func (p *AckedPublisher) Publish(ctx context.Context, data []byte, stop <-chan struct{}) error {
-	if p.Pending() > 0 && p.reconnects() != p.epoch {
+	if p.connectionLost() && p.Pending() > 0 {
 		// The connection has been lost since the messages waiting were
 		// published: their acknowledgements fail, and they must be
 		// published again before this one.
@@ -243,9 +244,6 @@ func (p *AckedPublisher) Publish(ctx context.Context, data []byte, stop <-chan s
 		if err := p.settle(ctx, stop, 1); err != nil {
 			return err
 		}
-	}
-	if p.Pending() == 0 {
-		p.epoch = p.reconnects()
 	}
 	if p.head > 0 && len(p.pending) == cap(p.pending) {
 		n := copy(p.pending, p.pending[p.head:])
@@ -331,7 +329,25 @@ func (p *AckedPublisher) Flush(ctx context.Context, stop <-chan struct{}) error 
 	return p.settle(ctx, stop, p.Pending())
 }
 
-func (p *AckedPublisher) reconnects() uint64 { return p.nc.Stats().Reconnects }
+// connectionLost reports whether the connection has gone to reconnecting
+// since it was last asked: nats.go says so before it reconnects, so no
+// message published after the reconnect can be stored ahead of one
+// whose acknowledgement the old connection lost without it being known.
+func (p *AckedPublisher) connectionLost() bool {
+	lost := false
+	for {
+		select {
+		case <-p.lost:
+			lost = true
+		default:
+			return lost
+		}
+	}
+}
+
+// Close lets go of what the publisher holds on its connection. Messages
+// still waiting for acknowledgements are not published again.
+func (p *AckedPublisher) Close() { p.nc.RemoveStatusListener(p.lost) }
 
 // settle waits until at least n of the oldest pending messages have been
 // acknowledged. When one fails, it waits for the answers to all those
@@ -392,7 +408,7 @@ func (p *AckedPublisher) republish(ctx context.Context, stop <-chan struct{}) er
 			}
 			return err
 		}
-		p.epoch = p.reconnects()
+		p.connectionLost() // what was published before is being published again
 		sent := true
 		for i := p.head; i < len(p.pending) && sent; i++ {
 			fut, err := p.js.PublishMsgAsync(p.pending[i].msg)

@@ -79,6 +79,7 @@ func TestAckedPublisherAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	const n = 2000
 	for i := range n {
 		if i == n/2 {
