@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,14 +21,6 @@ const (
 	// ahead; the consumer lets twice that be unacknowledged, which bounds
 	// what the client holds when the graph stalls.
 	consumerBuffer = 1024
-	// anonymousInactive is how long the server keeps the consumer of a
-	// SubscribeTo without Durable once nobody reads it: long enough to
-	// outlast a server restart, short enough not to keep messages for a
-	// subscriber that has gone for good.
-	anonymousInactive = 10 * time.Minute
-	// defaultAckWait is how long the server waits for a delivered
-	// message's acknowledgement before delivering it again.
-	defaultAckWait = 30 * time.Second
 )
 
 // jsLink is what the JetStream option adds to a Backplane: one
@@ -283,43 +274,13 @@ func (s *SubscribeToComponent) flushAcks(l *jsLink) {
 // SubscribeTo's consumer and starts reading it, trying again while the
 // server cannot be reached.
 func (s *SubscribeToComponent) reader(ctx context.Context, c *axon.Component, l *jsLink) (*nats.StreamReader, error) {
-	cc := jetstream.ConsumerConfig{
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       defaultAckWait,
-		MaxAckPending: 2 * consumerBuffer,
-	}
-	if l.cfg.ackWait > 0 {
-		cc.AckWait = l.cfg.ackWait
-	}
-	if s.cfg.durable != "" {
-		cc.Durable = nats.ConsumerName(s.cfg.durable)
-	} else {
-		cc.Name = "anon-" + c.ID().String()
-		cc.InactiveThreshold = anonymousInactive
-	}
-	var cons jetstream.Consumer
-	err := nats.Retry(ctx, l.ending, func() error {
-		var err error
-		cons, err = l.js.CreateOrUpdateConsumer(ctx, l.stream, cc)
-		return err
+	rd, err := nats.OpenReader(ctx, l.ending, l.nc, l.stream, nats.ReaderSpec{
+		Durable: s.cfg.durable, ID: c.ID().String(), Buffer: consumerBuffer, AckWait: l.cfg.ackWait,
 	})
 	if errors.Is(err, nats.ErrStopped) {
 		return nil, ErrBackplaneEnded
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: consumer %s: %w", nats.ErrStream, cmpName(cc), err)
-	}
-	return nats.ReadStream(l.nc, cons, consumerBuffer, 0, func(err error) {
-		slog.Debug("backplane: consumer", "backplane", s.name, "component", c.String(), "error", err)
-	})
-}
-
-func cmpName(cc jetstream.ConsumerConfig) string {
-	if cc.Durable != "" {
-		return cc.Durable
-	}
-	return cc.Name
+	return rd, err
 }
 
 // isClosed reports whether ch is closed.

@@ -2,9 +2,11 @@ package nats
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -164,32 +166,9 @@ func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc
 	if err := ensureStream(ctx, nc, s.cfg.stream, s.subject); err != nil {
 		return fail("stream", err)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fail("subscribe", fmt.Errorf("%w: %w", ErrSubscribe, err))
-	}
-	cc := jetstream.ConsumerConfig{
-		FilterSubject: s.subject,
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       DefaultAckWait,
-		MaxAckPending: 2 * s.cfg.buffer,
-	}
-	if s.cfg.consumer != "" {
-		cc.Durable = ConsumerName(s.cfg.consumer)
-	} else {
-		cc.Name, cc.InactiveThreshold = "anon-"+c.ID().String(), DefaultInactive
-	}
-	var cons jetstream.Consumer
-	err = Retry(ctx, nil, func() error {
-		var err error
-		cons, err = js.CreateOrUpdateConsumer(ctx, s.cfg.stream, cc)
-		return err
+	rd, err := OpenReader(ctx, nil, nc, s.cfg.stream, ReaderSpec{
+		Filter: s.subject, Durable: s.cfg.consumer, ID: c.ID().String(), Buffer: s.cfg.buffer,
 	})
-	if err != nil {
-		return fail("subscribe", fmt.Errorf("%w: %w: %w", ErrSubscribe, ErrStream, err))
-	}
-	rd, err := ReadStream(nc, cons, s.cfg.buffer, 0, nil)
 	if err != nil {
 		return fail("subscribe", fmt.Errorf("%w: %w", ErrSubscribe, err))
 	}
@@ -206,4 +185,55 @@ func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc
 		return err
 	}
 	return c.PassOn(ctx, msg)
+}
+
+// ReaderSpec says what consumer OpenReader reads through.
+type ReaderSpec struct {
+	Filter  string        // the subject to read, if not all the stream's
+	Durable string        // the durable consumer's name (see ConsumerName); "" for one of the reader's own
+	ID      string        // names the reader's own consumer ("anon-" ID)
+	Buffer  int           // messages fetched ahead; twice that may be unacknowledged
+	AckWait time.Duration // the server's wait for an acknowledgement (DefaultAckWait if 0)
+}
+
+// OpenReader makes the consumer spec describes on stream (or takes the
+// durable one of that name, updated), trying again while the server
+// cannot be reached (see Retry, with stop), and starts reading it with a
+// StreamReader. The consumer delivers what arrives from now on (a
+// durable one that exists resumes where it was) and acknowledges with
+// AckAll; one of the reader's own is forgotten DefaultInactive after
+// nobody reads it.
+func OpenReader(ctx context.Context, stop <-chan struct{}, nc *natsgo.Conn, stream string, spec ReaderSpec) (*StreamReader, error) {
+	spec.Buffer = max(spec.Buffer, 1)
+	cc := jetstream.ConsumerConfig{
+		FilterSubject: spec.Filter,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       cmp.Or(spec.AckWait, DefaultAckWait),
+		MaxAckPending: 2 * spec.Buffer,
+	}
+	if spec.Durable != "" {
+		cc.Durable = ConsumerName(spec.Durable)
+	} else {
+		cc.Name, cc.InactiveThreshold = "anon-"+spec.ID, DefaultInactive
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStream, err)
+	}
+	var cons jetstream.Consumer
+	err = Retry(ctx, stop, func() error {
+		var err error
+		cons, err = js.CreateOrUpdateConsumer(ctx, stream, cc)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrStopped) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: consumer %s: %w", ErrStream, cmp.Or(cc.Durable, cc.Name), err)
+	}
+	return ReadStream(nc, cons, spec.Buffer, 0, func(err error) {
+		slog.Debug("nats: consumer", "stream", stream, "consumer", cmp.Or(cc.Durable, cc.Name), "error", err)
+	})
 }
