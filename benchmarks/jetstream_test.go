@@ -23,6 +23,11 @@ import (
 // jsMsgs is how many messages of natsMsgSize bytes a JetStream run sends.
 const jsMsgs = 50_000
 
+// jsRounds is how many rounds the JetStream comparison runs: twice the
+// core NATS benchmark's, since the server's store pauses make single
+// rounds vary more.
+const jsRounds = 2 * natsRounds
+
 // jsIdleWait ends a JetStream run that has made no progress for this
 // long. JetStream loses nothing, so a run only ends early if something
 // is wrong; but the server's store can pause for a while under load, and
@@ -145,11 +150,12 @@ var jsDirect = natsContender{"jetstream nats.go", func(ctx context.Context, url 
 // option (PublishTo in, SubscribeTo with a durable consumer out), and
 // nats.go's jetstream package by hand with the same guarantees (jsDirect).
 // Each run has a stream of its own; set-up is not timed; a run is timed
-// from the first publish to the last message received. Rounds rotate;
+// from the first publish to the last message received. There are
+// jsRounds rounds (or -benchtime's count, if more), rotating;
 // rates are medians; the ratio is the median of per-round ratios.
 func BenchmarkJetStreamBackplane(b *testing.B) {
 	srv := natstest.Server(b, natstest.JetStream(b.TempDir()))
-	res, err := compareNATS(context.Background(), srv.URL(), max(b.N, natsRounds), jsMsgs, jsBackplane, jsDirect)
+	res, err := compareNATS(context.Background(), srv.URL(), max(b.N, jsRounds), jsMsgs, jsBackplane, jsDirect)
 	if err != nil {
 		b.Fatal(err)
 	}
