@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -38,7 +41,7 @@ func (f *backplaneFlags) declare(fs *flag.FlagSet) {
 func (f *backplaneFlags) declareSub(fs *flag.FlagSet) {
 	f.declare(fs)
 	fs.StringVar(&f.durable, "durable", "", "read through the durable JetStream consumer called `NAME` (implies --jetstream): a sub started again with the same NAME resumes where the last one stopped")
-	fs.IntVar(&f.count, "count", 0, "exit 0 once `N` messages have been printed (0: run until interrupted)")
+	fs.IntVar(&f.count, "count", 0, "exit 0 once `N` messages have been printed (0: run until interrupted); with --durable, messages that reached sub after the Nth are acknowledged but not printed")
 }
 
 func (f *backplaneFlags) check(args []string) error {
@@ -115,7 +118,7 @@ var subCommand = &command{
 		"then exits 0 with its output written out. Once it has joined the\n" +
 		"backplane it says so on standard error (\"joined backplane NAME\"):\n" +
 		"what is published from then on reaches it. The graph: SUB (a\n" +
-		"backplane.SubscribeTo) -> LINE -> STDOUT, and BACKPLANE (a\n" +
+		"backplane.SubscribeTo) -> STDOUT, and BACKPLANE (a\n" +
 		"backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
@@ -129,27 +132,84 @@ var subCommand = &command{
 				opts = append(opts, backplane.Durable(f.durable))
 			}
 			sub := backplane.SubscribeTo(f.name, opts...)
-			nodes := chassis.Nodes{
+			return chassis.Graphline(chassis.Nodes{
 				"BACKPLANE": f.backplane(),
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
-				"LINE":      util.PureTransformer(messageLine),
-				"STDOUT":    util.ConsoleEchoer(e.stdout),
-			}
-			links := chassis.Links{
-				{"SUB", "outbox"}:  {"LINE", "inbox"},
-				{"SUB", "signal"}:  {"LINE", "control"},
-				{"LINE", "outbox"}: {"STDOUT", "inbox"},
-				{"LINE", "signal"}: {"STDOUT", "control"},
-			}
-			if f.count > 0 {
-				nodes["STDOUT"] = util.ConsoleEchoer(e.stdout, util.Forward())
-				nodes["COUNT"] = afterN(f.count, e.finish)
-				links[chassis.Box{"STDOUT", "outbox"}] = chassis.Box{"COUNT", "inbox"}
-			}
-			return chassis.Graphline(nodes, links), nil
+				"STDOUT":    lineWriter(e.stdout, f.count, e.finish),
+			}, chassis.Links{
+				{"SUB", "outbox"}: {"STDOUT", "inbox"},
+				{"SUB", "signal"}: {"STDOUT", "control"},
+			}), nil
 		}
 	},
+}
+
+// lineWriter is sub's output: a component that writes each message on
+// its "inbox" to w as a line (messageLine), flushing whenever its inbox
+// is empty, and, if count > 0, calls finish once it has written count
+// lines and writes no more. When its context ends (a signal) it first
+// writes what is already in its inbox: a durable SubscribeTo has
+// acknowledged those, and a sub started again will not get them again.
+// ProducerFinished on "control" ends it once its inbox is written out.
+func lineWriter(w io.Writer, count int, finish func()) *axon.Component {
+	return axon.New("LineWriter", func(ctx context.Context, c *axon.Component) error {
+		bw := bufio.NewWriter(w)
+		written := 0
+		write := func(msgs []any) error {
+			for _, m := range msgs {
+				if count > 0 && written == count {
+					return nil
+				}
+				var err error
+				switch l := messageLine(m).(type) {
+				case []byte:
+					_, err = bw.Write(l)
+				case string:
+					_, err = bw.WriteString(l)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: inbox: write: %w", c, err)
+				}
+				if written++; written == count {
+					finish()
+				}
+			}
+			return nil
+		}
+		r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
+		for {
+			select {
+			case e := <-r.C():
+				err := write(r.Open(e))
+				if err == nil && r.Len() == 0 {
+					err = bw.Flush()
+				}
+				if err != nil {
+					return err
+				}
+			case msg := <-ctl:
+				if !axon.IsProducerFinished(msg) && !axon.IsShutdownMicroprocess(msg) {
+					_, _ = c.Control(ctx, msg, nil) // logs and ignores it
+					continue
+				}
+				if axon.IsProducerFinished(msg) {
+					if err := c.Drain(ctx, func(_ context.Context, m any) error { return write([]any{m}) }); err != nil {
+						return err
+					}
+				}
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+				return c.PassOn(ctx, msg)
+			case <-ctx.Done():
+				if err := errors.Join(write(c.Inbox(axon.InboxName).TakeAll()), bw.Flush()); err != nil {
+					return err
+				}
+				return ctx.Err()
+			}
+		}
+	}, axon.WithInbox(axon.InboxName, "messages to print, one a line"))
 }
 
 // messageLine turns a message into a line ending in "\n": a []byte as

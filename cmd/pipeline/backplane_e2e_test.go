@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -256,7 +257,64 @@ func TestPubSubDurableSurviveServerRestart(t *testing.T) {
 	}
 	pub.expectExit(0)
 	sub.expectExit(0) // nothing more on stdout: no line twice
-	lost, dup := 0, 0
+	lost, dup := lostAndDuplicated(sent, got)
+	t.Logf("%d lines published during the outage; %d lost, %d duplicated", outage, lost, dup)
+	if strings.Join(got, "|") != strings.Join(sent, "|") {
+		t.Fatalf("got %q\nwant %q", got, sent)
+	}
+}
+
+// A sub process with a durable consumer is interrupted (SIGINT) in the
+// middle of a stream and started again with the same --durable name:
+// between the two, every line is printed exactly once.
+func TestDurableSubInterruptedAndRestarted(t *testing.T) {
+	bin := pipelineBinary(t)
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	const n = 3000
+	args := []string{"sub", "--backplane", "resume", "--nats", srv.URL(), "--durable", "keeper"}
+	sub := start(t, bin, args...)
+	if line := sub.errLine(); line != "joined backplane resume" {
+		t.Fatalf("sub's first line on stderr %q", line)
+	}
+	pub := start(t, bin, "pub", "--backplane", "resume", "--nats", srv.URL(), "--jetstream")
+	var sent []string
+	for i := range n {
+		sent = append(sent, fmt.Sprint("line ", i))
+	}
+	go func() { // the pub process may block on its input while the sub is away
+		_, _ = io.WriteString(pub.stdin, strings.Join(sent, "\n")+"\n")
+		_ = pub.stdin.Close()
+	}()
+	var got []string
+	for range n / 3 {
+		got = append(got, strings.TrimSuffix(sub.outLine(), "\n"))
+	}
+	sub.signal(os.Interrupt)
+	rest := string(sub.restOut())
+	if code := sub.wait(); code != 0 {
+		sub.failf("exit %d, want 0", code)
+	}
+	if rest != "" {
+		got = append(got, strings.Split(strings.TrimSuffix(rest, "\n"), "\n")...)
+	}
+	first := len(got)
+	sub2 := start(t, bin, append(args, "--count", fmt.Sprint(n-first))...)
+	for range n - first {
+		got = append(got, strings.TrimSuffix(sub2.outLine(), "\n"))
+	}
+	pub.expectExit(0)
+	sub2.signal(os.Interrupt) // in case it is still running
+	_ = sub2.wait()
+	lost, dup := lostAndDuplicated(sent, got)
+	t.Logf("first sub printed %d of %d lines; %d lost, %d duplicated", first, n, lost, dup)
+	if lost != 0 || dup != 0 || len(got) != n {
+		t.Fatalf("%d lost, %d duplicated, %d lines printed, want %d", lost, dup, len(got), n)
+	}
+}
+
+// lostAndDuplicated counts the lines of sent that are not in got, and
+// those that are there more than once.
+func lostAndDuplicated(sent, got []string) (lost, dup int) {
 	seen := map[string]int{}
 	for _, l := range got {
 		seen[l]++
@@ -270,8 +328,5 @@ func TestPubSubDurableSurviveServerRestart(t *testing.T) {
 			dup++
 		}
 	}
-	t.Logf("%d lines published during the outage; %d lost, %d duplicated", outage, lost, dup)
-	if strings.Join(got, "|") != strings.Join(sent, "|") {
-		t.Fatalf("got %q\nwant %q", got, sent)
-	}
+	return lost, dup
 }

@@ -121,12 +121,8 @@ func (p *PublisherComponent) durable(ctx context.Context, c *axon.Component, nc 
 				continue
 			}
 			if axon.IsProducerFinished(msg) {
-				for msgs := r.Next(); msgs != nil; msgs = r.Next() {
-					for _, m := range msgs {
-						if err := publish(m); err != nil {
-							return err
-						}
-					}
+				if err := c.Drain(ctx, func(_ context.Context, m any) error { return publish(m) }); err != nil {
+					return err
 				}
 				fctx, cancel := context.WithTimeout(ctx, p.cfg.flushAfter)
 				err := ap.Flush(fctx, nil)
