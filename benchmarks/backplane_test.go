@@ -270,12 +270,13 @@ const (
 type counter struct {
 	got      atomic.Int64
 	want     int64
+	idle     time.Duration // no progress for this long ends wait (natsIdleWait)
 	all      chan struct{}
 	progress chan struct{} // a token every natsStep messages
 }
 
 func newCounter(want int) *counter {
-	return &counter{want: int64(want), all: make(chan struct{}), progress: make(chan struct{}, 1)}
+	return &counter{want: int64(want), idle: natsIdleWait, all: make(chan struct{}), progress: make(chan struct{}, 1)}
 }
 
 func (c *counter) add(m any) error {
@@ -311,9 +312,9 @@ func (c *counter) pace(ctx context.Context, sent int) error {
 }
 
 // wait returns once every message has arrived, or once none has arrived
-// for natsIdleWait, with the time of the last progress it saw.
+// for c.idle, with the time of the last progress it saw.
 func (c *counter) wait(ctx context.Context) (time.Time, error) {
-	tick := time.NewTicker(natsIdleWait / 10)
+	tick := time.NewTicker(c.idle / 10)
 	defer tick.Stop()
 	last, seen := time.Now(), c.got.Load()
 	for {
@@ -323,7 +324,7 @@ func (c *counter) wait(ctx context.Context) (time.Time, error) {
 		case now := <-tick.C:
 			if g := c.got.Load(); g != seen {
 				last, seen = now, g
-			} else if now.Sub(last) >= natsIdleWait {
+			} else if now.Sub(last) >= c.idle {
 				return last, nil
 			}
 		case <-ctx.Done():
@@ -355,11 +356,16 @@ func (c *counter) room(ctx context.Context, sent int) (int, error) {
 // producer with a burst ready does (burstSource); it waits for the
 // window between bursts, outside Batch. The window is the same as the
 // nats.go loop's, which paces before each message.
-func byteSource(n int, got *counter) *axon.Component {
+func byteSource(n int, got *counter) *axon.Component { return natsSource(n, got.room) }
+
+// natsSource sends n copies of natsPayload, as many at a time as room
+// says may be sent once message number sent (from 0) may, each burst in
+// one Batch, then ProducerFinished.
+func natsSource(n int, room func(ctx context.Context, sent int) (int, error)) *axon.Component {
 	return axon.New("ByteSource", func(ctx context.Context, c *axon.Component) error {
 		out := c.Out(axon.OutboxName)
 		for sent := 0; sent < n; {
-			k, err := got.room(ctx, sent)
+			k, err := room(ctx, sent)
 			if err != nil {
 				return err
 			}
@@ -402,10 +408,18 @@ var quiet = natsgo.ErrorHandler(func(*natsgo.Conn, *natsgo.Subscription, error) 
 // a sink and one Pipeline(source, PublishTo). Its one connection both
 // publishes and receives, so every message goes round through the server.
 var natsBackplane = natsContender{"backplane", func(ctx context.Context, url string, n int) (natsSetup, error) {
-	name := backplaneName("natsbench")
-	hb := axon.Start(ctx, backplane.Backplane(name, backplane.NATS(url, quiet)))
-	sub := backplane.SubscribeTo(name, backplane.Wait(10*time.Second))
 	c := newCounter(n)
+	return backplaneSetup(ctx, "natsbench", backplane.NATS(url, quiet), nil, c, byteSource(n, c))
+}}
+
+// backplaneSetup starts a Backplane given opt, with a name made from
+// prefix, and a SubscribeTo given subOpts feeding a sink that counts into
+// c, and returns, once it has joined, the set-up whose publish runs
+// Pipeline(source, PublishTo).
+func backplaneSetup(ctx context.Context, prefix string, opt backplane.Option, subOpts []backplane.Option, c *counter, source *axon.Component) (natsSetup, error) {
+	name := backplaneName(prefix)
+	hb := axon.Start(ctx, backplane.Backplane(name, opt))
+	sub := backplane.SubscribeTo(name, append([]backplane.Option{backplane.Wait(10 * time.Second)}, subOpts...)...)
 	hs := axon.Start(ctx, chassis.Pipeline(sub, countSink(c)))
 	stop := func() error {
 		hs.Stop()
@@ -421,12 +435,12 @@ var natsBackplane = natsContender{"backplane", func(ctx context.Context, url str
 	}
 	return natsSetup{
 		publish: func(ctx context.Context) error {
-			return axon.Run(ctx, chassis.Pipeline(byteSource(n, c), backplane.PublishTo(name)))
+			return axon.Run(ctx, chassis.Pipeline(source, backplane.PublishTo(name)))
 		},
 		got:  c,
 		stop: stop,
 	}, nil
-}}
+}
 
 // natsComponents: Pipeline(source, nats.Publisher) on one connection,
 // Pipeline(nats.Subscriber, sink) on another.

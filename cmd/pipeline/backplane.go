@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/url"
@@ -23,26 +25,44 @@ import (
 
 // backplaneFlags are pub's and sub's flags.
 type backplaneFlags struct {
-	name string
-	url  string
-	wait time.Duration
+	name      string
+	url       string
+	wait      time.Duration
+	jetStream bool
+	durable   string // sub only
+	count     int    // sub only
 }
 
 func (f *backplaneFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "backplane", "", "the backplane's `name` (required)")
 	fs.StringVar(&f.url, "nats", "", "share the backplane through the NATS server at this `URL` (nats://host:4222); without it the backplane is this process's alone")
 	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the backplane (and its NATS server) to be ready, a `duration`")
+	fs.BoolVar(&f.jetStream, "jetstream", false, "with --nats: keep the backplane's messages in a NATS JetStream stream, so that none is lost or repeated while the server restarts (the server must have JetStream enabled)")
+}
+
+// declareSub adds sub's own flags.
+func (f *backplaneFlags) declareSub(fs *flag.FlagSet) {
+	f.declare(fs)
+	fs.StringVar(&f.durable, "durable", "", "read through the durable JetStream consumer called `NAME` (implies --jetstream): a sub started again with the same NAME resumes where the last one stopped")
+	fs.IntVar(&f.count, "count", 0, "exit 0 once `N` messages have been printed (0: run until interrupted); with --durable, messages that reached sub after the Nth are acknowledged but not printed")
 }
 
 func (f *backplaneFlags) check(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	if f.name == "" {
-		return fmt.Errorf("%w: -backplane is required", errUsage)
+	if f.durable != "" {
+		f.jetStream = true
 	}
-	if f.wait <= 0 {
+	switch {
+	case f.name == "":
+		return fmt.Errorf("%w: -backplane is required", errUsage)
+	case f.wait <= 0:
 		return fmt.Errorf("%w: -wait %v: must be positive", errUsage, f.wait)
+	case f.jetStream && f.url == "":
+		return fmt.Errorf("%w: --jetstream and --durable need --nats", errUsage)
+	case f.count < 0:
+		return fmt.Errorf("%w: -count %d: must not be negative", errUsage, f.count)
 	}
 	return nil
 }
@@ -63,6 +83,9 @@ func (f *backplaneFlags) backplane(e *env) (axon.Node, error) {
 	}
 	if err := reachNATS(f.url, f.wait); err != nil {
 		return nil, err
+	}
+	if f.jetStream {
+		return backplane.Backplane(f.name, backplane.JetStream(f.url)), nil
 	}
 	return backplane.Backplane(f.name, backplane.NATS(f.url)), nil
 }
@@ -110,8 +133,9 @@ var pubCommand = &command{
 		"message on --backplane. With --nats the backplane is shared through that\n" +
 		"NATS server with every other process using the same name, so a\n" +
 		"\"pipeline sub\" anywhere receives the lines. It exits 0 when input ends,\n" +
-		"once everything has been handed to the server. The graph: STDIN ->\n" +
-		"PUB (a backplane.PublishTo), and BACKPLANE (a backplane.Backplane).",
+		"once everything has been handed to the server (with --jetstream: once\n" +
+		"the server has stored it). The graph: STDIN -> PUB (a\n" +
+		"backplane.PublishTo), and BACKPLANE (a backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
 		f.declare(fs)
@@ -148,40 +172,109 @@ var subCommand = &command{
 	doc: "Prints each message published on --backplane after it joined as one\n" +
 		"line, in order (a message already ending in a newline gets no other).\n" +
 		"With --nats it receives from every process sharing the backplane through\n" +
-		"that server. It runs until interrupted (SIGINT or SIGTERM), then exits 0\n" +
-		"with its output written out; with --count N it exits 0 after N messages.\n" +
-		"Once it has joined the backplane it says so\n" +
-		"on standard error (\"joined backplane NAME\"): what is published from\n" +
-		"then on reaches it. The graph: SUB (a backplane.SubscribeTo) ->\n" +
-		"LINE -> STDOUT, and BACKPLANE (a backplane.Backplane).",
+		"that server; with --jetstream or --durable, through a JetStream consumer\n" +
+		"that loses nothing while the server restarts, and with --durable NAME\n" +
+		"one that resumes where the last sub of that NAME stopped. It runs until\n" +
+		"interrupted (SIGINT or SIGTERM), or until it has printed --count lines,\n" +
+		"then exits 0 with its output written out. Once it has joined the\n" +
+		"backplane it says so on standard error (\"joined backplane NAME\"):\n" +
+		"what is published from then on reaches it. The graph: SUB (a\n" +
+		"backplane.SubscribeTo) -> STDOUT, and BACKPLANE (a\n" +
+		"backplane.Backplane).",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f backplaneFlags
-		f.declare(fs)
-		count := countFlag(fs)
+		f.declareSub(fs)
 		return func(args []string) (axon.Node, error) {
-			if err := firstErr(f.check(args), checkCount(*count)); err != nil {
+			if err := f.check(args); err != nil {
 				return nil, err
 			}
 			bp, err := f.backplane(e)
 			if err != nil {
 				return nil, err
 			}
-			sub := backplane.SubscribeTo(f.name, backplane.Wait(f.wait))
-			nodes, links := chassis.Nodes{
+			opts := []backplane.Option{backplane.Wait(f.wait)}
+			if f.durable != "" {
+				opts = append(opts, backplane.Durable(f.durable))
+			}
+			sub := backplane.SubscribeTo(f.name, opts...)
+			return e.graphline(chassis.Nodes{
 				"BACKPLANE": bp,
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
-				"LINE":      util.PureTransformer(messageLine),
+				"STDOUT":    lineWriter(e.stdout, f.count, e.finish),
 			}, chassis.Links{
-				{"SUB", "outbox"}:  {"LINE", "inbox"},
-				{"SUB", "signal"}:  {"LINE", "control"},
-				{"LINE", "outbox"}: {"STDOUT", "inbox"},
-				{"LINE", "signal"}: {"STDOUT", "control"},
-			}
-			stdoutCounting(e, *count, nodes, links)
-			return e.graphline(nodes, links), nil
+				{"SUB", "outbox"}: {"STDOUT", "inbox"},
+				{"SUB", "signal"}: {"STDOUT", "control"},
+			}), nil
 		}
 	},
+}
+
+// lineWriter is sub's output: a component that writes each message on
+// its "inbox" to w as a line (messageLine), flushing whenever its inbox
+// is empty, and, if count > 0, calls finish once it has written count
+// lines and writes no more. When its context ends (a signal) it first
+// writes what is already in its inbox: a durable SubscribeTo has
+// acknowledged those, and a sub started again will not get them again.
+// ProducerFinished on "control" ends it once its inbox is written out.
+func lineWriter(w io.Writer, count int, finish func()) *axon.Component {
+	return axon.New("LineWriter", func(ctx context.Context, c *axon.Component) error {
+		bw := bufio.NewWriter(w)
+		written := 0
+		write := func(msgs []any) error {
+			for _, m := range msgs {
+				if count > 0 && written == count {
+					return nil
+				}
+				var err error
+				switch l := messageLine(m).(type) {
+				case []byte:
+					_, err = bw.Write(l)
+				case string:
+					_, err = bw.WriteString(l)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: inbox: write: %w", c, err)
+				}
+				if written++; written == count {
+					finish()
+				}
+			}
+			return nil
+		}
+		r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
+		for {
+			select {
+			case e := <-r.C():
+				err := write(r.Open(e))
+				if err == nil && r.Len() == 0 {
+					err = bw.Flush()
+				}
+				if err != nil {
+					return err
+				}
+			case msg := <-ctl:
+				if !axon.IsProducerFinished(msg) && !axon.IsShutdownMicroprocess(msg) {
+					_, _ = c.Control(ctx, msg, nil) // logs and ignores it
+					continue
+				}
+				if axon.IsProducerFinished(msg) {
+					if err := c.Drain(ctx, func(_ context.Context, m any) error { return write([]any{m}) }); err != nil {
+						return err
+					}
+				}
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+				return c.PassOn(ctx, msg)
+			case <-ctx.Done():
+				if err := errors.Join(write(c.Inbox(axon.InboxName).TakeAll()), bw.Flush()); err != nil {
+					return err
+				}
+				return ctx.Err()
+			}
+		}
+	}, axon.WithInbox(axon.InboxName, "messages to print, one a line"))
 }
 
 // messageLine turns a message into a line ending in "\n": a []byte as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -70,6 +71,9 @@ func TestBackplaneBadUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"pub"},
 		{"sub", "--backplane", "x", "--wait", "0s"},
+		{"sub", "--backplane", "x", "--durable", "d"}, // no --nats
+		{"pub", "--backplane", "x", "--jetstream"},    // no --nats
+		{"sub", "--backplane", "x", "--count", "-1"},
 		{"nats-demo", "extra"},
 	} {
 		p := start(t, bin, args...)
@@ -209,4 +213,120 @@ func TestPubSubSurviveServerRestart(t *testing.T) {
 	if code := sub.wait(); code != 0 {
 		sub.failf("exit %d, want 0", code)
 	}
+}
+
+// As TestPubSubSurviveServerRestart, with --jetstream and a durable
+// consumer: the NATS server (with JetStream, its store in a temporary
+// directory) is restarted while a pub process and a sub process are
+// connected to it, and every line, those published while it was down
+// included, arrives exactly once and in order. The sub process exits by
+// itself once it has printed them all (--count).
+func TestPubSubDurableSurviveServerRestart(t *testing.T) {
+	bin := pipelineBinary(t)
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	const before, outage, after = 50, 20, 50
+	sub := start(t, bin, "sub", "--backplane", "durable", "--nats", srv.URL(),
+		"--durable", "printer", "--count", fmt.Sprint(before+outage+after))
+	if line := sub.errLine(); line != "joined backplane durable" {
+		t.Fatalf("sub's first line on stderr %q, want \"joined backplane durable\"", line)
+	}
+	pub := start(t, bin, "pub", "--backplane", "durable", "--nats", srv.URL(), "--jetstream")
+	var sent []string
+	publish := func(prefix string, n int) {
+		for i := range n {
+			line := fmt.Sprint(prefix, i)
+			sent = append(sent, line)
+			pub.write(line + "\n")
+		}
+	}
+	publish("before ", before)
+	for _, want := range sent {
+		if got := sub.outLine(); got != want+"\n" {
+			t.Fatalf("before the restart: got %q, want %q", got, want)
+		}
+	}
+	srv.Shutdown()
+	publish("outage ", outage)
+	time.Sleep(200 * time.Millisecond) // the pub process tries, and fails, to publish them
+	srv.Start(t)
+	publish("after ", after)
+	pub.closeStdin()
+	got := sent[:before]
+	for range outage + after {
+		got = append(got, strings.TrimSuffix(sub.outLine(), "\n"))
+	}
+	pub.expectExit(0)
+	sub.expectExit(0) // nothing more on stdout: no line twice
+	lost, dup := lostAndDuplicated(sent, got)
+	t.Logf("%d lines published during the outage; %d lost, %d duplicated", outage, lost, dup)
+	if strings.Join(got, "|") != strings.Join(sent, "|") {
+		t.Fatalf("got %q\nwant %q", got, sent)
+	}
+}
+
+// A sub process with a durable consumer is interrupted (SIGINT) in the
+// middle of a stream and started again with the same --durable name:
+// between the two, every line is printed exactly once.
+func TestDurableSubInterruptedAndRestarted(t *testing.T) {
+	bin := pipelineBinary(t)
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	const n = 3000
+	args := []string{"sub", "--backplane", "resume", "--nats", srv.URL(), "--durable", "keeper"}
+	sub := start(t, bin, args...)
+	if line := sub.errLine(); line != "joined backplane resume" {
+		t.Fatalf("sub's first line on stderr %q", line)
+	}
+	pub := start(t, bin, "pub", "--backplane", "resume", "--nats", srv.URL(), "--jetstream")
+	var sent []string
+	for i := range n {
+		sent = append(sent, fmt.Sprint("line ", i))
+	}
+	go func() { // the pub process may block on its input while the sub is away
+		_, _ = io.WriteString(pub.stdin, strings.Join(sent, "\n")+"\n")
+		_ = pub.stdin.Close()
+	}()
+	var got []string
+	for range n / 3 {
+		got = append(got, strings.TrimSuffix(sub.outLine(), "\n"))
+	}
+	sub.signal(os.Interrupt)
+	rest := string(sub.restOut())
+	if code := sub.wait(); code != 0 {
+		sub.failf("exit %d, want 0", code)
+	}
+	if rest != "" {
+		got = append(got, strings.Split(strings.TrimSuffix(rest, "\n"), "\n")...)
+	}
+	first := len(got)
+	sub2 := start(t, bin, append(args, "--count", fmt.Sprint(n-first))...)
+	for range n - first {
+		got = append(got, strings.TrimSuffix(sub2.outLine(), "\n"))
+	}
+	pub.expectExit(0)
+	sub2.signal(os.Interrupt) // in case it is still running
+	_ = sub2.wait()
+	lost, dup := lostAndDuplicated(sent, got)
+	t.Logf("first sub printed %d of %d lines; %d lost, %d duplicated", first, n, lost, dup)
+	if lost != 0 || dup != 0 || len(got) != n {
+		t.Fatalf("%d lost, %d duplicated, %d lines printed, want %d", lost, dup, len(got), n)
+	}
+}
+
+// lostAndDuplicated counts the lines of sent that are not in got, and
+// those that are there more than once.
+func lostAndDuplicated(sent, got []string) (lost, dup int) {
+	seen := map[string]int{}
+	for _, l := range got {
+		seen[l]++
+	}
+	for _, l := range sent {
+		switch seen[l] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	return lost, dup
 }

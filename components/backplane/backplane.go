@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -30,14 +32,16 @@ var (
 type hub interface {
 	// input names the inbox publishers link to.
 	input() (axon.Node, string)
-	// publish publishes msgs, in order, from the publisher's own
-	// goroutine, until ctx (the publisher's) ends. Once the backplane
-	// has ended it fails with ErrBackplaneEnded. A message that cannot
-	// be published (NATS: a type it cannot send, a codec error) is given
-	// to report and skipped.
-	publish(ctx context.Context, msgs []any, report func(error)) error
-	// runLimit is the most messages a publisher hands publish at once.
-	runLimit() int
+	// publisher returns what a publisher (a PublishTo, identified by
+	// id) publishes through. A message it cannot publish (NATS: a type
+	// it cannot send, a codec error) is given to report and skipped.
+	publisher(id string, report func(error)) (runPublisher, error)
+	// durable returns the JetStream link of a JetStream backplane, whose
+	// subscribers read a consumer of their own rather than join; nil
+	// otherwise.
+	durable() *jsLink
+	// report reports a message the backplane could not deliver.
+	report(err error)
 	// join adds a subscriber: send is handed every message delivered
 	// from now on, in runs, with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
@@ -128,6 +132,7 @@ type BackplaneComponent struct {
 	fan  *fanout
 	cfg  config
 	nats *natsLink // with the NATS option, once started; nil otherwise
+	js   *jsLink   // with the JetStream option, once started; nil otherwise
 	errs *axon.Reporter
 }
 
@@ -168,9 +173,9 @@ func (b *BackplaneComponent) report(err error) {
 //	              is passed on and the Backplane ends; ShutdownMicroprocess:
 //	              passed on, and it ends at once
 //	outbox  (out) not used: messages go to the subscribers
-//	errors  (out) error (NATS only): a message from "inbox" that could not
-//	              be published, a payload the codec could not decode,
-//	              messages NATS dropped for a slow subscriber; sent
+//	errors  (out) error (NATS and JetStream): a message from "inbox" that
+//	              could not be published, a payload the codec could not
+//	              decode, messages NATS dropped for a slow subscriber; sent
 //	              without waiting, logged with slog when unlinked or full
 //	signal  (out) the shutdown message that ended the Backplane
 //
@@ -205,6 +210,23 @@ func (b *BackplaneComponent) report(err error) {
 // other processes published meanwhile for a process that was cut off. A
 // message that does not fit in the reconnect buffer is logged with slog
 // and dropped.
+//
+// With the JetStream option the Backplane is shared through the server as
+// with NATS, but durably: it makes sure the stream nats.StreamName(name)
+// exists (creating it on the subject nats.Subject(name), with file
+// storage and interest retention), then registers; each message is
+// published with a Nats-Msg-Id of its publisher's and kept, up to 512 per
+// publisher, until the server acknowledges storing it (publishers wait
+// beyond that), and published again, in order, if the acknowledgement
+// fails. Subscribers do not join the Backplane's fan-out: each reads a
+// consumer of its own (see SubscribeTo and Durable). Subscribers (0)
+// does not count them. It does not deliver while the server is down;
+// nothing published is lost and nothing is delivered twice (the guide's
+// table says exactly what is promised). If the server has no JetStream,
+// or refuses the stream, the Backplane fails with an error wrapping
+// nats.ErrStream. On ProducerFinished it publishes what is queued, waits
+// until the server has stored it, waits for its subscribers to stop and
+// their acknowledgements to reach the server, then ends.
 //
 // What arrives from NATS is handed to the subscribers by nats.go's
 // delivery goroutine for the Backplane's subscription, in runs: while
@@ -246,7 +268,10 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
 	b.fan.start(ctx)
 	defer b.fan.close()
-	if b.cfg.natsURL != "" {
+	switch {
+	case b.cfg.jetStream:
+		return b.runJetStream(ctx, c)
+	case b.cfg.natsURL != "":
 		return b.runNATS(ctx, c)
 	}
 	unregister, err := register(b.name, b)
@@ -283,19 +308,64 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-func (b *BackplaneComponent) publish(ctx context.Context, msgs []any, report func(error)) error {
-	if b.nats != nil {
-		return b.nats.publish(msgs, report)
-	}
-	return b.fan.deliver(ctx, msgs)
+// runPublisher is what a publisher publishes through.
+type runPublisher interface {
+	// publish publishes msgs, in order, from the publisher's own
+	// goroutine, until ctx (the publisher's) ends. Once the backplane has
+	// ended it fails with ErrBackplaneEnded.
+	publish(ctx context.Context, msgs []any) error
+	// flush waits until what was published is safe (JetStream: stored).
+	flush(ctx context.Context) error
+	// limit is the most messages a publisher hands publish at once.
+	limit() int
+	// pending is how many messages published are not yet safe.
+	pending() int
+	// oldest returns channels on which the answer about the oldest
+	// message not yet safe comes (nil if there is none, or nothing to
+	// wait for), to be given to answered.
+	oldest() (<-chan *jetstream.PubAck, <-chan error)
+	// answered takes that answer, and publishes again what failed.
+	answered(ctx context.Context, err error) error
+	// close lets go of what the publisher holds.
+	close()
 }
 
-func (b *BackplaneComponent) runLimit() int {
-	if b.nats != nil {
+func (b *BackplaneComponent) publisher(id string, report func(error)) (runPublisher, error) {
+	if b.js != nil {
+		return b.js.publisher(id, report)
+	}
+	return plainPublisher{b, report}, nil
+}
+
+func (b *BackplaneComponent) durable() *jsLink { return b.js }
+
+// plainPublisher publishes to a local or NATS Backplane: once handed
+// over, a message is as safe as it will be.
+type plainPublisher struct {
+	b      *BackplaneComponent
+	report func(error)
+}
+
+func (p plainPublisher) publish(ctx context.Context, msgs []any) error {
+	if p.b.nats != nil {
+		return p.b.nats.publish(msgs, p.report)
+	}
+	return p.b.fan.deliver(ctx, msgs)
+}
+
+func (p plainPublisher) limit() int {
+	if p.b.nats != nil {
 		return natsRunMax
 	}
 	return batchMax
 }
+
+func (plainPublisher) flush(context.Context) error { return nil }
+func (plainPublisher) pending() int                { return 0 }
+
+func (plainPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return nil, nil }
+func (plainPublisher) answered(context.Context, error) error            { return nil }
+func (plainPublisher) close()                                           {}
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)

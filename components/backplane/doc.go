@@ -47,6 +47,15 @@
 // and counted (SubscribeToComponent.Dropped), and the Backplane is never
 // held back by it.
 //
+// # Across processes
+//
+// With the option NATS a Backplane is one process's end of a backplane
+// shared through a NATS server, delivering at most once; with JetStream
+// the same, durably, through a NATS JetStream stream: nothing published
+// is lost or delivered twice while the server restarts, and a
+// SubscribeTo given Durable resumes where it stopped. The guide
+// (docs/guide.md) has a table of what each mode promises.
+//
 // # Shutdown
 //
 // Every component here stops on ProducerFinished and ShutdownMicroprocess

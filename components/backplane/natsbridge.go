@@ -154,16 +154,62 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	}
 	defer unregister()
 
+	return publishInbox(ctx, c, plainPublisher{b, b.report}, status, fail, func() error {
+		// Once the server has answered a flush, it has sent back
+		// everything this connection published (the answer follows
+		// it), so deliver what has arrived (a barrier runs once nats.go
+		// has handed over what it held before it), then end.
+		l.endPublishing()
+		if err := nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
+			slog.Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
+		}
+		delivered := make(chan struct{})
+		// The subscription is the connection's only one, so the
+		// barrier runs on its delivery goroutine, after its last
+		// message: rx may deliver what it holds from there.
+		barrier := func() {
+			rx.flush()
+			close(delivered)
+		}
+		if err := nc.Barrier(barrier); err == nil {
+			select {
+			case <-delivered:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		_ = sub.Unsubscribe()
+		return nil
+	})
+}
+
+// publishInbox is the main loop of a Backplane shared through NATS: it
+// publishes what arrives on c's "inbox" through pub, a run at a time,
+// and takes the answers about what it published as they come, so that
+// what failed is published again even while nothing more arrives. On ProducerFinished it publishes what
+// is queued, waits for pub, calls finish and passes the message on;
+// ShutdownMicroprocess is passed on at once. It fails (through fail)
+// when the connection reports it has closed for good on status.
+func publishInbox(ctx context.Context, c *axon.Component, pub runPublisher, status <-chan natsgo.Status, fail func(error) error, finish func() error) error {
 	r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
 	var run []any
-	publishRun := func(msgs []any) error { return l.publish(msgs, b.report) }
+	publishRun := func(msgs []any) error { return pub.publish(ctx, msgs) }
 	for {
+		acked, failed := pub.oldest()
 		select {
 		case e := <-r.C():
-			run = takeRun(r, r.Open(e), run, natsRunMax)
+			run = takeRun(r, r.Open(e), run, pub.limit())
 			err := publishRun(run)
 			clear(run)
 			if err != nil {
+				return fail(err)
+			}
+		case <-acked:
+			if err := pub.answered(ctx, nil); err != nil {
+				return fail(err)
+			}
+		case err := <-failed:
+			if err := pub.answered(ctx, err); err != nil {
 				return fail(err)
 			}
 		case msg := <-ctl:
@@ -174,34 +220,15 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
 				continue
 			}
-			// Publish what is queued; once the server has answered a
-			// flush, it has sent back everything this connection
-			// published (the answer follows it), so deliver what has
-			// arrived (a barrier runs once nats.go has handed over what
-			// it held before it), then end.
-			if err := drainRuns(r, &run, natsRunMax, publishRun); err != nil {
+			if err := drainRuns(r, &run, pub.limit(), publishRun); err != nil {
 				return fail(err)
 			}
-			l.endPublishing()
-			if err := nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
-				slog.Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
+			if err := pub.flush(ctx); err != nil {
+				return fail(err)
 			}
-			delivered := make(chan struct{})
-			// The subscription is the connection's only one, so the
-			// barrier runs on its delivery goroutine, after its last
-			// message: rx may deliver what it holds from there.
-			barrier := func() {
-				rx.flush()
-				close(delivered)
+			if err := finish(); err != nil {
+				return err
 			}
-			if err := nc.Barrier(barrier); err == nil {
-				select {
-				case <-delivered:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			_ = sub.Unsubscribe()
 			return c.PassOn(ctx, msg)
 		case st := <-status:
 			if st == natsgo.CLOSED {

@@ -31,6 +31,12 @@ type config struct {
 	natsURL    string          // NATS: the server
 	natsOpts   []natsgo.Option // NATS: connection options
 	codec      nats.Codec      // NATS: payload codec, if any
+	jetStream  bool            // JetStream: the durable mode
+	durable    string          // SubscribeTo: its consumer's name
+	ackWindow  int             // JetStream: messages awaiting acks (0: default)
+	ackTimeout time.Duration   // JetStream: the wait for one ack (0: default)
+	ackWait    time.Duration   // JetStream: the server's wait for a subscriber's ack (0: default)
+	onRetry    func(n int)     // JetStream: told of publishes made again (tests)
 	wait       time.Duration
 	dropOldest int // 0: Block
 	errs       []error
@@ -95,6 +101,44 @@ func NATS(url string, opts ...natsgo.Option) Option {
 	}
 }
 
+// JetStream makes a Backplane shared through the NATS server at url, as
+// NATS does, but durable, through NATS JetStream (which the server must
+// have enabled): the backplane's messages are kept in a stream,
+// nats.StreamName(name), on the subject nats.Subject(name), and every
+// subscriber reads them through a consumer of its own, so that nothing
+// is lost while the server restarts or a subscriber is away, and nothing
+// is delivered twice. PublishTo and SubscribeTo are used unchanged;
+// Durable names a SubscribeTo's consumer, so that it resumes where it
+// was after its process restarts. It takes the place of NATS (give one
+// or the other); NATSCodec applies to it too. See Backplane for what it
+// promises and costs.
+func JetStream(url string, opts ...natsgo.Option) Option {
+	return func(c *config) {
+		NATS(url, opts...)(c)
+		c.jetStream = true
+	}
+}
+
+// Durable gives a SubscribeTo of a JetStream Backplane a durable
+// consumer called name (any string; see nats.ConsumerName): the server
+// keeps what is published for it while it is gone, and a SubscribeTo of
+// the same name, in this process or another, later resumes at the first
+// message not yet acknowledged. Two SubscribeTo of one name running at
+// once share its messages between them. Without Durable a SubscribeTo's
+// consumer is its own and is forgotten 10 minutes after it stops
+// reading. On a Backplane without JetStream it fails at start with
+// ErrBadOption.
+func Durable(name string) Option {
+	return func(c *config) {
+		c.used |= forSubscriber
+		if name == "" {
+			c.errs = append(c.errs, fmt.Errorf("%w: Durable: empty name", ErrBadOption))
+			return
+		}
+		c.durable = name
+	}
+}
+
 // NATSCodec sets how a Backplane given NATS turns messages into NATS
 // payloads and back (nats.JSON[T]() is one). Without it, only []byte and
 // string messages can be published, and subscribers receive []byte.
@@ -121,10 +165,10 @@ func configure(who string, opts []Option, allowed optKind) (config, error) {
 		c.errs = append(c.errs, fmt.Errorf("%w: Wait does not apply to %s", ErrBadOption, who))
 	}
 	if bad&forBackplane != 0 {
-		c.errs = append(c.errs, fmt.Errorf("%w: NATS and NATSCodec apply to Backplane only, not %s", ErrBadOption, who))
+		c.errs = append(c.errs, fmt.Errorf("%w: NATS, JetStream and NATSCodec apply to Backplane only, not %s", ErrBadOption, who))
 	}
 	if bad&forSubscriber != 0 {
-		c.errs = append(c.errs, fmt.Errorf("%w: Block and DropOldest do not apply to %s", ErrBadOption, who))
+		c.errs = append(c.errs, fmt.Errorf("%w: Block, DropOldest and Durable do not apply to %s", ErrBadOption, who))
 	}
 	if len(c.errs) > 0 {
 		return c, fmt.Errorf("%s: %w", who, errors.Join(c.errs...))

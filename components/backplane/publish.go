@@ -47,6 +47,13 @@ const publishQueue = 4 * axon.DefaultCapacity
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own if its Backplane ended
 //
+// On a JetStream Backplane a PublishTo publishes with message ids of its
+// own and keeps up to 512 messages waiting for the server's
+// acknowledgements, publishing again, in order, what is not acknowledged;
+// beyond that it waits, and its inbox fills, so a slow or absent server
+// holds its producers back. On ProducerFinished it waits until the
+// server has stored everything before passing the message on.
+//
 // If its Backplane ends, an idle PublishTo passes on a ProducerFinished
 // and ends; one holding messages it can no longer deliver fails with an
 // error wrapping ErrBackplaneEnded.
@@ -79,13 +86,22 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 		}
 		return err
 	}
-	publishRun := func(msgs []any) error { return failed(h.publish(ctx, msgs, report)) }
+	pub, err := h.publisher(c.ID().String(), report)
+	if err != nil {
+		return fmt.Errorf("PublishTo: %w", err)
+	}
+	defer pub.close()
+	publishRun := func(msgs []any) error { return failed(pub.publish(ctx, msgs)) }
 	var run []any
 	for {
+		acked, nacked := pub.oldest()
 		select {
 		case msg := <-ctl:
 			if axon.IsProducerFinished(msg) {
-				if err := drainRuns(r, &run, h.runLimit(), publishRun); err != nil {
+				if err := drainRuns(r, &run, pub.limit(), publishRun); err != nil {
+					return err
+				}
+				if err := failed(pub.flush(ctx)); err != nil {
 					return err
 				}
 			}
@@ -97,14 +113,24 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			// limit (batchMax, or natsRunMax with NATS): control is
 			// looked at again soon, and a ShutdownMicroprocess has
 			// cancelled ctx already.
-			run = takeRun(r, r.Open(e), run, h.runLimit())
+			run = takeRun(r, r.Open(e), run, pub.limit())
 			err := publishRun(run)
 			clear(run)
 			if err != nil {
 				return err
 			}
+		case <-acked:
+			if err := failed(pub.answered(ctx, nil)); err != nil {
+				return err
+			}
+		case err := <-nacked:
+			// JetStream: published again until stored, even while
+			// nothing more arrives.
+			if err := failed(pub.answered(ctx, err)); err != nil {
+				return err
+			}
 		case <-gone:
-			if n := r.Len(); n > 0 {
+			if n := r.Len() + pub.pending(); n > 0 {
 				return fmt.Errorf("PublishTo: backplane %q: %w: %d messages were not published", name, ErrBackplaneEnded, n)
 			}
 			slog.Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/nats"
 )
 
 // leaveWait bounds how long a SubscribeTo that is ending waits, twice at
@@ -39,8 +40,9 @@ type SubscribeToComponent struct {
 // joined.
 //
 // It takes the options Wait, Block (the default: a subscriber that cannot
-// send on as fast as messages come holds the Backplane back) and
-// DropOldest (it drops and counts the oldest message instead).
+// send on as fast as messages come holds the Backplane back), DropOldest
+// (it drops and counts the oldest message instead) and, on a JetStream
+// Backplane only, Durable.
 //
 // With Block whoever delivers (a PublishTo, the Backplane, or with NATS
 // nats.go's delivery goroutine) sends each run of messages on the
@@ -58,9 +60,28 @@ type SubscribeToComponent struct {
 //	              queued (DropOldest), passes the message on and ends;
 //	              ShutdownMicroprocess: it leaves at once, discarding
 //	              what it had queued, passes the message on and ends
-//	outbox  (out) every message published while it was a member
+//	outbox  (out) every message published while it was a member (with
+//	              JetStream and Durable: while its consumer existed)
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own when its Backplane ended
+//
+// On a JetStream Backplane a SubscribeTo reads the backplane's stream
+// through a JetStream consumer of its own, durable with Durable(name),
+// made when it starts (it has joined once the consumer exists: what is
+// published from then on is kept for it). It sends each run of messages
+// (up to 32) on "outbox" in one Batch and acknowledges the run once Batch
+// has returned, that is once every message is in the next component's
+// inbox; if sending fails part-way only what was sent is acknowledged. A
+// message delivered again that it has already sent on (it remembers the
+// last 65,536 ids) is acknowledged and not sent again. The consumer lets
+// 2048 messages be unacknowledged, which bounds what a stalled
+// SubscribeTo holds. On ProducerFinished, ShutdownMicroprocess, the end
+// of ctx or of the Backplane it gives back, in order, what it had fetched
+// and not sent on, for the consumer's next reader, and makes sure the
+// server has its acknowledgements. It takes Wait and Durable, not
+// DropOldest (ErrBadOption): a durable subscriber drops nothing. A
+// payload the codec cannot decode is reported on the Backplane's
+// "errors" and acknowledged.
 //
 // When its Backplane ends, a SubscribeTo sends on everything it had
 // received, then passes a ProducerFinished on "signal" and ends: linked
@@ -109,6 +130,12 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	h, err := find(ctx, s.name, s.cfg.wait)
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
+	}
+	if l := h.durable(); l != nil {
+		return s.consume(ctx, c, h, l)
+	}
+	if s.cfg.durable != "" {
+		return fmt.Errorf("SubscribeTo: backplane %q: %w: Durable applies to a JetStream Backplane only", s.name, ErrBadOption)
 	}
 	var d deliverer = blocking{c, c.Out(axon.OutboxName)}
 	if s.cfg.dropOldest > 0 {
@@ -179,17 +206,7 @@ type blocking struct {
 // takes batches they cross together, as one channel element per batch
 // it has room for, and wake its reader once.
 func (b blocking) send(ctx context.Context, msgs []any) error {
-	if len(msgs) == 1 {
-		return b.out.Send(ctx, msgs[0])
-	}
-	return b.c.Batch(ctx, func(ctx context.Context) error {
-		for _, m := range msgs {
-			if err := b.out.Send(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return nats.SendRun(ctx, b.c, b.out, msgs)
 }
 
 func (blocking) finish(context.Context) error { return nil }

@@ -20,6 +20,14 @@
 // a limit and sent after it reconnects, and nothing is kept for a
 // subscriber that is not there.
 //
+// With the option JetStream both components are durable, through NATS
+// JetStream in the same server: messages are kept in a stream, every
+// publish is acknowledged by the server (and made again, stored once, if
+// the acknowledgement is lost), and a Subscriber acknowledges a message
+// only once it is in the next component's inbox; Consumer makes its
+// consumer durable across restarts. AckedPublisher, StreamReader and
+// Seen are those pieces, shared with the durable Backplane.
+//
 // Errors that do not stop a component (a message of a type it cannot
 // send, a payload it cannot decode, messages dropped because a Subscriber
 // fell behind, a message refused while reconnecting) are sent, as *Error,

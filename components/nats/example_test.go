@@ -3,6 +3,7 @@ package nats_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -86,4 +87,48 @@ func (t *exampleT) cleanup() {
 	for i := len(t.cleanups) - 1; i >= 0; i-- {
 		t.cleanups[i]()
 	}
+}
+
+// A durable Publisher and Subscriber: what is published while the
+// Subscriber is not running is kept for its consumer, and a Subscriber of
+// the same consumer gets it later.
+func ExampleJetStream() {
+	t := &exampleT{}
+	defer t.cleanup()
+	dir, err := os.MkdirTemp("", "nats-jetstream-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	srv := natstest.Server(t, natstest.JetStream(dir))
+	ctx := context.Background()
+	subscriber := func() (*nats.SubscriberComponent, *axon.Handle) {
+		sub := nats.Subscriber("orders", nats.Connect(srv.URL()), nats.JetStream("ORDERS"), nats.Consumer("billing"))
+		h := axon.Start(ctx, sub)
+		<-sub.Subscribed()
+		return sub, h
+	}
+	_, hs := subscriber()
+	hs.Put(ctx, "control", axon.ProducerFinished{})
+	fmt.Println("subscriber:", hs.Wait())
+
+	hp := axon.Start(ctx, nats.Publisher("orders", nats.Connect(srv.URL()), nats.JetStream("ORDERS")))
+	hp.Put(ctx, "inbox", "one")
+	hp.Put(ctx, "inbox", "two")
+	hp.Put(ctx, "control", axon.ProducerFinished{})
+	fmt.Println("publisher:", hp.Wait()) // both stored
+
+	_, hs = subscriber()
+	for range 2 {
+		m, _ := hs.Get(ctx, "outbox")
+		fmt.Println(string(m.([]byte)))
+	}
+	hs.Stop()
+	hs.Wait()
+	// Output:
+	// subscriber: <nil>
+	// publisher: <nil>
+	// one
+	// two
 }

@@ -62,6 +62,8 @@ type config struct {
 	buffer     int
 	flushAfter time.Duration
 	name       string
+	stream     string // JetStream: the durable mode
+	consumer   string // JetStream: a Subscriber's durable consumer
 	err        error
 }
 
@@ -80,6 +82,8 @@ func newConfig(opts []Option) config {
 		cfg.err = fmt.Errorf("%w: Buffer(%d): must be at least 1", ErrConfig, cfg.buffer)
 	case cfg.flushAfter <= 0:
 		cfg.err = fmt.Errorf("%w: FlushTimeout(%v): must be positive", ErrConfig, cfg.flushAfter)
+	case cfg.consumer != "" && cfg.stream == "":
+		cfg.err = fmt.Errorf("%w: Consumer applies with JetStream only", ErrConfig)
 	}
 	return cfg
 }
@@ -158,7 +162,11 @@ func (c *config) connect() (*natsgo.Conn, bool, error) {
 		}
 		return c.conn, false, nil
 	}
-	nc, err := natsgo.Connect(c.url, append(DefaultOptions(), c.natsOpts...)...)
+	opts := DefaultOptions()
+	if c.stream != "" {
+		opts = append(opts, JetStreamOptions()...)
+	}
+	nc, err := natsgo.Connect(c.url, append(opts, c.natsOpts...)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
 	}

@@ -100,6 +100,18 @@ type PublisherStats struct {
 // (its subscription is sent first); a Subscriber on another connection
 // is once that connection too has reconnected, which may be later, so
 // buffered messages may miss it.
+//
+// With JetStream the Publisher is durable instead: the stream (made if
+// there is none) keeps what it publishes; each message carries a
+// Nats-Msg-Id of the Publisher's and is kept, up to DefaultAckWindow
+// messages, until the server acknowledges storing it, and published
+// again, in order, when the acknowledgement fails (a lost one is stored
+// once); beyond that window the Publisher waits, and its inbox fills, so
+// a slow or absent server holds its producers back and nothing is lost.
+// A []byte is copied, since it is kept until stored. On ProducerFinished
+// it waits up to FlushTimeout for everything to be stored (a failure is
+// reported on "errors" wrapping ErrFlush, with the count not stored).
+// If the server has no JetStream the Publisher fails with ErrStream.
 func Publisher(subject string, opts ...Option) *PublisherComponent {
 	p := &PublisherComponent{cfg: newConfig(opts), subject: subject}
 	p.Component = axon.New(cmp.Or(p.cfg.name, "nats.Publisher"), p.main,
@@ -130,6 +142,12 @@ func (p *PublisherComponent) main(ctx context.Context, c *axon.Component) error 
 	nc, own, err := p.cfg.connect()
 	if err != nil {
 		return &Error{Component: c.String(), Box: "connection", Op: "connect", Subject: p.subject, Err: err}
+	}
+	if p.cfg.stream != "" {
+		if own {
+			defer nc.Close()
+		}
+		return p.durable(ctx, c, nc)
 	}
 	defer func() {
 		p.flush(c, nc)

@@ -20,15 +20,39 @@ const SubjectPrefix = "kamaelia.backplane."
 //	Subject("room.1")      == "kamaelia.backplane.room%2E1"
 //	Subject("a b*")        == "kamaelia.backplane.a%20b%2A"
 func Subject(backplaneName string) string {
-	if backplaneName == "" {
-		return SubjectPrefix + "%"
+	return token(SubjectPrefix, backplaneName)
+}
+
+// StreamPrefix starts the name of every JetStream stream that StreamName
+// makes.
+const StreamPrefix = "KAMAELIA_BACKPLANE_"
+
+// StreamName returns the name of the JetStream stream that keeps the
+// messages of the backplane called name: StreamPrefix followed by name
+// written as Subject writes it, so that no two backplanes share a stream
+// and the name holds none of the characters stream names cannot.
+func StreamName(backplaneName string) string {
+	return token(StreamPrefix, backplaneName)
+}
+
+// ConsumerName returns name as a JetStream consumer name: written as
+// Subject writes a backplane's name, so that any name (with dots, spaces
+// or slashes) is a valid consumer name and different names give
+// different consumers.
+func ConsumerName(name string) string { return token("", name) }
+
+// token returns prefix followed by name as one subject token, written as
+// Subject documents.
+func token(prefix, name string) string {
+	if name == "" {
+		return prefix + "%"
 	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(SubjectPrefix) + len(backplaneName))
-	b.WriteString(SubjectPrefix)
-	for i := 0; i < len(backplaneName); i++ {
-		c := backplaneName[i]
+	b.Grow(len(prefix) + len(name))
+	b.WriteString(prefix)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
 			b.WriteByte(c)

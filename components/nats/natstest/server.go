@@ -118,3 +118,13 @@ func (h *ServerHandle) Running() bool {
 	defer h.mu.Unlock()
 	return h.ns != nil
 }
+
+// JetStream enables JetStream on the server, keeping its streams in dir
+// (t.TempDir(), say), so that a server started again by Start or
+// Restart finds what the one before it stored.
+func JetStream(dir string) Option {
+	return func(o *server.Options) {
+		o.JetStream = true
+		o.StoreDir = dir
+	}
+}

@@ -1,0 +1,190 @@
+package nats_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
+)
+
+func TestStreamAndConsumerNames(t *testing.T) {
+	for name, want := range map[string][2]string{
+		"chat":   {"KAMAELIA_BACKPLANE_chat", "chat"},
+		"room.1": {"KAMAELIA_BACKPLANE_room%2E1", "room%2E1"},
+		"a/b *>": {"KAMAELIA_BACKPLANE_a%2Fb%20%2A%3E", "a%2Fb%20%2A%3E"},
+		"":       {"KAMAELIA_BACKPLANE_%", "%"},
+	} {
+		if got := nats.StreamName(name); got != want[0] {
+			t.Errorf("StreamName(%q) = %q, want %q", name, got, want[0])
+		}
+		if got := nats.ConsumerName(name); got != want[1] {
+			t.Errorf("ConsumerName(%q) = %q, want %q", name, got, want[1])
+		}
+	}
+}
+
+func TestSeenRemembersTheLastN(t *testing.T) {
+	s := nats.NewSeen(3)
+	for _, id := range []string{"a", "b", "c"} {
+		if !s.Add(id) {
+			t.Fatalf("%s: not new", id)
+		}
+	}
+	if s.Add("a") || s.Add("c") {
+		t.Fatal("an id among the last 3 was new")
+	}
+	if !s.Add("d") { // forgets "a"
+		t.Fatal("d: not new")
+	}
+	if !s.Add("a") {
+		t.Fatal("a, 4 ids ago: still remembered")
+	}
+	if s.Add("d") {
+		t.Fatal("d: new again")
+	}
+}
+
+// An AckedPublisher's messages are stored once each, in order, across a
+// server restart in the middle of publishing; a consumer read with a
+// StreamReader hands each on once.
+func TestAckedPublisherAcrossRestart(t *testing.T) {
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	nc, err := natsgo.Connect(srv.URL(), append(nats.DefaultOptions(), nats.JetStreamOptions()...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nats.EnsureStream(ctx, js, "T", "t.acked"); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, "T", jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckAllPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := nats.NewAckedPublisher(nc, "t.acked", nats.AckedPublisherConfig{ID: "p", Window: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const n = 2000
+	for i := range n {
+		if i == n/2 {
+			srv.Restart(t)
+		}
+		if err := p.Publish(ctx, []byte(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+		if p.Pending() > 64 {
+			t.Fatalf("%d messages wait for acknowledgements, window 64", p.Pending())
+		}
+	}
+	if err := p.Flush(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d pending after Flush", p.Pending())
+	}
+
+	rd, err := nats.ReadStream(nc, cons, 128, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Stop()
+	for next := 0; next < n; {
+		select {
+		case m := <-rd.C():
+			for _, v := range rd.Run(m, 32, nil, nil) {
+				if got := string(v.([]byte)); got != fmt.Sprint(next) {
+					t.Fatalf("got %s, want %d", got, next)
+				}
+				next++
+			}
+			if err := rd.Done(1 << 30); err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("after %d messages: %v", next, ctx.Err())
+		}
+	}
+	st, err := js.Stream(ctx, "T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.LastSeq != n {
+		t.Fatalf("stored %d messages, want %d", info.State.LastSeq, n)
+	}
+}
+
+func TestAckedPublisherNeedsAnID(t *testing.T) {
+	if _, err := nats.NewAckedPublisher(nil, "x", nats.AckedPublisherConfig{}); !errors.Is(err, nats.ErrConfig) {
+		t.Fatalf("no ID: %v, want ErrConfig", err)
+	}
+	if _, err := nats.NewAckedPublisher(nil, "x", nats.AckedPublisherConfig{ID: "p"}); !errors.Is(err, nats.ErrConfig) {
+		t.Fatalf("no connection: %v, want ErrConfig", err)
+	}
+}
+
+// A Publisher and a Subscriber given JetStream, on connections of their
+// own, across a server restart: every message arrives once, in order,
+// those published while the server was down included; then a second
+// Subscriber of the same durable consumer gets what was published after
+// the first stopped.
+func TestDurablePublisherAndSubscriber(t *testing.T) {
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	s := nats.Subscriber("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"), nats.Consumer("reader"))
+	hs := start(t, s)
+	subscribed(t, s)
+	p := nats.Publisher("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"))
+	hp := start(t, p)
+	link(t, hp, nats.ErrorsBox)
+
+	putInts(t, hp, 0, 100)
+	equalInts(t, getInts(t, hs, 100), seq(0, 100))
+	srv.Shutdown()
+	putInts(t, hp, 100, 200)
+	srv.Start(t)
+	putInts(t, hp, 200, 300)
+	equalInts(t, getInts(t, hs, 200), seq(100, 300))
+
+	put(t, hs, axon.ControlName, axon.ProducerFinished{})
+	if err := hs.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	putInts(t, hp, 300, 350) // kept for "reader" while none reads it
+	eventually(t, "350 stored", func() bool { return p.Stats().Published == 350 })
+	s2 := nats.Subscriber("t.durable", nats.Connect(srv.URL()), nats.JetStream("D"), nats.Consumer("reader"))
+	hs2 := start(t, s2)
+	equalInts(t, getInts(t, hs2, 50), seq(300, 350))
+	if st := s2.Stats(); st.Received != 50 || st.Errors != 0 {
+		t.Fatalf("second subscriber: %+v", st)
+	}
+	if st := p.Stats(); st.Errors != 0 {
+		t.Fatalf("publisher: %+v", st)
+	}
+}
+
+func TestConsumerNeedsJetStream(t *testing.T) {
+	s := nats.Subscriber("x", nats.Consumer("c"))
+	h := start(t, s)
+	if err := h.Wait(); !errors.Is(err, nats.ErrConfig) {
+		t.Fatalf("Consumer without JetStream: %v, want ErrConfig", err)
+	}
+}
