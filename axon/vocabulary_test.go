@@ -36,7 +36,7 @@ func TestOneVocabulary(t *testing.T) {
 		}
 	}
 	for pkg, err := range map[string]error{
-		"framing": framing.ErrConfig, "nats": nats.ErrConfig, "transfer": transfer.ErrConfig,
+		"framing": framing.ErrConfig, "nats": nats.ErrConfig, "transfer": transfer.ErrConfig, "backplane": backplane.ErrConfig, "backplane (ErrBadOption)": backplane.ErrBadOption,
 		"simulate": simulate.ErrConfig, "tcp": tcp.ErrConfig, "udp": udp.ErrConfig,
 	} {
 		if err != axon.ErrConfig {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +21,12 @@ var (
 	// Backplane ended while it still held messages to publish.
 	ErrBackplaneEnded = errors.New("backplane has ended")
 	// ErrBadOption is wrapped by the start error of a component given an
-	// option that does not apply to it or an invalid option value.
-	ErrBadOption = errors.New("invalid backplane option")
+	// option that does not apply to it or an invalid option value. It is
+	// axon.ErrConfig (as ErrConfig is), the one error every package's
+	// configuration errors wrap.
+	ErrBadOption = axon.ErrConfig
+	// ErrConfig is axon.ErrConfig, under the name the other packages use.
+	ErrConfig = axon.ErrConfig
 )
 
 // hub is what PublishTo and SubscribeTo need of a backplane, whatever
@@ -74,28 +77,30 @@ func announce() {
 	close(*announced.Swap(&ch))
 }
 
-// register publishes h under name: in axon.Services, as its input inbox,
-// and in hubs. The returned function undoes it.
+// register publishes h under name: in its graph's service registry
+// (axon.Services unless the graph was given one), as its input inbox, and
+// in hubs. The returned function undoes it.
 func register(name string, h hub) (func(), error) {
 	node, inbox := h.input()
 	c := node.Core()
 	hubs.Store(c, h)
-	if err := axon.Services.Register(name, node, inbox); err != nil {
+	if err := c.Services().Register(name, node, inbox); err != nil {
 		hubs.Delete(c)
 		return nil, fmt.Errorf("backplane %q: %w", name, err)
 	}
 	announce()
 	return func() {
-		if err := axon.Services.Deregister(name); err != nil {
-			slog.Warn("backplane was not registered at its end", "backplane", name, "err", err)
+		if err := c.Services().Deregister(name); err != nil {
+			c.Logger().Warn("backplane was not registered at its end", "backplane", name, "err", err)
 		}
 		hubs.Delete(c)
 	}, nil
 }
 
-// find looks up the backplane called name, waiting up to wait for one to
-// be registered: a wait of 0 or less does not wait.
-func find(ctx context.Context, name string, wait time.Duration) (hub, error) {
+// find looks up the backplane called name in c's graph's service
+// registry, waiting up to wait for one to be registered: a wait of 0 or
+// less does not wait.
+func find(ctx context.Context, c *axon.Component, name string, wait time.Duration) (hub, error) {
 	var timeout <-chan time.Time
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -104,7 +109,7 @@ func find(ctx context.Context, name string, wait time.Duration) (hub, error) {
 	}
 	for {
 		ep := announcement() // before the lookup, so no registration is missed
-		s, err := axon.Services.Lookup(name)
+		s, err := c.Services().Lookup(name)
 		if err == nil {
 			if h, ok := hubs.Load(s.Component); ok {
 				return h.(hub), nil
@@ -243,7 +248,7 @@ func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b.Component = axon.New("Backplane", b.main,
 		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber"),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
-		axon.WithOutbox(ErrorsBox, "errors: messages not published or not delivered (NATS); the Backplane carries on"),
+		axon.WithOutbox(ErrorsBox, "errors: messages not published or not delivered (NATS); the Backplane carries on", axon.Carries[error]()),
 	)
 	b.errs = axon.NewReporter(b.Component, ErrorsBox)
 	if name == "" {

@@ -644,3 +644,29 @@ func TestShutdown(t *testing.T) {
 		}
 	})
 }
+
+// Two graphs given registries of their own each have a backplane called
+// "shared" without meeting (in one registry the second would be refused
+// with axon.ErrServiceExists), and axon.Services holds neither.
+func TestBackplanePerGraphRegistry(t *testing.T) {
+	ctx := testCtx(t)
+	for i := range 2 {
+		reg := &axon.Registry{}
+		sub := SubscribeTo("shared")
+		h := axon.Start(ctx, axon.New("Root", nil, axon.WithChildren(Backplane("shared"), sub)), axon.WithServices(reg))
+		t.Cleanup(func() { h.Stop(); _ = h.Wait() })
+		select {
+		case <-sub.Joined():
+		case <-h.Done():
+			t.Fatalf("graph %d ended: %v", i, h.Wait())
+		case <-ctx.Done():
+			t.Fatal("subscriber did not join")
+		}
+		if _, err := reg.Lookup("shared"); err != nil {
+			t.Fatalf("graph %d's registry: %v", i, err)
+		}
+	}
+	if _, err := axon.Services.Lookup("shared"); err == nil {
+		t.Error("a backplane of a graph with its own registry is in axon.Services")
+	}
+}

@@ -29,6 +29,7 @@ const (
 // after its publishers and subscribers have stopped using them.
 type jsLink struct {
 	name    string
+	log     *slog.Logger // the Backplane's graph's
 	nc      *natsgo.Conn
 	js      jetstream.JetStream
 	subject string
@@ -104,7 +105,7 @@ func (l *jsLink) end() {
 	l.mu.Unlock()
 	l.users.Wait()
 	if err := l.nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil && !l.nc.IsClosed() {
-		slog.Warn("backplane: final flush failed: acknowledgements may be lost, and messages delivered again",
+		l.log.Warn("backplane: final flush failed: acknowledgements may be lost, and messages delivered again",
 			"backplane", l.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
 	}
 }
@@ -181,6 +182,7 @@ func (b *BackplaneComponent) runJetStream(ctx context.Context, c *axon.Component
 	if err != nil {
 		return err
 	}
+	l.log = c.Logger()
 	defer l.nc.Close()
 	defer l.end()
 	if err := l.ensureStream(ctx); err != nil {
@@ -265,7 +267,7 @@ func (s *SubscribeToComponent) consume(ctx context.Context, c *axon.Component, h
 // again.
 func (s *SubscribeToComponent) flushAcks(l *jsLink) {
 	if err := l.nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
-		slog.Warn("backplane: acknowledgements may not have reached the server: messages may be delivered again",
+		s.Logger().Warn("backplane: acknowledgements may not have reached the server: messages may be delivered again",
 			"backplane", s.name, "component", s.String(), "error", err)
 	}
 }

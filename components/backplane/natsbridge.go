@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -161,7 +160,7 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 		// has handed over what it held before it), then end.
 		l.endPublishing()
 		if err := nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
-			slog.Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
+			b.Logger().Warn("backplane: final flush failed: messages may be lost", "backplane", b.name, "error", fmt.Errorf("%w: %w", nats.ErrFlush, err))
 		}
 		delivered := make(chan struct{})
 		// The subscription is the connection's only one, so the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -64,7 +63,7 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 	},
 		axon.WithInbox(axon.InboxName, "messages to publish", axon.Capacity(publishQueue)),
 		axon.WithOutbox(axon.OutboxName, "not used"),
-		axon.WithOutbox(ErrorsBox, "errors: messages that could not be published (NATS); it carries on"),
+		axon.WithOutbox(ErrorsBox, "errors: messages that could not be published (NATS); it carries on", axon.Carries[error]()),
 	)
 	if cfgErr != nil {
 		c.FailOnStart(cfgErr)
@@ -73,7 +72,7 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 }
 
 func publish(ctx context.Context, c *axon.Component, name string, cfg config) error {
-	h, err := find(ctx, name, cfg.wait)
+	h, err := find(ctx, c, name, cfg.wait)
 	if err != nil {
 		return fmt.Errorf("PublishTo: %w", err)
 	}
@@ -133,7 +132,7 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			if n := r.Len() + pub.pending(); n > 0 {
 				return fmt.Errorf("PublishTo: backplane %q: %w: %d messages were not published", name, ErrBackplaneEnded, n)
 			}
-			slog.Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)
+			c.Logger().Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)
 			return c.Finish(ctx)
 		case <-ctx.Done():
 			return ctx.Err()

@@ -127,7 +127,7 @@ type deliverer interface {
 }
 
 func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) error {
-	h, err := find(ctx, s.name, s.cfg.wait)
+	h, err := find(ctx, s.Component, s.name, s.cfg.wait)
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
 	}
