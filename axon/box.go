@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync/atomic"
+	"time"
 )
 
 // Default inbox capacities. A box's capacity is fixed when the box is made;
@@ -45,6 +46,14 @@ type Inbox struct {
 	// st holds how the box is read and, unless read raw, how many
 	// messages it counts (see batch.go).
 	st atomic.Uint64
+	// in counts the messages put into the box, added by senders once per
+	// crossing (a batch adds its length), beside st, which they have just
+	// written: the count costs no cache line the hop does not touch.
+	in atomic.Uint64
+	// What only the slow paths and the samplers touch: sends that found
+	// the box full and waited, and for how long in all (nanoseconds);
+	// the most messages a sampler has seen taken out (see taken).
+	waited, waitedNs, takenSeen atomic.Uint64
 	// Where senders wait: made when the first one does.
 	waits atomic.Pointer[waitChans]
 
@@ -140,6 +149,36 @@ func (b *Inbox) Len() int {
 
 // Cap returns the box's capacity, in messages.
 func (b *Inbox) Cap() int { return int(b.capa) }
+
+// Arrived returns how many messages have been put into the box since it
+// was made.
+func (b *Inbox) Arrived() uint64 { return b.in.Load() }
+
+// Taken returns how many messages have been taken out of the box (by its
+// reader, or by RemoveInbox or TakeAll). It is worked out from Arrived
+// and Len rather than counted on the hop, so it may lag by the messages
+// a sender has reserved room for and not yet put in, or a batch the
+// reader is part way through; it never goes down.
+func (b *Inbox) Taken() uint64 {
+	in := b.in.Load()
+	n := uint64(b.Len())
+	if n > in {
+		n = in
+	}
+	v := in - n
+	for {
+		seen := b.takenSeen.Load()
+		if v <= seen || b.takenSeen.CompareAndSwap(seen, v) {
+			return max(v, seen)
+		}
+	}
+}
+
+// Waits returns how many sends found the box full and waited for room,
+// and how long they waited in all: where backpressure starts.
+func (b *Inbox) Waits() (n uint64, total time.Duration) {
+	return b.waited.Load(), time.Duration(b.waitedNs.Load())
+}
 
 // Owner returns the component the box belongs to.
 func (b *Inbox) Owner() *Component { return b.owner }
@@ -256,7 +295,7 @@ func (b *Outbox) put(d *Inbox, msg any) putResult {
 	}
 	select {
 	case d.ch <- msg:
-		b.sent.Add(1)
+		b.count(d, 1)
 		return putOK
 	default:
 		// The box has turned raw since the reservation, and its channel
@@ -326,6 +365,7 @@ func (b *Outbox) waitRoom(ctx context.Context, d *Inbox, w <-chan struct{}) erro
 	if !d.markWaiting() {
 		return nil // a slot was freed meanwhile: try again
 	}
+	defer d.waitedSince(d.waitStarts())
 	select {
 	case <-room:
 		return nil
@@ -334,6 +374,18 @@ func (b *Outbox) waitRoom(ctx context.Context, d *Inbox, w <-chan struct{}) erro
 	case <-ctx.Done():
 		return b.fail("send", ctx.Err())
 	}
+}
+
+// waitStarts counts a send about to wait for room in b and returns the
+// time, for waitedSince. Only a sender that blocks pays for either.
+func (b *Inbox) waitStarts() time.Time {
+	b.waited.Add(1)
+	return time.Now()
+}
+
+// waitedSince adds the time a send has waited for room in b since start.
+func (b *Inbox) waitedSince(start time.Time) {
+	b.waitedNs.Add(uint64(time.Since(start)))
 }
 
 // waitRaw puts msg in d's channel, waiting for room, until d's route
@@ -347,6 +399,13 @@ func (b *Outbox) waitRaw(ctx context.Context, d *Inbox, w <-chan struct{}, msg a
 		}
 	}
 	stop, marked := b.stopping(d, msg)
+	select {
+	case d.ch <- msg:
+		b.delivered(d, msg, stop)
+		return true, nil
+	default:
+	}
+	defer d.waitedSince(d.waitStarts())
 	select {
 	case d.ch <- msg:
 		b.delivered(d, msg, stop)
@@ -429,13 +488,19 @@ func (b *Outbox) stopping(d *Inbox, msg any) (stop, marked bool) {
 // the owner's Serve if it waits (it waits on its inbox alone); for a
 // ShutdownMicroprocess, interrupts the owner.
 func (b *Outbox) delivered(d *Inbox, msg any, stop bool) {
-	b.sent.Add(1)
+	b.count(d, 1)
 	if d.control {
 		if stop {
 			d.owner.interrupt(msg)
 		}
 		d.owner.nudge()
 	}
+}
+
+// count records n messages put into d through b, in one crossing.
+func (b *Outbox) count(d *Inbox, n uint64) {
+	b.sent.Add(n)
+	d.in.Add(n)
 }
 
 // receiverDone reports that d's owner has ended. If the sender's own

@@ -64,9 +64,11 @@ type Component struct {
 	pending  int32      // main (if any, until it returns) + unfinished children
 	liveKids int32      // unfinished children
 	parent   *Component // also read under linkMu; written holding both
+	label    string     // the name its parent gives it (AddNamedChild); guarded by linkMu
 	children []*Component
 	ctx      compCtx // the main loop's context
 	run      *runState
+	broke    bool          // its main loop failed (or its options were wrong)
 	rare     *rareState    // what few components need; made on demand
 	kidsIdle chan struct{} // closed while liveKids == 0
 
@@ -81,6 +83,7 @@ type rareState struct {
 	done     chan struct{} // closed when the component has ended; made on first use
 	stopMsg  any           // the ShutdownMicroprocess that interrupted the component
 	buildErr error         // a mistake in the options given to New, reported when started
+	gone     uint64        // messages taken from inboxes since removed; guarded by linkMu
 }
 
 // rareLocked returns c.rare, making it. Called with c.mu held.
@@ -486,10 +489,19 @@ func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 	for {
 		leftover = append(leftover, b.drainAll()...)
 		if b.inflight.Load() == 0 {
-			return append(leftover, b.drainAll()...), nil
+			leftover = append(leftover, b.drainAll()...)
+			break
 		}
 		runtime.Gosched()
 	}
+	// What the box let through stays in the component's count of
+	// messages handled, which must not go down.
+	linkMu.Lock()
+	c.mu.Lock()
+	c.rareLocked().gone += b.Taken()
+	c.mu.Unlock()
+	linkMu.Unlock()
+	return leftover, nil
 }
 
 // RemoveOutbox removes an outbox and every link into or out of it. A send

@@ -105,7 +105,7 @@ func graphline(nodes Nodes, links Links) (*axon.Component, error) {
 		if !isNode(nodes[n]) {
 			return g, fmt.Errorf("graphline: child %q: %w: nil component", n, axon.ErrBadLink)
 		}
-		if err := g.AddChild(nodes[n]); err != nil {
+		if err := g.AddNamedChild(n, nodes[n]); err != nil {
 			return g, fmt.Errorf("graphline: child %q: %w", n, err)
 		}
 	}

@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -50,7 +51,8 @@ func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error 
 		if !isNode(k) {
 			return fmt.Errorf("%s: child %d: %w: nil component", p, i, axon.ErrBadLink)
 		}
-		if err := p.AddChild(k); err != nil {
+		// Named by place, "1:Name", so that paths tell stages apart.
+		if err := p.AddNamedChild(strconv.Itoa(i+1)+":"+k.Core().Name(), k); err != nil {
 			return err
 		}
 	}
