@@ -46,13 +46,9 @@ type Inbox struct {
 	// st holds how the box is read and, unless read raw, how many
 	// messages it counts (see batch.go).
 	st atomic.Uint64
-	// in counts the messages put into the box, added by senders once per
-	// crossing (a batch adds its length), beside st, which they have just
-	// written: the count costs no cache line the hop does not touch.
-	in atomic.Uint64
 	// What only the slow paths and the samplers touch: sends that found
 	// the box full and waited, and for how long in all (nanoseconds);
-	// the most messages a sampler has seen taken out (see taken).
+	// the most messages a sampler has seen taken out (see Taken).
 	waited, waitedNs, takenSeen atomic.Uint64
 	// Where senders wait: made when the first one does.
 	waits atomic.Pointer[waitChans]
@@ -64,6 +60,12 @@ type Inbox struct {
 	fwd     *Inbox    // passthrough: messages for this box go to fwd instead
 	fromIn  []*Inbox  // parent inboxes that pass through to this one
 	fromOut []*Outbox // outboxes linked directly to this one
+	// Messages arrived are not counted on the hop: each outbox already
+	// counts what it delivers (Outbox.sent), so the box adds up the
+	// counts of the outboxes whose route ends here (feeders, each since
+	// its base) and keeps what earlier routes brought (retired).
+	feeders []*Outbox
+	retired uint64
 }
 
 // Outbox is a named box a component sends from. It feeds one destination at
@@ -77,6 +79,7 @@ type Outbox struct {
 	sent atomic.Uint64         // messages delivered through this box
 
 	// Link state, guarded by linkMu.
+	base uint64    // sent when dest last changed (see Inbox.feeders)
 	to   *Inbox    // linked to this inbox (normal link)
 	up   *Outbox   // passthrough to the parent's outbox
 	from []*Outbox // children's outboxes passing through to this one
@@ -151,8 +154,36 @@ func (b *Inbox) Len() int {
 func (b *Inbox) Cap() int { return int(b.capa) }
 
 // Arrived returns how many messages have been put into the box since it
-// was made.
-func (b *Inbox) Arrived() uint64 { return b.in.Load() }
+// was made. A message put in by a sender whose route was changing at
+// that moment may be counted in the box the route led to next.
+func (b *Inbox) Arrived() uint64 {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return b.arrived()
+}
+
+// arrived is Arrived with linkMu held.
+func (b *Inbox) arrived() uint64 {
+	n := b.retired
+	for _, o := range b.feeders {
+		n += o.sent.Load() - o.base
+	}
+	return n
+}
+
+// rerouted moves out, whose destination has just changed from old to nd,
+// from the feeders of one to those of the other. Called with linkMu held.
+func (out *Outbox) rerouted(old, nd *Inbox) {
+	sent := out.sent.Load()
+	if old != nil {
+		old.retired += sent - out.base
+		old.feeders = removeItem(old.feeders, out)
+	}
+	if nd != nil {
+		nd.feeders = append(nd.feeders, out)
+	}
+	out.base = sent
+}
 
 // Taken returns how many messages have been taken out of the box (by its
 // reader, or by RemoveInbox or TakeAll). It is worked out from Arrived
@@ -160,7 +191,14 @@ func (b *Inbox) Arrived() uint64 { return b.in.Load() }
 // a sender has reserved room for and not yet put in, or a batch the
 // reader is part way through; it never goes down.
 func (b *Inbox) Taken() uint64 {
-	in := b.in.Load()
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return b.taken()
+}
+
+// taken is Taken with linkMu held.
+func (b *Inbox) taken() uint64 {
+	in := b.arrived()
 	n := uint64(b.Len())
 	if n > in {
 		n = in
@@ -295,7 +333,7 @@ func (b *Outbox) put(d *Inbox, msg any) putResult {
 	}
 	select {
 	case d.ch <- msg:
-		b.count(d, 1)
+		b.sent.Add(1)
 		return putOK
 	default:
 		// The box has turned raw since the reservation, and its channel
@@ -399,12 +437,7 @@ func (b *Outbox) waitRaw(ctx context.Context, d *Inbox, w <-chan struct{}, msg a
 		}
 	}
 	stop, marked := b.stopping(d, msg)
-	select {
-	case d.ch <- msg:
-		b.delivered(d, msg, stop)
-		return true, nil
-	default:
-	}
+	// The box was full when put looked: count the send as waiting.
 	defer d.waitedSince(d.waitStarts())
 	select {
 	case d.ch <- msg:
@@ -488,19 +521,13 @@ func (b *Outbox) stopping(d *Inbox, msg any) (stop, marked bool) {
 // the owner's Serve if it waits (it waits on its inbox alone); for a
 // ShutdownMicroprocess, interrupts the owner.
 func (b *Outbox) delivered(d *Inbox, msg any, stop bool) {
-	b.count(d, 1)
+	b.sent.Add(1)
 	if d.control {
 		if stop {
 			d.owner.interrupt(msg)
 		}
 		d.owner.nudge()
 	}
-}
-
-// count records n messages put into d through b, in one crossing.
-func (b *Outbox) count(d *Inbox, n uint64) {
-	b.sent.Add(n)
-	d.in.Add(n)
 }
 
 // receiverDone reports that d's owner has ended. If the sender's own

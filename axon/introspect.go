@@ -98,7 +98,7 @@ func (s *Snapshot) walk(c *Component, path string) {
 	for _, b := range ins {
 		bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()}
 		if b.ch != nil {
-			bi.Arrived, bi.Taken = b.Arrived(), b.Taken()
+			bi.Arrived, bi.Taken = b.arrived(), b.taken()
 			bi.Waits, bi.Waited = b.Waits()
 			if !b.control {
 				ci.Handled += bi.Taken

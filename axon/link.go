@@ -245,7 +245,11 @@ func (b *Outbox) resolve() *Inbox {
 // that passes through it. Called with linkMu held.
 func refreshOut(out *Outbox) {
 	nd := out.resolve()
-	switch old := out.dest.Swap(nd); {
+	old := out.dest.Swap(nd)
+	if old != nd {
+		out.rerouted(old, nd)
+	}
+	switch {
 	case old == nd:
 	case old != nil:
 		old.wake() // senders blocked on the old destination look again
