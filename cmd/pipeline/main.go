@@ -151,11 +151,15 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
 	graph := fs.String("graph", "", "before running, print the graph on stderr in `format` dot (Graphviz) or mermaid")
+	observeAddr := fs.String("observe", "", observeFlagDoc)
 	return fs, func(args []string) (axon.Node, error) {
 		if *graph != "" && *graph != "dot" && *graph != "mermaid" {
 			return nil, fmt.Errorf("%w: -graph %q: want dot or mermaid", errUsage, *graph)
 		}
 		g, err := build(args)
+		if err == nil && *observeAddr != "" {
+			err = startObserve(g, *observeAddr, e.stderr)
+		}
 		if err != nil || *graph == "" {
 			return g, err
 		}
