@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +214,23 @@ func TestListenServesPageEventsAndMetrics(t *testing.T) {
 	// Pushed without asking again, within the page's 2 s budget.
 	if l := held(5, 2*time.Second); l != observe.LevelRed {
 		t.Errorf("full box shown %s", l)
+	}
+}
+
+// TestHandlerOfEndedWatch: a Handler whose context has already ended
+// still serves its page and an empty frame, rather than failing.
+func TestHandlerOfEndedWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv := httptest.NewServer(observe.Handler(ctx, axon.New("Idle", nil)))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/graph.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var f struct{ Components []any }
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("graph.json: %d %v", resp.StatusCode, err)
 	}
 }

@@ -122,8 +122,11 @@ func newHub(ctx context.Context, n axon.Node) *hub {
 	h := &hub{ctx: ctx, root: n, fresh: make(chan struct{})}
 	v := newView()
 	events := axon.Watch(ctx, n, Period)
-	e := <-events // the snapshot: the first frame is ready at once
-	v.apply(e)
+	// The snapshot, so that the first frame is ready at once; none if
+	// ctx has ended already.
+	if e, ok := <-events; ok {
+		v.apply(e)
+	}
 	h.publish(v)
 	go h.run(v, events)
 	return h
