@@ -46,10 +46,8 @@ type Inbox struct {
 	// st holds how the box is read and, unless read raw, how many
 	// messages it counts (see batch.go).
 	st atomic.Uint64
-	// What only the slow paths and the samplers touch: sends that found
-	// the box full and waited, and for how long in all (nanoseconds);
-	// the most messages a sampler has seen taken out (see Taken).
-	waited, waitedNs, takenSeen atomic.Uint64
+	// The most messages a sampler has seen taken out (see Taken).
+	takenSeen atomic.Uint64
 	// Where senders wait: made when the first one does.
 	waits atomic.Pointer[waitChans]
 
@@ -215,7 +213,11 @@ func (b *Inbox) taken() uint64 {
 // Waits returns how many sends found the box full and waited for room,
 // and how long they waited in all: where backpressure starts.
 func (b *Inbox) Waits() (n uint64, total time.Duration) {
-	return b.waited.Load(), time.Duration(b.waitedNs.Load())
+	w := b.waits.Load()
+	if w == nil {
+		return 0, 0
+	}
+	return w.waited.Load(), time.Duration(w.waitedNs.Load())
 }
 
 // Owner returns the component the box belongs to.
@@ -417,13 +419,13 @@ func (b *Outbox) waitRoom(ctx context.Context, d *Inbox, w <-chan struct{}) erro
 // waitStarts counts a send about to wait for room in b and returns the
 // time, for waitedSince. Only a sender that blocks pays for either.
 func (b *Inbox) waitStarts() time.Time {
-	b.waited.Add(1)
+	b.waitChans().waited.Add(1)
 	return time.Now()
 }
 
 // waitedSince adds the time a send has waited for room in b since start.
 func (b *Inbox) waitedSince(start time.Time) {
-	b.waitedNs.Add(uint64(time.Since(start)))
+	b.waitChans().waitedNs.Add(uint64(time.Since(start)))
 }
 
 // waitRaw puts msg in d's channel, waiting for room, until d's route
@@ -462,6 +464,10 @@ type waitChans struct {
 	// wake is closed (and cleared) when a route ending at the box changes
 	// or its owner ends, waking every sender blocked on it.
 	wake atomic.Pointer[chan struct{}]
+	// Sends that found the box full and waited, and for how long in all
+	// (nanoseconds): kept here, made by the first sender that waits, so
+	// that a box nobody waits on pays nothing for them.
+	waited, waitedNs atomic.Uint64
 }
 
 // waitChans returns b's, making them if need be.
