@@ -13,6 +13,7 @@
 //	return axon.Run(ctx, graph)
 //
 // It is a package of its own so that a program that does not use it does
-// not link Prometheus's client. The metrics themselves are kept by axon
-// (see axon.Snapshot and axon.Watch), whether anything reads them or not.
+// not link Prometheus's client, and it sits under axon because that is
+// where the metrics come from: they are kept by axon (see axon.Snapshot
+// and axon.Watch), whether anything reads them or not.
 package observe
