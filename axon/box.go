@@ -46,8 +46,6 @@ type Inbox struct {
 	// st holds how the box is read and, unless read raw, how many
 	// messages it counts (see batch.go).
 	st atomic.Uint64
-	// The most messages a sampler has seen taken out (see Taken).
-	takenSeen atomic.Uint64
 	// Where senders wait: made when the first one does.
 	waits atomic.Pointer[waitChans]
 
@@ -59,11 +57,12 @@ type Inbox struct {
 	fromIn  []*Inbox  // parent inboxes that pass through to this one
 	fromOut []*Outbox // outboxes linked directly to this one
 	// Messages arrived are not counted on the hop: each outbox already
-	// counts what it delivers (Outbox.sent), so the box adds up the
-	// counts of the outboxes whose route ends here (feeders, each since
-	// its base) and keeps what earlier routes brought (retired).
-	feeders []*Outbox
-	retired uint64
+	// counts what it delivers (Outbox.sent), so the box adds up, over the
+	// outboxes whose route ends here, what each has sent since its route
+	// was made (Outbox.base), and keeps what routes since moved brought
+	// (retired). takenSeen is the most messages a sampler has seen taken
+	// out (see Taken).
+	retired, takenSeen uint64
 }
 
 // Outbox is a named box a component sends from. It feeds one destination at
@@ -77,7 +76,7 @@ type Outbox struct {
 	sent atomic.Uint64         // messages delivered through this box
 
 	// Link state, guarded by linkMu.
-	base uint64    // sent when dest last changed (see Inbox.feeders)
+	base uint64    // sent when dest last changed (see Inbox.retired)
 	to   *Inbox    // linked to this inbox (normal link)
 	up   *Outbox   // passthrough to the parent's outbox
 	from []*Outbox // children's outboxes passing through to this one
@@ -163,22 +162,44 @@ func (b *Inbox) Arrived() uint64 {
 // arrived is Arrived with linkMu held.
 func (b *Inbox) arrived() uint64 {
 	n := b.retired
-	for _, o := range b.feeders {
-		n += o.sent.Load() - o.base
-	}
+	b.eachFeeder(func(o *Outbox) { n += o.sent.Load() - o.base })
 	return n
 }
 
-// rerouted moves out, whose destination has just changed from old to nd,
-// from the feeders of one to those of the other. Called with linkMu held.
-func (out *Outbox) rerouted(old, nd *Inbox) {
+// eachFeeder calls f for every outbox whose route ends in b: found by
+// walking the links back from b (outboxes linked to it, the children's
+// outboxes passing through those, the parents' inboxes passing through
+// to it and what is linked to them), each link once. Called with linkMu
+// held.
+func (b *Inbox) eachFeeder(f func(*Outbox)) {
+	var outs func(o *Outbox)
+	outs = func(o *Outbox) {
+		if o.dest.Load() == b {
+			f(o)
+		}
+		for _, c := range o.from {
+			outs(c)
+		}
+	}
+	var ins func(in *Inbox)
+	ins = func(in *Inbox) {
+		for _, o := range in.fromOut {
+			outs(o)
+		}
+		for _, p := range in.fromIn {
+			ins(p)
+		}
+	}
+	ins(b)
+}
+
+// rerouted books what out has sent so far to old, the destination it has
+// just left (nd is the new one), and counts from here for the next.
+// Called with linkMu held.
+func (out *Outbox) rerouted(old *Inbox) {
 	sent := out.sent.Load()
 	if old != nil {
 		old.retired += sent - out.base
-		old.feeders = removeItem(old.feeders, out)
-	}
-	if nd != nil {
-		nd.feeders = append(nd.feeders, out)
 	}
 	out.base = sent
 }
@@ -201,13 +222,8 @@ func (b *Inbox) taken() uint64 {
 	if n > in {
 		n = in
 	}
-	v := in - n
-	for {
-		seen := b.takenSeen.Load()
-		if v <= seen || b.takenSeen.CompareAndSwap(seen, v) {
-			return max(v, seen)
-		}
-	}
+	b.takenSeen = max(b.takenSeen, in-n)
+	return b.takenSeen
 }
 
 // Waits returns how many sends found the box full and waited for room,

@@ -61,6 +61,8 @@ type Component struct {
 
 	mu       sync.Mutex // guards what follows
 	state    runPhase
+	broke    bool       // its main loop failed (or its options were wrong)
+	byPlace  bool       // its children's path steps are their places (NameChildrenByPlace)
 	pending  int32      // main (if any, until it returns) + unfinished children
 	liveKids int32      // unfinished children
 	parent   *Component // also read under linkMu; written holding both
@@ -68,7 +70,6 @@ type Component struct {
 	children []*Component
 	ctx      compCtx // the main loop's context
 	run      *runState
-	broke    bool          // its main loop failed (or its options were wrong)
 	rare     *rareState    // what few components need; made on demand
 	kidsIdle chan struct{} // closed while liveKids == 0
 

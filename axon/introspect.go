@@ -90,6 +90,7 @@ func (s *Snapshot) walk(c *Component, path string) {
 	c.mu.Lock()
 	ci.State = c.stateName()
 	kids := append([]*Component(nil), c.children...)
+	byPlace := c.byPlace
 	if c.rare != nil {
 		ci.Handled = c.rare.gone
 	}
@@ -124,7 +125,7 @@ func (s *Snapshot) walk(c *Component, path string) {
 	}
 	s.Components = append(s.Components, ci)
 	for i, k := range kids {
-		s.walk(k, path+"/"+step(kids, i))
+		s.walk(k, path+"/"+step(kids, i, byPlace))
 	}
 }
 
@@ -143,8 +144,8 @@ func (c *Component) stateName() string {
 
 // Path names c by where it sits in its graph: the root's name, then for
 // each component on the way down to c the name its container gave it
-// (AddNamedChild: a Graphline's node names, a Pipeline's places) or else
-// its own name. Two children of one parent that would share a step are
+// (AddNamedChild: a Graphline's node names, a Carousel's "child"; a
+// Pipeline's places, see NameChildrenByPlace) or else its own name. Two children of one parent that would share a step are
 // told apart by "#2", "#3"..., in the order they were added. Paths are
 // what metrics are labelled with, so they stay readable and few: they
 // carry no ids.
@@ -165,15 +166,19 @@ func (c *Component) pathLocked() string {
 	i := slices.Index(kids, c)
 	var st string
 	if i >= 0 {
-		st = step(kids, i)
+		st = step(kids, i, p.byPlace)
 	}
 	p.mu.Unlock()
 	return p.pathLocked() + "/" + st
 }
 
-// step is the path step of kids[i] among its siblings. Called with
-// linkMu held (labels) and the parent's mu (kids).
-func step(kids []*Component, i int) string {
+// step is the path step of kids[i] among its siblings; byPlace: their
+// parent names them by place (see NameChildrenByPlace). Called with
+// linkMu held (labels).
+func step(kids []*Component, i int, byPlace bool) string {
+	if byPlace && kids[i].label == "" {
+		return strconv.Itoa(i+1) + ":" + kids[i].name
+	}
 	name := kids[i].stepName()
 	n := 1
 	for _, k := range kids[:i] {
@@ -185,6 +190,16 @@ func step(kids []*Component, i int) string {
 		return name
 	}
 	return name + "#" + strconv.Itoa(n)
+}
+
+// NameChildrenByPlace makes c name its children in paths by their place
+// among its children and their own names, "1:Source", "2:Slow", as
+// Pipeline does, unless AddNamedChild gave one a name. The step is worked
+// out when a path is asked for, so the children pay nothing for it.
+func (c *Component) NameChildrenByPlace() {
+	c.mu.Lock()
+	c.byPlace = true
+	c.mu.Unlock()
 }
 
 func (c *Component) stepName() string {

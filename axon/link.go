@@ -247,7 +247,7 @@ func refreshOut(out *Outbox) {
 	nd := out.resolve()
 	old := out.dest.Swap(nd)
 	if old != nd {
-		out.rerouted(old, nd)
+		out.rerouted(old)
 	}
 	switch {
 	case old == nd:

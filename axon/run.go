@@ -335,9 +335,8 @@ func (c *Component) AddChild(n Node) error {
 
 // AddNamedChild is AddChild giving the child a name in c: the step of
 // its path (see Component.Path) that would otherwise be its own name.
-// Graphline names each child by its key in Nodes, Pipeline by its place
-// in the chain, Carousel its current child "child". An empty name keeps
-// the child's own.
+// Graphline names each child by its key in Nodes, Carousel its current
+// child "child". An empty name keeps the child's own.
 func (c *Component) AddNamedChild(name string, n Node) error {
 	k := n.Core()
 	if k == c {

@@ -340,3 +340,50 @@ func TestWatchSamplesAndLinks(t *testing.T) {
 	for range events {
 	}
 }
+
+// TestArrivedFollowsRoutes: an inbox counts what arrives through every
+// route that ends in it, passthroughs included, and keeps the count when
+// a route moves away.
+func TestArrivedFollowsRoutes(t *testing.T) {
+	src := axon.New("Src", nil)
+	x, y := axon.New("X", nil), axon.New("Y", nil)
+	outer := axon.New("Outer", nil, axon.WithInbox(axon.InboxName, "to Y", axon.PassthroughOnly()))
+	if err := outer.AddChild(y); err != nil {
+		t.Fatal(err)
+	}
+	if err := axon.Link(outer, axon.InboxName, y, axon.InboxName); err != nil {
+		t.Fatal(err)
+	}
+	send := func(n int) {
+		t.Helper()
+		for i := range n {
+			if err := src.Out(axon.OutboxName).TrySend(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := axon.Link(src, axon.OutboxName, x, axon.InboxName); err != nil {
+		t.Fatal(err)
+	}
+	send(3)
+	if err := axon.Unlink(src, axon.OutboxName); err != nil {
+		t.Fatal(err)
+	}
+	if err := axon.Link(src, axon.OutboxName, outer, axon.InboxName); err != nil {
+		t.Fatal(err)
+	}
+	send(2)
+	if got := x.Inbox(axon.InboxName).Arrived(); got != 3 {
+		t.Errorf("X arrived %d, want 3", got)
+	}
+	if got := y.Inbox(axon.InboxName).Arrived(); got != 2 {
+		t.Errorf("Y (through Outer's passthrough) arrived %d, want 2", got)
+	}
+	if got := x.Inbox(axon.InboxName).Taken(); got != 0 {
+		t.Errorf("X taken %d, want 0", got)
+	}
+	<-x.In(axon.InboxName)
+	if got := x.Inbox(axon.InboxName).Taken(); got != 1 {
+		t.Errorf("X taken %d after one receive, want 1", got)
+	}
+}

@@ -2,7 +2,6 @@ package chassis
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 )
@@ -44,6 +43,9 @@ func pipeline(name string, circular bool, children []axon.Node) *axon.Component 
 }
 
 func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error {
+	// Stages are named by place in paths, "1:Name", so that metrics tell
+	// apart stages of the same kind.
+	p.NameChildrenByPlace()
 	if len(children) == 0 {
 		return fmt.Errorf("%s: %w: no children", p, axon.ErrBadLink)
 	}
@@ -51,8 +53,7 @@ func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error 
 		if !isNode(k) {
 			return fmt.Errorf("%s: child %d: %w: nil component", p, i, axon.ErrBadLink)
 		}
-		// Named by place, "1:Name", so that paths tell stages apart.
-		if err := p.AddNamedChild(strconv.Itoa(i+1)+":"+k.Core().Name(), k); err != nil {
+		if err := p.AddChild(k); err != nil {
 			return err
 		}
 	}
