@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Snapshot is a picture of a graph at one moment: its components, their
@@ -47,15 +46,14 @@ type ComponentInfo struct {
 type BoxInfo struct {
 	Name     string
 	Doc      string
-	Type     string        // declared Go type, or "" for any
-	Queued   int           // inboxes: messages waiting
-	Capacity int           // inboxes: capacity; 0 for a passthrough-only box
-	Arrived  uint64        // inboxes: messages put in since the box was made
-	Taken    uint64        // inboxes: messages taken out (see Inbox.Taken)
-	Waits    uint64        // inboxes: sends that found the box full and waited
-	Waited   time.Duration // inboxes: how long those sends waited, in all
-	Sent     uint64        // outboxes: messages delivered through it
-	Dest     string        // outboxes: "component.box" a message would reach now, or ""
+	Type     string // declared Go type, or "" for any
+	Queued   int    // inboxes: messages waiting
+	Capacity int    // inboxes: capacity; 0 for a passthrough-only box
+	Arrived  uint64 // inboxes: messages put in since the box was made
+	Taken    uint64 // inboxes: messages taken out (see Inbox.Taken)
+	Waits    uint64 // inboxes: sends that found the box full and waited
+	Sent     uint64 // outboxes: messages delivered through it
+	Dest     string // outboxes: "component.box" a message would reach now, or ""
 }
 
 // LinkInfo describes one link in a Snapshot.
@@ -100,7 +98,7 @@ func (s *Snapshot) walk(c *Component, path string) {
 		bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()}
 		if b.ch != nil {
 			bi.Arrived, bi.Taken = b.arrived(), b.taken()
-			bi.Waits, bi.Waited = b.Waits()
+			bi.Waits = b.Waits()
 			if !b.control {
 				ci.Handled += bi.Taken
 			}

@@ -28,8 +28,6 @@ var (
 		"Messages taken out of the inbox by its reader.", inboxLabels, nil)
 	descWaits = prometheus.NewDesc("kamaelia_inbox_send_waits_total",
 		"Sends that found the inbox full and waited for room (backpressure).", inboxLabels, nil)
-	descWaited = prometheus.NewDesc("kamaelia_inbox_send_wait_seconds_total",
-		"Time sends spent waiting for room in the inbox.", inboxLabels, nil)
 	descSent = prometheus.NewDesc("kamaelia_outbox_sent_messages_total",
 		"Messages delivered through the outbox.", inboxLabels, nil)
 	descHandled = prometheus.NewDesc("kamaelia_component_handled_messages_total",
@@ -53,7 +51,7 @@ func NewCollector(n axon.Node) *Collector { return &Collector{root: n} }
 
 // Describe sends the descriptions of every metric the collector makes.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueued, descCapacity, descArrived, descTaken, descWaits, descWaited, descSent, descHandled, descState} {
+	for _, d := range []*prometheus.Desc{descQueued, descCapacity, descArrived, descTaken, descWaits, descSent, descHandled, descState} {
 		ch <- d
 	}
 }
@@ -72,7 +70,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descArrived, prometheus.CounterValue, float64(b.Arrived), p, b.Name)
 			ch <- prometheus.MustNewConstMetric(descTaken, prometheus.CounterValue, float64(b.Taken), p, b.Name)
 			ch <- prometheus.MustNewConstMetric(descWaits, prometheus.CounterValue, float64(b.Waits), p, b.Name)
-			ch <- prometheus.MustNewConstMetric(descWaited, prometheus.CounterValue, b.Waited.Seconds(), p, b.Name)
 		}
 		for _, b := range ci.Outboxes {
 			ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(b.Sent), p, b.Name)

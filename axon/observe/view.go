@@ -141,8 +141,7 @@ type inbox struct {
 	Arrived  uint64  `json:"arrived"`
 	Taken    uint64  `json:"taken"`
 	Waits    uint64  `json:"waits"`
-	Waited   float64 `json:"waited"` // seconds
-	Rate     float64 `json:"rate"`   // messages arriving a second
+	Rate     float64 `json:"rate"` // messages arriving a second
 }
 
 type link struct {
@@ -175,7 +174,7 @@ func (v *view) frame(root axon.Node) frame {
 			}
 			fc.Inboxes = append(fc.Inboxes, inbox{
 				Name: b.Name, Queued: b.Queued, Capacity: b.Capacity, Level: Level(b.Queued, b.Capacity),
-				Arrived: b.Arrived, Taken: b.Taken, Waits: b.Waits, Waited: b.Waited.Seconds(),
+				Arrived: b.Arrived, Taken: b.Taken, Waits: b.Waits,
 				Rate: v.rates[c.Path+"."+b.Name],
 			})
 		}

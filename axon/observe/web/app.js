@@ -62,7 +62,7 @@ function drawBoxes(e, c) {
     be.dataset.capacity = b.capacity;
     be.querySelector(".bar").style.width = (100 * fill).toFixed(1) + "%";
     be.querySelector(".text").textContent = `${b.name} ${b.queued}/${b.capacity} ${fmtRate(b.rate)}`;
-    be.title = `${c.path}.${b.name}\nqueued ${b.queued} of ${b.capacity}\narrived ${b.arrived} (${fmtRate(b.rate) || "0/s"})\ntaken ${b.taken}\nsends that waited ${b.waits} (${b.waited.toFixed(3)} s)`;
+    be.title = `${c.path}.${b.name}\nqueued ${b.queued} of ${b.capacity}\narrived ${b.arrived} (${fmtRate(b.rate) || "0/s"})\ntaken ${b.taken}\nsends that waited ${b.waits}`;
   }
   for (const be of holder.querySelectorAll(":scope > .box")) {
     if (!seen.has(be.dataset.box)) be.remove();
