@@ -1,12 +1,13 @@
 # kamaelia-go: `make test` is the suite CI runs; `make bench` prints the
 # framework-vs-hand-written comparisons; `make build` builds the binary;
-# `make tools` installs what the tests use beyond Go (socat), if it can.
+# `make tools` installs what the tests use beyond Go (socat), if it can;
+# `make browser` installs chromium for the live page's browser test.
 GO ?= go
 PKGS := ./...
 
-.PHONY: test tools fmt-check vet build bench fuzz clean
+.PHONY: test tools browser fmt-check vet build bench fuzz clean
 
-test: tools fmt-check vet
+test: tools browser fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
 
 # socat is the other UDP implementation the cmd/pipeline tests talk to.
@@ -17,6 +18,16 @@ tools:
 	case $$? in \
 	1) echo "tools: note: could not install socat; the tests that use it will skip" ;; \
 	2) echo "tools: note: socat is not installed (needs root and apt-get to install it here); the tests that use it will skip" ;; \
+	esac
+
+# Debian's chromium is the browser axon/observe's live-page test drives
+# (through chromedp). Installed the same way as socat; without it that
+# test skips, saying so.
+browser:
+	@sh .ci/apt-install -p browser: chromium; \
+	case $$? in \
+	1) echo "browser: note: could not install chromium; the live page's browser test will skip" ;; \
+	2) echo "browser: note: chromium is not installed (needs root and apt-get to install it here); the live page's browser test will skip" ;; \
 	esac
 
 fmt-check:

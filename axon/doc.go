@@ -75,5 +75,12 @@
 //
 // Services is a registry of named inboxes (Kamaelia's CAT). Inspect takes
 // a Snapshot of a graph or part of one, which renders as DOT or Mermaid
-// text; components outside the part that its links reach are marked.
+// text; components outside the part that its links reach are marked. A
+// Snapshot carries each box's metrics, kept on the hop at no cost worth
+// measuring: messages queued, capacity, arrived and taken, sends that
+// waited for room; and each component's state, messages handled and path
+// (the names its containers give it). Watch streams a snapshot and then
+// every change to a graph, so that a viewer attaching late misses
+// nothing; package observe serves it as Prometheus metrics and a live
+// page.
 package axon

@@ -3,6 +3,8 @@ package axon
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -15,11 +17,27 @@ type Snapshot struct {
 	Links      []LinkInfo
 }
 
+// Component states, as ComponentInfo.State and watch events name them.
+const (
+	StateBuilt   = "built"   // made, not started
+	StateRunning = "running" // started, main loop or children still running
+	StateEnded   = "ended"   // ended without failing
+	StateFailed  = "failed"  // its main loop returned an error or panicked, or it was misbuilt
+)
+
 // ComponentInfo describes one component in a Snapshot.
 type ComponentInfo struct {
-	Ref      Ref
-	Parent   *Ref // nil for the root
-	State    string
+	Ref    Ref
+	Parent *Ref // nil for the root
+	// Path names the component by where it sits: the names its
+	// ancestors and it are given by their containers, joined by "/"
+	// (see Component.Path).
+	Path  string
+	State string // StateBuilt, StateRunning, StateEnded or StateFailed
+	// Handled counts the messages taken out of the component's inboxes
+	// other than control (see Inbox.Taken): the work its main loop has
+	// been given.
+	Handled  uint64
 	Inboxes  []BoxInfo
 	Outboxes []BoxInfo
 }
@@ -30,7 +48,10 @@ type BoxInfo struct {
 	Doc      string
 	Type     string // declared Go type, or "" for any
 	Queued   int    // inboxes: messages waiting
-	Capacity int    // inboxes: capacity
+	Capacity int    // inboxes: capacity; 0 for a passthrough-only box
+	Arrived  uint64 // inboxes: messages put in since the box was made
+	Taken    uint64 // inboxes: messages taken out (see Inbox.Taken)
+	Waits    uint64 // inboxes: sends that found the box full and waited
 	Sent     uint64 // outboxes: messages delivered through it
 	Dest     string // outboxes: "component.box" a message would reach now, or ""
 }
@@ -44,47 +65,146 @@ type LinkInfo struct {
 
 // Inspect takes a snapshot of n and everything beneath it.
 func Inspect(n Node) Snapshot {
-	var s Snapshot
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	var walk func(c *Component)
-	walk = func(c *Component) {
-		ci := ComponentInfo{Ref: c.Ref()}
-		if c.parent != nil {
-			r := c.parent.Ref()
-			ci.Parent = &r
-		}
-		c.mu.Lock()
-		ci.State = [...]string{"built", "running", "done"}[c.state]
-		kids := append([]*Component(nil), c.children...)
-		c.mu.Unlock()
-		ins, outs := c.allBoxes()
-		for _, b := range ins {
-			ci.Inboxes = append(ci.Inboxes, BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()})
-			if b.fwd != nil {
-				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.fwd.owner.Ref(), ToBox: b.fwd.name, Passthrough: true})
+	return inspectLocked(n.Core())
+}
+
+// inspectLocked is Inspect with linkMu held.
+func inspectLocked(root *Component) Snapshot {
+	var s Snapshot
+	s.walk(root, root.pathLocked())
+	return s
+}
+
+// walk adds c, whose path is path, and everything beneath it. Called with
+// linkMu held.
+func (s *Snapshot) walk(c *Component, path string) {
+	ci := ComponentInfo{Ref: c.Ref(), Path: path}
+	if c.parent != nil {
+		r := c.parent.Ref()
+		ci.Parent = &r
+	}
+	c.mu.Lock()
+	ci.State = c.stateName()
+	kids := append([]*Component(nil), c.children...)
+	byPlace := c.byPlace
+	if c.rare != nil {
+		ci.Handled = c.rare.gone
+	}
+	c.mu.Unlock()
+	ins, outs := c.allBoxes()
+	for _, b := range ins {
+		bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()}
+		if b.ch != nil {
+			bi.Arrived, bi.Taken = b.arrived(), b.taken()
+			bi.Waits = b.Waits()
+			if !b.control {
+				ci.Handled += bi.Taken
 			}
 		}
-		for _, b := range outs {
-			bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Sent: b.sent.Load()}
-			if d := b.dest.Load(); d != nil {
-				bi.Dest = d.String()
-			}
-			ci.Outboxes = append(ci.Outboxes, bi)
-			switch {
-			case b.to != nil:
-				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.to.owner.Ref(), ToBox: b.to.name})
-			case b.up != nil:
-				s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.up.owner.Ref(), ToBox: b.up.name, Passthrough: true})
-			}
-		}
-		s.Components = append(s.Components, ci)
-		for _, k := range kids {
-			walk(k)
+		ci.Inboxes = append(ci.Inboxes, bi)
+		if b.fwd != nil {
+			s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.fwd.owner.Ref(), ToBox: b.fwd.name, Passthrough: true})
 		}
 	}
-	walk(n.Core())
-	return s
+	for _, b := range outs {
+		bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Sent: b.sent.Load()}
+		if d := b.dest.Load(); d != nil {
+			bi.Dest = d.String()
+		}
+		ci.Outboxes = append(ci.Outboxes, bi)
+		switch {
+		case b.to != nil:
+			s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.to.owner.Ref(), ToBox: b.to.name})
+		case b.up != nil:
+			s.Links = append(s.Links, LinkInfo{From: c.Ref(), FromBox: b.name, To: b.up.owner.Ref(), ToBox: b.up.name, Passthrough: true})
+		}
+	}
+	s.Components = append(s.Components, ci)
+	for i, k := range kids {
+		s.walk(k, path+"/"+step(kids, i, byPlace))
+	}
+}
+
+// stateName names c's state. Called with c.mu held.
+func (c *Component) stateName() string {
+	switch {
+	case c.broke:
+		return StateFailed
+	case c.state == phaseBuilt:
+		return StateBuilt
+	case c.state == phaseRunning:
+		return StateRunning
+	}
+	return StateEnded
+}
+
+// Path names c by where it sits in its graph: the root's name, then for
+// each component on the way down to c the name its container gave it
+// (AddNamedChild: a Graphline's node names, a Carousel's "child"; a
+// Pipeline's places, see NameChildrenByPlace) or else its own name. Two children of one parent that would share a step are
+// told apart by "#2", "#3"..., in the order they were added. Paths are
+// what metrics are labelled with, so they stay readable and few: they
+// carry no ids.
+func (c *Component) Path() string {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	return c.pathLocked()
+}
+
+// pathLocked is Path with linkMu held.
+func (c *Component) pathLocked() string {
+	p := c.parent
+	if p == nil {
+		return c.name
+	}
+	p.mu.Lock()
+	kids := p.children
+	i := slices.Index(kids, c)
+	var st string
+	if i >= 0 {
+		st = step(kids, i, p.byPlace)
+	}
+	p.mu.Unlock()
+	return p.pathLocked() + "/" + st
+}
+
+// step is the path step of kids[i] among its siblings; byPlace: their
+// parent names them by place (see NameChildrenByPlace). Called with
+// linkMu held (labels).
+func step(kids []*Component, i int, byPlace bool) string {
+	if byPlace && kids[i].label == "" {
+		return strconv.Itoa(i+1) + ":" + kids[i].name
+	}
+	name := kids[i].stepName()
+	n := 1
+	for _, k := range kids[:i] {
+		if k.stepName() == name {
+			n++
+		}
+	}
+	if n == 1 {
+		return name
+	}
+	return name + "#" + strconv.Itoa(n)
+}
+
+// NameChildrenByPlace makes c name its children in paths by their place
+// among its children and their own names, "1:Source", "2:Slow", as
+// Pipeline does, unless AddNamedChild gave one a name. The step is worked
+// out when a path is asked for, so the children pay nothing for it.
+func (c *Component) NameChildrenByPlace() {
+	c.mu.Lock()
+	c.byPlace = true
+	c.mu.Unlock()
+}
+
+func (c *Component) stepName() string {
+	if c.label != "" {
+		return c.label
+	}
+	return c.name
 }
 
 func typeName(t interface{ String() string }) string {

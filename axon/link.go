@@ -84,6 +84,7 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 		fout.to = tin
 		tin.fromOut = append(tin.fromOut, fout)
 		refreshOut(fout)
+		notifyLink(EventLinked, src, fromBox, dst, toBox, false)
 	case fout != nil && tout != nil:
 		if src.parent != dst {
 			return lerr(fmt.Errorf("%w: outbox passthrough needs %s to be a child of %s", ErrBadLink, src, dst))
@@ -97,6 +98,7 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 		fout.up = tout
 		tout.from = append(tout.from, fout)
 		refreshOut(fout)
+		notifyLink(EventLinked, src, fromBox, dst, toBox, true)
 	case fin != nil && tin != nil:
 		if dst.parent != src {
 			return lerr(fmt.Errorf("%w: inbox passthrough needs %s to be a child of %s", ErrBadLink, dst, src))
@@ -110,6 +112,7 @@ func Link(from Node, fromBox string, to Node, toBox string) error {
 		if err := passInbox(fin, tin); err != nil {
 			return lerr(err)
 		}
+		notifyLink(EventLinked, src, fromBox, dst, toBox, true)
 	default:
 		return lerr(fmt.Errorf("%w: cannot link an inbox to an outbox", ErrBadLink))
 	}
@@ -144,10 +147,12 @@ func Unlink(from Node, fromBox string) error {
 // unlinkOut removes out's outgoing link. Called with linkMu held.
 func unlinkOut(out *Outbox) {
 	if out.to != nil {
+		notifyLink(EventUnlinked, out.owner, out.name, out.to.owner, out.to.name, false)
 		out.to.fromOut = removeItem(out.to.fromOut, out)
 		out.to = nil
 	}
 	if out.up != nil {
+		notifyLink(EventUnlinked, out.owner, out.name, out.up.owner, out.up.name, true)
 		out.up.from = removeItem(out.up.from, out)
 		out.up = nil
 	}
@@ -156,6 +161,7 @@ func unlinkOut(out *Outbox) {
 
 // unlinkIn removes in's passthrough. Called with linkMu held.
 func unlinkIn(in *Inbox) {
+	notifyLink(EventUnlinked, in.owner, in.name, in.fwd.owner, in.fwd.name, true)
 	in.fwd.fromIn = removeItem(in.fwd.fromIn, in)
 	in.fwd = nil
 	refreshIn(in)
@@ -239,7 +245,11 @@ func (b *Outbox) resolve() *Inbox {
 // that passes through it. Called with linkMu held.
 func refreshOut(out *Outbox) {
 	nd := out.resolve()
-	switch old := out.dest.Swap(nd); {
+	old := out.dest.Swap(nd)
+	if old != nd {
+		out.rerouted(old)
+	}
+	switch {
 	case old == nd:
 	case old != nil:
 		old.wake() // senders blocked on the old destination look again

@@ -186,6 +186,7 @@ func (c *Component) start(parent context.Context, rs *runState, root bool) error
 	}
 	c.state = phaseRunning
 	c.run = rs
+	c.stateChanged()
 	if root {
 		rs.root = c
 	}
@@ -266,6 +267,10 @@ func (c *Component) end() {
 // failed reports the component's failure to its run, which shuts the
 // graph down.
 func (c *Component) failed(err error, stack []byte) {
+	c.mu.Lock()
+	c.broke = true
+	c.stateChanged()
+	c.mu.Unlock()
 	c.run.fail(&ComponentError{Component: c.String(), Err: err, Stack: stack})
 }
 
@@ -348,6 +353,7 @@ func (c *Component) finishOne() {
 		return
 	}
 	c.state = phaseDone
+	c.stateChanged()
 	parent := c.parent // does not change while c runs
 	rs := c.run
 	var done chan struct{}
@@ -387,6 +393,14 @@ func (c *Component) childEnded() {
 // c's context; otherwise it starts when c does. c does not end before all
 // its children have. A node can have one parent.
 func (c *Component) AddChild(n Node) error {
+	return c.AddNamedChild("", n)
+}
+
+// AddNamedChild is AddChild giving the child a name in c: the step of
+// its path (see Component.Path) that would otherwise be its own name.
+// Graphline names each child by its key in Nodes, Carousel its current
+// child "child". An empty name keeps the child's own.
+func (c *Component) AddNamedChild(name string, n Node) error {
 	k := n.Core()
 	if k == c {
 		return fmt.Errorf("add child %s to itself: %w", c, ErrBadLink)
@@ -409,6 +423,7 @@ func (c *Component) AddChild(n Node) error {
 		return fmt.Errorf("add child %s to %s: %w", k, c, ErrEnded)
 	}
 	k.parent = c
+	k.label = name
 	c.children = append(c.children, k)
 	running := c.state == phaseRunning
 	var ctx context.Context
@@ -422,6 +437,7 @@ func (c *Component) AddChild(n Node) error {
 	}
 	rs := c.run
 	c.mu.Unlock()
+	notifyAdded(c, k)
 	linkMu.Unlock()
 	if running {
 		if err := k.start(ctx, rs, false); err != nil {
@@ -449,7 +465,9 @@ func (c *Component) RemoveChild(n Node) error {
 		return fmt.Errorf("remove child %s from %s: %w: still running", k, c, ErrBoxInUse)
 	}
 	unlinkAll(k.allBoxes())
+	notifyRemoved(k)
 	k.parent = nil
+	k.label = ""
 	c.mu.Lock()
 	c.children = slices.DeleteFunc(c.children, func(x *Component) bool { return x == k })
 	c.mu.Unlock()
@@ -471,6 +489,7 @@ func (c *Component) Stop() {
 	switch c.state {
 	case phaseBuilt:
 		c.state = phaseDone
+		c.stateChanged()
 		if c.rare != nil && c.rare.done != nil {
 			close(c.rare.done)
 		}

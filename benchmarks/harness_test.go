@@ -175,15 +175,20 @@ func nest(depth int, nodes []axon.Node) axon.Node {
 // end with opts, and returns how many messages reached the sink.
 func runFramework(ctx context.Context, k, depth, n int, opts ...axon.StartOption) (int, error) {
 	var t tally
+	err := axon.Run(ctx, frameworkGraph(k, depth, n, &t), opts...)
+	return t.n, err
+}
+
+// frameworkGraph is the graph runFramework runs, counting into t.
+func frameworkGraph(k, depth, n int, t *tally) *axon.Component {
 	nodes := []axon.Node{burstSource(n)}
 	if depth > 0 {
 		nodes = append(nodes, nest(depth, transformers(k)))
 	} else {
 		nodes = append(nodes, transformers(k)...)
 	}
-	nodes = append(nodes, serveSink(&t))
-	err := axon.Run(ctx, chassis.Pipeline(nodes...), opts...)
-	return t.n, err
+	nodes = append(nodes, serveSink(t))
+	return chassis.Pipeline(nodes...)
 }
 
 // ---- hand-written side ----

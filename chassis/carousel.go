@@ -186,7 +186,9 @@ func (s *slot) done() <-chan struct{} {
 // forwarder starts.
 func (s *slot) adopt(ctx context.Context, n axon.Node) error {
 	c := s.c
-	if err := c.AddChild(n); err != nil {
+	// Every child in turn is "child" in the Carousel's path, so that its
+	// metrics go on under one name from one child to the next.
+	if err := c.AddNamedChild("child", n); err != nil {
 		return err
 	}
 	s.cur = n.Core()

@@ -131,7 +131,7 @@ func wireGraph(g *axon.Component, kind string, names []string, nodes map[string]
 		if !isNode(nodes[n]) {
 			return fmt.Errorf("%s: child %q: %w: nil component", kind, n, axon.ErrBadLink)
 		}
-		if err := g.AddChild(nodes[n]); err != nil {
+		if err := g.AddNamedChild(n, nodes[n]); err != nil {
 			return fmt.Errorf("%s: child %q: %w", kind, n, err)
 		}
 	}

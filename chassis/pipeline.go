@@ -43,6 +43,9 @@ func pipeline(name string, circular bool, children []axon.Node) *axon.Component 
 }
 
 func wirePipeline(p *axon.Component, circular bool, children []axon.Node) error {
+	// Stages are named by place in paths, "1:Name", so that metrics tell
+	// apart stages of the same kind.
+	p.NameChildrenByPlace()
 	if len(children) == 0 {
 		return fmt.Errorf("%s: %w: no children", p, axon.ErrBadLink)
 	}

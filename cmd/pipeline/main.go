@@ -212,17 +212,25 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 	build := c.setup(fs, e)
 	var gf graphFlags
 	gf.declare(fs)
+	observeAddr := fs.String("observe", "", observeFlagDoc)
 	return fs, func(args []string) (axon.Node, error) {
 		if err := gf.check(); err != nil {
 			return nil, err
 		}
 		e.quiet = gf.only
 		g, err := build(args)
-		if err != nil || gf.format == "" {
+		if err != nil {
 			return g, err
 		}
-		if err := gf.draw(e, g); err != nil || gf.only {
-			return nil, err // nothing to run
+		if gf.format != "" {
+			if err := gf.draw(e, g); err != nil || gf.only {
+				return nil, err // nothing to run
+			}
+		}
+		if *observeAddr != "" {
+			if err := startObserve(g, *observeAddr, e.stderr); err != nil {
+				return nil, err
+			}
 		}
 		return g, nil
 	}
