@@ -72,7 +72,7 @@ func TestObserveFlag(t *testing.T) {
 		t.Fatalf("cat gave %q, %v", got, err)
 	}
 	// The echoer has taken the line: its handled count says so.
-	want := `kamaelia_component_handled_messages_total{path="Pipeline/2:ConsoleEchoer"} 1`
+	want := `kamaelia_component_handled_messages_total{path="Graphline/STDOUT"} 1`
 	deadline := time.Now().Add(5 * time.Second)
 	for m := get("metrics"); !strings.Contains(m, want); m = get("metrics") {
 		if time.Now().After(deadline) {
