@@ -169,12 +169,16 @@ func (s *ServerComponent) open(ctx context.Context, c *axon.Component, nc net.Co
 	var w *axon.Component
 	w = axon.New("Session", func(ctx context.Context, _ *axon.Component) error {
 		reason := runPair(ctx, pair, conn, h)
-		if ctx.Err() == nil {
-			sendEvent(ctx, c, Event{Kind: Closed, Local: info.Local, Remote: info.Remote, Reason: reason})
-		}
+		// The server counts the connection gone before Closed is sent, so
+		// that a client told of the close and connecting again is not
+		// refused by MaxConnections; it waits for this session to end
+		// before it accepts another, so Closed still comes first.
 		select {
 		case ended <- w:
 		case <-ctx.Done():
+		}
+		if ctx.Err() == nil {
+			sendEvent(ctx, c, Event{Kind: Closed, Local: info.Local, Remote: info.Remote, Reason: reason})
 		}
 		return nil
 	})
