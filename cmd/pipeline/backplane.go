@@ -16,7 +16,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components/backplane"
-	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -314,7 +314,7 @@ var natsDemoCommand = &command{
 			if err := noArgs(args); err != nil {
 				return nil, err
 			}
-			srv, err := nats.StartLocalServer(0, nil)
+			srv, err := natsserver.Start(0, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -355,7 +355,7 @@ var natsDemoCommand = &command{
 // serverKeeper is a component that holds srv for as long as the graph
 // runs and, when it ends however it ends, shuts it down once client (the
 // backplane using it) has ended, so that the client can flush first.
-func serverKeeper(srv *nats.LocalServer, client axon.Node) *axon.Component {
+func serverKeeper(srv *natsserver.Server, client axon.Node) *axon.Component {
 	return axon.New("NATSServer", func(ctx context.Context, c *axon.Component) error {
 		defer func() {
 			<-client.Core().Done()

@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/kamaelia-go/kamaelia/components/backplane"
-	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -148,7 +148,7 @@ func ExampleJetStream() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	srv, err := nats.StartLocalServer(0, func(o *server.Options) { o.JetStream, o.StoreDir = true, dir })
+	srv, err := natsserver.Start(0, func(o *server.Options) { o.JetStream, o.StoreDir = true, dir })
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -20,7 +21,7 @@ type ServerHandle struct {
 	mu   sync.Mutex
 	opts []Option
 	port int
-	ns   *nats.LocalServer // nil once shut down
+	ns   *natsserver.Server // nil once shut down
 }
 
 // Server starts an embedded NATS server on 127.0.0.1 at a port the system
@@ -40,7 +41,7 @@ func Server(t testing.TB, opts ...Option) *ServerHandle {
 // start makes and starts a server on h.port (0 the first time) and
 // records the port chosen.
 func (h *ServerHandle) start() error {
-	ls, err := nats.StartLocalServer(h.port, func(o *server.Options) {
+	ls, err := natsserver.Start(h.port, func(o *server.Options) {
 		for _, opt := range h.opts {
 			opt(o)
 		}

@@ -1,31 +1,32 @@
-package nats
+package natsserver
 
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/kamaelia-go/kamaelia/components/nats"
 )
 
-// readyTimeout is how long StartLocalServer waits for its server.
+// readyTimeout is how long Start waits for its server.
 const readyTimeout = 10 * time.Second
 
-// LocalServer is a NATS server running inside this process on
-// 127.0.0.1: for demos, and (through natstest) for tests, so that
-// nothing has to be installed to try a NATS-backed graph.
-type LocalServer struct {
+// Server is a NATS server running inside this process on 127.0.0.1: for
+// demos, and (through natstest) for tests, so that nothing has to be
+// installed to try a NATS-backed graph.
+type Server struct {
 	ns   *server.Server
 	port int
 }
 
-// StartLocalServer starts a NATS server on 127.0.0.1:port (0 for a port
+// Start starts a NATS server on 127.0.0.1:port (0 for a port
 // of the system's choosing), without logging or signal handling, and
 // waits until it accepts connections. configure, if not nil, adjusts its
 // options first (the host, port, logging and signals are then set as
 // said).
-func StartLocalServer(port int, configure func(*server.Options)) (*LocalServer, error) {
+func Start(port int, configure func(*server.Options)) (*Server, error) {
 	o := &server.Options{}
 	if configure != nil {
 		configure(o)
@@ -51,24 +52,18 @@ func StartLocalServer(port int, configure func(*server.Options)) (*LocalServer, 
 		ns.WaitForShutdown()
 		return nil, fmt.Errorf("nats server listens on %v, not TCP", ns.Addr())
 	}
-	return &LocalServer{ns: ns, port: addr.Port}, nil
+	return &Server{ns: ns, port: addr.Port}, nil
 }
 
 // URL returns the address clients connect to, "nats://127.0.0.1:PORT".
-func (s *LocalServer) URL() string { return LocalURL(s.port) }
-
-// LocalURL returns the address of a NATS server on 127.0.0.1:port,
-// "nats://127.0.0.1:PORT", as LocalServer.URL gives it.
-func LocalURL(port int) string {
-	return "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-}
+func (s *Server) URL() string { return nats.LocalURL(s.port) }
 
 // Port returns the port the server listens on.
-func (s *LocalServer) Port() int { return s.port }
+func (s *Server) Port() int { return s.port }
 
 // Shutdown stops the server, closing every client connection, and waits
 // until all its goroutines have ended.
-func (s *LocalServer) Shutdown() {
+func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
 }
