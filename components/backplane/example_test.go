@@ -196,3 +196,15 @@ func ExampleJetStream() {
 	// billing stopped: <nil>
 	// backplane: <nil>
 }
+
+// A PublishTo finds its backplane by name, waiting up to Wait for one to
+// be registered; with none, it fails with ErrNoBackplane.
+func ExamplePublishTo() {
+	err := axon.Run(context.Background(), chassis.Pipeline(
+		util.DataSource([]string{"into the void"}),
+		backplane.PublishTo("nobody-listens", backplane.Wait(10*time.Millisecond)),
+	))
+	fmt.Println(errors.Is(err, backplane.ErrNoBackplane))
+	// Output:
+	// true
+}

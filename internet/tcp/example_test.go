@@ -124,3 +124,24 @@ func ExampleWrap() {
 	// through the pipe
 	// peer finished: true
 }
+
+// ConnectedServer is Server under Kamaelia's name: each connection gets a
+// protocol handler of its own, here a typed Map that answers in capitals.
+func ExampleConnectedServer() {
+	ctx := context.Background()
+	srv := tcp.ConnectedServer("127.0.0.1:0", func(tcp.ConnInfo) axon.Node {
+		return util.Map(bytes.ToUpper)
+	})
+	h := axon.Start(ctx, srv)
+	c, _ := net.Dial("tcp", srv.LocalAddr().String())
+	io.WriteString(c, "kamaelia")
+	c.(*net.TCPConn).CloseWrite()
+	reply, _ := io.ReadAll(c)
+	c.Close()
+	fmt.Printf("%s\n", reply)
+	h.Stop()
+	fmt.Println("wait:", h.Wait())
+	// Output:
+	// KAMAELIA
+	// wait: <nil>
+}
