@@ -17,10 +17,14 @@ import (
 // and wrapping ErrBadMessage, and goes on with the next message.
 func ServeAs[T any](ctx context.Context, c *Component, handle func(ctx context.Context, msg T) error) error {
 	return c.Serve(ctx, func(ctx context.Context, msg any) error {
-		if v, ok := As[T](ctx, c, msg); ok {
-			return handle(ctx, v)
+		v, ok := msg.(T)
+		if !ok {
+			v, ok = As[T](ctx, c, msg) // a nil interface, or a stranger to report
 		}
-		return nil
+		if !ok {
+			return nil
+		}
+		return handle(ctx, v)
 	})
 }
 
@@ -31,24 +35,23 @@ func ServeAs[T any](ctx context.Context, c *Component, handle func(ctx context.C
 // false: the handler then drops it and returns nil, so that the component
 // goes on.
 func As[T any](ctx context.Context, c *Component, msg any) (T, bool) {
-	v, ok := msg.(T)
-	if !ok {
-		ok = refuseUnless[T](ctx, c, msg)
+	if v, ok := msg.(T); ok {
+		return v, true
 	}
-	return v, ok
+	return refuseUnless[T](ctx, c, msg)
 }
 
 // refuseUnless is As's slow path: msg is not a T, unless it is nil and T
-// an interface type, whose nil it then is (the zero T As returns).
-// Otherwise it reports msg and returns false.
-func refuseUnless[T any](ctx context.Context, c *Component, msg any) bool {
+// an interface type, whose nil it then is (the zero T). Otherwise it
+// reports msg and returns false.
+func refuseUnless[T any](ctx context.Context, c *Component, msg any) (zero T, ok bool) {
 	want := reflect.TypeFor[T]()
 	if msg == nil && want.Kind() == reflect.Interface {
-		return true
+		return zero, true
 	}
 	NewReporter(c, ErrorsName).ReportFrom(ctx, &BoxError{Component: c.String(), Box: InboxName, Op: "receive",
 		Err: fmt.Errorf("%w: %T where %v was declared", ErrBadMessage, msg, want)})
-	return false
+	return zero, false
 }
 
 // Sender sends values of one type on one outbox: the typed side of
