@@ -239,3 +239,26 @@ func ExampleSupervise() {
 	// err: <nil>
 	// dropped "two" (a panic: true)
 }
+
+// A Supervisor holds several children wired as a Graphline's are, each
+// made afresh by its Make whenever it is restarted. Here two stages in a
+// line, under rest_for_one: were UPPER to fail, EXCLAIM, which starts
+// after it, would be restarted with it.
+func ExampleSupervisor() {
+	sup := chassis.Supervisor([]chassis.Child{
+		{Name: "UPPER", Make: func() axon.Node { return util.Map(strings.ToUpper) }},
+		{Name: "EXCLAIM", Make: func() axon.Node { return util.Map(func(s string) string { return s + "!" }) }},
+	}, chassis.Links{
+		{chassis.Self, "inbox"}: {"UPPER", "inbox"},
+		{"UPPER", "outbox"}:     {"EXCLAIM", "inbox"},
+		{"UPPER", "signal"}:     {"EXCLAIM", "control"},
+		{"EXCLAIM", "outbox"}:   {chassis.Self, "outbox"},
+		{"EXCLAIM", "signal"}:   {chassis.Self, "signal"},
+	}, chassis.WithStrategy(chassis.RestForOne))
+	err := axon.Run(context.Background(), chassis.Pipeline(words("hello", "supervisor"), sup, printer()))
+	fmt.Println("err:", err)
+	// Output:
+	// HELLO!
+	// SUPERVISOR!
+	// err: <nil>
+}

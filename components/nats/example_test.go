@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components/nats"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
+	"github.com/kamaelia-go/kamaelia/util"
 )
 
 // A Publisher and a Subscriber meeting on a subject through an embedded
@@ -131,4 +133,33 @@ func ExampleJetStream() {
 	// publisher: <nil>
 	// one
 	// two
+}
+
+// A Subscriber hands on each message published on its subject, as
+// []byte, in the order the server delivers them: here to a typed stage
+// that reads them as text.
+func ExampleSubscriber() {
+	t := &exampleT{}
+	defer t.cleanup()
+	srv := natstest.Server(t)
+	ctx := context.Background()
+
+	sub := nats.Subscriber("weather", nats.Connect(srv.URL()))
+	hs := axon.Start(ctx, chassis.Pipeline(sub, util.Map(func(b []byte) string { return "forecast: " + string(b) })))
+	<-sub.Subscribed()
+	err := axon.Run(ctx, chassis.Pipeline(
+		util.DataSource([]string{"sun", "rain"}),
+		nats.Publisher("weather", nats.Connect(srv.URL())),
+	))
+	for range 2 {
+		m, _ := hs.Get(ctx, "outbox")
+		fmt.Println(m)
+	}
+	fmt.Println("publisher:", err)
+	hs.Stop()
+	hs.Wait()
+	// Output:
+	// forecast: sun
+	// forecast: rain
+	// publisher: <nil>
 }
