@@ -1,8 +1,6 @@
 package simulate
 
 import (
-	"strings"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -22,31 +20,13 @@ var (
 const ErrorsBox = axon.ErrorsName
 
 // Error is what a stage sends on its "errors" outbox, and what a stage
-// with a bad parameter fails with. It names the component and the box
-// concerned and says what was being done.
-type Error struct {
-	Component string // the stage, as its String method gives it ("Corrupt#1a2b3c4d")
-	Box       string // the box concerned ("inbox"), or "config"
-	Op        string // what was being done: "corrupt", "configure"
-	Err       error  // wraps ErrBadMessage or ErrConfig
-}
-
-// Error formats e as, for example,
-// "Corrupt#1a2b3c4d: inbox: corrupt: wrong message type: int (passed on unchanged)".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Component + ": " + e.Box)
-	if e.Op != "" {
-		b.WriteString(": " + e.Op)
-	}
-	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// with a bad parameter fails with: an axon.BoxError, naming the stage,
+// the box concerned ("inbox", or "config" for a parameter) and what was
+// being done ("corrupt", "configure"), and wrapping ErrBadMessage or
+// ErrConfig. It has no fields of its own, so it is axon's type, as
+// "Corrupt#1a2b3c4d.inbox: corrupt: wrong message type: int (passed on
+// unchanged)".
+type Error = axon.BoxError
 
 // report sends err on "errors" without waiting, or logs it (see
 // axon.Reporter), and counts it.
