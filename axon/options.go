@@ -27,25 +27,20 @@ func (s *OptionSet) Mark(name string) {
 // given that is not among applies and the component it was given to, or
 // nil if every option given applies.
 func (s *OptionSet) Refuse(component string, applies ...string) error {
-	if name := s.Stray(applies...); name != "" {
-		return fmt.Errorf("%w: %s", ErrConfig, Stray(name, component, applies))
+	if msg := s.Unapplied(component, applies...); msg != "" {
+		return fmt.Errorf("%w: %s", ErrConfig, msg)
 	}
 	return nil
 }
 
-// Stray returns the first option given that is not among applies, or ""
-// if every one applies.
-func (s *OptionSet) Stray(applies ...string) string {
+// Unapplied is Refuse's message alone, for a package that words its own
+// configuration errors: "option X does not apply to C (it takes ...)",
+// or "" if every option given applies.
+func (s *OptionSet) Unapplied(component string, applies ...string) string {
 	for _, name := range s.given {
 		if !slices.Contains(applies, name) {
-			return name
+			return fmt.Sprintf("option %s does not apply to %s (it takes %s)", name, component, strings.Join(applies, ", "))
 		}
 	}
 	return ""
-}
-
-// Stray says, for an error message, that option name does not apply to
-// component, which takes applies.
-func Stray(name, component string, applies []string) string {
-	return fmt.Sprintf("option %s does not apply to %s (it takes %s)", name, component, strings.Join(applies, ", "))
 }

@@ -50,8 +50,8 @@ func newConfig(who string, applies []string, opts []Option) config {
 	for _, o := range opts {
 		o(&c)
 	}
-	if name := c.Stray(applies...); name != "" {
-		c.fail("%s", axon.Stray(name, who, applies))
+	if msg := c.Unapplied(who, applies...); msg != "" {
+		c.fail("%s", msg)
 	}
 	return c
 }

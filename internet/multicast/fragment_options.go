@@ -71,8 +71,8 @@ func newFragConfig(who string, applies []string, opts []FragmentOption) (fragCon
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if name := cfg.Stray(applies...); name != "" {
-		return cfg, fmt.Errorf("%w: %s", udp.ErrConfig, axon.Stray(name, who, applies))
+	if err := cfg.Refuse(who, applies...); err != nil {
+		return cfg, err // wraps axon.ErrConfig, which udp.ErrConfig is
 	}
 	return cfg, cfg.check()
 }

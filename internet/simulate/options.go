@@ -65,11 +65,7 @@ var stageOptions = map[string][]string{
 // refuse returns the complaint about an option given to a stage of kind
 // that does not take it, or "".
 func (o *options) refuse(kind string) string {
-	applies := append([]string{"Seed", "WithClock"}, stageOptions[kind]...)
-	if name := o.Stray(applies...); name != "" {
-		return axon.Stray(name, kind, applies)
-	}
-	return ""
+	return o.Unapplied(kind, append([]string{"Seed", "WithClock"}, stageOptions[kind]...)...)
 }
 
 func (o *options) bad(format string, args ...any) {
