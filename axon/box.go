@@ -211,12 +211,11 @@ func (out *Outbox) rerouted(old *Inbox) {
 func (b *Inbox) Taken() uint64 {
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	return b.taken()
+	return b.takenFrom(b.arrived())
 }
 
-// taken is Taken with linkMu held.
-func (b *Inbox) taken() uint64 {
-	in := b.arrived()
+// takenFrom is Taken with linkMu held, given what Arrived says: in.
+func (b *Inbox) takenFrom(in uint64) uint64 {
 	n := uint64(b.Len())
 	if n > in {
 		n = in

@@ -520,7 +520,7 @@ func (c *Component) RemoveInbox(name string) (leftover []any, err error) {
 	// messages handled, which must not go down.
 	linkMu.Lock()
 	c.mu.Lock()
-	c.rareLocked().gone += b.taken()
+	c.rareLocked().gone += b.takenFrom(b.arrived())
 	c.mu.Unlock()
 	linkMu.Unlock()
 	return leftover, nil

@@ -97,7 +97,8 @@ func (s *Snapshot) walk(c *Component, path string) {
 	for _, b := range ins {
 		bi := BoxInfo{Name: b.name, Doc: b.doc, Type: typeName(b.typ), Queued: b.Len(), Capacity: b.Cap()}
 		if b.ch != nil {
-			bi.Arrived, bi.Taken = b.arrived(), b.taken()
+			bi.Arrived = b.arrived()
+			bi.Taken = b.takenFrom(bi.Arrived) // one walk of the feeders for both
 			bi.Waits = b.Waits()
 			if !b.control {
 				ci.Handled += bi.Taken

@@ -90,10 +90,7 @@ func (c *Component) serveTended(ctx context.Context, t *Tending, handle func(ctx
 	if stop || err != nil {
 		return err
 	}
-	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
-		return c.serveBatched(ctx, handle, atEnd)
-	}
-	return c.serveRaw(ctx, handle, atEnd)
+	return c.serveLoop(ctx, handle, atEnd)
 }
 
 // tended prepares Serve on a tended component: it returns handle wrapped
