@@ -15,17 +15,14 @@ const observeFlagDoc = "while the graph runs, serve a live page of it and its Pr
 // startObserve serves the live page of g at addr until g has ended, and
 // says where on stderr.
 func startObserve(g axon.Node, addr string, stderr io.Writer) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := observe.Listen(ctx, addr, g)
+	srv, err := observe.Listen(context.Background(), addr, g)
 	if err != nil {
-		cancel()
 		return fmt.Errorf("--observe: %w", err)
 	}
 	fmt.Fprintf(stderr, "pipeline: observe the graph at %s\n", srv.URL())
 	go func() {
 		<-g.Core().Done()
-		_ = srv.Close()
-		cancel()
+		_ = srv.Close() // which ends the server's own context too
 	}()
 	return nil
 }

@@ -185,7 +185,7 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 		// record's message ("component error") adds nothing.
 		text = errText
 		if r.Level >= slog.LevelWarn {
-			h.e.fails.add(errors.New(errText))
+			h.e.fails.n.Add(1) // text alone: one item
 		}
 	}
 	if len(rest) > 0 {

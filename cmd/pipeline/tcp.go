@@ -319,8 +319,7 @@ func linePrinter(w io.Writer, maxLine int, e *env) tcp.Factory {
 				switch {
 				case skipping:
 				case len(partial)+len(seg) > maxLine+1: // room for a "\r"
-					e.report(fmt.Errorf("connection from %s: line %d: %w: more than %d bytes, skipped",
-						ci.Remote, n, util.ErrLineTooLong, maxLine))
+					e.report(fmt.Errorf("connection from %s: %w", ci.Remote, &util.LineError{Line: n, Max: maxLine, Err: util.ErrLineTooLong}))
 					skipping, partial = true, nil
 				default:
 					partial = append(partial, seg...)

@@ -171,26 +171,27 @@ var recvfileCommand = &command{
 	},
 }
 
-// resolveTarget returns the host:port s with its host name, if it has
-// one, looked up: a name that does not resolve fails at once, with the
-// resolver's reason, rather than a transfer that sends into silence
-// until --timeout. The lookup may take up to timeout.
+// resolveTarget checks that the host name of the host:port s, if it has
+// one, resolves: a name that does not fails at once, with the resolver's
+// reason, rather than a transfer that sends into silence until
+// --timeout. It returns s unchanged, so that the peer still chooses among
+// the addresses as it does for any target (the family its socket
+// suits). The lookup may take up to timeout.
 func resolveTarget(s string, timeout time.Duration) (string, error) {
 	t, err := udp.ParseTarget(s)
 	if err != nil || t.Addr.IsValid() {
 		return s, err
 	}
-	host, port, err := net.SplitHostPort(t.Host)
+	host, _, err := net.SplitHostPort(t.Host)
 	if err != nil {
 		return "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
+	if _, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil {
 		return "", fmt.Errorf("-to %s: cannot resolve %s: %w", s, host, err)
 	}
-	return net.JoinHostPort(addrs[0].Unmap().String(), port), nil
+	return s, nil
 }
 
 // xferGraph puts a transfer graph beside the PROGRESS component that

@@ -34,11 +34,10 @@ var udpEchoCommand = &command{
 				return nil, err
 			}
 			nodes, links := errorsTail(e)
-			maps.Copy(nodes, chassis.Nodes{
-				"PEER":  peer,
-				"REPLY": echoReply(),
-			})
-			if *restart {
+			nodes["PEER"] = peer
+			if !*restart {
+				nodes["REPLY"] = echoReply()
+			} else {
 				nodes["REPLY"] = chassis.Supervise(chassis.Child{Name: "REPLY", Make: echoReply, InHand: chassis.Drop}, restartOptions...)
 				maps.Copy(links, chassis.Links{
 					{"REPLY", chassis.ErrorsBox}:      {"ERRORS", "inbox"},
