@@ -328,6 +328,7 @@ type session struct {
 	nc       net.Conn
 	in       *axon.Reader // "inbox", read by the main loop in batches
 	bufs     [][]byte     // what one write writes, kept for the next
+	nb       net.Buffers  // bufs as WriteTo consumes it
 	readDone chan error   // the reader's last word: nil for end of file
 
 	// Once nothing takes what is read ("outbox" leads to a component
@@ -483,9 +484,11 @@ func (s *session) writeQueued(ctx context.Context, msgs []any) error {
 		_, err = s.nc.Write(bufs[0])
 	default:
 		// WriteTo moves along the net.Buffers it is given: that is a
-		// copy of bufs, which is kept for the next write.
-		nb := net.Buffers(bufs)
-		_, err = nb.WriteTo(s.nc)
+		// copy of bufs, which is kept for the next write. It lives in the
+		// session, as a local it would escape: an allocation a write.
+		s.nb = bufs
+		_, err = s.nb.WriteTo(s.nc)
+		s.nb = nil
 	}
 	clear(bufs) // the bytes are the senders': keep none of them alive
 	s.bufs = bufs[:0]

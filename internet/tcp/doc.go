@@ -8,7 +8,7 @@
 //     each a protocol handler made by a factory from the connection's
 //     addresses, linked to the connection both ways; the two are torn
 //     down together and removed from the server when the connection
-//     ends (Kamaelia's ServerComponent and ConnectedServer).
+//     ends (Kamaelia's ServerCore and ConnectedServer).
 //   - SingleServer serves one client at a time through its own "inbox"
 //     and "outbox", refusing connections that arrive meanwhile
 //     (Kamaelia's SingleServer).

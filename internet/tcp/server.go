@@ -27,7 +27,7 @@ type ServerComponent struct {
 
 // Server returns a TCP server listening on addr ("host:port"; ":0" is
 // every interface on a free port) that serves each connection with a
-// protocol handler: Kamaelia's ServerComponent and ConnectedServer. For each
+// protocol handler: Kamaelia's ServerCore and ConnectedServer. For each
 // connection it accepts it makes a Connection (the component Client
 // becomes once connected) and a handler, factory(ConnInfo{Local,
 // Remote}), and links them:

@@ -36,7 +36,7 @@ func (k kind) String() string {
 }
 
 // PeerComponent is a UDP socket as a component: the machinery the three peers
-// share (Kamaelia's PeerComponent). It receives on a goroutine of its own,
+// share (Kamaelia's BasicPeer). It receives on a goroutine of its own,
 // sending each datagram on "outbox" as a Datagram, and sends what arrives
 // on "inbox" from its main loop. SimplePeer, TargettedPeer and PostboxPeer
 // each return one, set up to send in their own way.
