@@ -34,7 +34,6 @@ type jsLink struct {
 	js      jetstream.JetStream
 	subject string
 	stream  string
-	codec   nats.Codec
 	cfg     config
 
 	// ending is closed when the Backplane starts to end: publishers stop
@@ -62,7 +61,7 @@ func dialJetStream(name string, cfg config) (*jsLink, error) {
 	}
 	return &jsLink{
 		name: name, nc: nc, js: js, subject: nats.Subject(name), stream: nats.StreamName(name),
-		codec: cfg.codec, cfg: cfg, ending: make(chan struct{}),
+		cfg: cfg, ending: make(chan struct{}),
 	}, nil
 }
 
@@ -120,7 +119,7 @@ type jsPublisher struct {
 
 func (l *jsLink) publisher(id string, report func(error)) (*jsPublisher, error) {
 	ap, err := nats.NewAckedPublisher(l.nc, l.subject, nats.AckedPublisherConfig{
-		ID: id, Window: l.cfg.ackWindow, AckTimeout: l.cfg.ackTimeout, OnRetry: l.cfg.onRetry,
+		ID: id, AckTimeout: l.cfg.ackTimeout, OnRetry: l.cfg.onRetry,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backplane %q: %w", l.name, err)
@@ -135,7 +134,7 @@ func (p *jsPublisher) publish(ctx context.Context, msgs []any) error {
 	default:
 	}
 	for _, msg := range msgs {
-		data, err := nats.Payload(msg, p.l.codec)
+		data, err := nats.Payload(msg, p.l.cfg.codec)
 		if err == nil {
 			err = p.ap.Publish(ctx, data, p.l.ending)
 		}
@@ -251,7 +250,7 @@ func (s *SubscribeToComponent) consume(ctx context.Context, c *axon.Component, h
 		case <-sendCtx.Done():
 		}
 	}()
-	msg, err := rd.Deliver(sendCtx, c, c.Out(axon.OutboxName), batchMax, l.codec, bad, l.ending)
+	msg, err := rd.Deliver(sendCtx, c, c.Out(axon.OutboxName), batchMax, l.cfg.codec, bad, l.ending)
 	if err != nil && (ctx.Err() != nil || !isClosed(l.ending)) {
 		return err
 	}
@@ -277,7 +276,7 @@ func (s *SubscribeToComponent) flushAcks(l *jsLink) {
 // server cannot be reached.
 func (s *SubscribeToComponent) reader(ctx context.Context, c *axon.Component, l *jsLink) (*nats.StreamReader, error) {
 	rd, err := nats.OpenReader(ctx, l.ending, l.nc, l.stream, nats.ReaderSpec{
-		Durable: s.cfg.durable, ID: c.ID().String(), Buffer: consumerBuffer, AckWait: l.cfg.ackWait,
+		Durable: s.cfg.durable, ID: c.ID().String(), Buffer: consumerBuffer,
 	})
 	if errors.Is(err, nats.ErrStopped) {
 		return nil, ErrBackplaneEnded

@@ -33,9 +33,7 @@ type config struct {
 	codec      nats.Codec      // NATS: payload codec, if any
 	jetStream  bool            // JetStream: the durable mode
 	durable    string          // SubscribeTo: its consumer's name
-	ackWindow  int             // JetStream: messages awaiting acks (0: default)
 	ackTimeout time.Duration   // JetStream: the wait for one ack (0: default)
-	ackWait    time.Duration   // JetStream: the server's wait for a subscriber's ack (0: default)
 	onRetry    func(n int)     // JetStream: told of publishes made again (tests)
 	wait       time.Duration
 	dropOldest int // 0: Block

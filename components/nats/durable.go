@@ -229,7 +229,7 @@ func OpenReader(ctx context.Context, stop <-chan struct{}, nc *natsgo.Conn, stre
 		}
 		return nil, fmt.Errorf("%w: consumer %s: %w", ErrStream, cmp.Or(cc.Durable, cc.Name), err)
 	}
-	return ReadStream(nc, cons, spec.Buffer, 0, func(err error) {
+	return ReadStream(nc, cons, spec.Buffer, func(err error) {
 		slog.Debug("nats: consumer", "stream", stream, "consumer", cmp.Or(cc.Durable, cc.Name), "error", err)
 	})
 }

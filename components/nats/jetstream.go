@@ -478,9 +478,6 @@ func (s *Seen) Add(id string) bool {
 // message published without one, its stream sequence number.
 func MsgID(m jetstream.Msg) string {
 	h := m.Headers()
-	if v := h[jetstream.MsgIDHeader]; len(v) > 0 && v[0] != "" {
-		return v[0]
-	}
 	if v := h.Get(jetstream.MsgIDHeader); v != "" {
 		return v
 	}
@@ -509,12 +506,12 @@ type StreamReader struct {
 }
 
 // ReadStream starts reading cons, on nc, keeping up to buffer messages (at
-// least 1) and remembering seen ids (DefaultSeen if 0). Errors nats.go
+// least 1) and remembering the last DefaultSeen ids. Errors nats.go
 // reports while consuming (heartbeats missed during an outage, say) go
 // to onErr if it is not nil.
-func ReadStream(nc *natsgo.Conn, cons jetstream.Consumer, buffer, seen int, onErr func(error)) (*StreamReader, error) {
+func ReadStream(nc *natsgo.Conn, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
 	buffer = max(buffer, 1)
-	r := &StreamReader{nc: nc, msgs: make(chan jetstream.Msg, buffer), stop: make(chan struct{}), seen: NewSeen(seen)}
+	r := &StreamReader{nc: nc, msgs: make(chan jetstream.Msg, buffer), stop: make(chan struct{}), seen: NewSeen(0)}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case r.msgs <- m:

@@ -99,7 +99,7 @@ func TestAckedPublisherAcrossRestart(t *testing.T) {
 		t.Fatalf("%d pending after Flush", p.Pending())
 	}
 
-	rd, err := nats.ReadStream(nc, cons, 128, 0, nil)
+	rd, err := nats.ReadStream(nc, cons, 128, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
