@@ -284,31 +284,9 @@ func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error 
 		return err
 	}
 	defer unregister()
-	r := c.Reader(axon.InboxName)
-	ctl, done := c.In(axon.ControlName), ctx.Done()
-	var run []any
-	for {
-		select {
-		case e := <-r.C():
-			run = takeRun(r, r.Open(e), run, batchMax)
-			err := b.fan.deliver(ctx, run)
-			clear(run)
-			if err != nil {
-				return err
-			}
-		case msg := <-ctl:
-			if axon.IsProducerFinished(msg) {
-				if err := drainRuns(r, &run, batchMax, func(msgs []any) error { return b.fan.deliver(ctx, msgs) }); err != nil {
-					return err
-				}
-			}
-			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {
-				return err
-			}
-		case <-done:
-			return ctx.Err()
-		}
-	}
+	// The loop of a NATS Backplane, with nothing to wait for from a server:
+	// plainPublisher hands each run to the subscribers.
+	return publishInbox(ctx, c, plainPublisher{b, b.report}, nil, func(err error) error { return err }, func() error { return nil })
 }
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }

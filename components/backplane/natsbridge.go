@@ -182,13 +182,14 @@ func (b *BackplaneComponent) runNATS(ctx context.Context, c *axon.Component) err
 	})
 }
 
-// publishInbox is the main loop of a Backplane shared through NATS: it
+// publishInbox is the main loop of every Backplane, local or shared: it
 // publishes what arrives on c's "inbox" through pub, a run at a time,
 // and takes the answers about what it published as they come, so that
-// what failed is published again even while nothing more arrives. On ProducerFinished it publishes what
-// is queued, waits for pub, calls finish and passes the message on;
-// ShutdownMicroprocess is passed on at once. It fails (through fail)
-// when the connection reports it has closed for good on status.
+// what failed is published again even while nothing more arrives. On
+// ProducerFinished it publishes what is queued, waits for pub, calls
+// finish and passes the message on; ShutdownMicroprocess is passed on
+// at once. It fails (through fail) when the connection reports it has
+// closed for good on status (nil for a local Backplane).
 func publishInbox(ctx context.Context, c *axon.Component, pub runPublisher, status <-chan natsgo.Status, fail func(error) error, finish func() error) error {
 	r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
 	var run []any
