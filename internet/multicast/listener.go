@@ -89,18 +89,19 @@ func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 	tick := time.NewTicker(min(max(l.r.maxAge/2, 10*time.Millisecond), time.Second))
 	defer tick.Stop()
 	ctl, done := c.In(axon.ControlName), ctx.Done()
+	// For ProducerFinished: what is queued is taken, one datagram at a
+	// time, before the message goes on.
+	var one [1]any
+	drain := func(ctx context.Context, m any) error {
+		one[0] = m
+		return l.take(ctx, out, one[:])
+	}
 	for {
 		select {
 		case <-done:
 			return ctx.Err()
 		case msg := <-ctl:
-			if axon.IsProducerFinished(msg) {
-				// What is queued is taken before the message goes on.
-				if err := l.drain(ctx, c, out, in); err != nil {
-					return err
-				}
-			}
-			if stop, err := c.Control(ctx, msg, nil); stop || err != nil {
+			if stop, err := c.Control(ctx, msg, drain); stop || err != nil {
 				return err
 			}
 		case e := <-in.C():
@@ -118,22 +119,6 @@ func (l *ListenerComponent) main(ctx context.Context, c *axon.Component) error {
 			l.mu.Unlock()
 		}
 	}
-}
-
-// drain takes every datagram queued in "inbox", for a ProducerFinished.
-// It stops early if ctx ends (a ShutdownMicroprocess arrived).
-func (l *ListenerComponent) drain(ctx context.Context, c *axon.Component, out *axon.Outbox, in *axon.Reader) error {
-	return c.Batch(ctx, func(ctx context.Context) error {
-		for msgs := in.Next(); msgs != nil; msgs = in.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := l.take(ctx, out, msgs); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // take reassembles the datagrams msgs, taken from "inbox" together, and
