@@ -44,7 +44,7 @@ type view struct {
 	handled map[string]uint64 // path -> messages handled
 	rates   map[string]float64
 
-	paths map[uuid.UUID]string // every component seen, by id: for the log
+	paths map[uuid.UUID]string // the components of the last sample and since, by id: for the log
 	log   []string
 }
 
@@ -112,6 +112,10 @@ func (v *view) sample(s axon.Snapshot, t time.Time) {
 	}
 	v.snap, v.dirty, v.at = s, false, t
 	v.arrived, v.handled, v.rates = arrived, handled, rates
+	// The paths of the components in this sample, and of those added
+	// after it: Watch tells of no others, so those that have gone (a
+	// Carousel's old children) are let go.
+	v.paths = map[uuid.UUID]string{}
 	v.learn(s)
 }
 
