@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/axon/observe"
 	"github.com/kamaelia-go/kamaelia/chassis"
 )
@@ -49,15 +50,10 @@ func TestLevel(t *testing.T) {
 // TestCollector: the metrics pass Prometheus's lint, are labelled by
 // path and box, and say what the graph holds.
 func TestCollector(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := axontest.Context(t)
 	release := make(chan struct{})
 	g, _ := heldGraph(release)
-	h := axon.Start(ctx, g)
-	defer func() {
-		h.Stop()
-		_ = h.Wait()
-	}()
+	h := axontest.Start(t, ctx, g)
 	for i := range 5 {
 		if err := h.Put(ctx, axon.InboxName, i); err != nil {
 			t.Fatal(err)
@@ -112,15 +108,10 @@ kamaelia_inbox_arrived_messages_total{box="inbox",path="Pipeline/2:Held"} 5
 // graph's metrics, and /events streams frames in which the held box
 // shows red.
 func TestListenServesPageEventsAndMetrics(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := axontest.Context(t)
 	release := make(chan struct{})
 	g, _ := heldGraph(release)
-	h := axon.Start(ctx, g)
-	defer func() {
-		h.Stop()
-		_ = h.Wait()
-	}()
+	h := axontest.Start(t, ctx, g)
 	srv, err := observe.Listen(ctx, "127.0.0.1:0", g)
 	if err != nil {
 		t.Fatal(err)
