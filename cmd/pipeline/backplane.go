@@ -61,10 +61,8 @@ func (f *backplaneFlags) check(args []string) error {
 		return fmt.Errorf("%w: -wait %v: must be positive", errUsage, f.wait)
 	case f.jetStream && f.url == "":
 		return fmt.Errorf("%w: --jetstream and --durable need --nats", errUsage)
-	case f.count < 0:
-		return fmt.Errorf("%w: -count %d: must not be negative", errUsage, f.count)
 	}
-	return nil
+	return checkCount(f.count)
 }
 
 // backplane returns this process's end of the backplane. Without --nats
@@ -327,7 +325,7 @@ var natsDemoCommand = &command{
 			}
 			sub1, sub2 := backplane.SubscribeTo(name), backplane.SubscribeTo(name)
 			bp := backplane.Backplane(name, backplane.NATS(srv.URL()))
-			return e.graphline(chassis.Nodes{
+			nodes, links := chassis.Nodes{
 				"SERVER":    serverKeeper(srv, bp),
 				"BACKPLANE": bp,
 				"SOURCE":    util.DataSource(natsDemoLines),
@@ -337,8 +335,6 @@ var natsDemoCommand = &command{
 				"SUB2":      sub2,
 				"LABEL1":    util.PureTransformer(label("subscriber 1")),
 				"LABEL2":    util.PureTransformer(label("subscriber 2")),
-				"STDOUT":    util.ConsoleEchoer(e.stdout, util.Forward()),
-				"COUNT":     afterN(2*len(natsDemoLines), e.finish),
 			}, chassis.Links{
 				{"SOURCE", "outbox"}: {"GATE", "inbox"},
 				{"GATE", "outbox"}:   {"PUB", "inbox"},
@@ -346,8 +342,10 @@ var natsDemoCommand = &command{
 				{"SUB2", "outbox"}:   {"LABEL2", "inbox"},
 				{"LABEL1", "outbox"}: {"STDOUT", "inbox"},
 				{"LABEL2", "outbox"}: {"STDOUT", "inbox"},
-				{"STDOUT", "outbox"}: {"COUNT", "inbox"},
-			}), nil
+			}
+			// Each line reaches both subscribers: end once all are out.
+			stdoutCounting(e, 2*len(natsDemoLines), nodes, links)
+			return e.graphline(nodes, links), nil
 		}
 	},
 }

@@ -327,20 +327,6 @@ func endLine(b []byte) []byte {
 	return append(b[:len(b):len(b)], '\n')
 }
 
-// afterN is a component that calls done once n messages have arrived on
-// its inbox, and drops them.
-func afterN(n int, done func()) *axon.Component {
-	return axon.New("Count", func(ctx context.Context, c *axon.Component) error {
-		seen := 0
-		return c.Serve(ctx, func(context.Context, any) error {
-			if seen++; seen == n {
-				done()
-			}
-			return nil
-		})
-	}, axon.WithInbox(axon.InboxName, "messages to count"))
-}
-
 // wholeInput is a component that reads all of r and sends it as one
 // []byte on "outbox", then ProducerFinished. Input longer than limit is
 // an error, found without reading more than limit+1 bytes; it is

@@ -150,8 +150,8 @@ type waitPair struct {
 }
 
 // waitCtx returns a context that ends when ctx (a publisher's) or m's
-// does, made the first time the publisher has to wait for m and kept for
-// later waits, since a busy publisher waits often. Pairs of publishers
+// does, made the first time the publisher delivers to m and kept for
+// later deliveries (a map lookup a run). Pairs of publishers
 // that have ended are let go as new ones are made. Called with the lock
 // held.
 func (m *member) waitCtx(ctx context.Context) context.Context {
