@@ -31,20 +31,11 @@ func chain(t *testing.T, nodes ...axon.Node) *axon.Component {
 
 // burst sends 0..n-1 inside one Batch, then ProducerFinished.
 func burst(n int) *axon.Component {
-	return axon.New("Burst", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out("outbox")
-		if err := c.Batch(ctx, func(ctx context.Context) error {
-			for i := range n {
-				if err := out.Send(ctx, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		return c.Finish(ctx)
-	})
+	msgs := make([]any, n)
+	for i := range msgs {
+		msgs[i] = i
+	}
+	return axontest.Burst("Burst", msgs...)
 }
 
 func pass(name string, opts ...axon.Option) *axon.Component {

@@ -76,21 +76,11 @@ func flaky(fail func(msg any) error) func() axon.Node {
 
 // numbers sends 0..n-1, then ProducerFinished.
 func numbers(n int) *axon.Component {
-	return axon.New("Numbers", func(ctx context.Context, c *axon.Component) error {
-		err := c.Batch(ctx, func(ctx context.Context) error {
-			out := c.Out(axon.OutboxName)
-			for i := range n {
-				if err := out.Send(ctx, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return c.Finish(ctx)
-	})
+	msgs := make([]any, n)
+	for i := range msgs {
+		msgs[i] = i
+	}
+	return axontest.Burst("Numbers", msgs...)
 }
 
 // collector notes in a log what arrives on its inbox, until

@@ -132,3 +132,30 @@ func (h *HandOffs) main(ctx context.Context, c *axon.Component) error {
 		}
 	}
 }
+
+// Burst returns a component called name that sends msgs on its outbox,
+// in order, all inside one Component.Batch (so that they cross to the
+// next inbox many to a channel element, as a producer with a burst ready
+// sends them), then ProducerFinished on its signal.
+//
+// Boxes:
+//
+//	control (in)  ShutdownMicroprocess: it ends at once
+//	outbox  (out) msgs
+//	signal  (out) ProducerFinished after the last of msgs
+func Burst(name string, msgs ...any) *axon.Component {
+	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
+		out := c.Out(axon.OutboxName)
+		if err := c.Batch(ctx, func(ctx context.Context) error {
+			for _, m := range msgs {
+				if err := out.Send(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return c.Finish(ctx)
+	})
+}

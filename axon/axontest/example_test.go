@@ -46,3 +46,21 @@ func ExampleMap() {
 	// SHOUT
 	// err: <nil>
 }
+
+// Burst sends its messages in one batch, then ProducerFinished.
+func ExampleBurst() {
+	h := axon.Start(context.Background(), axontest.Burst("Words", "a", "b", "c"), axon.Tapping(axon.OutboxName))
+	for {
+		m, err := h.Get(context.Background(), axon.OutboxName)
+		if err != nil {
+			break
+		}
+		fmt.Println(m)
+	}
+	fmt.Println(h.Wait())
+	// Output:
+	// a
+	// b
+	// c
+	// <nil>
+}

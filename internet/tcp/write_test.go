@@ -14,27 +14,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/tcp/tcptest"
 )
 
-// burst returns a component that sends msgs on "outbox" in one burst
-// (inside Batch, so that they reach the next inbox many to an element),
-// then finishes.
-func burst(msgs []any) *axon.Component {
-	return axon.New("Burst", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out(axon.OutboxName)
-		err := c.Batch(ctx, func(ctx context.Context) error {
-			for _, m := range msgs {
-				if err := out.Send(ctx, m); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return c.Finish(ctx)
-	})
-}
-
 // What queues in a connection's inbox is written together, many messages
 // to a write: every byte arrives, in order, []byte and string alike, the
 // empty messages write nothing, a message of the wrong type in the middle
@@ -60,7 +39,7 @@ func TestClientWritesBurstInOrder(t *testing.T) {
 		}
 	}
 	c := tcp.Client(ln.Addr().String())
-	src := burst(msgs)
+	src := axontest.Burst("Burst", msgs...)
 	for _, l := range [][2]string{{axon.OutboxName, axon.InboxName}, {axon.SignalName, axon.ControlName}} {
 		if err := axon.Link(src, l[0], c, l[1]); err != nil {
 			t.Fatal(err)

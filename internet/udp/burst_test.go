@@ -14,25 +14,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
-// burstSource sends msgs on "outbox" in one Batch, as a producer with a
-// burst ready does, then finishes.
-func burstSource(msgs []any) *axon.Component {
-	return axon.New("BurstSource", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out(axon.OutboxName)
-		if err := c.Batch(ctx, func(ctx context.Context) error {
-			for _, m := range msgs {
-				if err := out.Send(ctx, m); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		return c.Finish(ctx)
-	})
-}
-
 // batching runs f with the default settings, where messages cross in
 // batches, and with axon.Unbatched.
 func batching(t *testing.T, f func(t *testing.T, opts ...axon.StartOption)) {
@@ -59,7 +40,7 @@ func TestBurstIsSentInOrder(t *testing.T) {
 			}
 		}
 		p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(addr(far)))
-		if err := axon.Run(ctx, chassis.Pipeline(burstSource(msgs), p), opts...); err != nil {
+		if err := axon.Run(ctx, chassis.Pipeline(axontest.Burst("BurstSource", msgs...), p), opts...); err != nil {
 			t.Fatal(err)
 		}
 		for i := range n {
@@ -102,7 +83,7 @@ func TestPostboxBurstToManyDestinations(t *testing.T) {
 				return nil
 			})
 		})
-		g := chassis.Graphline(chassis.Nodes{"SRC": burstSource(msgs), "PEER": p, "ERRORS": collect}, chassis.Links{
+		g := chassis.Graphline(chassis.Nodes{"SRC": axontest.Burst("BurstSource", msgs...), "PEER": p, "ERRORS": collect}, chassis.Links{
 			{"SRC", "outbox"}:  {"PEER", "inbox"},
 			{"SRC", "signal"}:  {"PEER", "control"},
 			{"PEER", "errors"}: {"ERRORS", "inbox"},
