@@ -48,11 +48,9 @@ type jsLink struct {
 // in the background as dialNATS does, without a reconnect buffer (see
 // nats.JetStreamOptions).
 func dialJetStream(name string, cfg config) (*jsLink, error) {
-	opts := append(nats.DefaultOptions("backplane", name), nats.JetStreamOptions()...)
-	opts = append(opts, natsgo.Name("kamaelia backplane "+name), natsgo.RetryOnFailedConnect(true))
-	nc, err := natsgo.Connect(cfg.natsURL, append(opts, cfg.natsOpts...)...)
+	nc, err := connect(name, cfg, nats.JetStreamOptions()...)
 	if err != nil {
-		return nil, fmt.Errorf("backplane %q: %w: %s: %w", name, ErrNoBackplane, cfg.natsURL, err)
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

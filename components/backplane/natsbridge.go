@@ -34,15 +34,24 @@ type natsLink struct {
 // does not fail or wait when the server is down: the connection keeps
 // trying in the background until it is closed.
 func dialNATS(name string, cfg config) (*natsLink, error) {
-	opts := append(nats.DefaultOptions("backplane", name),
-		natsgo.Name("kamaelia backplane "+name),
-		natsgo.RetryOnFailedConnect(true),
-	)
+	nc, err := connect(name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &natsLink{name: name, nc: nc, subject: nats.Subject(name), codec: cfg.codec}, nil
+}
+
+// connect opens the connection of the backplane called name to cfg's
+// server, with extra options before the user's, in the background: it
+// keeps trying while the server is down, until it is closed.
+func connect(name string, cfg config, extra ...natsgo.Option) (*natsgo.Conn, error) {
+	opts := append(nats.DefaultOptions("backplane", name), extra...)
+	opts = append(opts, natsgo.Name("kamaelia backplane "+name), natsgo.RetryOnFailedConnect(true))
 	nc, err := natsgo.Connect(cfg.natsURL, append(opts, cfg.natsOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("backplane %q: %w: %s: %w", name, ErrNoBackplane, cfg.natsURL, err)
 	}
-	return &natsLink{name: name, nc: nc, subject: nats.Subject(name), codec: cfg.codec}, nil
+	return nc, nil
 }
 
 // publish publishes msgs, in order, on the connection, taking the lock
