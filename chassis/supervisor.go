@@ -653,8 +653,7 @@ func (s *SupervisorComponent) exited(ctx context.Context, x exit) error {
 	if x.stopped || ctx.Err() != nil {
 		return nil // the slot, or the supervisor, is being stopped
 	}
-	k.retry = append(k.retry, x.left...)
-	k.ctl = cmp.Or(x.ctl, k.ctl)
+	k.takeBack(x)
 	failed := x.err != nil
 	if failed {
 		s.event(ctx, k, Event{Kind: Failed, Err: x.err, Stack: x.stack})
@@ -709,7 +708,7 @@ func (s *SupervisorComponent) inHand(ctx context.Context, k *kid, x exit, restar
 	case !restart || k.spec.InHand == Drop:
 		s.drop(ctx, k, x.msg, x.err, false)
 	default:
-		k.retry = append([]any{x.msg}, k.retry...)
+		k.retryFirst(x.msg)
 	}
 }
 
@@ -811,15 +810,26 @@ func (s *SupervisorComponent) stop(ctx context.Context, k *kid) error {
 	}
 }
 
+// takeBack keeps for k's next instance what instance x left: the
+// messages it was to retry, and a shutdown message it had taken.
+func (k *kid) takeBack(x exit) {
+	k.retry = append(k.retry, x.left...)
+	k.ctl = cmp.Or(x.ctl, k.ctl)
+}
+
+// retryFirst makes msg the first message k's next instance handles.
+func (k *kid) retryFirst(msg any) {
+	k.retry = append([]any{msg}, k.retry...)
+}
+
 // stopped deals with x, the end of an instance that the supervisor
 // stopped: what it had in hand goes to the next.
 func (s *SupervisorComponent) stopped(ctx context.Context, x exit) {
 	k := x.k
 	k.running = false
-	k.retry = append(k.retry, x.left...)
-	k.ctl = cmp.Or(x.ctl, k.ctl)
+	k.takeBack(x)
 	if x.has {
-		k.retry = append([]any{x.msg}, k.retry...)
+		k.retryFirst(x.msg)
 	}
 	if x.passedOn {
 		// It finished as it was stopped: it ends.
