@@ -224,14 +224,7 @@ func lineWriter(w io.Writer, count int, finish func()) *axon.Component {
 				if count > 0 && written == count {
 					return nil
 				}
-				var err error
-				switch l := messageLine(m).(type) {
-				case []byte:
-					_, err = bw.Write(l)
-				case string:
-					_, err = bw.WriteString(l)
-				}
-				if err != nil {
+				if err := writeLine(bw, m); err != nil {
 					return fmt.Errorf("%s: inbox: write: %w", c, err)
 				}
 				if written++; written == count {
@@ -273,6 +266,36 @@ func lineWriter(w io.Writer, count int, finish func()) *axon.Component {
 			}
 		}
 	}, axon.WithInbox(axon.InboxName, "messages to print, one a line"))
+}
+
+// writeLine writes m to w as messageLine has it, without copying a
+// payload to add its "\n". (A bufio.Writer keeps its first error and
+// returns it from every later write, so the last write's error says.)
+func writeLine(w *bufio.Writer, m any) error {
+	var last byte = '\n'
+	var err error
+	switch v := m.(type) {
+	case []byte:
+		if len(v) > 0 {
+			last = v[len(v)-1]
+		} else {
+			last = 0
+		}
+		_, err = w.Write(v)
+	case string:
+		if len(v) > 0 {
+			last = v[len(v)-1]
+		} else {
+			last = 0
+		}
+		_, err = w.WriteString(v)
+	default:
+		_, err = w.WriteString(messageLine(m).(string))
+	}
+	if last != '\n' {
+		err = w.WriteByte('\n')
+	}
+	return err
 }
 
 // messageLine turns a message into a line ending in "\n": a []byte as
