@@ -336,7 +336,7 @@ func linePrinter(w io.Writer, maxLine int, e *env) tcp.Factory {
 			}
 			return nil
 		}
-		end := func(error) error {
+		end := func(context.Context) error {
 			if len(partial) > 0 && !skipping {
 				return emit(partial)
 			}
@@ -354,7 +354,7 @@ func rawWriter(w io.Writer) tcp.Factory {
 			_, err := w.Write(b)
 			return err
 		}
-		return streamHandler("RawWriter", take, func(error) error { return nil })
+		return streamHandler("RawWriter", take, nil)
 	}
 }
 
@@ -389,9 +389,8 @@ func endAfterClose(e *env) *axon.Component {
 
 // streamHandler returns a connection's handler that gives take each
 // chunk the client sends, in order. When the client has finished
-// (ProducerFinished on "control"), what is queued is taken, end is told
-// why the connection ended (nil for an orderly close), and the message is
-// passed on.
+// (ProducerFinished on "control"), what is queued is taken, end runs
+// (nil: nothing to do), and the message is passed on.
 //
 // Boxes:
 //
@@ -400,38 +399,12 @@ func endAfterClose(e *env) *axon.Component {
 //	              ShutdownMicroprocess: passed on, and it ends
 //	outbox  (out) not used
 //	signal  (out) the shutdown message that ended it
-func streamHandler(name string, take func([]byte) error, end func(reason error) error) *axon.Component {
+func streamHandler(name string, take func([]byte) error, end func(ctx context.Context) error) *axon.Component {
 	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
-		in, ctl := c.In(axon.InboxName), c.In(axon.ControlName)
-		for {
-			select {
-			case m := <-in:
-				b, _ := m.([]byte)
-				if err := take(b); err != nil {
-					return err
-				}
-			case m := <-ctl:
-				reason, finished := finishReason(m)
-				if !finished {
-					if stop, err := c.Control(ctx, m, nil); stop {
-						return err
-					}
-					continue
-				}
-				for len(in) > 0 {
-					b, _ := (<-in).([]byte)
-					if err := take(b); err != nil {
-						return err
-					}
-				}
-				if err := end(reason); err != nil {
-					return err
-				}
-				return c.PassOn(ctx, m)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		return c.ServeThen(ctx, func(_ context.Context, m any) error {
+			b, _ := m.([]byte)
+			return take(b)
+		}, end)
 	}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends"))
 }
 
