@@ -9,6 +9,8 @@ PKGS := ./...
 
 test: tools browser fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
+	# Allocation counts, which the race detector's pools would blur.
+	$(GO) test -count=1 -run 'AllocateNothing' ./axon/
 
 # socat is the other UDP implementation the cmd/pipeline tests talk to.
 # .ci/apt-install installs it with apt-get when missing, if apt-get is

@@ -263,6 +263,10 @@ func (b *Inbox) accept(e any) (msg any, ok bool) {
 		return b.fromSpill(p), true
 	case nudge:
 		return nil, false
+	case typedElem:
+		q := p.boxed(0)
+		b.spill = q
+		return b.fromSpill(q), true
 	}
 	b.unreserve(1)
 	return e, true
@@ -276,8 +280,13 @@ func (b *Inbox) putBack(e any) {
 	if _, ok := e.(nudge); ok {
 		return
 	}
-	p, ok := e.(*batch)
-	if !ok {
+	var p *batch
+	switch x := e.(type) {
+	case *batch:
+		p = x
+	case typedElem:
+		p = x.boxed(0)
+	default:
 		p = newBatch(1)
 		p.msgs = append(p.msgs, e)
 	}
@@ -331,6 +340,9 @@ func (b *Inbox) drainAll() (msgs []any) {
 	for {
 		select {
 		case e := <-b.ch:
+			if t, ok := e.(typedElem); ok {
+				e = t.boxed(0)
+			}
 			if p, ok := e.(*batch); ok {
 				msgs = append(msgs, p.msgs...)
 				b.unreserve(len(p.msgs))

@@ -119,51 +119,62 @@ func TestBatchesReachSelectLoopsOneByOne(t *testing.T) {
 
 // A batched box still counts its capacity in messages: a sender batching
 // into a 5-slot box never has more than 5 counted there, and a plain
-// TrySend from elsewhere is refused while it is full.
+// TrySend from elsewhere is refused while it is full. The same holds
+// for typed batches, sent by a Sender[int] to ServeAs[int].
 func TestBatchedBoxCountsMessages(t *testing.T) {
-	ctx := axontest.Context(t)
-	gate := make(chan struct{})
-	var handled atomic.Int64
-	slow := axon.New("Slow", func(ctx context.Context, c *axon.Component) error {
-		return c.Serve(ctx, func(ctx context.Context, m any) error {
-			if handled.Add(1) == 1 {
-				select {
-				case <-gate:
-				case <-ctx.Done():
-					return ctx.Err()
+	const n = 40
+	for _, typed := range []bool{false, true} {
+		t.Run(fmt.Sprint("typed=", typed), func(t *testing.T) {
+			ctx := axontest.Context(t)
+			gate := make(chan struct{})
+			var handled atomic.Int64
+			wait := func(ctx context.Context) error {
+				if handled.Add(1) == 1 {
+					select {
+					case <-gate:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				return nil
+			}
+			src, main := burst(n), func(ctx context.Context, c *axon.Component) error {
+				return c.Serve(ctx, func(ctx context.Context, _ any) error { return wait(ctx) })
+			}
+			if typed {
+				src, main = intBurst(n, 1000), func(ctx context.Context, c *axon.Component) error {
+					return axon.ServeAs(ctx, c, func(ctx context.Context, _ int) error { return wait(ctx) })
 				}
 			}
-			return nil
+			slow := axon.New("Slow", main, axon.WithInbox("inbox", "five slots", axon.Capacity(5)))
+			other := axon.New("Other", nil)
+			if err := axon.Link(other, "outbox", slow, "inbox"); err != nil {
+				t.Fatal(err)
+			}
+			h := axontest.Start(t, ctx, chain(t, src, slow))
+			in := slow.Inbox("inbox")
+			deadline := time.Now().Add(10 * time.Second)
+			for in.Len() < 5 {
+				if time.Now().After(deadline) {
+					t.Fatalf("box never filled: Len %d", in.Len())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			for range 20 {
+				if l := in.Len(); l > 5 {
+					t.Fatalf("5-slot box counts %d", l)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if err := other.Out("outbox").TrySend(7); !errors.Is(err, axon.ErrBoxFull) {
+				t.Fatalf("TrySend into the full box: %v, want ErrBoxFull", err)
+			}
+			close(gate)
+			axontest.Wait(t, h)
+			if got := handled.Load(); got != n {
+				t.Fatalf("handled %d of %d", got, n)
+			}
 		})
-	}, axon.WithInbox("inbox", "five slots", axon.Capacity(5)))
-	const n = 40
-	src := burst(n)
-	other := axon.New("Other", nil)
-	if err := axon.Link(other, "outbox", slow, "inbox"); err != nil {
-		t.Fatal(err)
-	}
-	h := axontest.Start(t, ctx, chain(t, src, slow))
-	in := slow.Inbox("inbox")
-	deadline := time.Now().Add(10 * time.Second)
-	for in.Len() < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("box never filled: Len %d", in.Len())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	for range 20 {
-		if l := in.Len(); l > 5 {
-			t.Fatalf("5-slot box counts %d", l)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := other.Out("outbox").TrySend("extra"); !errors.Is(err, axon.ErrBoxFull) {
-		t.Fatalf("TrySend into the full box: %v, want ErrBoxFull", err)
-	}
-	close(gate)
-	axontest.Wait(t, h)
-	if got := handled.Load(); got != n {
-		t.Fatalf("handled %d of %d", got, n)
 	}
 }
 

@@ -57,6 +57,9 @@ func (r *Reader) Open(e any) []any {
 		r.one[0] = e
 		return r.one[:]
 	}
+	if t, ok := e.(typedElem); ok {
+		e = t.boxed(0)
+	}
 	switch p := e.(type) {
 	case *batch:
 		r.last = p

@@ -3,6 +3,7 @@ package axon
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // scope is the context Serve hands its handler, and Batch its function.
@@ -22,10 +23,18 @@ type scope struct {
 	c *Component
 
 	in     *Inbox  // the inbox this scope's goroutine reads in batches, if any
-	out    *Outbox // the outbox whose messages are held; nil if none
+	out    *Outbox // the outbox whose messages are held in held; nil if none
 	dest   *Inbox  // where they go; slots reserved there
 	held   *batch  // the messages, in order
 	credit int     // slots reserved in dest beyond the held messages
+
+	// Messages held in a typed batch instead (see typedbatch.go): at
+	// most one of out and tout is set.
+	tout *Outbox
+	tb   typedElem
+	// Where ServeAs is in the typed batch it is reading: messages taken
+	// from it, and of those, how many have had their slots freed.
+	taken, tfreed int
 }
 
 type scopeKey struct{}
@@ -57,22 +66,31 @@ func (s *scope) send(b *Outbox, msg any) error {
 // sendMore is send when msg needs a slot reserved first, or must go on
 // its own.
 func (s *scope) sendMore(b *Outbox, msg any) error {
-	if d := b.dest.Load(); s.out == nil && d != nil && d.st.Load()&stMode == stRaw {
+	return sendMoreOf(s, b, msg, nil)
+}
+
+// sendMoreOf is the slow path of send (pool nil, T any) and of sendTyped
+// (a typed batch of T from pool).
+func sendMoreOf[T any](s *scope, b *Outbox, msg T, pool *sync.Pool) error {
+	if d := b.dest.Load(); s.out == nil && s.tout == nil && d != nil && d.st.Load()&stMode == stRaw {
 		// Nothing held, and a box read raw takes no batch: send as
 		// without a scope, without trying to reserve first.
-		if s.in != nil {
-			s.in.freeTaken()
-		}
+		s.freeTaken()
 		return b.sendDirect(s.Context, msg)
 	}
 	for {
 		d := b.dest.Load()
-		ok, err := s.refill(b, d, msg)
+		ok, err := refill(s, b, d, msg, pool)
 		if err != nil {
 			return err
 		}
 		if ok {
-			s.held.msgs = append(s.held.msgs, msg)
+			if pool == nil {
+				s.held.msgs = append(s.held.msgs, msg)
+			} else {
+				t := s.tb.(*tbatch[T])
+				t.msgs = append(t.msgs, msg)
+			}
 			s.credit--
 			return nil
 		}
@@ -82,10 +100,8 @@ func (s *scope) sendMore(b *Outbox, msg any) error {
 		// msg has to wait. The input this goroutine has taken is out of
 		// its box: say so before waiting, or a cycle of components could
 		// wait on each other's slots.
-		if s.in != nil {
-			s.in.freeTaken()
-		}
-		if d == nil || isShutdownMsg(msg) || d.st.Load()&(stMode|stClosed) != stBatched || d.owner.ended.Load() {
+		s.freeTaken()
+		if d == nil || pool == nil && isShutdownMsg(msg) || d.st.Load()&(stMode|stClosed) != stBatched || d.owner.ended.Load() {
 			return b.sendDirect(s.Context, msg)
 		}
 		// A batched box that is full: wait for its reader to free a
@@ -101,38 +117,72 @@ func (s *scope) sendMore(b *Outbox, msg any) error {
 	}
 }
 
-// refill makes s ready to hold msg for b, whose destination is d: it puts
-// what is held for another route first and reserves slots in d. It
-// reports false when msg must go on its own: a shutdown message, a box
-// that is unlinked, read raw, full or whose owner has ended; and an error
-// if putting what was held failed.
-func (s *scope) refill(b *Outbox, d *Inbox, msg any) (bool, error) {
-	if b != s.out || d != s.dest {
+// freeTaken frees the slots of the input this scope's goroutine has taken
+// from its inbox, before it waits.
+func (s *scope) freeTaken() {
+	if s.in == nil {
+		return
+	}
+	s.in.freeTaken()
+	if n := s.taken - s.tfreed; n > 0 {
+		s.tfreed = s.taken
+		s.in.unreserve(n)
+	}
+}
+
+// refill makes s ready to hold msg for b, whose destination is d: in
+// s.held, or in a typed batch of T from pool if pool is set. It puts what
+// is held for another route (or the other way) first and reserves slots
+// in d. It reports false when msg must go on its own: a shutdown message,
+// a box that is unlinked, read raw, full or whose owner has ended; and an
+// error if putting what was held failed.
+func refill[T any](s *scope, b *Outbox, d *Inbox, msg T, pool *sync.Pool) (bool, error) {
+	held := 0
+	same := d == s.dest
+	if pool == nil {
+		same = same && b == s.out
+		if s.held != nil {
+			held = len(s.held.msgs)
+		}
+	} else {
+		t, ok := s.tb.(*tbatch[T])
+		same = same && ok && b == s.tout
+		if ok {
+			held = len(t.msgs)
+		}
+	}
+	if !same && (s.out != nil || s.tout != nil) {
 		if err := s.flush(); err != nil {
 			return false, err
 		}
+		held = 0
 	}
-	if d == nil || isShutdownMsg(msg) || d.owner.ended.Load() {
+	if d == nil || pool == nil && isShutdownMsg(msg) || d.owner.ended.Load() {
 		return false, nil
 	}
 	size := d.batchSize()
-	if s.held != nil && len(s.held.msgs) >= size {
+	if held >= size {
 		if err := s.flush(); err != nil {
 			return false, err
 		}
+		held = 0
 	}
-	want := size
-	if s.held != nil {
-		want -= len(s.held.msgs)
-	}
-	n := d.reserve(want, true)
+	n := d.reserve(size-held, true)
 	if n == 0 {
 		return false, nil
 	}
-	if s.held == nil {
-		s.held = newBatch(size)
+	if pool == nil {
+		if s.held == nil {
+			s.held = newBatch(size)
+		}
+		s.out = b
+	} else {
+		if s.tb == nil {
+			s.tb = newTBatch[T](pool, size)
+		}
+		s.tout = b
 	}
-	s.out, s.dest, s.credit = b, d, n
+	s.dest, s.credit = d, n
 	return true, nil
 }
 
@@ -144,6 +194,9 @@ func (s *scope) refill(b *Outbox, d *Inbox, msg any) (bool, error) {
 // fails with ErrReceiverDone, naming how many messages it could not
 // deliver.
 func (s *scope) flush() error {
+	if s.tout != nil {
+		return s.flushTyped()
+	}
 	out, d, p := s.out, s.dest, s.held
 	if out == nil {
 		return nil
@@ -155,6 +208,7 @@ func (s *scope) flush() error {
 		return nil
 	}
 	if d.owner.ended.Load() {
+		s.held = nil
 		return s.resend(out, d, p)
 	}
 	var e any = p
@@ -165,6 +219,33 @@ func (s *scope) flush() error {
 	} else {
 		s.held = nil
 	}
+	s.put(d, e, k)
+	out.sent.Add(uint64(k))
+	return nil
+}
+
+// flushTyped is flush for messages held in a typed batch, which crosses
+// as it is, even with one message in it.
+func (s *scope) flushTyped() error {
+	out, d, t := s.tout, s.dest, s.tb
+	d.unreserve(s.credit)
+	s.tout, s.tb, s.dest, s.credit = nil, nil, nil, 0
+	k := t.size()
+	if k == 0 {
+		t.recycle()
+		return nil
+	}
+	if d.owner.ended.Load() {
+		return s.resend(out, d, t.boxed(0))
+	}
+	s.put(d, t, k)
+	out.sent.Add(uint64(k))
+	return nil
+}
+
+// put puts element e, holding k messages whose slots are reserved in d,
+// into d's channel, which therefore has room for it.
+func (s *scope) put(d *Inbox, e any, k int) {
 	select {
 	case d.ch <- e:
 	default:
@@ -172,15 +253,12 @@ func (s *scope) flush() error {
 		// has room for it; reaching here is a bug in the counting.
 		panic(fmt.Sprintf("axon: no room for a batch of %d reserved in %s", k, d))
 	}
-	out.sent.Add(uint64(k))
-	return nil
 }
 
-// resend sends held messages whose receiver ended before they were put
+// resend sends held messages p whose receiver ended before they were put
 // in, one at a time, along the outbox's current route.
 func (s *scope) resend(out *Outbox, d *Inbox, p *batch) error {
 	msgs := p.msgs
-	s.held = nil
 	d.unreserve(len(msgs))
 	for i, m := range msgs {
 		if err := out.sendDirect(s.Context, m); err != nil {

@@ -96,26 +96,7 @@ func (c *Component) Serve(ctx context.Context, handle func(ctx context.Context, 
 // sending its short last piece). An error from atEnd ends the component,
 // and nothing is passed on.
 func (c *Component) ServeThen(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
-	// Only a dispatch: the loops are frames of their own, so that the
-	// stack an idle component waits on holds one of them, not both. (It
-	// is serveLoop written out: one frame more under every idle
-	// component measured 30 bytes more each, past the idle target.)
-	if t := c.tending(); t != nil {
-		return c.serveTended(ctx, t, handle, atEnd)
-	}
-	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
-		return c.serveBatched(ctx, handle, atEnd)
-	}
-	return c.serveRaw(ctx, handle, atEnd)
-}
-
-// serveLoop runs the loop that fits the inbox: in batches unless the
-// graph runs Unbatched or the box is already read raw.
-func (c *Component) serveLoop(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
-	if c.batching() && c.defIn.ch != nil && c.defIn.claimBatched() {
-		return c.serveBatched(ctx, handle, atEnd)
-	}
-	return c.serveRaw(ctx, handle, atEnd)
+	return c.serve(ctx, &serveFuncs{handle: handle, atEnd: atEnd})
 }
 
 // serveRaw is Serve's loop for an inbox read one message per element:
@@ -139,13 +120,26 @@ func (c *Component) serveRaw(ctx context.Context, handle func(ctx context.Contex
 	}
 }
 
-// serveBatched is Serve's loop for an inbox it reads in batches, handing
-// handle a scope so that what it sends crosses in batches too. While idle
-// it waits on its inbox alone, in a small frame: a message on control or
-// the end of ctx wakes it with a nudge (see Component.nudge), so an idle
-// component holds one waiting receive, not a select over three channels.
-// The scope is made when the first work arrives.
-func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
+// serve is Serve's loop. It hands a tended component to serveTended,
+// which comes back with the handler wrapped, and a box read raw (or an
+// Unbatched graph) to serveRaw; the rest of it is the loop for an inbox
+// it reads in batches, handing the handler a scope so that what it sends
+// crosses in batches too. While idle it waits on its inbox alone, in a
+// small frame: a message on control or the end of ctx wakes it with a
+// nudge (see Component.nudge), so an idle component holds one waiting
+// receive, not a select over three channels. The scope is made when the
+// first work arrives. (The dispatch is written here rather than in a
+// frame of its own above the loops: every frame under an idle
+// component's wait counts against the idle target.)
+func (c *Component) serve(ctx context.Context, f *serveFuncs) error {
+	if !f.tended {
+		if t := c.tending(); t != nil {
+			return c.serveTended(ctx, t, f)
+		}
+	}
+	if !c.batching() || c.defIn.ch == nil || !c.defIn.claimBatched() {
+		return c.serveRaw(ctx, f.handle, f.atEnd)
+	}
 	in := &c.defIn
 	ctl := c.In(ControlName)
 	if ctx != context.Context(&c.ctx) {
@@ -166,7 +160,7 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 			if s == nil {
 				s = newScope(ctx, c, in)
 			}
-			if stop, err := c.work(s, p, false, handle, atEnd); stop || err != nil {
+			if stop, err := c.work(s, p, false, f); stop || err != nil {
 				return c.endServe(s, err)
 			}
 			continue
@@ -205,7 +199,7 @@ func (c *Component) serveBatched(ctx context.Context, handle func(ctx context.Co
 		if s == nil {
 			s = newScope(ctx, c, in)
 		}
-		if stop, err := c.work(s, e, fromCtl, handle, atEnd); stop || err != nil {
+		if stop, err := c.work(s, e, fromCtl, f); stop || err != nil {
 			return c.endServe(s, err)
 		}
 	}
@@ -227,16 +221,20 @@ func (c *Component) endServe(s *scope, err error) error {
 // and then whatever else is queued, until nothing is: then it returns,
 // for Serve to put in what the scope holds and wait. stop is true when a
 // shutdown message ends the component.
-func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (stop bool, err error) {
+func (c *Component) work(s *scope, e any, fromCtl bool, f *serveFuncs) (stop bool, err error) {
 	in := &c.defIn
 	ctl := c.In(ControlName)
 	for {
 		if fromCtl {
-			if stop, err := c.control(s, e, handle, atEnd); stop || err != nil {
+			if stop, err := c.control(s, e, f.handle, f.atEnd); stop || err != nil {
+				return true, err
+			}
+		} else if typed, err := serveTypedElem(f.typed, s, in, e); typed || err != nil {
+			if err != nil {
 				return true, err
 			}
 		} else if m, ok := in.accept(e); ok {
-			if err := handle(s, m); err != nil {
+			if err := f.handle(s, m); err != nil {
 				return true, err
 			}
 			// The rest of a batch. Control and ctx are looked at once
@@ -244,7 +242,7 @@ func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.
 			// (which interrupts the component) is looked for before
 			// each message.
 			if p := in.spill; p != nil {
-				if err := c.serveSpill(s, in, p, handle); err != nil {
+				if err := serveSpill(c, s, in, p, f.handle, nil); err != nil {
 					return true, err
 				}
 			}
@@ -277,12 +275,34 @@ func (c *Component) work(s *scope, e any, fromCtl bool, handle func(ctx context.
 	}
 }
 
+// serveFuncs are what Serve's batched loop calls: handle and atEnd as
+// ServeThen has them, and for ServeAs the handler's typed side. One
+// pointer to them keeps the frame an idle component waits in small.
+type serveFuncs struct {
+	handle func(ctx context.Context, msg any) error
+	atEnd  func(ctx context.Context) error
+	typed  typedServer
+	tended bool // handle is wrapped as Tend says already
+}
+
+// serveTypedElem hands th element e if it is a typed batch of th's type
+// (typed): ServeAs, without opening it into anys.
+func serveTypedElem(th typedServer, s *scope, in *Inbox, e any) (typed bool, err error) {
+	if th == nil {
+		return false, nil
+	}
+	return th.serve(s, in, e)
+}
+
 // serveSpill hands handle the rest of batch p, which in is reading. The
 // position is kept in locals, and written back to in only if the loop
 // stops early, so that the next reader (Drain, a restarted Serve) goes on
 // from there: the reader's own bookkeeping stays off the cache line that
 // senders write.
-func (c *Component) serveSpill(s *scope, in *Inbox, p *batch, handle func(ctx context.Context, msg any) error) error {
+//
+// For ServeAs, T is the handler's type and a message that is not a T is
+// handed to as instead (which reports it); for Serve, T is any and as nil.
+func serveSpill[T any](c *Component, s *scope, in *Inbox, p *batch, handle func(ctx context.Context, msg T) error, as func(ctx context.Context, c *Component, msg any) (T, bool)) error {
 	msgs := p.msgs
 	for i := p.at; i < len(msgs); i++ {
 		if c.halted.Load() {
@@ -295,7 +315,13 @@ func (c *Component) serveSpill(s *scope, in *Inbox, p *batch, handle func(ctx co
 			p.at = i + 1
 			in.spillDone(p)
 		}
-		if err := handle(s, m); err != nil {
+		v, ok := m.(T)
+		if !ok && as != nil {
+			if v, ok = as(s, c, m); !ok {
+				continue
+			}
+		}
+		if err := handle(s, v); err != nil {
 			if i < len(msgs)-1 {
 				p.at = i + 1
 			}

@@ -85,12 +85,12 @@ func (c *Component) tending() *Tending {
 
 // serveTended is Serve (ServeThen) on a tended component, kept out of
 // Serve's own frame, which an idle component waits under.
-func (c *Component) serveTended(ctx context.Context, t *Tending, handle func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) error {
-	handle, stop, err := c.tended(ctx, t, handle, atEnd)
+func (c *Component) serveTended(ctx context.Context, t *Tending, f *serveFuncs) error {
+	handle, stop, err := c.tended(ctx, t, f.handle, f.atEnd)
 	if stop || err != nil {
 		return err
 	}
-	return c.serveLoop(ctx, handle, atEnd)
+	return c.serve(ctx, &serveFuncs{handle: handle, atEnd: f.atEnd, tended: true})
 }
 
 // tended prepares Serve on a tended component: it returns handle wrapped

@@ -136,16 +136,18 @@ func (h *HandOffs) main(ctx context.Context, c *axon.Component) error {
 // Burst returns a component called name that sends msgs on its outbox,
 // in order, all inside one Component.Batch (so that they cross to the
 // next inbox many to a channel element, as a producer with a burst ready
-// sends them), then ProducerFinished on its signal.
+// sends them), then ProducerFinished on its signal. It sends them with
+// an axon.Sender[T], so values of a type such as int cross as typed
+// batches; Burst of []any sends them as they are.
 //
 // Boxes:
 //
 //	control (in)  ShutdownMicroprocess: it ends at once
-//	outbox  (out) msgs
+//	outbox  (out) msgs (declared to carry T)
 //	signal  (out) ProducerFinished after the last of msgs
-func Burst(name string, msgs ...any) *axon.Component {
+func Burst[T any](name string, msgs ...T) *axon.Component {
 	return axon.New(name, func(ctx context.Context, c *axon.Component) error {
-		out := c.Out(axon.OutboxName)
+		out := axon.SenderOf[T](c, axon.OutboxName)
 		if err := c.Batch(ctx, func(ctx context.Context) error {
 			for _, m := range msgs {
 				if err := out.Send(ctx, m); err != nil {
@@ -157,5 +159,5 @@ func Burst(name string, msgs ...any) *axon.Component {
 			return err
 		}
 		return c.Finish(ctx)
-	})
+	}, axon.WithOutbox(axon.OutboxName, "the burst", axon.Carries[T]()))
 }
