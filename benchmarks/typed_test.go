@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/util"
 )
@@ -36,24 +37,14 @@ func runTyped(ctx context.Context, k, n int) (int, error) {
 	return t.n, err
 }
 
-// intSource sends n ints, each at least 256 (smaller ones are boxed into
+// intSource sends n ints, each at least 256 (smaller ones are put into
 // an any without allocating, by the runtime's table of them), in Batch.
 func intSource(n int) *axon.Component {
-	return axon.New("Source", func(ctx context.Context, c *axon.Component) error {
-		out := axon.SenderOf[int](c, axon.OutboxName)
-		err := c.Batch(ctx, func(ctx context.Context) error {
-			for i := range n {
-				if err := out.Send(ctx, 1000+i); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return c.Finish(ctx)
-	}, axon.WithOutbox(axon.OutboxName, "numbers", axon.Carries[int]()))
+	ints := make([]int, n)
+	for i := range ints {
+		ints[i] = 1000 + i
+	}
+	return axontest.Burst("Source", ints...)
 }
 
 // runTypedInts carries ints through k util.Map[int, int] stages to a
@@ -94,11 +85,11 @@ func BenchmarkTyped10(b *testing.B) {
 		b.Fatal(err)
 	}
 	ratio, lo, hi := res.ratio(1, 0)
-	ints, err := allocsOf(ctx, typedInts, 1_000, 1<<18)
+	ints, err := allocsMedian(ctx, typedInts, 1_000, 1<<20, 3)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ptrs, err := allocsOf(ctx, typedPointers, 1_000, 1<<18)
+	ptrs, err := allocsMedian(ctx, typedPointers, 1_000, 1<<20, 3)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +98,7 @@ func BenchmarkTyped10(b *testing.B) {
 	b.ReportMetric(ints.marginal, "int-allocs/msg")
 	report(b, "typed10: typed (Map, ServeAs) %s Mmsg/s, untyped (PureTransformer, Serve) %s Mmsg/s, typed/untyped %.2f (%d rounds %.2f..%.2f; target >= %.2f %s)",
 		mega(res.rate(1)), mega(res.rate(0)), ratio, res.n(), lo, hi, typedTarget, verdict(ratio, typedTarget))
-	report(b, "typed10 allocations: pointers %.4f marginal allocs/msg; ints (>= 256) %.2f marginal allocs/msg, %.1f per hop (target 0: %s)",
+	report(b, "typed10 allocations: pointers %.4f marginal allocs/msg; ints (>= 256) %.4f marginal allocs/msg, %.4f per hop (median of 3 runs) (target 0: %s)",
 		ptrs.marginal, ints.marginal, ints.marginal/float64(pipelineStages+1), verdictAtMost(ints.marginal, zeroAllocs))
 }
 

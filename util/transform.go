@@ -136,17 +136,8 @@ func Filter[T any](keep func(T) bool) *axon.Component {
 // component's failure.
 func Map[T, R any](fn func(T) R) *axon.Component {
 	return axon.New("Map", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out(axon.OutboxName)
-		// Serve rather than ServeAs, and the assertion written here with
-		// As only for what fails it: no call per message beyond fn's.
-		return c.Serve(ctx, func(ctx context.Context, msg any) error {
-			v, ok := msg.(T)
-			if !ok {
-				v, ok = axon.As[T](ctx, c, msg) // a nil interface, or a stranger to report
-			}
-			if !ok {
-				return nil
-			}
+		out := axon.SenderOf[R](c, axon.OutboxName)
+		return axon.ServeAs(ctx, c, func(ctx context.Context, v T) error {
 			return out.Send(ctx, fn(v))
 		})
 	},
