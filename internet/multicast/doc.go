@@ -5,7 +5,7 @@
 // The three constructors prepare a socket for a group and hand it to an
 // internet/udp peer, so they send and receive exactly as udp's peers do:
 // each datagram received is a udp.Datagram on "outbox", failures are
-// *udp.Error on "errors", and ProducerFinished or ShutdownMicroprocess on
+// errors on "errors" (a *udp.Error in an *axon.BoxError), and ProducerFinished or ShutdownMicroprocess on
 // "control" closes the socket (leaving its groups) and ends the component.
 //
 //   - Sender("239.1.2.3:5000") sends each payload on "inbox" to the group.
