@@ -61,10 +61,9 @@ type BroadcastStats struct {
 //	              bytes. A message's fragments cross to the next
 //	              component many at a time.
 //	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error,
-//	              Op "fragment": a message
-//	              refused, wrapping ErrTooLarge (longer than MaxMessage),
-//	              ErrTopicTooLong, or udp.ErrBadMessage (not a message
-//	              type above). Sent without waiting; logged with slog
+//	              Op "fragment": a message refused, wrapping ErrTooLarge
+//	              (longer than MaxMessage), ErrTopicTooLong, or
+//	              udp.ErrBadMessage (not a message type above). Sent without waiting; logged with slog
 //	              when "errors" leads nowhere or is full. The Broadcaster
 //	              carries on.
 //	signal  (out) the shutdown message that ended the Broadcaster.

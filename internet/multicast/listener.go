@@ -42,9 +42,10 @@ type ListenerComponent struct {
 //	outbox  (out) Message: each message once it is complete, with the
 //	              sender's address and port in From.
 //	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error, Op
-//	              "reassemble", wrapping udp.ErrBadMessage: a message on "inbox" that is not a
-//	              udp.Datagram. Sent without waiting; logged with slog
-//	              when "errors" leads nowhere or is full.
+//	              "reassemble", wrapping udp.ErrBadMessage: a message on
+//	              "inbox" that is not a udp.Datagram. Sent without
+//	              waiting; logged with slog when "errors" leads nowhere
+//	              or is full.
 //	signal  (out) the shutdown message that ended the Listener.
 //
 // Fragments that are dropped (malformed, of a topic not wanted, claiming

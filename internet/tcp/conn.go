@@ -60,18 +60,19 @@ const (
 //	              unread bytes would reset the connection and lose the
 //	              end of what we sent.
 //	errors  (out) error (an *axon.BoxError around an *Error): a message
-//	              of the wrong type; a write that failed
-//	              after "signal" had already been sent. Sent without
-//	              waiting; logged (a few a second at most) when "errors"
-//	              leads nowhere or is full.
+//	              of the wrong type; a write that failed after "signal"
+//	              had already been sent. Sent without waiting; logged (a
+//	              few a second at most) when "errors" leads nowhere or is
+//	              full.
 //	signal  (out) one axon.ProducerFinished, sent when the peer has
 //	              finished sending: its Reason is nil when the peer closed
 //	              its side in an orderly way (or the Reason of the
 //	              ProducerFinished that finished this side, if it had
 //	              one), and otherwise an error (an *Error in an
 //	              *axon.BoxError) wrapping ErrReset, ErrTimeout,
-//	              ErrReceive, ErrSend ... that names the address. If the connection is shut down first, the
-//	              ShutdownMicroprocess is passed on instead.
+//	              ErrReceive, ErrSend ... that names the address. If the
+//	              connection is shut down first, the ShutdownMicroprocess
+//	              is passed on instead.
 //
 // The peer closing its side (end of file) does not end the connection at
 // once: the peer may be waiting for an answer (a half-close, as after
@@ -121,11 +122,12 @@ type Connection struct {
 // context. If it fails, the Client sends a ProducerFinished whose Reason
 // is an *Error (in an *axon.BoxError) naming the address and wrapping
 // ErrRefused (and syscall.ECONNREFUSED), ErrTimeout, ErrResolve or
-// ErrConnect on "signal", and then fails with that same error: nothing it was built for can
-// happen, so, as with a UDP peer that cannot bind, the graph it is in
-// ends and axon.Run returns the error (a ShutdownMicroprocess or a
-// cancelled context while connecting is not a failure). Ready is closed
-// when connecting succeeds or fails; Err then says which.
+// ErrConnect on "signal", and then fails with that same error: nothing
+// it was built for can happen, so, as with a UDP peer that cannot bind,
+// the graph it is in ends and axon.Run returns the error (a
+// ShutdownMicroprocess or a cancelled context while connecting is not a
+// failure). Ready is closed when connecting succeeds or fails; Err then
+// says which.
 func Client(addr string, opts ...Option) *Connection {
 	k := newConnection("Client", newConfig(opts))
 	k.addr = addr

@@ -46,7 +46,8 @@
 // side. The peer closing its side sends ProducerFinished on "signal"; the
 // connection can still write until told to finish. A reset, a timeout or
 // a write failure ends the connection at once, with an error (an *Error in
-// an *axon.BoxError) as the ProducerFinished's Reason. ShutdownMicroprocess closes at once.
+// an *axon.BoxError) as the ProducerFinished's Reason. ShutdownMicroprocess
+// closes at once.
 //
 // # Flow control
 //

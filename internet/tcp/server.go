@@ -80,9 +80,9 @@ type ServerComponent struct {
 //	              server is shut down at once, the Closed events of the
 //	              connections it closes are not sent.
 //	errors  (out) error (an *axon.BoxError around an *Error): Accept
-//	              failures (wrapping ErrAccept); the server
-//	              backs off briefly and goes on accepting. Sent without
-//	              waiting; logged when "errors" leads nowhere or is full.
+//	              failures (wrapping ErrAccept); the server backs off
+//	              briefly and goes on accepting. Sent without waiting;
+//	              logged when "errors" leads nowhere or is full.
 //	signal  (out) the shutdown message that ended the server.
 //
 // Options: MaxConnections, ReadChunk, KeepAlive, NoDelay, Listener, Name.

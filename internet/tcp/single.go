@@ -51,10 +51,10 @@ type SingleServerComponent struct {
 //	              Refused (wrapping ErrTooMany). Sent, and waited for, only
 //	              while "events" is linked.
 //	errors  (out) error (an *axon.BoxError around an *Error): messages
-//	              of the wrong type, write failures,
-//	              accept failures, messages left unwritten when a client
-//	              left. Sent without waiting; logged when "errors" leads
-//	              nowhere or is full.
+//	              of the wrong type, write failures, accept failures,
+//	              messages left unwritten when a client left. Sent
+//	              without waiting; logged when "errors" leads nowhere or
+//	              is full.
 //	signal  (out) the shutdown message that ended the server.
 func SingleServer(addr string, opts ...Option) *SingleServerComponent {
 	s := &SingleServerComponent{cfg: newConfig(opts)}

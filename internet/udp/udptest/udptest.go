@@ -40,8 +40,9 @@ func Datagram(t testing.TB, ctx context.Context, h *axon.Handle) udp.Datagram {
 
 // Error returns the next message on h's "errors" box, failing the test
 // unless it is an error that wraps want (any error, if want is nil) and
-// whose text mentions each of names, shaped as a peer's errors are: an *axon.BoxError naming the
-// component and box around a *udp.Error. It returns both.
+// whose text mentions each of names, shaped as a peer's errors are: an
+// *axon.BoxError naming the component and box around a *udp.Error. It
+// returns both.
 func Error(t testing.TB, ctx context.Context, h *axon.Handle, want error, names ...string) (*axon.BoxError, *udp.Error) {
 	t.Helper()
 	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
