@@ -80,8 +80,8 @@ type BoxError struct {
 	Err       error  // the reason; errors.Is and errors.As see through it
 }
 
-// BoxError returns err as about c's box: a *BoxError naming c and box,
-// with no Op, wrapping err. A package's own error type is given the
+// BoxError returns err as an error about c's box: a *BoxError naming c
+// and box, with no Op, wrapping err. A package's own error type is given the
 // component and box this way, so that
 //
 //	c.BoxError(axon.InboxName, &udp.Error{Op: "send", Addr: "127.0.0.1:9", Err: udp.ErrRefused})
