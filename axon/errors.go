@@ -67,11 +67,29 @@ var (
 
 // BoxError reports a failed operation on one box of one component. Its
 // message names both, as "Doubler#3f2a1c7e.outbox: box full".
+//
+// It is also the part that names the component and the box in the errors
+// other packages report, whose own error types keep only the fields of
+// their domain (an operation, an address, a count), in the manner of
+// net.OpError: such an error is Err, with Op left empty so that Err's own
+// text says what was attempted. Component.BoxError makes one.
 type BoxError struct {
 	Component string // readable name and short id of the component
 	Box       string // box name
-	Op        string // what was attempted: "send", "link", ...
-	Err       error  // the reason; errors.Is sees through it
+	Op        string // what was attempted: "send", "link", ...; "" when Err says
+	Err       error  // the reason; errors.Is and errors.As see through it
+}
+
+// BoxError returns err as an error about c's box: a *BoxError naming c
+// and box, with no Op, wrapping err. A package's own error type is given the
+// component and box this way, so that
+//
+//	c.BoxError(axon.InboxName, &udp.Error{Op: "send", Addr: "127.0.0.1:9", Err: udp.ErrRefused})
+//
+// reads "SimplePeer#1a2b3c4d.inbox: send to 127.0.0.1:9: connection
+// refused", and errors.As finds both the *BoxError and the *udp.Error.
+func (c *Component) BoxError(box string, err error) *BoxError {
+	return &BoxError{Component: c.String(), Box: box, Err: err}
 }
 
 func (e *BoxError) Error() string {
@@ -107,17 +125,18 @@ type ComponentError struct {
 }
 
 // Error names the component once: an error that already begins with the
-// component's name (as the errors components report do) is not prefixed
+// component's name (as the errors components report do, and a BoxError
+// about one of its boxes, "Name#3f2a1c7e.inbox: ...") is not prefixed
 // with it again.
 func (e *ComponentError) Error() string {
 	msg := fmt.Sprint(e.Err)
-	if rest, ok := strings.CutPrefix(msg, e.Component+": "); ok {
-		msg = rest
+	if !strings.HasPrefix(msg, e.Component+": ") && !strings.HasPrefix(msg, e.Component+".") {
+		msg = e.Component + ": " + msg
 	}
 	if e.Stack != nil {
-		return fmt.Sprintf("component %s: %s\n%s", e.Component, msg, e.Stack)
+		return fmt.Sprintf("component %s\n%s", msg, e.Stack)
 	}
-	return fmt.Sprintf("component %s: %s", e.Component, msg)
+	return "component " + msg
 }
 
 func (e *ComponentError) Unwrap() error { return e.Err }

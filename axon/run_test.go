@@ -379,6 +379,56 @@ func TestComponentErrorNamesTheComponentOnce(t *testing.T) {
 	}
 }
 
+// An error about one of a component's boxes, as Component.BoxError makes
+// it, is named once too: "component Name#id.box: ...".
+func TestComponentErrorNamesTheBoxOnce(t *testing.T) {
+	opErr := errors.New("read: it went wrong")
+	c := axon.New("Named", func(ctx context.Context, c *axon.Component) error {
+		return c.BoxError("socket", opErr)
+	})
+	err := axon.Run(context.Background(), c)
+	want := "component " + c.String() + ".socket: read: it went wrong"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	var be *axon.BoxError
+	if !errors.As(err, &be) || be.Box != "socket" || !errors.Is(err, opErr) {
+		t.Errorf("%v: want a *BoxError about socket, wrapping the main loop's error", err)
+	}
+}
+
+// domainError stands for a package's own error type, which keeps only
+// its domain's fields and leaves the component and box to a BoxError.
+type domainError struct {
+	Op, Addr string
+	Err      error
+}
+
+func (e *domainError) Error() string { return e.Op + " to " + e.Addr + ": " + e.Err.Error() }
+func (e *domainError) Unwrap() error { return e.Err }
+
+// Component.BoxError names the component and the box, first, and lets
+// the error it wraps say what was attempted; errors.As finds either.
+func TestComponentBoxError(t *testing.T) {
+	refused := errors.New("connection refused")
+	c := axon.New("Peer", nil)
+	err := error(c.BoxError(axon.InboxName, &domainError{Op: "send", Addr: "127.0.0.1:9", Err: refused}))
+	if want := c.String() + ".inbox: send to 127.0.0.1:9: connection refused"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
+	}
+	var be *axon.BoxError
+	if !errors.As(err, &be) || be.Component != c.String() || be.Box != axon.InboxName || be.Op != "" {
+		t.Errorf("errors.As *BoxError: %#v, want Component %q, Box inbox, no Op", be, c)
+	}
+	var de *domainError
+	if !errors.As(err, &de) || de.Op != "send" {
+		t.Errorf("errors.As *domainError: %#v", de)
+	}
+	if !errors.Is(err, refused) {
+		t.Error("errors.Is does not find the reason")
+	}
+}
+
 // ServeThen runs atEnd after the backlog and before ProducerFinished is
 // passed on.
 func TestServeThen(t *testing.T) {

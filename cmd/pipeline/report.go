@@ -87,16 +87,28 @@ func sayf(w io.Writer, cmd, format string, args ...any) {
 }
 
 // componentID matches the "#3f2a1c7e" a component's String adds to its
-// name: useful when debugging a graph, noise to a user.
-var componentID = regexp.MustCompile(`#[0-9a-f]{8}\b`)
+// name (useful when debugging a graph, noise to a user), and the "." that
+// joins it to a box's name in an *axon.BoxError, "SimplePeer#3f2a1c7e.inbox".
+var componentID = regexp.MustCompile(`#[0-9a-f]{8}\b(\.\b)?`)
+
+// withoutID is what componentID's match becomes: nothing, or ": " between
+// a component's name and its box's.
+func withoutID(id string) string {
+	if strings.HasSuffix(id, ".") {
+		return ": "
+	}
+	return ""
+}
 
 // cleanText makes s fit to print on a terminal as (part of) one line:
-// components' ids are left out, a part of the message that only repeats
-// the word before it ("cannot bind: bind: ...") is dropped, and control
-// characters (but newline and tab) are escaped as \xHH or \u00HH, so that
-// input echoed in a message cannot move the cursor or clear the screen.
+// components' ids are left out ("SimplePeer#3f2a1c7e.inbox: send ..." is
+// written "SimplePeer: inbox: send ..."), a part of the message that only
+// repeats the word before it ("cannot bind: bind: ...") is dropped, and
+// control characters (but newline and tab) are escaped as \xHH or
+// \u00HH, so that input echoed in a message cannot move the cursor or
+// clear the screen.
 func cleanText(s string) string {
-	s = componentID.ReplaceAllString(s, "")
+	s = componentID.ReplaceAllStringFunc(s, withoutID)
 	parts := strings.Split(s, ": ")
 	kept := parts[:0]
 	for _, p := range parts {

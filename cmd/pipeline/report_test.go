@@ -10,6 +10,8 @@ import (
 func TestCleanText(t *testing.T) {
 	for in, want := range map[string]string{
 		"component SubscribeTo#a480e062: SubscribeTo: backplane":              "component SubscribeTo: backplane",
+		"PostboxPeer#0a1b2c3d.socket: bind 127.0.0.1:9: cannot bind":          "PostboxPeer: socket: bind 127.0.0.1:9: cannot bind",
+		"component Client#0a1b2c3d.socket: connect [::1]:9: timed out":        "component Client: socket: connect [::1]:9: timed out",
 		"socket: bind 127.0.0.1:9: cannot bind: bind: address already in use": "socket: bind 127.0.0.1:9: cannot bind: address already in use",
 		"line 1: \"bad\x1b[2J\x07\x7f\u0085\tok\"":                            `line 1: "bad\x1b[2J\x07\x7f\u0085` + "\tok\"",
 		"two\nlines": "two\nlines",

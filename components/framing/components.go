@@ -19,8 +19,9 @@ import (
 //	              passed on and the Framer ends; ShutdownMicroprocess:
 //	              passed on at once, and it ends
 //	outbox  (out) one []byte per message: prefix and payload
-//	errors  (out) *Error: a message over MaxFrame (ErrFrameTooLong) or of
-//	              another type (ErrBadMessage), which is skipped
+//	errors  (out) error, an *Error in an *axon.BoxError: a message over
+//	              MaxFrame (ErrFrameTooLong) or of another type
+//	              (ErrBadMessage), which is skipped
 //	signal  (out) the shutdown message that ended the Framer
 //
 // Options: MaxFrame (default DefaultMaxFrame). Errors are sent without
@@ -44,8 +45,9 @@ func Framer(opts ...Option) *axon.Component {
 //	              is passed on and the Chunker ends; ShutdownMicroprocess:
 //	              passed on at once, and it ends
 //	outbox  (out) one []byte per message: the encoded chunk and Delimiter
-//	errors  (out) *Error: a message over MaxFrame (ErrFrameTooLong) or of
-//	              another type (ErrBadMessage), which is skipped
+//	errors  (out) error, an *Error in an *axon.BoxError: a message over
+//	              MaxFrame (ErrFrameTooLong) or of another type
+//	              (ErrBadMessage), which is skipped
 //	signal  (out) the shutdown message that ended the Chunker
 //
 // Options: MaxFrame (default DefaultMaxFrame). Errors are sent as
@@ -74,9 +76,10 @@ func Chunker(opts ...Option) *axon.Component {
 //	              passed on and the Deframer ends; ShutdownMicroprocess:
 //	              passed on at once, and it ends
 //	outbox  (out) one []byte per message
-//	errors  (out) *Error: ErrFrameTooLong (the frame is skipped),
-//	              ErrTruncated, or ErrBadMessage (a chunk of another type,
-//	              skipped: the stream is probably out of step after it)
+//	errors  (out) error, an *Error in an *axon.BoxError:
+//	              ErrFrameTooLong (the frame is skipped), ErrTruncated, or
+//	              ErrBadMessage (a chunk of another type, skipped: the
+//	              stream is probably out of step after it)
 //	signal  (out) the shutdown message that ended the Deframer
 //
 // Options: MaxFrame (default DefaultMaxFrame). Errors are sent as
@@ -106,8 +109,9 @@ func Deframer(opts ...Option) *axon.Component {
 //	              passed on and the Dechunker ends; ShutdownMicroprocess:
 //	              passed on at once, and it ends
 //	outbox  (out) one []byte per message
-//	errors  (out) *Error: ErrMalformed, ErrFrameTooLong, ErrTruncated,
-//	              or ErrBadMessage (a piece of another type, skipped)
+//	errors  (out) error, an *Error in an *axon.BoxError: ErrMalformed,
+//	              ErrFrameTooLong, ErrTruncated, or ErrBadMessage (a
+//	              piece of another type, skipped)
 //	signal  (out) the shutdown message that ended the Dechunker
 //
 // Options: MaxFrame (default DefaultMaxFrame). Errors are sent as
@@ -133,8 +137,8 @@ func Dechunker(opts ...Option) *axon.Component {
 //	              Chunkify ends; ShutdownMicroprocess: passed on at once,
 //	              and it ends, dropping any partial piece
 //	outbox  (out) []byte pieces of size bytes, each a fresh slice
-//	errors  (out) *Error: ErrBadMessage (a message of another type,
-//	              skipped)
+//	errors  (out) error, an *Error in an *axon.BoxError: ErrBadMessage
+//	              (a message of another type, skipped)
 //	signal  (out) the shutdown message that ended Chunkify
 func Chunkify(size int) *axon.Component {
 	if size < 1 {
@@ -146,7 +150,7 @@ func Chunkify(size int) *axon.Component {
 		handle := func(ctx context.Context, msg any) error {
 			b, ok := asBytes(msg)
 			if !ok {
-				r.report(ctx, badMessage("chunkify", axon.InboxName, msg))
+				r.report(ctx, badMessage("chunkify", msg))
 				return nil
 			}
 			for len(b) > 0 {
@@ -182,7 +186,7 @@ func encoder(name, op string, cfgErr error, limit int, encode func(dst, msg []by
 			b, ok := asBytes(msg)
 			switch {
 			case !ok:
-				r.report(ctx, badMessage(op, axon.InboxName, msg))
+				r.report(ctx, badMessage(op, msg))
 				return nil
 			case len(b) > limit:
 				r.report(ctx, &Error{Op: op, Length: len(b), Lost: len(b), Err: ErrFrameTooLong})
@@ -212,7 +216,7 @@ func decoder(name, op string, cfgErr error, newSplitter func() splitter) *axon.C
 		handle := func(ctx context.Context, msg any) error {
 			b, ok := asBytes(msg)
 			if !ok {
-				r.report(ctx, badMessage(op, axon.InboxName, msg))
+				r.report(ctx, badMessage(op, msg))
 				return nil
 			}
 			s.Write(b)
@@ -245,7 +249,7 @@ func boxes(in, out string) []axon.Option {
 	return []axon.Option{
 		axon.WithInbox(axon.InboxName, in),
 		axon.WithOutbox(axon.OutboxName, out, axon.Carries[[]byte]()),
-		axon.WithOutbox(ErrorsBox, "what went wrong, each an *Error", axon.Carries[error]()),
+		axon.WithOutbox(ErrorsBox, "what went wrong, each an *Error in an *axon.BoxError", axon.Carries[error]()),
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // result is what a component did with some input.
 type result struct {
 	out    []any
-	errs   []*framing.Error
+	errs   []error // each an *axon.BoxError around a *framing.Error
 	signal any
 }
 
@@ -54,9 +54,9 @@ func drive(t *testing.T, c axon.Node, inputs []any, stop any) result {
 		if err != nil {
 			break
 		}
-		e, ok := m.(*framing.Error)
+		e, ok := m.(*axon.BoxError)
 		if !ok {
-			t.Fatalf("errors: %T %v, want *framing.Error", m, m)
+			t.Fatalf("errors: %T %v, want *axon.BoxError", m, m)
 		}
 		r.errs = append(r.errs, e)
 	}
@@ -166,9 +166,9 @@ func TestDechunkerResynchronises(t *testing.T) {
 	if len(r.errs) != 1 {
 		t.Fatalf("errors %v, want 1", r.errs)
 	}
-	e := asError(t, r.errs[0], framing.ErrMalformed)
-	if e.Box != axon.InboxName || !strings.HasPrefix(e.Component, "Dechunker#") || e.Lost != 7 {
-		t.Fatalf("error %+v", e)
+	be, e := reported(t, r.errs[0], framing.ErrMalformed)
+	if !strings.HasPrefix(be.Component, "Dechunker#") || e.Lost != 7 {
+		t.Fatalf("error %v (%+v)", be, e)
 	}
 }
 
@@ -181,9 +181,9 @@ func TestFramerTooLong(t *testing.T) {
 		if len(r.errs) != 1 {
 			t.Fatalf("%s: errors %v", c.Name(), r.errs)
 		}
-		e := asError(t, r.errs[0], framing.ErrFrameTooLong)
-		if e.Length != 4 || e.Box != axon.InboxName || !strings.HasPrefix(e.Component, c.Name()+"#") {
-			t.Fatalf("%s: error %+v", c.Name(), e)
+		be, e := reported(t, r.errs[0], framing.ErrFrameTooLong)
+		if e.Length != 4 || be.Component != c.String() {
+			t.Fatalf("%s: error %v (%+v)", c.Name(), be, e)
 		}
 	}
 }
@@ -191,15 +191,19 @@ func TestFramerTooLong(t *testing.T) {
 func TestDeframerOversizedLength(t *testing.T) {
 	s := framing.AppendFrame(nil, []byte("0123456789")) // declares 10
 	s = framing.AppendFrame(s, []byte("ok"))
-	r := drive(t, framing.Deframer(framing.MaxFrame(9)), anys(cut(s, 3, 7, 12)), finished)
+	c := framing.Deframer(framing.MaxFrame(9))
+	r := drive(t, c, anys(cut(s, 3, 7, 12)), finished)
 	if got := r.outBytes(t); len(got) != 1 || string(got[0]) != "ok" {
 		t.Fatalf("got %q, want the frame after the oversized one", got)
 	}
 	if len(r.errs) != 1 {
 		t.Fatalf("errors %v", r.errs)
 	}
-	if e := asError(t, r.errs[0], framing.ErrFrameTooLong); e.Length != 10 || e.Box != axon.InboxName {
+	if _, e := reported(t, r.errs[0], framing.ErrFrameTooLong); e.Length != 10 || e.Lost != 10 {
 		t.Fatalf("error %+v", e)
+	}
+	if want := c.String() + ".inbox: deframe: frame too long (length 10, 10 bytes lost)"; r.errs[0].Error() != want {
+		t.Errorf("got %q, want %q", r.errs[0], want)
 	}
 }
 
@@ -231,8 +235,8 @@ func TestTruncatedAtProducerFinished(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: no error queued when ProducerFinished was passed on: %v", tc.c.Name(), err)
 		}
-		e := asError(t, m.(error), framing.ErrTruncated)
-		if e.Lost != tc.lost || e.Box != axon.InboxName {
+		_, e := reported(t, m.(error), framing.ErrTruncated)
+		if e.Lost != tc.lost {
 			t.Fatalf("%s: error %+v, want %d lost", tc.c.Name(), e, tc.lost)
 		}
 		axontest.Wait(t, h)
@@ -281,9 +285,9 @@ func TestBadMessageTypes(t *testing.T) {
 			t.Fatalf("%s: out %v, errors %v", name, r.out, r.errs)
 		}
 		for i, typ := range []string{"int", "struct {}"} {
-			e := asError(t, r.errs[i], framing.ErrBadMessage)
-			if e.Box != axon.InboxName || !strings.HasPrefix(e.Component, name+"#") || !strings.Contains(e.Error(), typ) {
-				t.Fatalf("%s: error %q should name the component, the box and %s", name, e, typ)
+			be, _ := reported(t, r.errs[i], framing.ErrBadMessage)
+			if be.Component != c.String() || !strings.Contains(be.Error(), typ) {
+				t.Fatalf("%s: error %q should name the component, the box and %s", name, be, typ)
 			}
 		}
 	}

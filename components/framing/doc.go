@@ -30,10 +30,13 @@
 // Both decoders bound their memory: a message over MaxFrame (16 MiB by
 // default) is reported and skipped, never held, and nothing else grows
 // with the input. Problems (too long, malformed, a stream that ends
-// inside a frame, a message of the wrong type) are sent as *Error on each
-// component's "errors" outbox without stopping the stream; the sentinel
-// errors (ErrFrameTooLong, ErrTruncated, ErrMalformed, ErrBadMessage)
-// sort them with errors.Is.
+// inside a frame, a message of the wrong type) are sent on each
+// component's "errors" outbox without stopping the stream, each an
+// *axon.BoxError naming the component and box around an *Error saying
+// what was being done and what it cost: "Deframer#1a2b3c4d.inbox:
+// deframe: frame too long (length 20000000, 20000000 bytes lost)". The
+// sentinel errors (ErrFrameTooLong, ErrTruncated, ErrMalformed,
+// ErrBadMessage) sort them with errors.Is.
 //
 // The encoding and decoding are also available without components or
 // goroutines: AppendFrame and Splitter for length prefixes, AppendCOBS

@@ -10,7 +10,8 @@ import (
 )
 
 // ErrorsBox is the name of the outbox on which every component in this
-// package reports what went wrong, one *Error per problem.
+// package reports what went wrong, one error per problem (an
+// *axon.BoxError around an *Error).
 const ErrorsBox = axon.ErrorsName
 
 // Problems the package reports. Each *Error wraps one of these, so
@@ -33,30 +34,25 @@ var (
 	ErrConfig = axon.ErrConfig
 )
 
-// Error is what the components send on their "errors" outbox, and what
-// the Splitter types return. It names the component and box concerned
-// (both empty when it comes from a Splitter used on its own), what was
-// being done, the length of the frame at issue and how many bytes were
-// given up with it.
+// Error is what the Splitter types return: what was being done, the
+// length of the frame at issue and how many bytes were given up with it.
+// It keeps only what is framing's, in the manner of net.OpError. What the
+// components send on their "errors" outbox is an *axon.BoxError naming
+// the component and the box the data came in on ("inbox"), wrapping an
+// *Error; errors.As finds either, and errors.Is the Err* value beneath.
 type Error struct {
-	Component string // the component, as its String method gives it
-	Box       string // the box the data came in on ("inbox")
-	Op        string // "frame", "deframe", "chunk", "dechunk" or "chunkify"
-	Length    int    // the frame's length: declared, attempted or reached; 0 if unknown
-	Lost      int    // bytes of input discarded because of it
-	Err       error  // wraps one of the Err* values above
+	Op     string // "frame", "deframe", "chunk", "dechunk" or "chunkify"
+	Length int    // the frame's length: declared, attempted or reached; 0 if unknown
+	Lost   int    // bytes of input discarded because of it
+	Err    error  // wraps one of the Err* values above
 }
 
-// Error formats e as, for example,
-// "Deframer#1a2b3c4d: inbox: deframe: frame too long (length 20000000, 20000000 bytes lost)".
+// Error formats e as, for example, "deframe: frame too long (length
+// 20000000, 20000000 bytes lost)"; in the *axon.BoxError around it that
+// reads "Deframer#1a2b3c4d.inbox: deframe: frame too long (length
+// 20000000, 20000000 bytes lost)".
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Component != "" {
-		b.WriteString(e.Component + ": ")
-	}
-	if e.Box != "" {
-		b.WriteString(e.Box + ": ")
-	}
 	b.WriteString(e.Op)
 	if e.Err != nil {
 		b.WriteString(": " + e.Err.Error())
@@ -75,14 +71,14 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// badMessage describes a message of the wrong type arriving on box.
-func badMessage(op, box string, msg any) *Error {
-	return &Error{Box: box, Op: op, Err: fmt.Errorf("%w %T (want []byte or string)", ErrBadMessage, msg)}
+// badMessage describes a message of the wrong type arriving on "inbox".
+func badMessage(op string, msg any) *Error {
+	return &Error{Op: op, Err: fmt.Errorf("%w %T (want []byte or string)", ErrBadMessage, msg)}
 }
 
-// reporter fills in the component and box ("inbox", where the data
-// comes in) of the errors a component meets and reports them on its
-// "errors" outbox with an axon.Reporter.
+// reporter reports the errors a component meets on its "errors" outbox
+// with an axon.Reporter, each in an *axon.BoxError naming the component
+// and "inbox", where the data comes in.
 type reporter struct {
 	c *axon.Component
 	r *axon.Reporter
@@ -92,14 +88,8 @@ func newReporter(c *axon.Component) *reporter {
 	return &reporter{c: c, r: axon.NewReporter(c, ErrorsBox)}
 }
 
-// report fills in the component and box if e lacks them, and sends it
-// after what the handler whose context ctx is has sent before it.
+// report sends e, about "inbox", after what the handler whose context ctx
+// is has sent before it.
 func (r *reporter) report(ctx context.Context, e *Error) {
-	if e.Component == "" {
-		e.Component = r.c.String()
-	}
-	if e.Box == "" {
-		e.Box = axon.InboxName
-	}
-	r.r.ReportFrom(ctx, e)
+	r.r.ReportFrom(ctx, r.c.BoxError(axon.InboxName, e))
 }

@@ -2,6 +2,7 @@ package framing_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -71,7 +72,8 @@ func ExampleDechunker() {
 			"SRC": util.DataSource([][]byte{stream}),
 			"DEC": framing.Dechunker(),
 			"SHOW": util.PureTransformer(func(m any) any {
-				if e, ok := m.(*framing.Error); ok {
+				var e *framing.Error // inside the *axon.BoxError naming DEC and its inbox
+				if err, ok := m.(error); ok && errors.As(err, &e) {
 					return fmt.Sprintf("error: %v (%d bytes lost)", e.Err, e.Lost)
 				}
 				return string(m.([]byte))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/components/framing"
 )
 
@@ -124,6 +125,18 @@ func asError(t testing.TB, err error, want error) *framing.Error {
 		t.Fatalf("error %v does not wrap %v", err, want)
 	}
 	return fe
+}
+
+// reported returns err, what a component sent on "errors", as the
+// *axon.BoxError naming the component and "inbox" and the *framing.Error
+// inside it, wrapping want, or fails.
+func reported(t testing.TB, err error, want error) (*axon.BoxError, *framing.Error) {
+	t.Helper()
+	var be *axon.BoxError
+	if !errors.As(err, &be) || be.Box != axon.InboxName {
+		t.Fatalf("error %v (%T) is not an *axon.BoxError about inbox", err, err)
+	}
+	return be, asError(t, err, want)
 }
 
 // sample is a set of messages with the awkward cases: empty, one byte,

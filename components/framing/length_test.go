@@ -148,9 +148,12 @@ func TestSplitterTruncated(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
-	e := &framing.Error{Component: "Deframer#12345678", Box: "inbox", Op: "deframe", Length: 20, Lost: 20, Err: framing.ErrFrameTooLong}
-	want := "Deframer#12345678: inbox: deframe: frame too long (length 20, 20 bytes lost)"
-	if e.Error() != want {
+	e := &framing.Error{Op: "deframe", Length: 20, Lost: 20, Err: framing.ErrFrameTooLong}
+	if want := "deframe: frame too long (length 20, 20 bytes lost)"; e.Error() != want {
+		t.Fatalf("got %q, want %q", e.Error(), want)
+	}
+	e = &framing.Error{Op: "frame", Length: 20, Err: framing.ErrFrameTooLong}
+	if want := "frame: frame too long (length 20)"; e.Error() != want {
 		t.Fatalf("got %q, want %q", e.Error(), want)
 	}
 	e = &framing.Error{Op: "dechunk", Lost: 3, Err: framing.ErrMalformed}

@@ -107,9 +107,12 @@
 //
 // A datagram that is not a packet of the transfer (malformed, another
 // transfer's, a type this side never receives, a chunk that does not fit
-// the transfer) is reported on the component's "errors" outbox as an
-// *Error naming the component, the box and the sender's address, and
-// ignored: the transfer goes on. What ends a transfer is the component's
-// error, an *Error too, wrapping one of ErrTimeout, ErrMismatch,
-// ErrRefused, ErrRemote, ErrFile or ErrConfig.
+// the transfer) is reported on the component's "errors" outbox and
+// ignored: the transfer goes on. The error is an *axon.BoxError naming the
+// component and the box, around an *Error naming what was being done and
+// the sender's address: "Receiver#1a2b3c4d.inbox: parse from
+// 127.0.0.1:40000: malformed packet: no "KMFT" magic". What ends a
+// transfer is the component's error, shaped the same way, wrapping one of
+// ErrTimeout, ErrMismatch, ErrRefused, ErrRemote, ErrFile or ErrConfig.
+// errors.As finds either part, and errors.Is the sentinel.
 package transfer

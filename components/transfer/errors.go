@@ -39,22 +39,25 @@ var (
 	ErrConfig = axon.ErrConfig
 )
 
-// Error is what the Sender and the Receiver report on "errors", and what
-// they fail with. It names the component and the box concerned, says what
-// was being done and with whom.
+// Error is what went wrong with one step of a transfer: what was being
+// done and with whom. It keeps only what is the transfer's, in the manner
+// of net.OpError. What the Sender and the Receiver report on "errors",
+// and fail with, is an *axon.BoxError naming the component and the box
+// concerned ("inbox", or "file", "control", ...), wrapping an *Error;
+// errors.As finds either, and errors.Is the Err* value beneath.
 type Error struct {
-	Component string // the component, as its String method gives it
-	Box       string // the box whose message failed, or "file", "control", ...
-	Op        string // "parse", "receive", "read", "write", "transfer", ...
-	Peer      string // the remote address concerned, if known
-	Err       error  // wraps one of the Err* values above
+	Op   string // "parse", "receive", "read", "write", "transfer", ...
+	Peer string // the remote address concerned, if known
+	Err  error  // wraps one of the Err* values above
 }
 
-// Error formats e as, for example,
-// "Receiver#1a2b3c4d: inbox: parse from 127.0.0.1:40000: malformed packet: no "KMFT" magic".
+// Error formats e as, for example, "parse from 127.0.0.1:40000: malformed
+// packet: no "KMFT" magic"; in the *axon.BoxError around it that reads
+// "Receiver#1a2b3c4d.inbox: parse from 127.0.0.1:40000: malformed packet:
+// no "KMFT" magic".
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Component + ": " + e.Box + ": " + e.Op)
+	b.WriteString(e.Op)
 	if e.Peer != "" {
 		b.WriteString(" from " + e.Peer)
 	}
@@ -67,12 +70,14 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// peerString formats a remote address for Error.Peer: "" if it is not
-// known (the zero netip.AddrPort). Formatting waits until an error is
-// made, so that datagrams that cause none are not formatted.
-func peerString(peer netip.AddrPort) string {
-	if !peer.IsValid() {
-		return ""
+// boxError makes the error c reports or fails with: an *Error about op
+// with peer, in an *axon.BoxError naming c and box. The peer is formatted
+// only here, so that datagrams that cause no error are not; the zero
+// netip.AddrPort is not named.
+func boxError(c *axon.Component, box, op string, peer netip.AddrPort, err error) *axon.BoxError {
+	e := &Error{Op: op, Err: err}
+	if peer.IsValid() {
+		e.Peer = peer.String()
 	}
-	return peer.String()
+	return c.BoxError(box, e)
 }

@@ -36,18 +36,21 @@ func stage(fn func(m any) []any) *axon.Component {
 }
 
 // wantError gets the next message on h's "errors" and checks that it is
-// a *transfer.Error from a component called name, about "inbox", wrapping
-// want.
-func wantError(t *testing.T, ctx context.Context, h *axon.Handle, name string, want error) {
+// an *axon.BoxError from a component called name, about "inbox", around a
+// *transfer.Error, wrapping want. It returns the error.
+func wantError(t *testing.T, ctx context.Context, h *axon.Handle, name string, want error) error {
 	t.Helper()
 	m := axontest.Get(t, ctx, h, transfer.ErrorsBox)
-	e, ok := m.(*transfer.Error)
-	if !ok {
-		t.Fatalf("errors: got %T %v, want *transfer.Error", m, m)
+	err, _ := m.(error)
+	var be *axon.BoxError
+	var te *transfer.Error
+	if !errors.As(err, &be) || !errors.As(err, &te) {
+		t.Fatalf("errors: got %T %v, want an *axon.BoxError around a *transfer.Error", m, m)
 	}
-	if !strings.HasPrefix(e.Component, name+"#") || e.Box != "inbox" || !errors.Is(e, want) {
-		t.Fatalf("errors: got %q (component %q, box %q), want one from %s about inbox wrapping %v", e, e.Component, e.Box, name, want)
+	if !strings.HasPrefix(be.Component, name+"#") || be.Box != "inbox" || !errors.Is(err, want) {
+		t.Fatalf("errors: got %q (component %q, box %q), want one from %s about inbox wrapping %v", err, be.Component, be.Box, name, want)
 	}
+	return err
 }
 
 func TestReceiverIgnoresAndReportsGarbage(t *testing.T) {
@@ -74,7 +77,11 @@ func TestReceiverIgnoresAndReportsGarbage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantError(t, ctx, hr, "Receiver", transfer.ErrMalformed)
+	_, perr := transfer.Parse([]byte("hello"))
+	want := s.receiver.String() + ".inbox: parse from " + raw.LocalAddr().String() + ": " + perr.Error()
+	if err := wantError(t, ctx, hr, "Receiver", transfer.ErrMalformed); err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
 	wantError(t, ctx, hr, "Receiver", transfer.ErrForeign)
 	wantError(t, ctx, hr, "Receiver", transfer.ErrForeign)
 

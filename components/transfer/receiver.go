@@ -58,23 +58,24 @@ type ReceiverComponent struct {
 //	              abandoned and its temporary file removed, the message
 //	              passed on "signal", and the Receiver ends.
 //	outbox  (out) udp.Packet: replies (ACCEPT, ACK, DONE) to the sender.
-//	errors  (out) *Error: each datagram ignored. Sent without waiting;
-//	              logged with log/slog, rate-limited, when the box leads
-//	              nowhere or is full.
+//	errors  (out) error (an *axon.BoxError around an *Error): each
+//	              datagram ignored. Sent without waiting; logged with
+//	              log/slog, rate-limited, when the box leads nowhere or is
+//	              full.
 //	signal  (out) ProducerFinished when the transfer is over and the
 //	              sender has been quiet for the Linger; the shutdown
 //	              message that stopped the Receiver otherwise.
 //
 // The Receiver ends without error once the file is in place. It fails
-// with an *Error wrapping ErrTimeout when no sender starts, or the sender
-// goes quiet, for the Timeout; ErrMismatch when the digests differ; and
-// ErrFile when the file cannot be written.
+// with an *Error (in an *axon.BoxError) wrapping ErrTimeout when no
+// sender starts, or the sender goes quiet, for the Timeout; ErrMismatch
+// when the digests differ; and ErrFile when the file cannot be written.
 func Receiver(finalPath string, opts ...Option) *ReceiverComponent {
 	r := &ReceiverComponent{final: finalPath, cfg: newConfig("Receiver", receiverOptions, opts)}
 	r.Component = axon.New(cmp.Or(r.cfg.name, "Receiver"), r.main,
 		axon.WithInbox(axon.InboxName, "udp.Datagram: the sender's packets", axon.Capacity(256), axon.Carries[udp.Datagram]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Packet: replies to the sender", axon.Carries[udp.Packet]()),
-		axon.WithOutbox(ErrorsBox, "*transfer.Error: datagrams ignored", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*transfer.Error (in an *axon.BoxError): datagrams ignored", axon.Carries[error]()),
 	)
 	r.rep = axon.NewReporter(r.Component, ErrorsBox)
 	if r.cfg.err != nil {
@@ -100,8 +101,8 @@ func (r *ReceiverComponent) TempName() string {
 	return ""
 }
 
-func (r *ReceiverComponent) errorf(box, op string, peer netip.AddrPort, err error) *Error {
-	return &Error{Component: r.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
+func (r *ReceiverComponent) errorf(box, op string, peer netip.AddrPort, err error) *axon.BoxError {
+	return boxError(r.Component, box, op, peer, err)
 }
 
 // Receiver phases.

@@ -94,25 +94,26 @@ type SenderComponent struct {
 //	              ShutdownMicroprocess: the transfer is abandoned, the
 //	              message passed on "signal", and the Sender ends.
 //	outbox  (out) []byte: each datagram to send (START, DATA, END).
-//	errors  (out) *Error: each datagram ignored (malformed, another
-//	              transfer's, ...). Sent without waiting; logged with
-//	              log/slog, rate-limited, when the box leads nowhere or is
-//	              full.
+//	errors  (out) error (an *axon.BoxError around an *Error): each
+//	              datagram ignored (malformed, another transfer's, ...).
+//	              Sent without waiting; logged with log/slog,
+//	              rate-limited, when the box leads nowhere or is full.
 //	signal  (out) ProducerFinished once the receiver has confirmed the
 //	              file arrived intact; the shutdown message that stopped
 //	              the Sender otherwise.
 //
 // The Sender ends without error only when the receiver's DONE says the
-// file arrived intact. It fails with an *Error wrapping ErrMismatch,
-// ErrRefused or ErrRemote when the receiver says otherwise, ErrTimeout
-// when no reply moves the transfer on for the Timeout, and ErrFile when
-// the file cannot be read (or changes size while it is sent).
+// file arrived intact. It fails with an *Error (in an *axon.BoxError)
+// wrapping ErrMismatch, ErrRefused or ErrRemote when the receiver says
+// otherwise, ErrTimeout when no reply moves the transfer on for the
+// Timeout, and ErrFile when the file cannot be read (or changes size
+// while it is sent).
 func Sender(path string, opts ...Option) *SenderComponent {
 	s := &SenderComponent{path: path, cfg: newConfig("Sender", senderOptions, opts)}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "Sender"), s.main,
 		axon.WithInbox(axon.InboxName, "the receiver's replies: udp.Datagram or []byte", axon.Capacity(256)),
 		axon.WithOutbox(axon.OutboxName, "[]byte: datagrams to the receiver", axon.Carries[[]byte]()),
-		axon.WithOutbox(ErrorsBox, "*transfer.Error: datagrams ignored", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*transfer.Error (in an *axon.BoxError): datagrams ignored", axon.Carries[error]()),
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	if s.cfg.err != nil {
@@ -128,8 +129,8 @@ func (s *SenderComponent) Progress() Progress {
 		Elapsed: s.clock.elapsed()}
 }
 
-func (s *SenderComponent) errorf(box, op string, peer netip.AddrPort, err error) *Error {
-	return &Error{Component: s.String(), Box: box, Op: op, Peer: peerString(peer), Err: err}
+func (s *SenderComponent) errorf(box, op string, peer netip.AddrPort, err error) *axon.BoxError {
+	return boxError(s.Component, box, op, peer, err)
 }
 
 // Sender phases.

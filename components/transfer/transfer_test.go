@@ -226,12 +226,13 @@ func TestTransferLarge(t *testing.T) {
 	t.Logf("50 MiB in %v; sender %+v", time.Since(start).Round(time.Millisecond), s.sender.Progress())
 }
 
-// counting returns g beside a component that counts the *transfer.Errors
-// g sends on "errors" that wrap want.
+// counting returns g beside a component that counts the errors (each
+// around a *transfer.Error) g sends on "errors" that wrap want.
 func counting(g *axon.Component, want error, n *atomic.Int64) *axon.Component {
 	count := axon.New("CountErrors", func(ctx context.Context, c *axon.Component) error {
 		return c.Serve(ctx, func(_ context.Context, m any) error {
-			if e, ok := m.(*transfer.Error); ok && errors.Is(e, want) {
+			var te *transfer.Error
+			if e, ok := m.(error); ok && errors.As(e, &te) && errors.Is(e, want) {
 				n.Add(1)
 			}
 			return nil

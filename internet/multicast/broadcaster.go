@@ -60,10 +60,10 @@ type BroadcastStats struct {
 //	              as Fragmenter.SplitTopic says); at most DatagramSize
 //	              bytes. A message's fragments cross to the next
 //	              component many at a time.
-//	errors  (out) *udp.Error, Box "inbox", Op "fragment": a message
-//	              refused, wrapping ErrTooLarge (longer than MaxMessage),
-//	              ErrTopicTooLong, or udp.ErrBadMessage (not a message
-//	              type above). Sent without waiting; logged with slog
+//	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error,
+//	              Op "fragment": a message refused, wrapping ErrTooLarge
+//	              (longer than MaxMessage), ErrTopicTooLong, or
+//	              udp.ErrBadMessage (not a message type above). Sent without waiting; logged with slog
 //	              when "errors" leads nowhere or is full. The Broadcaster
 //	              carries on.
 //	signal  (out) the shutdown message that ended the Broadcaster.
@@ -84,12 +84,12 @@ func Broadcaster(opts ...FragmentOption) *BroadcasterComponent {
 	b.Component = axon.New("Broadcaster", b.main,
 		axon.WithInbox(axon.InboxName, "[]byte, string or multicast.Message: one message each"),
 		axon.WithOutbox(axon.OutboxName, "[]byte: one fragment each, a datagram to send", axon.Carries[[]byte]()),
-		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message that could not be sent; the Broadcaster carries on", axon.Carries[*udp.Error]()),
+		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): a message that could not be sent; the Broadcaster carries on", axon.Carries[error]()),
 	)
 	b.reporter = axon.NewReporter(b.Component, udp.ErrorsBox)
 	cfg, err := newFragConfig("Broadcaster", broadcasterOptions, opts)
 	if err != nil {
-		b.FailOnStart(&udp.Error{Component: b.String(), Box: axon.ControlName, Op: "configure", Err: err})
+		b.FailOnStart(b.BoxError(axon.ControlName, &udp.Error{Op: "configure", Err: err}))
 		return b
 	}
 	b.frag = newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID())
@@ -158,7 +158,7 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 // refuse reports a message that will not be sent.
 func (b *BroadcasterComponent) refuse(ctx context.Context, err error) {
 	b.refused.Add(1)
-	b.reporter.ReportFrom(ctx, &udp.Error{Component: b.String(), Box: axon.InboxName, Op: "fragment", Dropped: 1, Err: err})
+	b.reporter.ReportFrom(ctx, b.BoxError(axon.InboxName, &udp.Error{Op: "fragment", Dropped: 1, Err: err}))
 }
 
 // pacer spaces sends to a rate in bytes a second (a token bucket).

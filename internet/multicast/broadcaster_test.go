@@ -107,9 +107,9 @@ func TestBroadcasterRefuses(t *testing.T) {
 		{(*Message)(nil), udp.ErrBadMessage},
 	} {
 		axontest.Put(t, ctx, h, axon.InboxName, tc.msg)
-		e := udptest.Error(t, ctx, h, tc.want)
-		if e.Box != axon.InboxName || e.Op != "fragment" || e.Dropped != 1 || e.Component != b.String() {
-			t.Errorf("%T: error %+v", tc.msg, e)
+		be, e := udptest.Error(t, ctx, h, tc.want)
+		if be.Box != axon.InboxName || e.Op != "fragment" || e.Dropped != 1 || be.Component != b.String() {
+			t.Errorf("%T: error %v (%+v)", tc.msg, be, e)
 		}
 	}
 	// It carries on: the maximum itself goes.

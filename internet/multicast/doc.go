@@ -5,8 +5,9 @@
 // The three constructors prepare a socket for a group and hand it to an
 // internet/udp peer, so they send and receive exactly as udp's peers do:
 // each datagram received is a udp.Datagram on "outbox", failures are
-// *udp.Error on "errors", and ProducerFinished or ShutdownMicroprocess on
-// "control" closes the socket (leaving its groups) and ends the component.
+// errors on "errors" (a *udp.Error in an *axon.BoxError), and
+// ProducerFinished or ShutdownMicroprocess on "control" closes the socket
+// (leaving its groups) and ends the component.
 //
 //   - Sender("239.1.2.3:5000") sends each payload on "inbox" to the group.
 //   - Receiver("239.1.2.3:5000") joins the group and sends what arrives on

@@ -177,9 +177,9 @@ func TestMembershipErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		axontest.Put(t, ctx, c.h, MembershipBox, c.msg)
-		e := udptest.Error(t, ctx, c.h, c.want, c.names...)
-		if e.Box != MembershipBox {
-			t.Errorf("%v: reported against %q, want %q", e, e.Box, MembershipBox)
+		be, _ := udptest.Error(t, ctx, c.h, c.want, c.names...)
+		if be.Box != MembershipBox {
+			t.Errorf("%v: reported against %q, want %q", be, be.Box, MembershipBox)
 		}
 	}
 	// Both still work.

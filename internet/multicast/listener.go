@@ -41,10 +41,11 @@ type ListenerComponent struct {
 //	              the same, at once, dropping what is queued.
 //	outbox  (out) Message: each message once it is complete, with the
 //	              sender's address and port in From.
-//	errors  (out) *udp.Error, Box "inbox", Op "reassemble", wrapping
-//	              udp.ErrBadMessage: a message on "inbox" that is not a
-//	              udp.Datagram. Sent without waiting; logged with slog
-//	              when "errors" leads nowhere or is full.
+//	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error, Op
+//	              "reassemble", wrapping udp.ErrBadMessage: a message on
+//	              "inbox" that is not a udp.Datagram. Sent without
+//	              waiting; logged with slog when "errors" leads nowhere
+//	              or is full.
 //	signal  (out) the shutdown message that ended the Listener.
 //
 // Fragments that are dropped (malformed, of a topic not wanted, claiming
@@ -63,12 +64,12 @@ func Listener(opts ...FragmentOption) *ListenerComponent {
 	l.Component = axon.New("Listener", l.main,
 		axon.WithInbox(axon.InboxName, "udp.Datagram: one fragment each", axon.Carries[udp.Datagram]()),
 		axon.WithOutbox(axon.OutboxName, "multicast.Message: each message once complete", axon.Carries[Message]()),
-		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: a message on inbox that is not a datagram", axon.Carries[*udp.Error]()),
+		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): a message on inbox that is not a datagram", axon.Carries[error]()),
 	)
 	l.reporter = axon.NewReporter(l.Component, udp.ErrorsBox)
 	cfg, err := newFragConfig("Listener", reassemblerOptions, opts)
 	if err != nil {
-		l.FailOnStart(&udp.Error{Component: l.String(), Box: axon.ControlName, Op: "configure", Err: err})
+		l.FailOnStart(l.BoxError(axon.ControlName, &udp.Error{Op: "configure", Err: err}))
 		cfg, _ = newFragConfig("Listener", reassemblerOptions, nil) // so that Stats works
 	}
 	l.r = newReassembler(&cfg)
@@ -157,5 +158,5 @@ func (l *ListenerComponent) take(ctx context.Context, out *axon.Outbox, msgs []a
 // refuse reports a message on "inbox" that is not a datagram, after the
 // messages sent before it.
 func (l *ListenerComponent) refuse(ctx context.Context, err error) {
-	l.reporter.ReportFrom(ctx, &udp.Error{Component: l.String(), Box: axon.InboxName, Op: "reassemble", Dropped: 1, Err: err})
+	l.reporter.ReportFrom(ctx, l.BoxError(axon.InboxName, &udp.Error{Op: "reassemble", Dropped: 1, Err: err}))
 }

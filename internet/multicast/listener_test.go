@@ -95,9 +95,9 @@ func TestListenerRefusesOtherMessages(t *testing.T) {
 	axontest.Tap(t, h, udp.ErrorsBox)
 	for _, m := range []any{"a string", []byte("bytes"), (*udp.Datagram)(nil)} {
 		axontest.Put(t, ctx, h, axon.InboxName, m)
-		e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
-		if e.Box != axon.InboxName || e.Op != "reassemble" || e.Component != l.String() {
-			t.Errorf("%T: %+v", m, e)
+		be, e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
+		if be.Box != axon.InboxName || e.Op != "reassemble" || be.Component != l.String() {
+			t.Errorf("%T: %v (%+v)", m, be, e)
 		}
 	}
 	// Junk datagrams are counted, not reported.

@@ -16,8 +16,8 @@ const MembershipBox = "membership"
 
 // Errors the components report, on "errors" while running or when they
 // are started after a failed construction. Each is wrapped in a
-// *udp.Error naming the component, with the group, address or interface
-// concerned in its text.
+// *udp.Error, in an *axon.BoxError naming the component, with the group,
+// address or interface concerned in its text.
 var (
 	// ErrNotMulticast: an address given as a group is not a multicast
 	// address (224.0.0.0/4 or ff00::/8).
@@ -146,8 +146,8 @@ func (k kind) String() string {
 //	              once.
 //	outbox  (out) udp.Datagram: each datagram sent to the Sender's own
 //	              address.
-//	errors  (out) *udp.Error: what could not be sent; the Sender carries
-//	              on.
+//	errors  (out) error (a *udp.Error in an *axon.BoxError): what could
+//	              not be sent; the Sender carries on.
 //	signal  (out) the shutdown message that ended it.
 //
 // It is a udp.SimplePeer whose receiver is the group. Construction
@@ -180,8 +180,8 @@ func Sender(group string, opts ...Option) *udp.PeerComponent {
 //	control    (in)  as Sender's.
 //	outbox     (out) udp.Datagram: each datagram received, From its
 //	                 sender.
-//	errors     (out) *udp.Error: what could not be sent or received, and
-//	                 memberships that could not be changed (wrapping
+//	errors     (out) error, as Sender's: what could not be sent or
+//	                 received, and memberships that could not be changed (wrapping
 //	                 ErrNotMulticast, ErrBadGroup, ErrInterface or
 //	                 ErrMembership); the Receiver carries on.
 //	signal     (out) the shutdown message that ended it.
@@ -190,7 +190,7 @@ func Sender(group string, opts ...Option) *udp.PeerComponent {
 // multicast "address:port" (ErrBadGroup, ErrNotMulticast), an unknown
 // interface (ErrInterface), a bad option (udp.ErrConfig), or a socket that
 // cannot be bound (udp.ErrBind) or joined (ErrMembership) make a component
-// without a socket whose Err method returns that error, as a *udp.Error
+// without a socket whose Err method returns that error, in a *udp.Error
 // naming the group, and which fails with it when started.
 func Receiver(group string, opts ...Option) *udp.PeerComponent {
 	p, _ := build(receiver, group, opts)
@@ -215,7 +215,7 @@ func Receiver(group string, opts ...Option) *udp.PeerComponent {
 //	                 "errors".
 //	control    (in)  as Sender's.
 //	outbox     (out) udp.Datagram: each datagram received.
-//	errors     (out) *udp.Error, as Receiver's.
+//	errors     (out) error, as Receiver's.
 //	signal     (out) the shutdown message that ended it.
 //
 // It is a udp.SimplePeer whose receiver is the group; construction
@@ -286,19 +286,20 @@ func build(k kind, group string, opts []Option) (*udp.PeerComponent, *net.UDPCon
 }
 
 // failed returns a peer without a socket whose Err is err, wrapped in a
-// *udp.Error naming it, op and group, and which fails with that when
+// *udp.Error naming op and group in an *axon.BoxError naming the peer and
+// its socket, and which fails with that when
 // started. It has the boxes the working component would have, so that a
 // graph wiring it still builds.
 func failed(k kind, group, op string, err error) *udp.PeerComponent {
 	boxes := []axon.Option{
-		axon.WithOutbox(udp.ErrorsBox, "*udp.Error: what could not be sent or received", axon.Carries[*udp.Error]()),
+		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): what could not be sent or received", axon.Carries[error]()),
 		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[udp.Datagram]()),
 	}
 	if k != sender {
 		boxes = append(boxes, axon.WithInbox(MembershipBox, "multicast.Join or multicast.Leave"))
 	}
 	c := axon.New(k.String(), nil, boxes...)
-	return udp.Failed(c, &udp.Error{Component: c.String(), Box: "socket", Op: op, Addr: group, Err: err})
+	return udp.Failed(c, c.BoxError("socket", &udp.Error{Op: op, Addr: group, Err: err}))
 }
 
 // parseGroup checks that s is a multicast address and a port, and returns

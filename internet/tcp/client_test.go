@@ -122,13 +122,27 @@ func TestClientRefused(t *testing.T) {
 	c := tcp.Client(addr)
 	h := axontest.Start(t, ctx, c)
 	pf := expectFinished(t, ctx, h, tcp.ErrRefused)
-	if !errors.Is(pf.Reason, syscall.ECONNREFUSED) || !strings.Contains(pf.Reason.Error(), addr) || !strings.Contains(pf.Reason.Error(), c.String()) {
-		t.Errorf("Reason %q: want ECONNREFUSED, naming %s and %s", pf.Reason, addr, c)
+	if !errors.Is(pf.Reason, syscall.ECONNREFUSED) {
+		t.Errorf("Reason %q: want ECONNREFUSED", pf.Reason)
+	}
+	if want := c.String() + ".socket: connect " + addr + ": connection refused"; pf.Reason.Error() != want {
+		t.Errorf("Reason %q, want %q", pf.Reason, want)
+	}
+	var be *axon.BoxError
+	var te *tcp.Error
+	if !errors.As(pf.Reason, &be) || be.Component != c.String() || be.Box != "socket" {
+		t.Errorf("Reason %q: want an *axon.BoxError about %s's socket", pf.Reason, c)
+	}
+	if !errors.As(pf.Reason, &te) || te.Op != "connect" || te.Addr != addr {
+		t.Errorf("Reason %q: want a *tcp.Error about connecting to %s", pf.Reason, addr)
 	}
 	err := h.Wait()
 	var ce *axon.ComponentError
 	if !errors.As(err, &ce) || !errors.Is(err, tcp.ErrRefused) {
 		t.Fatalf("Wait: %v, want a ComponentError wrapping ErrRefused", err)
+	}
+	if want := "component " + c.String() + ".socket: connect " + addr + ": connection refused"; err.Error() != want {
+		t.Errorf("Wait: %q, want %q: the component named once", err, want)
 	}
 	<-c.Ready()
 	if !errors.Is(c.Err(), tcp.ErrRefused) || c.RemoteAddr().IsValid() {
@@ -186,8 +200,11 @@ func TestClientBadMessage(t *testing.T) {
 	axontest.Put(t, ctx, h, "inbox", 42)
 	axontest.Put(t, ctx, h, "inbox", "fine")
 	m := axontest.Get(t, ctx, h, tcp.ErrorsBox)
-	e, ok := m.(*tcp.Error)
-	if !ok || !errors.Is(e, tcp.ErrBadMessage) || e.Box != "inbox" || e.Component != c.String() || !strings.Contains(e.Error(), "int") {
+	err, _ := m.(error)
+	var be *axon.BoxError
+	var te *tcp.Error
+	if !errors.As(err, &be) || !errors.As(err, &te) || !errors.Is(err, tcp.ErrBadMessage) ||
+		be.Box != "inbox" || be.Component != c.String() || te.Op != "write" || !strings.Contains(te.Error(), "int") {
 		t.Fatalf("errors: got %v, want an *Error for inbox wrapping ErrBadMessage naming the type", m)
 	}
 	if got := tcptest.Read(t, peer, 4); got != "fine" {

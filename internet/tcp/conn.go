@@ -20,7 +20,7 @@ import (
 
 // Box names the components add to axon's defaults.
 const (
-	ErrorsBox = axon.ErrorsName // every component's outbox for *Error
+	ErrorsBox = axon.ErrorsName // every component's outbox for errors, each around an *Error
 	EventsBox = "events"        // Server's and SingleServer's outbox for Event
 )
 
@@ -59,18 +59,20 @@ const (
 //	              closes (at most 5 s after our half-close): closing with
 //	              unread bytes would reset the connection and lose the
 //	              end of what we sent.
-//	errors  (out) *Error: a message of the wrong type; a write that failed
-//	              after "signal" had already been sent. Sent without
-//	              waiting; logged (a few a second at most) when "errors"
-//	              leads nowhere or is full.
+//	errors  (out) error (an *axon.BoxError around an *Error): a message
+//	              of the wrong type; a write that failed after "signal"
+//	              had already been sent. Sent without waiting; logged (a
+//	              few a second at most) when "errors" leads nowhere or is
+//	              full.
 //	signal  (out) one axon.ProducerFinished, sent when the peer has
 //	              finished sending: its Reason is nil when the peer closed
 //	              its side in an orderly way (or the Reason of the
 //	              ProducerFinished that finished this side, if it had
-//	              one), and otherwise an *Error wrapping ErrReset,
-//	              ErrTimeout, ErrReceive, ErrSend ... that names the
-//	              address. If the connection is shut down first, the
-//	              ShutdownMicroprocess is passed on instead.
+//	              one), and otherwise an error (an *Error in an
+//	              *axon.BoxError) wrapping ErrReset, ErrTimeout,
+//	              ErrReceive, ErrSend ... that names the address. If the
+//	              connection is shut down first, the ShutdownMicroprocess
+//	              is passed on instead.
 //
 // The peer closing its side (end of file) does not end the connection at
 // once: the peer may be waiting for an answer (a half-close, as after
@@ -118,17 +120,18 @@ type Connection struct {
 //
 // Connecting is given DialTimeout (10 s by default) and the component's
 // context. If it fails, the Client sends a ProducerFinished whose Reason
-// is an *Error naming the address and wrapping ErrRefused (and
-// syscall.ECONNREFUSED), ErrTimeout, ErrResolve or ErrConnect on "signal",
-// and then fails with that same error: nothing it was built for can
-// happen, so, as with a UDP peer that cannot bind, the graph it is in
-// ends and axon.Run returns the error (a ShutdownMicroprocess or a
-// cancelled context while connecting is not a failure). Ready is closed
-// when connecting succeeds or fails; Err then says which.
+// is an *Error (in an *axon.BoxError) naming the address and wrapping
+// ErrRefused (and syscall.ECONNREFUSED), ErrTimeout, ErrResolve or
+// ErrConnect on "signal", and then fails with that same error: nothing
+// it was built for can happen, so, as with a UDP peer that cannot bind,
+// the graph it is in ends and axon.Run returns the error (a
+// ShutdownMicroprocess or a cancelled context while connecting is not a
+// failure). Ready is closed when connecting succeeds or fails; Err then
+// says which.
 func Client(addr string, opts ...Option) *Connection {
 	k := newConnection("Client", newConfig(opts))
 	k.addr = addr
-	var err *Error
+	var err *axon.BoxError
 	if _, _, serr := net.SplitHostPort(addr); serr != nil {
 		err = k.errorf("socket", "connect", addr, fmt.Errorf("%w: want host:port: %w", ErrConfig, serr))
 	} else if oerr := k.cfg.Refuse("Client", clientOptions...); oerr != nil {
@@ -173,7 +176,7 @@ func newConnection(name string, cfg config) *Connection {
 	k.Component = axon.New(cmp.Or(cfg.name, name), k.main,
 		axon.WithInbox(axon.InboxName, "[]byte or string: written to the socket, in order"),
 		axon.WithOutbox(axon.OutboxName, "[]byte: each chunk read from the socket", axon.Carries[[]byte]()),
-		axon.WithOutbox(ErrorsBox, "*tcp.Error: messages that could not be written; the connection carries on", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*tcp.Error (in an *axon.BoxError): messages that could not be written; the connection carries on", axon.Carries[error]()),
 		axon.WithOutbox(axon.SignalName, "ProducerFinished when the peer has finished sending, with the Reason if it was not an orderly close"),
 	)
 	k.rep = axon.NewReporter(k.Component, ErrorsBox)
@@ -260,12 +263,14 @@ func (k *Connection) peer() string {
 	return k.addr
 }
 
-func (k *Connection) errorf(box, op, addr string, err error) *Error {
-	return &Error{Component: k.String(), Box: box, Op: op, Addr: addr, Err: err}
+// errorf makes an *Error about op and addr, in an *axon.BoxError naming
+// the connection and box.
+func (k *Connection) errorf(box, op, addr string, err error) *axon.BoxError {
+	return k.BoxError(box, &Error{Op: op, Addr: addr, Err: err})
 }
 
 // dial connects to k.addr.
-func (k *Connection) dial(ctx context.Context) (net.Conn, *Error) {
+func (k *Connection) dial(ctx context.Context) (net.Conn, *axon.BoxError) {
 	var d net.Dialer
 	if k.cfg.dialer != nil {
 		d = *k.cfg.dialer
@@ -298,7 +303,7 @@ func (k *Connection) main(ctx context.Context, c *axon.Component) error {
 	nc := k.nc
 	k.mu.Unlock()
 	if nc == nil {
-		var err *Error
+		var err *axon.BoxError
 		nc, err = k.dial(ctx)
 		if err != nil {
 			k.setReady(nil, err)
@@ -310,10 +315,7 @@ func (k *Connection) main(ctx context.Context, c *axon.Component) error {
 			if perr := c.PassOn(ctx, axon.ProducerFinished{From: c.Ref(), Reason: err}); perr != nil {
 				return perr
 			}
-			// The run names the component that failed: the error need not.
-			fail := *err
-			fail.Component = ""
-			return &fail
+			return err
 		}
 		k.setReady(nc, nil)
 	}
@@ -516,7 +518,7 @@ func (s *session) bytesOf(m any) []byte {
 	return nil
 }
 
-// readError makes an *Error of what stopped the reader.
+// readError makes an error of what stopped the reader.
 func (s *session) readError(err error) error {
 	return s.k.errorf("socket", "read", s.k.peer(), classify(err, ErrReceive))
 }
@@ -589,7 +591,7 @@ func (s *session) broken(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return s.cancelled(ctx, nil)
 	}
-	var e *Error
+	var e *axon.BoxError
 	if s.signalled && errors.As(err, &e) {
 		s.k.rep.Report(e)
 	}

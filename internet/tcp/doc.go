@@ -45,8 +45,9 @@
 // peer reads end of file) and keeps reading until the peer closes its
 // side. The peer closing its side sends ProducerFinished on "signal"; the
 // connection can still write until told to finish. A reset, a timeout or
-// a write failure ends the connection at once, with an *Error as the
-// ProducerFinished's Reason. ShutdownMicroprocess closes at once.
+// a write failure ends the connection at once, with an error (an *Error in
+// an *axon.BoxError) as the ProducerFinished's Reason. ShutdownMicroprocess
+// closes at once.
 //
 // # Flow control
 //
@@ -62,10 +63,13 @@
 //
 // # Errors
 //
-// Errors are *Error values naming the component, the box and the
-// address, wrapping one of the Err* sentinels and the error from the
-// network beneath: errors.Is(err, tcp.ErrRefused) and errors.Is(err,
-// syscall.ECONNREFUSED) both hold for a refused connection.
+// Errors are *axon.BoxError values naming the component and the box,
+// around an *Error naming the operation and the address, wrapping one of
+// the Err* sentinels and the error from the network beneath:
+// "Client#1a2b3c4d.socket: connect 127.0.0.1:9: connection refused".
+// errors.As finds either part, and errors.Is(err, tcp.ErrRefused) and
+// errors.Is(err, syscall.ECONNREFUSED) both hold for a refused
+// connection.
 //
 // Addresses are netip.AddrPort; IPv4 peers of a dual-stack listener are
 // given as plain IPv4 addresses.

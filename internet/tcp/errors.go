@@ -57,29 +57,28 @@ var (
 	ErrConfig = axon.ErrConfig
 )
 
-// Error is what the components send on their "errors" outboxes, carry as
-// the Reason of the ProducerFinished they send, and fail with. It names
-// the component and the box concerned, says what was being done, and with
-// which address.
+// Error is what went wrong with one operation on a connection or a
+// listening socket: what was being done, with which address. It keeps
+// only what is TCP's, in the manner of net.OpError. What the components
+// send on their "errors" outboxes, carry as the Reason of the
+// ProducerFinished they send, and fail with is an *axon.BoxError naming
+// the component and the box concerned ("socket" for the connection or
+// listener itself), wrapping an *Error; errors.As finds either:
 //
-// The error a component fails with (a Client that cannot connect) leaves
-// Component empty: the *axon.ComponentError around it names the component.
+//	var te *tcp.Error
+//	if errors.As(err, &te) && te.Op == "connect" && errors.Is(err, tcp.ErrRefused) { ... }
 type Error struct {
-	Component string // the component, as its String method gives it
-	Box       string // the box whose message failed, or "socket"
-	Op        string // "connect", "read", "write", "bind", "accept", ...
-	Addr      string // the remote (or, for bind, local) address concerned
-	Err       error  // wraps one of the Err* values above
+	Op   string // "connect", "read", "write", "close", "bind", "accept", "configure", ...
+	Addr string // the remote (or, for bind and accept, local) address concerned
+	Err  error  // wraps one of the Err* values above
 }
 
-// Error formats e as, for example,
-// "Client#1a2b3c4d: socket: connect 127.0.0.1:9: connection refused".
+// Error formats e as, for example, "connect 127.0.0.1:9: connection
+// refused"; in the *axon.BoxError around it that reads
+// "Client#1a2b3c4d.socket: connect 127.0.0.1:9: connection refused".
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Component != "" {
-		b.WriteString(e.Component + ": ")
-	}
-	b.WriteString(e.Box + ": " + e.Op)
+	b.WriteString(e.Op)
 	if e.Addr != "" {
 		b.WriteString(" " + e.Addr)
 	}

@@ -70,8 +70,9 @@ func (e Event) String() string {
 	return b.String()
 }
 
-// brief returns the text of err without the names of components that an
-// *Error puts in front: what matters in an event is the cause.
+// brief returns the text of err without the component, box, operation and
+// address that an *Error and the *axon.BoxError around it put in front:
+// what matters in an event is the cause.
 func brief(err error) string {
 	var parts []string
 	collect(err, &parts)
@@ -108,7 +109,7 @@ type listening struct {
 // listen binds addr, or adopts cfg's listener.
 func (l *listening) listen(c *axon.Component, kind, addr string, cfg *config, applies []string) {
 	if err := cfg.Refuse(kind, applies...); err != nil {
-		l.err = &Error{Component: c.String(), Box: "socket", Op: "configure", Addr: addr, Err: err}
+		l.err = c.BoxError("socket", &Error{Op: "configure", Addr: addr, Err: err})
 		c.FailOnStart(l.err)
 		if cfg.listener != nil {
 			cfg.listener.Close() // the server's from now on, and it will not run
@@ -121,7 +122,7 @@ func (l *listening) listen(c *axon.Component, kind, addr string, cfg *config, ap
 		lc := net.ListenConfig{KeepAlive: cfg.keepAlive}
 		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
-			l.err = &Error{Component: c.String(), Box: "socket", Op: "bind", Addr: addr, Err: both(ErrBind, sock.UnwrapOp(err))}
+			l.err = c.BoxError("socket", &Error{Op: "bind", Addr: addr, Err: both(ErrBind, sock.UnwrapOp(err))})
 			c.FailOnStart(l.err)
 			return
 		}
@@ -170,10 +171,10 @@ const (
 )
 
 // startAccepting starts the accepting goroutine, which reports each error
-// from Accept with rep as an *Error of c's wrapping ErrAccept.
+// from Accept with rep as an *Error wrapping ErrAccept, about c's socket.
 func (l *listening) startAccepting(ctx context.Context, c *axon.Component, rep *axon.Reporter) *acceptor {
 	report := func(err error) {
-		rep.Report(&Error{Component: c.String(), Box: "socket", Op: "accept", Addr: l.local.String(), Err: classify(err, ErrAccept)})
+		rep.Report(c.BoxError("socket", &Error{Op: "accept", Addr: l.local.String(), Err: classify(err, ErrAccept)}))
 	}
 	actx, cancel := context.WithCancel(ctx)
 	a := &acceptor{conns: make(chan net.Conn), cancel: cancel, done: make(chan struct{}), l: l}

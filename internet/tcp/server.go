@@ -79,9 +79,10 @@ type ServerComponent struct {
 //	              waited for, only while "events" is linked; when the
 //	              server is shut down at once, the Closed events of the
 //	              connections it closes are not sent.
-//	errors  (out) *Error: Accept failures (wrapping ErrAccept); the server
-//	              backs off briefly and goes on accepting. Sent without
-//	              waiting; logged when "errors" leads nowhere or is full.
+//	errors  (out) error (an *axon.BoxError around an *Error): Accept
+//	              failures (wrapping ErrAccept); the server backs off
+//	              briefly and goes on accepting. Sent without waiting;
+//	              logged when "errors" leads nowhere or is full.
 //	signal  (out) the shutdown message that ended the server.
 //
 // Options: MaxConnections, ReadChunk, KeepAlive, NoDelay, Listener, Name.
@@ -91,11 +92,11 @@ func Server(addr string, factory Factory, opts ...Option) *ServerComponent {
 		axon.WithInbox(axon.InboxName, "not used"),
 		axon.WithOutbox(axon.OutboxName, "not used"),
 		axon.WithOutbox(EventsBox, "tcp.Event: each connection opened, closed or refused", axon.Carries[Event]()),
-		axon.WithOutbox(ErrorsBox, "*tcp.Error: accept failures; the server carries on", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*tcp.Error (in an *axon.BoxError): accept failures; the server carries on", axon.Carries[error]()),
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	if factory == nil {
-		s.err = &Error{Component: s.String(), Box: "socket", Op: "configure", Addr: addr, Err: fmt.Errorf("%w: no protocol handler factory", ErrConfig)}
+		s.err = s.BoxError("socket", &Error{Op: "configure", Addr: addr, Err: fmt.Errorf("%w: no protocol handler factory", ErrConfig)})
 		s.FailOnStart(s.err)
 		if s.cfg.listener != nil {
 			s.cfg.listener.Close()

@@ -431,8 +431,8 @@ func TestServerReportsItsListenerClosed(t *testing.T) {
 	h := axontest.Start(t, ctx, s, axon.Tapping(tcp.ErrorsBox))
 	ln.Close()
 	m := axontest.Get(t, ctx, h, tcp.ErrorsBox)
-	err, ok := m.(*tcp.Error)
-	if !ok || err.Op != "accept" || !errors.Is(err, tcp.ErrClosed) {
+	var err *tcp.Error
+	if e, ok := m.(*axon.BoxError); !ok || e.Box != "socket" || !errors.As(e, &err) || err.Op != "accept" || !errors.Is(e, tcp.ErrClosed) {
 		t.Fatalf("errors gave %T %v; want a *tcp.Error about accept, wrapping ErrClosed", m, m)
 	}
 }

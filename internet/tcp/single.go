@@ -50,10 +50,11 @@ type SingleServerComponent struct {
 //	events  (out) Event: each client Opened and Closed, each connection
 //	              Refused (wrapping ErrTooMany). Sent, and waited for, only
 //	              while "events" is linked.
-//	errors  (out) *Error: messages of the wrong type, write failures,
-//	              accept failures, messages left unwritten when a client
-//	              left. Sent without waiting; logged when "errors" leads
-//	              nowhere or is full.
+//	errors  (out) error (an *axon.BoxError around an *Error): messages
+//	              of the wrong type, write failures, accept failures,
+//	              messages left unwritten when a client left. Sent
+//	              without waiting; logged when "errors" leads nowhere or
+//	              is full.
 //	signal  (out) the shutdown message that ended the server.
 func SingleServer(addr string, opts ...Option) *SingleServerComponent {
 	s := &SingleServerComponent{cfg: newConfig(opts)}
@@ -61,7 +62,7 @@ func SingleServer(addr string, opts ...Option) *SingleServerComponent {
 		axon.WithInbox(axon.InboxName, "[]byte or string: written to the connected client", axon.PassthroughOnly()),
 		axon.WithOutbox(axon.OutboxName, "[]byte: what the client sends", axon.Carries[[]byte]()),
 		axon.WithOutbox(EventsBox, "tcp.Event: each client opened or closed, each connection refused", axon.Carries[Event]()),
-		axon.WithOutbox(ErrorsBox, "*tcp.Error: what could not be written or accepted", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*tcp.Error (in an *axon.BoxError): what could not be written or accepted", axon.Carries[error]()),
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	s.listen(s.Component, "SingleServer", addr, &s.cfg, singleOptions)
@@ -149,8 +150,8 @@ func (s *SingleServerComponent) detach(ctx context.Context, c *axon.Component, c
 	// Nothing can add to the connection's inbox now: it has ended (senders
 	// meet ErrReceiverDone) and the server's inbox no longer leads to it.
 	if left := conn.Inbox(axon.InboxName).Len(); left > 0 {
-		s.rep.Report(&Error{Component: c.String(), Box: axon.InboxName, Op: "write", Addr: conn.RemoteAddr().String(),
-			Err: fmt.Errorf("%w: %d messages not written: the client had gone", ErrClosed, left)})
+		s.rep.Report(c.BoxError(axon.InboxName, &Error{Op: "write", Addr: conn.RemoteAddr().String(),
+			Err: fmt.Errorf("%w: %d messages not written: the client had gone", ErrClosed, left)}))
 	}
 	sendEvent(ctx, c, Event{Kind: Closed, Local: conn.LocalAddr(), Remote: conn.RemoteAddr(), Reason: conn.endReason()})
 }

@@ -53,7 +53,8 @@ func TestClientWritesBurstInOrder(t *testing.T) {
 		t.Fatalf("peer read %d bytes, want the %d sent, in order (first difference at byte %d)", len(got), want.Len(), firstDiff(got, want.String()))
 	}
 	m := axontest.Get(t, ctx, h, tcp.ErrorsBox)
-	if e, ok := m.(*tcp.Error); !ok || !errors.Is(e, tcp.ErrBadMessage) || !strings.Contains(e.Error(), "float64") {
+	var te *tcp.Error
+	if e, ok := m.(error); !ok || !errors.As(e, &te) || !errors.Is(e, tcp.ErrBadMessage) || !strings.Contains(e.Error(), "float64") {
 		t.Fatalf("errors: got %v, want an *Error wrapping ErrBadMessage naming float64", m)
 	}
 	peer.Close()

@@ -78,11 +78,15 @@ func TestPostboxBurstToManyDestinations(t *testing.T) {
 		p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
 		var errs []*udp.Error
 		collect := axon.New("Errors", func(ctx context.Context, c *axon.Component) error {
-			return c.Serve(ctx, func(_ context.Context, m any) error {
-				errs = append(errs, m.(*udp.Error))
+			return axon.ServeAs(ctx, c, func(_ context.Context, err error) error {
+				var ue *udp.Error
+				if !errors.As(err, &ue) {
+					return fmt.Errorf("%v: no *udp.Error in it", err)
+				}
+				errs = append(errs, ue)
 				return nil
 			})
-		})
+		}, axon.WithInbox(axon.InboxName, "the peer's errors", axon.Carries[error]()))
 		g := chassis.Graphline(chassis.Nodes{"SRC": axontest.Burst("BurstSource", msgs...), "PEER": p, "ERRORS": collect}, chassis.Links{
 			{"SRC", "outbox"}:  {"PEER", "inbox"},
 			{"SRC", "signal"}:  {"PEER", "control"},
@@ -164,9 +168,9 @@ func TestNoTargetDropsWhatIsQueued(t *testing.T) {
 	axontest.Preload(t, p, axon.InboxName, queued...)
 	axontest.Preload(t, p, axon.ControlName, axon.ProducerFinished{From: axontest.Tester})
 	h := udptest.Start(t, ctx, p)
-	e := udptest.Error(t, ctx, h, udp.ErrNoTarget)
-	if e.Dropped != len(queued) || e.Box != axon.InboxName {
-		t.Fatalf("error %q (%+v): want %d dropped from the inbox", e, e, len(queued))
+	be, e := udptest.Error(t, ctx, h, udp.ErrNoTarget)
+	if e.Dropped != len(queued) || be.Box != axon.InboxName {
+		t.Fatalf("error %q (%+v): want %d dropped from the inbox", be, e, len(queued))
 	}
 	axontest.Wait(t, h)
 }

@@ -9,9 +9,13 @@
 //   - PostboxPeer sends each Packet to the destination it names.
 //
 // Every peer sends each datagram it receives on "outbox" as a Datagram
-// (payload and sender), reports anything that goes wrong on "errors" as
-// an *Error naming the peer and the box, and carries on. ProducerFinished
-// or ShutdownMicroprocess on "control", or the end of its context, closes
+// (payload and sender), reports anything that goes wrong on "errors" and
+// carries on. Each error is an *axon.BoxError naming the peer and the box
+// around an *Error saying what was being done, with which address and
+// how many payloads it cost, as "SimplePeer#1a2b3c4d.inbox: send to
+// 127.0.0.1:9: connection refused (1 not sent)"; errors.As finds either,
+// and errors.Is the Err* value beneath. ProducerFinished or
+// ShutdownMicroprocess on "control", or the end of its context, closes
 // the socket and ends the peer.
 //
 // Kamaelia's

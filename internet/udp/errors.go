@@ -40,23 +40,30 @@ var (
 	ErrConfig = axon.ErrConfig
 )
 
-// Error is what a peer sends on its "errors" outbox, and what it fails
-// with at start. It names the component and the box concerned, says what
-// was being done, and to which address.
+// Error is what went wrong with one operation of a peer: what was being
+// done, to or from which address, and how many payloads it cost. It keeps
+// only what is UDP's, in the manner of net.OpError: what a peer sends on
+// its "errors" outbox, and fails with at start, is an *axon.BoxError
+// naming the peer and the box concerned (or "socket", or "control" for a
+// configuration), wrapping an *Error. errors.As finds either, and
+// errors.Is the Err* value beneath:
+//
+//	var ue *udp.Error
+//	if errors.As(err, &ue) && errors.Is(err, udp.ErrRefused) { ... ue.Addr ... }
 type Error struct {
-	Component string // the peer, as its String method gives it
-	Box       string // the box whose message failed, or "socket"
-	Op        string // "send", "receive", "resolve", "bind", "target", ...
-	Addr      string // the remote or local address concerned, if any
-	Dropped   int    // payloads lost to it: not sent, or received and not handed on
-	Err       error  // wraps one of the Err* values above
+	Op      string // "send", "receive", "resolve", "bind", "target", "configure", ...
+	Addr    string // the remote or local address concerned, if any
+	Dropped int    // payloads lost to it: not sent, or received and not handed on
+	Err     error  // wraps one of the Err* values above
 }
 
-// Error formats e as, for example,
-// "SimplePeer#1a2b3c4d: inbox: send to 127.0.0.1:9: connection refused".
+// Error formats e as, for example, "send to 127.0.0.1:9: connection
+// refused (1 not sent)"; in the *axon.BoxError around it that reads
+// "SimplePeer#1a2b3c4d.inbox: send to 127.0.0.1:9: connection refused (1
+// not sent)".
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Component + ": " + e.Box + ": " + e.Op)
+	b.WriteString(e.Op)
 	if e.Addr != "" {
 		switch e.Op {
 		case "send":

@@ -29,9 +29,9 @@ func TestWrongMessageTypeIsReportedAndPeerCarriesOn(t *testing.T) {
 	} {
 		h := udptest.Start(t, ctx, c.p)
 		axontest.Put(t, ctx, h, axon.InboxName, c.bad)
-		e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
-		if e.Box != axon.InboxName || e.Component != c.p.String() || !strings.Contains(e.Error(), c.p.String()+": inbox:") {
-			t.Fatalf("error %q: want it to name %s and its inbox", e, c.p)
+		be, e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
+		if be.Box != axon.InboxName || be.Component != c.p.String() || e.Op != "send" || !strings.HasPrefix(be.Error(), c.p.String()+".inbox: send: ") {
+			t.Fatalf("error %q: want it to name %s and its inbox, then the send", be, c.p)
 		}
 		axontest.Put(t, ctx, h, axon.InboxName, c.ok)
 		if got, _ := readFrom(t, far); got != "fine" {
@@ -46,7 +46,7 @@ func TestPostboxPeerBadAddress(t *testing.T) {
 	h := udptest.Start(t, ctx, p)
 	for _, host := range []string{"", "no-port", "host:notaport", "host:70000", ":9", "127.0.0.1:0"} {
 		axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo(host, []byte("x")))
-		e := udptest.Error(t, ctx, h, udp.ErrBadAddress)
+		_, e := udptest.Error(t, ctx, h, udp.ErrBadAddress)
 		if e.Dropped != 1 {
 			t.Fatalf("%q: %+v", host, e)
 		}
@@ -64,7 +64,7 @@ func TestConnectedPeerReportsRefused(t *testing.T) {
 	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, "anyone?")
 	axontest.Put(t, ctx, h, axon.InboxName, "anyone??")
-	e := udptest.Error(t, ctx, h, udp.ErrRefused)
+	_, e := udptest.Error(t, ctx, h, udp.ErrRefused)
 	if !errors.Is(e, syscall.ECONNREFUSED) || !strings.Contains(e.Error(), to.String()) {
 		t.Fatalf("error %q: want ECONNREFUSED naming %v", e, to)
 	}
@@ -167,9 +167,9 @@ func TestReceiverGoneIsReported(t *testing.T) {
 	h := udptest.Start(t, ctx, p)
 	far := listen(t, "127.0.0.1:0")
 	far.WriteToUDPAddrPort([]byte("nobody reads this"), p.LocalAddr())
-	e := udptest.Error(t, ctx, h, axon.ErrReceiverDone)
-	if e.Box != axon.OutboxName || e.Dropped != 1 || e.Addr != addr(far).String() || !strings.Contains(e.Error(), "1 not handed on") {
-		t.Fatalf("error %q (%+v)", e, e)
+	be, e := udptest.Error(t, ctx, h, axon.ErrReceiverDone)
+	if be.Box != axon.OutboxName || e.Dropped != 1 || e.Addr != addr(far).String() || !strings.Contains(e.Error(), "1 not handed on") {
+		t.Fatalf("error %q (%+v)", be, e)
 	}
 	// Sending still works.
 	axontest.Put(t, ctx, h, axon.InboxName, udp.Packet{To: addr(far), Data: []byte("still sends")})

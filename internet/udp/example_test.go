@@ -107,8 +107,13 @@ func ExampleError() {
 		chassis.Nodes{
 			"UDP": udp.PostboxPeer(udp.Local("127.0.0.1:0")),
 			"WHY": util.PureTransformer(func(m any) any {
-				e := m.(*udp.Error)
-				return fmt.Sprintf("%s %s %q: %v, %d not sent", e.Box, e.Op, e.Addr, errors.Is(e, udp.ErrBadAddress), e.Dropped)
+				err := m.(error)
+				var be *axon.BoxError // names the peer and the box
+				var e *udp.Error      // what was being done, and to what
+				if !errors.As(err, &be) || !errors.As(err, &e) {
+					return err
+				}
+				return fmt.Sprintf("%s %s %q: %v, %d not sent", be.Box, e.Op, e.Addr, errors.Is(err, udp.ErrBadAddress), e.Dropped)
 			}),
 		},
 		chassis.Links{

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
@@ -66,18 +67,35 @@ func TestDatagramString(t *testing.T) {
 	}
 }
 
+// A peer's error reads as one line, component and box first; errors.As
+// finds both the *axon.BoxError and the *udp.Error, and errors.Is the
+// sentinel beneath.
 func TestErrorText(t *testing.T) {
-	e := &udp.Error{Component: "SimplePeer#1", Box: "inbox", Op: "send", Addr: "127.0.0.1:9",
-		Dropped: 1, Err: udp.ErrTooLong}
-	if got, want := e.Error(), "SimplePeer#1: inbox: send to 127.0.0.1:9: datagram too long (1 not sent)"; got != want {
+	c := axon.New("SimplePeer", nil)
+	err := error(c.BoxError(axon.InboxName, &udp.Error{Op: "send", Addr: "127.0.0.1:9", Dropped: 3, Err: udp.ErrRefused}))
+	if got, want := err.Error(), c.String()+".inbox: send to 127.0.0.1:9: connection refused (3 not sent)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	e = &udp.Error{Component: "SimplePeer#1", Box: "socket", Op: "receive", Addr: "127.0.0.1:9", Err: udp.ErrRefused}
-	if got, want := e.Error(), "SimplePeer#1: socket: receive from 127.0.0.1:9: connection refused"; got != want {
-		t.Errorf("got %q, want %q", got, want)
+	var be *axon.BoxError
+	var ue *udp.Error
+	if !errors.As(err, &be) || be.Component != c.String() || be.Box != axon.InboxName {
+		t.Errorf("errors.As *axon.BoxError: %+v", be)
 	}
-	if !errors.Is(e, udp.ErrRefused) {
-		t.Error("errors.Is does not see through *Error")
+	if !errors.As(err, &ue) || ue.Op != "send" || ue.Addr != "127.0.0.1:9" || ue.Dropped != 3 {
+		t.Errorf("errors.As *udp.Error: %+v", ue)
+	}
+	if !errors.Is(err, udp.ErrRefused) {
+		t.Error("errors.Is does not see through to udp.ErrRefused")
+	}
+	for e, want := range map[*udp.Error]string{
+		{Op: "receive", Addr: "127.0.0.1:9", Err: udp.ErrRefused}:                  "receive from 127.0.0.1:9: connection refused",
+		{Op: "receive", Addr: "[::1]:9", Dropped: 2, Err: udp.ErrReceive}:          "receive from [::1]:9: receive failed (2 not handed on)",
+		{Op: "resolve", Addr: "nosuch.invalid:9", Dropped: 1, Err: udp.ErrResolve}: "resolve nosuch.invalid:9: cannot resolve host (1 not sent)",
+		{Op: "target", Err: udp.ErrBadAddress}:                                     "target: bad address",
+	} {
+		if got := e.Error(); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
 	}
 }
 

@@ -88,7 +88,7 @@ func TestBroadcastOnlyOnRequest(t *testing.T) {
 	p := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
 	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("127.255.255.255:9", []byte("x")))
-	e := udptest.Error(t, ctx, h, udp.ErrSend)
+	_, e := udptest.Error(t, ctx, h, udp.ErrSend)
 	if !errors.Is(e, syscall.EACCES) {
 		t.Fatalf("error %v: want EACCES from a socket without SO_BROADCAST", e)
 	}
@@ -113,9 +113,8 @@ func TestHandleAndCloseConn(t *testing.T) {
 	h := udptest.Start(t, ctx, p)
 	axontest.Put(t, ctx, h, "knob", "turn")
 	axontest.Put(t, ctx, h, "knob", "bad")
-	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
-	if e, ok := m.(*udp.Error); !ok || e.Box != "knob" || !strings.Contains(e.Error(), "bad knob") {
-		t.Fatalf("errors: got %v, want the handler's error against box knob", m)
+	if be, _ := udptest.Error(t, ctx, h, nil); be.Box != "knob" || !strings.Contains(be.Error(), "bad knob") {
+		t.Fatalf("errors: got %v, want the handler's error against box knob", be)
 	}
 	axontest.StopWith(t, ctx, h, axon.ProducerFinished{From: axontest.Tester})
 	if len(seen) != 2 || seen[0] != "turn" || seen[1] != "bad" {

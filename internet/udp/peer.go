@@ -19,7 +19,7 @@ import (
 // Box names the peers add to axon's defaults.
 const (
 	TargetBox = "target"        // TargettedPeer's inbox for a new receiver
-	ErrorsBox = axon.ErrorsName // every peer's outbox for *Error
+	ErrorsBox = axon.ErrorsName // every peer's outbox for errors, each around an *Error
 )
 
 // kind is which of the three peers a PeerComponent is.
@@ -97,8 +97,9 @@ type Stats struct {
 //	              and the peer ends. ShutdownMicroprocess: the same, at
 //	              once.
 //	outbox  (out) Datagram: each datagram received.
-//	errors  (out) *Error: each message that could not be sent, and each
-//	              failure to receive; the peer carries on (see PeerComponent).
+//	errors  (out) error (an *axon.BoxError around an *Error): each
+//	              message that could not be sent, and each failure to
+//	              receive; the peer carries on (see PeerComponent).
 //	signal  (out) the shutdown message that ended the peer.
 //
 // With Connect the socket is connected to the receiver, so it receives
@@ -121,7 +122,7 @@ func SimplePeer(opts ...Option) *PeerComponent {
 //	              reported on "errors" and the old target kept.
 //	control (in)  as SimplePeer's.
 //	outbox  (out) Datagram: each datagram received.
-//	errors  (out) *Error, as SimplePeer's.
+//	errors  (out) error, as SimplePeer's.
 //	signal  (out) the shutdown message that ended the peer.
 //
 // "target" is read before "inbox": a payload put after a new target goes
@@ -144,7 +145,7 @@ func TargettedPeer(opts ...Option) *PeerComponent {
 //	              names being resolved, so that held packets go out.
 //	outbox  (out) Datagram: each datagram received (Reply turns one into
 //	              a Packet back to its sender).
-//	errors  (out) *Error, as SimplePeer's.
+//	errors  (out) error, as SimplePeer's.
 //	signal  (out) the shutdown message that ended the peer.
 func PostboxPeer(opts ...Option) *PeerComponent {
 	return newPeer(postbox, opts)
@@ -154,6 +155,7 @@ func newPeer(k kind, opts []Option) *PeerComponent {
 	p := &PeerComponent{kind: k, cfg: newConfig(opts)}
 	inDoc := "[]byte or string: each the payload of one datagram to the receiver"
 	var boxes []axon.Option
+	var inbox []axon.BoxOption // a SimplePeer's and TargettedPeer's take []byte or string: no one type
 	switch k {
 	case targetted:
 		inDoc = "[]byte or string: each the payload of one datagram to the current target"
@@ -161,14 +163,15 @@ func newPeer(k kind, opts []Option) *PeerComponent {
 			"the new receiver: netip.AddrPort, \"host:port\", udp.HostPort or *net.UDPAddr"))
 	case postbox:
 		inDoc = "udp.Packet: a payload and where it goes"
+		inbox = append(inbox, axon.Carries[Packet]())
 	}
 	if h := p.cfg.handler; h != nil {
 		boxes = append(boxes, axon.WithInbox(h.box, h.doc))
 	}
 	boxes = append(boxes,
-		axon.WithInbox(axon.InboxName, inDoc),
+		axon.WithInbox(axon.InboxName, inDoc, inbox...),
 		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[Datagram]()),
-		axon.WithOutbox(ErrorsBox, "*udp.Error: what could not be sent or received; the peer carries on", axon.Carries[*Error]()),
+		axon.WithOutbox(ErrorsBox, "*axon.BoxError around a *udp.Error: what could not be sent or received; the peer carries on", axon.Carries[error]()),
 	)
 	p.Component = axon.New(cmp.Or(p.cfg.name, k.String()), p.main, boxes...)
 	p.reporter = axon.NewReporter(p.Component, ErrorsBox)
@@ -211,7 +214,8 @@ func (p *PeerComponent) check() error {
 // returns err, and c fails with it when started. It is for packages that
 // build peers on sockets they prepare themselves and can fail before a
 // peer exists; c should declare the boxes the real peer would have, so
-// that a graph can still be wired to it.
+// that a graph can still be wired to it. err should be shaped as a peer's
+// own errors are, c.BoxError("socket", &udp.Error{Op: "bind", ...}).
 func Failed(c *axon.Component, err error) *PeerComponent {
 	p := &PeerComponent{Component: c}
 	p.fail(err)
@@ -313,9 +317,10 @@ func (p *PeerComponent) Stats() Stats {
 	}
 }
 
-// errorf makes an *Error naming the peer.
-func (p *PeerComponent) errorf(box, op, addr string, err error) *Error {
-	return &Error{Component: p.String(), Box: box, Op: op, Addr: addr, Err: err}
+// errorf makes the error a peer fails with: an *Error in an
+// *axon.BoxError naming the peer and box.
+func (p *PeerComponent) errorf(box, op, addr string, err error) *axon.BoxError {
+	return p.BoxError(box, &Error{Op: op, Addr: addr, Err: err})
 }
 
 // main is every peer's main loop: it starts the receiver, then sends what
@@ -362,11 +367,11 @@ func (p *PeerComponent) stopReceiver() {
 	_ = p.pc.SetReadDeadline(time.Unix(1, 0))
 }
 
-// report sends err on "errors" without waiting, or logs it (see
-// axon.Reporter), and counts it.
-func (p *PeerComponent) report(err *Error) {
+// report sends e, about box, on "errors" without waiting, or logs it
+// (see axon.Reporter), and counts it.
+func (p *PeerComponent) report(box string, e *Error) {
 	p.errs.Add(1)
-	p.reporter.Report(err)
+	p.reporter.Report(p.BoxError(box, e))
 }
 
 // sendError classifies an error from writing a datagram.

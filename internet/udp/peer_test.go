@@ -101,9 +101,9 @@ func TestTargettedPeerSwitchesTarget(t *testing.T) {
 
 	// A bad target is reported and the last good one kept.
 	axontest.Put(t, ctx, h, udp.TargetBox, 42)
-	e := udptest.Error(t, ctx, h, udp.ErrBadMessage)
-	if e.Box != udp.TargetBox || !strings.Contains(e.Error(), "TargettedPeer") || !strings.Contains(e.Error(), "int") {
-		t.Fatalf("error %q should name the peer, the box and the type", e)
+	be, _ := udptest.Error(t, ctx, h, udp.ErrBadMessage)
+	if be.Box != udp.TargetBox || !strings.Contains(be.Error(), "TargettedPeer") || !strings.Contains(be.Error(), "int") {
+		t.Fatalf("error %q should name the peer, the box and the type", be)
 	}
 	axontest.Put(t, ctx, h, udp.TargetBox, "no-port")
 	udptest.Error(t, ctx, h, udp.ErrBadAddress)
@@ -233,9 +233,9 @@ func TestLargestAndEmptyDatagrams(t *testing.T) {
 			}
 			// One byte more is too long, reported and not sent.
 			axontest.Put(t, ctx, h, axon.InboxName, append(big, '!'))
-			e := udptest.Error(t, ctx, h, udp.ErrTooLong)
-			if e.Dropped != 1 || e.Box != axon.InboxName {
-				t.Fatalf("error %+v", e)
+			be, e := udptest.Error(t, ctx, h, udp.ErrTooLong)
+			if e.Dropped != 1 || be.Box != axon.InboxName {
+				t.Fatalf("error %v (%+v)", be, e)
 			}
 			axontest.Put(t, ctx, h, axon.InboxName, "after")
 			if got, _ := readFrom(t, far); got != "after" {

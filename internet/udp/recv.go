@@ -56,7 +56,7 @@ func (p *PeerComponent) receive(ctx context.Context) {
 			if p.stopping.Load() || ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			p.report(p.receiveError(err))
+			p.report("socket", p.receiveError(err))
 			// A socket that keeps failing for some other reason than
 			// ICMP news is not read flat out.
 			if failures++; failures > 1 && !errors.Is(err, syscall.ECONNREFUSED) {
@@ -130,9 +130,8 @@ func (h *handOff) handOn(ctx context.Context, r reader, n int) bool {
 	if errors.Is(err, axon.ErrReceiverDone) {
 		// Nothing will take what arrives from now on: say so, once, and
 		// leave it to the kernel to drop.
-		e := p.errorf(axon.OutboxName, "receive", from.String(), fmt.Errorf("%w: %w", ErrReceive, err))
-		e.Dropped = n - handed
-		p.report(e)
+		p.report(axon.OutboxName, &Error{Op: "receive", Addr: from.String(), Dropped: n - handed,
+			Err: fmt.Errorf("%w: %w", ErrReceive, err)})
 	}
 	return false
 }
@@ -187,7 +186,7 @@ func (p *PeerComponent) receiveError(err error) *Error {
 	if r := p.remote.Load(); r != nil {
 		addr = r.String()
 	}
-	e := p.errorf("socket", "receive", addr, nil)
+	e := &Error{Op: "receive", Addr: addr}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Err = fmt.Errorf("%w: %w", ErrRefused, err)

@@ -67,10 +67,10 @@ func TestUnresolvableNameIsReported(t *testing.T) {
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("nosuch.invalid:9", []byte("lost 1")))
 	axontest.Put(t, ctx, h, axon.InboxName, udp.PacketTo("nosuch.invalid:9", []byte("lost 2")))
 	release()
-	e := udptest.Error(t, ctx, h, udp.ErrResolve)
+	be, e := udptest.Error(t, ctx, h, udp.ErrResolve)
 	if e.Dropped != 2 || e.Addr != "nosuch.invalid:9" || e.Op != "resolve" ||
-		!strings.Contains(e.Error(), "PostboxPeer") || !strings.Contains(e.Error(), "nosuch.invalid:9") {
-		t.Fatalf("error %q (%+v): want it to name the peer and the host, and count 2 not sent", e, e)
+		!strings.Contains(be.Error(), "PostboxPeer") || !strings.Contains(be.Error(), "nosuch.invalid:9") {
+		t.Fatalf("error %q (%+v): want it to name the peer and the host, and count 2 not sent", be, e)
 	}
 	// The peer carries on.
 	axontest.Put(t, ctx, h, axon.InboxName, udp.Packet{To: addr(far), Data: []byte("later")})
@@ -84,13 +84,13 @@ func TestSimplePeerWithUnresolvableReceiver(t *testing.T) {
 	dns := newFakeDNS(t)
 	p := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.Remote("nosuch.invalid:9"), udp.Resolver(dns.resolver()))
 	h := udptest.Start(t, ctx, p)
-	e := udptest.Error(t, ctx, h, udp.ErrResolve)
-	if e.Box != axon.InboxName || e.Dropped != 0 {
-		t.Fatalf("first error %+v: want the failed lookup, on inbox, nothing dropped yet", e)
+	be, e := udptest.Error(t, ctx, h, udp.ErrResolve)
+	if be.Box != axon.InboxName || e.Dropped != 0 {
+		t.Fatalf("first error %v (%+v): want the failed lookup, on inbox, nothing dropped yet", be, e)
 	}
 	// Payloads that cannot go anywhere are each reported, not lost silently.
 	axontest.Put(t, ctx, h, axon.InboxName, "nowhere")
-	e = udptest.Error(t, ctx, h, udp.ErrResolve)
+	_, e = udptest.Error(t, ctx, h, udp.ErrResolve)
 	if e.Dropped != 1 || e.Op != "send" {
 		t.Fatalf("error %+v: want the payload reported as not sent", e)
 	}

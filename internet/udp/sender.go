@@ -186,8 +186,7 @@ func (s *sender) drain(ctx context.Context) error {
 			return nil
 		}
 		if s.p.kind == targetted && s.target.IsZero() {
-			s.p.report(&Error{Component: s.p.String(), Box: axon.InboxName, Op: "send",
-				Err: ErrNoTarget, Dropped: len(msgs) + s.in.Len()})
+			s.p.report(axon.InboxName, &Error{Op: "send", Err: ErrNoTarget, Dropped: len(msgs) + s.in.Len()})
 			return nil
 		}
 		s.data(msgs)
@@ -209,14 +208,13 @@ func (s *sender) payload(msg any) {
 	}
 	b, ok := payload(msg)
 	if !ok {
-		s.p.report(s.p.errorf(axon.InboxName, "send", "",
-			fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, msg)))
+		s.p.report(axon.InboxName, &Error{Op: "send", Err: fmt.Errorf("%w: %T (want []byte or string)", ErrBadMessage, msg)})
 		return
 	}
 	if s.failed != nil {
 		e := *s.failed
-		e.Box, e.Op, e.Dropped = axon.InboxName, "send", 1
-		s.p.report(&e)
+		e.Op, e.Dropped = "send", 1
+		s.p.report(axon.InboxName, &e)
 		return
 	}
 	s.write(b, s.dst)
@@ -230,20 +228,17 @@ func (s *sender) packet(msg any) {
 		pk = m
 	case *Packet:
 		if m == nil {
-			s.p.report(s.p.errorf(axon.InboxName, "send", "", fmt.Errorf("%w: nil *udp.Packet", ErrBadMessage)))
+			s.p.report(axon.InboxName, &Error{Op: "send", Err: fmt.Errorf("%w: nil *udp.Packet", ErrBadMessage)})
 			return
 		}
 		pk = *m
 	default:
-		s.p.report(s.p.errorf(axon.InboxName, "send", "",
-			fmt.Errorf("%w: %T (want udp.Packet)", ErrBadMessage, msg)))
+		s.p.report(axon.InboxName, &Error{Op: "send", Err: fmt.Errorf("%w: %T (want udp.Packet)", ErrBadMessage, msg)})
 		return
 	}
 	t, err := ParseTarget(pk.dest())
 	if err != nil {
-		e := s.p.errorf(axon.InboxName, "send", pk.dest().String(), err)
-		e.Dropped = 1
-		s.p.report(e)
+		s.p.report(axon.InboxName, &Error{Op: "send", Addr: pk.dest().String(), Dropped: 1, Err: err})
 		return
 	}
 	if t.Addr.IsValid() {
@@ -269,7 +264,7 @@ func (s *sender) packet(msg any) {
 func (s *sender) handle(ctx context.Context, msg any) {
 	h := s.p.cfg.handler
 	if err := h.fn(ctx, msg); err != nil {
-		s.p.report(s.p.errorf(h.box, "handle", "", err))
+		s.p.report(h.box, &Error{Op: "handle", Err: err})
 	}
 }
 
@@ -277,7 +272,7 @@ func (s *sender) handle(ctx context.Context, msg any) {
 func (s *sender) newTarget(msg any) {
 	t, err := ParseTarget(msg)
 	if err != nil {
-		s.p.report(s.p.errorf(TargetBox, "target", "", err))
+		s.p.report(TargetBox, &Error{Op: "target", Err: err})
 		return
 	}
 	s.setTarget(t)
@@ -353,9 +348,7 @@ func (s *sender) resolved(l lookup) {
 		delete(s.held, l.hostport)
 		s.nheld -= len(q)
 		if l.err != nil {
-			e := s.p.errorf(axon.InboxName, "resolve", l.hostport, l.err)
-			e.Dropped = len(q)
-			s.p.report(e)
+			s.p.report(axon.InboxName, &Error{Op: "resolve", Addr: l.hostport, Dropped: len(q), Err: l.err})
 			return
 		}
 		for _, b := range q {
@@ -378,9 +371,9 @@ func (s *sender) resolved(l lookup) {
 	}
 	s.waiting = false
 	if l.err != nil {
-		s.failed = s.p.errorf(s.box, "resolve", l.hostport, l.err)
+		s.failed = &Error{Op: "resolve", Addr: l.hostport, Err: l.err}
 		s.retryAt = now.Add(retryAfter)
-		s.p.report(s.failed)
+		s.p.report(s.box, s.failed)
 		return
 	}
 	s.dst = l.addr
@@ -395,7 +388,7 @@ func (s *sender) connect() {
 	}
 	s.w.flush() // what was queued before goes as it was addressed
 	if err := connectSocket(s.p.uc, s.dst, s.p.local.Addr().Is4()); err != nil {
-		s.p.report(s.p.errorf("socket", "connect", s.dst.String(), fmt.Errorf("%w: %w", ErrSend, err)))
+		s.p.report("socket", &Error{Op: "connect", Addr: s.dst.String(), Err: fmt.Errorf("%w: %w", ErrSend, err)})
 		return
 	}
 	s.connected = true
@@ -408,10 +401,8 @@ func (s *sender) connect() {
 func (s *sender) write(b []byte, to netip.AddrPort) {
 	p := s.p
 	if n := maxPayload(to.Addr()); len(b) > n {
-		e := p.errorf(axon.InboxName, "send", to.String(),
-			fmt.Errorf("%w: %d bytes, the most is %d", ErrTooLong, len(b), n))
-		e.Dropped = 1
-		p.report(e)
+		p.report(axon.InboxName, &Error{Op: "send", Addr: to.String(), Dropped: 1,
+			Err: fmt.Errorf("%w: %d bytes, the most is %d", ErrTooLong, len(b), n)})
 		return
 	}
 	s.w.add(b, to, s.connected)
@@ -472,7 +463,5 @@ func (oneWriter) queued() bool { return false }
 // sendFailed reports a datagram to to that could not be sent because of
 // err.
 func (p *PeerComponent) sendFailed(to netip.AddrPort, err error) {
-	e := p.errorf(axon.InboxName, "send", to.String(), sendError(err))
-	e.Dropped = 1
-	p.report(e)
+	p.report(axon.InboxName, &Error{Op: "send", Addr: to.String(), Dropped: 1, Err: sendError(err)})
 }

@@ -1,6 +1,6 @@
 // Package udptest has helpers for testing components built on UDP peers,
 // as axontest has for components in general: start a peer with its
-// "errors" box ready to read, and take the next Datagram or *udp.Error it
+// "errors" box ready to read, and take the next Datagram or error it
 // sends, failing the test if there is none or it is not what was asked.
 package udptest
 
@@ -39,22 +39,29 @@ func Datagram(t testing.TB, ctx context.Context, h *axon.Handle) udp.Datagram {
 }
 
 // Error returns the next message on h's "errors" box, failing the test
-// unless it is a *udp.Error that wraps want and whose text mentions each
-// of names.
-func Error(t testing.TB, ctx context.Context, h *axon.Handle, want error, names ...string) *udp.Error {
+// unless it is an error that wraps want (any error, if want is nil) and
+// whose text mentions each of names, shaped as a peer's errors are: an
+// *axon.BoxError naming the component and box around a *udp.Error. It
+// returns both.
+func Error(t testing.TB, ctx context.Context, h *axon.Handle, want error, names ...string) (*axon.BoxError, *udp.Error) {
 	t.Helper()
 	m := axontest.Get(t, ctx, h, udp.ErrorsBox)
-	e, ok := m.(*udp.Error)
+	err, ok := m.(error)
 	if !ok {
-		t.Fatalf("errors: got %T %v, want *udp.Error", m, m)
+		t.Fatalf("errors: got %T %v, want an error", m, m)
 	}
-	if !errors.Is(e, want) {
-		t.Fatalf("errors: got %v, want one wrapping %v", e, want)
+	var be *axon.BoxError
+	var ue *udp.Error
+	if !errors.As(err, &be) || !errors.As(err, &ue) {
+		t.Fatalf("errors: got %T %v, want an *axon.BoxError around a *udp.Error", m, m)
+	}
+	if want != nil && !errors.Is(err, want) {
+		t.Fatalf("errors: got %v, want one wrapping %v", err, want)
 	}
 	for _, n := range names {
-		if !strings.Contains(e.Error(), n) {
-			t.Fatalf("errors: %q does not mention %q", e.Error(), n)
+		if !strings.Contains(err.Error(), n) {
+			t.Fatalf("errors: %q does not mention %q", err.Error(), n)
 		}
 	}
-	return e
+	return be, ue
 }
