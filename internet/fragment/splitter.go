@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"
@@ -8,34 +8,34 @@ import (
 	"iter"
 )
 
-// Fragmenter splits messages into fragments (the wire format is
-// documented on Fragment), numbering each message with the next id of its
+// Splitter splits messages into fragments (the wire format is
+// documented on Part), numbering each message with the next id of its
 // own sequence. A Broadcaster uses one; use one directly to send
-// fragments some other way. A Fragmenter is not safe for use by several
+// fragments some other way. A Splitter is not safe for use by several
 // goroutines at once.
-type Fragmenter struct {
+type Splitter struct {
 	topic    string
 	datagram int // largest datagram
 	max      int // longest message
 	next     uint64
 }
 
-// NewFragmenter returns a Fragmenter set by the options Topic,
+// NewSplitter returns a Splitter set by the options Topic,
 // DatagramSize and MaxMessage, whose first message id is random. The
 // error, for an option out of range or one that does not apply, wraps
-// udp.ErrConfig.
-func NewFragmenter(opts ...FragmentOption) (*Fragmenter, error) {
-	cfg, err := newFragConfig("Fragmenter", fragmenterOptions, opts)
+// axon.ErrConfig.
+func NewSplitter(opts ...Option) (*Splitter, error) {
+	cfg, err := newConfig("Splitter", splitterOptions, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID()), nil
+	return newSplitter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID()), nil
 }
 
-// newFragmenter makes a Fragmenter without checking its limits, so that
+// newSplitter makes a Splitter without checking its limits, so that
 // tests can use datagrams smaller than MinDatagramSize.
-func newFragmenter(topic string, datagram, maxMessage int, first uint64) *Fragmenter {
-	return &Fragmenter{topic: topic, datagram: datagram, max: maxMessage, next: first}
+func newSplitter(topic string, datagram, maxMessage int, first uint64) *Splitter {
+	return &Splitter{topic: topic, datagram: datagram, max: maxMessage, next: first}
 }
 
 // randomID returns a random message id for a sender's first message.
@@ -46,10 +46,10 @@ func randomID() uint64 {
 }
 
 // NextID returns the id the next message will be given.
-func (f *Fragmenter) NextID() uint64 { return f.next }
+func (f *Splitter) NextID() uint64 { return f.next }
 
 // Split is SplitTopic with f's topic (the Topic option).
-func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
+func (f *Splitter) Split(msg []byte) (iter.Seq[[]byte], error) {
 	return f.SplitTopic(f.topic, msg)
 }
 
@@ -68,7 +68,7 @@ func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
 // that keeps one keeps that much memory alive. Each has its capacity cut
 // to its length, so appending to one never touches another. Reading the
 // sequence again gives the same datagrams, in new memory.
-func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
+func (f *Splitter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
 	if len(t) > MaxTopicLen {
 		return nil, fmt.Errorf("topic of %d bytes: %w", len(t), ErrTopicTooLong)
 	}
