@@ -1,11 +1,12 @@
 package fragment
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"iter"
+
+	"github.com/kamaelia-go/kamaelia/internal/slab"
 )
 
 // Splitter splits messages into fragments (the wire format is
@@ -89,25 +90,19 @@ func (f *Splitter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
 	}
 	return func(yield func([]byte) bool) {
 		head := appendHeader(make([]byte, 0, HeaderLen+len(t)), id, 0, uint32(count), uint32(total), uint32(size), t)
-		per := max(1, slabSize/(len(head)+size)) // datagrams to an allocation
+		per := max(1, slab.Size/(len(head)+size)) // datagrams to an allocation
 		parts := make([][]byte, 0, 2*min(per, count))
 		for first := 0; first < count; first += per {
 			end := min(first+per, count)
-			// Header, piece, header, piece, ...: bytes.Join lays them out
-			// one after the other in one allocation, copying each byte
-			// once and without zeroing the memory first.
+			// Header, piece, header, piece, ...: each pair becomes one
+			// datagram, copied once into memory shared with the others.
 			parts = parts[:0]
 			for i := first; i < end; i++ {
 				off := i * size
 				parts = append(parts, head, msg[off:min(off+size, total)])
 			}
-			slab := bytes.Join(parts, nil)
-			at := 0
-			for i := first; i < end; i++ {
-				n := len(head) + len(parts[2*(i-first)+1])
-				d := slab[at : at+n : at+n]
-				at += n
-				binary.BigEndian.PutUint32(d[14:], uint32(i))
+			for i, d := range slab.Join(parts[:0], parts, 2) {
+				binary.BigEndian.PutUint32(d[14:], uint32(first+i))
 				if !yield(d) {
 					return
 				}
@@ -115,6 +110,3 @@ func (f *Splitter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
 		}
 	}, nil
 }
-
-// slabSize bounds the allocation that datagrams made together share.
-const slabSize = 32 << 10
