@@ -9,12 +9,12 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
-	"github.com/kamaelia-go/kamaelia/internet/multicast"
+	"github.com/kamaelia-go/kamaelia/internet/fragment"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
-// Issue 4's benchmark: 1 MiB messages through a multicast.Broadcaster
+// Issue 4's benchmark: 1 MiB messages through a fragment.Broadcaster
 // and Listener, over UDP on loopback, against raw datagrams of the same
 // size carrying the same number of bytes, sent and read with plain
 // *net.UDPConn loops. Loopback unicast carries them: multicast through
@@ -25,7 +25,7 @@ const (
 	bcastMessage  = 1 << 20 // bytes in a message
 	bcastMessages = 8       // messages a run
 	bcastRounds   = 10
-	bcastDatagram = multicast.DefaultDatagramSize
+	bcastDatagram = fragment.DefaultDatagramSize
 	bcastRcvBuf   = 8 << 20
 	bcastQuiet    = 300 * time.Millisecond // no progress this long: the run is over
 )
@@ -49,13 +49,13 @@ func bcastFramework(ctx context.Context, msg []byte) (bcastRun, error) {
 	}
 	count := axon.New("CountBytes", func(ctx context.Context, c *axon.Component) error {
 		return c.Serve(ctx, func(_ context.Context, m any) error {
-			if mm, ok := m.(multicast.Message); ok && len(mm.Data) == len(msg) {
+			if mm, ok := m.(fragment.Message); ok && len(mm.Data) == len(msg) {
 				got.Add(int64(len(mm.Data)))
 			}
 			return nil
 		})
 	})
-	h := axon.Start(ctx, chassis.Pipeline(rx, multicast.Listener(), count))
+	h := axon.Start(ctx, chassis.Pipeline(rx, fragment.Listener(), count))
 	defer func() { h.Stop(); _ = h.Wait() }()
 	msgs := make([][]byte, bcastMessages)
 	for i := range msgs {
@@ -63,7 +63,7 @@ func bcastFramework(ctx context.Context, msg []byte) (bcastRun, error) {
 	}
 	start := time.Now()
 	tx := udp.SimplePeer(udp.Local("127.0.0.1:0"), udp.RemoteAddr(rx.LocalAddr()))
-	if err := axon.Run(ctx, chassis.Pipeline(util.DataSource(msgs), multicast.Broadcaster(), tx)); err != nil {
+	if err := axon.Run(ctx, chassis.Pipeline(util.DataSource(msgs), fragment.Broadcaster(), tx)); err != nil {
 		return bcastRun{}, err
 	}
 	end := waitQuiet(&got, int64(bcastMessages*len(msg)), bcastQuiet, start)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
+	"github.com/kamaelia-go/kamaelia/internet/fragment"
 	"github.com/kamaelia-go/kamaelia/internet/multicast"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 	"github.com/kamaelia-go/kamaelia/util"
@@ -150,12 +151,12 @@ var publishCommand = &command{
 	transfer: true,
 	summary:  "send standard input as one message (or one per line) on a topic",
 	doc: "Sends all of standard input as one message on --topic to --group, in\n" +
-		"fragments that a subscribe (or any multicast.Listener) puts back\n" +
+		"fragments that a subscribe (or any fragment.Listener) puts back\n" +
 		"together; with --lines, each line is a message of its own. Messages may\n" +
 		"be up to 16 MiB. --rate paces the fragments, in bytes a second, for\n" +
 		"receivers that cannot keep up with a burst. It exits 0 once everything\n" +
 		"has been sent, 1 if anything could not be (saying how many), and 130 or\n" +
-		"143 if SIGINT or SIGTERM cut it short. The graph: STDIN -> FRAGMENT (a multicast.Broadcaster)\n" +
+		"143 if SIGINT or SIGTERM cut it short. The graph: STDIN -> FRAGMENT (a fragment.Broadcaster)\n" +
 		"-> PEER (a multicast.Sender). The default group is " + defaultTopicGroup + ".",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
 		var f multicastFlags
@@ -164,7 +165,7 @@ var publishCommand = &command{
 		lines := fs.Bool("lines", false, "send each line of input as a message of its own")
 		rate := fs.Int("rate", 0, "the most `bytes` a second to send, 0 for as fast as the socket takes them")
 		var lf lineFlags
-		lf.declare(fs, multicast.DefaultMaxMessage, "with --lines; the most a message carries", false)
+		lf.declare(fs, fragment.DefaultMaxMessage, "with --lines; the most a message carries", false)
 		return func(args []string) (axon.Node, error) {
 			if err := firstErr(f.check(args), lf.check()); err != nil {
 				return nil, err
@@ -172,21 +173,21 @@ var publishCommand = &command{
 			if *rate < 0 {
 				return nil, fmt.Errorf("%w: -rate %d: must not be negative", errUsage, *rate)
 			}
-			fragOpts := []multicast.FragmentOption{multicast.Topic(*topic)}
+			fragOpts := []fragment.Option{fragment.Topic(*topic)}
 			if *rate > 0 {
-				fragOpts = append(fragOpts, multicast.Rate(*rate))
+				fragOpts = append(fragOpts, fragment.Rate(*rate))
 			}
 			peer, err := announce(e, multicast.Sender(f.group, f.options()...), "(sending to "+f.group+")")
 			if err != nil {
 				return nil, err
 			}
-			var input axon.Node = wholeInput(e.stdin, multicast.DefaultMaxMessage)
+			var input axon.Node = wholeInput(e.stdin, fragment.DefaultMaxMessage)
 			if *lines {
 				input = lf.reader(e)
 			}
 			return udpGraph(e, peer, new(udpFlags).show(), chassis.Nodes{
 				"STDIN":    input,
-				"FRAGMENT": multicast.Broadcaster(fragOpts...),
+				"FRAGMENT": fragment.Broadcaster(fragOpts...),
 			}, linkErrors(chassis.Links{
 				{"STDIN", "outbox"}:    {"FRAGMENT", "inbox"},
 				{"STDIN", "signal"}:    {"FRAGMENT", "control"},
@@ -208,7 +209,7 @@ var subscribeCommand = &command{
 		"be given more than once) only messages on those topics are kept; the\n" +
 		"others are dropped before they take any memory. With --count N it\n" +
 		"exits 0 after N messages; otherwise it runs until interrupted. The\n" +
-		"graph: PEER (a multicast.Receiver) -> REASSEMBLE (a multicast.Listener)\n" +
+		"graph: PEER (a multicast.Receiver) -> REASSEMBLE (a fragment.Listener)\n" +
 		"-> FORMAT -> STDOUT. The default group is " + defaultTopicGroup + ".\n" +
 		"\n" + formatsDoc,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {
@@ -234,11 +235,11 @@ var subscribeCommand = &command{
 			if err != nil {
 				return nil, err
 			}
-			var listenOpts []multicast.FragmentOption
+			var listenOpts []fragment.Option
 			if len(topics) > 0 {
-				listenOpts = append(listenOpts, multicast.Topics(topics...))
+				listenOpts = append(listenOpts, fragment.Topics(topics...))
 			}
-			return subscribeGraph(e, peer, multicast.Listener(listenOpts...), messageFormat(show), *count), nil
+			return subscribeGraph(e, peer, fragment.Listener(listenOpts...), messageFormat(show), *count), nil
 		}
 	},
 }
@@ -307,11 +308,11 @@ func checkCount(n int) error {
 	return nil
 }
 
-// messageFormat returns the function that formats a multicast.Message
+// messageFormat returns the function that formats a fragment.Message
 // as show formats a datagram: its sender and its payload.
 func messageFormat(show func(any) any) func(any) any {
 	return func(m any) any {
-		if msg, ok := m.(multicast.Message); ok {
+		if msg, ok := m.(fragment.Message); ok {
 			m = udp.Datagram{Data: msg.Data, From: msg.From}
 		}
 		return show(m)

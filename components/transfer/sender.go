@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/slab"
 	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
@@ -31,9 +32,8 @@ const (
 
 // Memory the Sender reads and sends through.
 const (
-	readAhead  = 64 << 10 // the most bytes of new chunks read from the file at once
-	minAhead   = 4        // chunks, or each is read alone
-	packetSlab = 32 << 10 // packets made one after another share an allocation this big
+	readAhead = 64 << 10 // the most bytes of new chunks read from the file at once
+	minAhead  = 4        // chunks, or each is read alone
 )
 
 // Progress is how far a transfer has got.
@@ -174,7 +174,7 @@ type sendState struct {
 	// to ahead0+aheadN are in ahead.
 	ahead          []byte
 	ahead0, aheadN uint64
-	slab           []byte // what is left of the allocation packets are cut from
+	packets        slab.Slab // packets are cut from it, a burst sharing few allocations
 
 	srtt, rttvar time.Duration
 	rto          time.Duration
@@ -427,7 +427,7 @@ func (st *sendState) sameSize() error {
 func (st *sendState) data(seq uint64) ([]byte, error) {
 	off := seq * uint64(st.chunk)
 	n := min(uint64(st.chunk), st.size-off)
-	pkt := st.packet(HeaderLen + 8 + int(n))
+	pkt := st.packets.Cut(HeaderLen + 8 + int(n))
 	p := Packet{Type: TypeData, ID: st.id, Seq: seq}
 	p.appendUnsealed(pkt[:0])
 	body := pkt[HeaderLen+8:]
@@ -497,19 +497,6 @@ func (st *sendState) readAt(b []byte, off uint64) error {
 		return st.s.errorf("file", "read", netip.AddrPort{}, err)
 	}
 	return nil
-}
-
-// packet returns an n-byte buffer for a packet, cut from an allocation
-// shared with the packets made before and after it, so that a burst
-// costs a few allocations rather than one a packet. Each has its
-// capacity cut to its length.
-func (st *sendState) packet(n int) []byte {
-	if len(st.slab) < n {
-		st.slab = make([]byte, max(packetSlab, n))
-	}
-	b := st.slab[:n:n]
-	st.slab = st.slab[n:]
-	return b
 }
 
 // handle acts on one message from "inbox".

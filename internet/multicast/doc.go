@@ -45,22 +45,13 @@
 //		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 //	))
 //
-// Messages bigger than a datagram go through a Broadcaster and a
-// Listener, mcl's RawBroadcaster and RawListener made safe: the
-// Broadcaster splits each message (up to MaxMessage, 16 MiB by default)
-// into fragments sized for the path (DatagramSize, 1452 bytes by default:
-// a 1500-byte MTU over IPv6) with the header that Fragment documents, and
-// its outbox links to a Sender, or to any udp peer for unicast. The
-// Listener takes the udp.Datagrams a Receiver (or any udp peer) emits and
-// puts the messages back together: out-of-order fragments, duplicates and
-// several senders at once are handled, fragments are keyed by sender
-// address, port and message id, topics not asked for (Topics) are
-// dropped before they take memory, and incomplete messages are given up
-// after MaxAge or when a memory Budget would be exceeded. Its Stats count
-// messages completed, fragments dropped by reason and bytes pending:
+// Messages bigger than a datagram go through package internet/fragment,
+// which works over any datagram transport: a fragment.Broadcaster before
+// a Sender splits them into datagrams, and a fragment.Listener after a
+// Receiver puts them back together:
 //
-//	chassis.Pipeline(util.ConsoleReader(os.Stdin), multicast.Broadcaster(multicast.Topic("news")), multicast.Sender(group))
-//	chassis.Pipeline(multicast.Receiver(group), multicast.Listener(multicast.Topics("news")), util.ConsoleEchoer(os.Stdout))
+//	chassis.Pipeline(util.ConsoleReader(os.Stdin), fragment.Broadcaster(fragment.Topic("news")), multicast.Sender(group))
+//	chassis.Pipeline(multicast.Receiver(group), fragment.Listener(fragment.Topics("news")), util.ConsoleEchoer(os.Stdout))
 //
 // The sockets are made with the system calls of Linux (the package builds
 // elsewhere, but its constructors fail there with errors.ErrUnsupported).

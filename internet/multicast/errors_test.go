@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -231,18 +230,4 @@ func typeName(v any) string {
 		return "ProducerFinished"
 	}
 	return "ShutdownMicroprocess"
-}
-
-// A fragmentation option given to a component that does not take it is
-// refused by name, as an option out of range is.
-func TestFragmentOptionsThatDoNotApply(t *testing.T) {
-	if _, err := NewFragmenter(MaxAge(time.Second)); !errors.Is(err, udp.ErrConfig) || !strings.Contains(err.Error(), "MaxAge") {
-		t.Errorf("NewFragmenter(MaxAge): %v, want ErrConfig naming MaxAge", err)
-	}
-	if _, err := NewReassembler(Rate(1000)); !errors.Is(err, udp.ErrConfig) || !strings.Contains(err.Error(), "Rate") {
-		t.Errorf("NewReassembler(Rate): %v, want ErrConfig naming Rate", err)
-	}
-	if _, err := NewReassembler(Topics("a"), MaxMessage(10), MaxAge(time.Second), Budget(100), Clock(time.Now)); err != nil {
-		t.Errorf("NewReassembler with options that apply: %v", err)
-	}
 }

@@ -287,9 +287,9 @@ func build(k kind, group string, opts []Option) (*udp.PeerComponent, *net.UDPCon
 
 // failed returns a peer without a socket whose Err is err, wrapped in a
 // *udp.Error naming op and group in an *axon.BoxError naming the peer and
-// its socket, and which fails with that when
-// started. It has the boxes the working component would have, so that a
-// graph wiring it still builds.
+// its socket, and which fails with that when started. It has the boxes
+// the working component would have, so that a graph wiring it still
+// builds.
 func failed(k kind, group, op string, err error) *udp.PeerComponent {
 	boxes := []axon.Option{
 		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): what could not be sent or received", axon.Carries[error]()),
@@ -297,6 +297,10 @@ func failed(k kind, group, op string, err error) *udp.PeerComponent {
 	}
 	if k != sender {
 		boxes = append(boxes, axon.WithInbox(MembershipBox, "multicast.Join or multicast.Leave"))
+	}
+	if k == receiver {
+		// A Receiver is a PostboxPeer underneath.
+		boxes = append(boxes, axon.WithInbox(axon.InboxName, "udp.Packet: a payload and where to send it", axon.Carries[udp.Packet]()))
 	}
 	c := axon.New(k.String(), nil, boxes...)
 	return udp.Failed(c, c.BoxError("socket", &udp.Error{Op: op, Addr: group, Err: err}))

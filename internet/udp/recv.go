@@ -1,7 +1,6 @@
 package udp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/internal/slab"
 	"github.com/kamaelia-go/kamaelia/internet/internal/sock"
 )
 
@@ -75,11 +75,6 @@ func (p *PeerComponent) receive(ctx context.Context) {
 	}
 }
 
-// copyChunk bounds the allocations that payloads read together are copied
-// into: a receiver that keeps one payload keeps at most this much memory
-// alive with it (or the payload alone, if it is bigger).
-const copyChunk = 32 << 10
-
 // handOff hands the datagrams of each read on, reusing its scratch space
 // from one read to the next.
 type handOff struct {
@@ -100,7 +95,10 @@ func (h *handOff) handOn(ctx context.Context, r reader, n int) bool {
 		h.data = append(h.data, b)
 		h.froms = append(h.froms, sock.Unmapped(from))
 	}
-	copyPayloads(h.data)
+	// The next read overwrites the payloads: each gets a copy of its own,
+	// those read together sharing allocations of at most slab.Size bytes,
+	// so that a receiver keeping one keeps little else alive.
+	h.data = slab.Join(h.data[:0], h.data, 1)
 	// Only this goroutine sends on "outbox", so what its count gained is
 	// what reached the receiver, however the sends were held and put.
 	before := h.out.Sent()
@@ -145,38 +143,6 @@ func (h *handOff) sendAll(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// copyPayloads replaces each payload in bs, which the next read will
-// overwrite, with a copy of its own. Payloads read together share an
-// allocation, up to copyChunk bytes of them, so that a burst costs a few
-// allocations rather than one a datagram; each copy has its capacity cut
-// to its length, so that appending to one cannot touch its neighbours.
-// An empty payload becomes an empty, non-nil slice.
-func copyPayloads(bs [][]byte) {
-	for i := 0; i < len(bs); {
-		j, size := i+1, len(bs[i])
-		for j < len(bs) && size+len(bs[j]) <= copyChunk {
-			size += len(bs[j])
-			j++
-		}
-		if size == 0 {
-			for k := i; k < j; k++ {
-				bs[k] = []byte{}
-			}
-			i = j
-			continue
-		}
-		// Join copies without zeroing the new memory first.
-		all := bytes.Join(bs[i:j], nil)
-		off := 0
-		for k := i; k < j; k++ {
-			n := len(bs[k])
-			bs[k] = all[off : off+n : off+n]
-			off += n
-		}
-		i = j
-	}
 }
 
 // receiveError turns an error from reading into an *Error.

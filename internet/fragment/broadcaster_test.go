@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"
@@ -12,17 +12,17 @@ import (
 	"github.com/kamaelia-go/kamaelia/internet/udp/udptest"
 )
 
-// getFragments takes n datagrams from h's outbox and parses them.
-func getFragments(t *testing.T, ctx context.Context, h *axon.Handle, n int) []Fragment {
+// getParts takes n datagrams from h's outbox and parses them.
+func getParts(t *testing.T, ctx context.Context, h *axon.Handle, n int) []Part {
 	t.Helper()
-	var out []Fragment
+	var out []Part
 	for range n {
 		m := axontest.Get(t, ctx, h, axon.OutboxName)
 		d, ok := m.([]byte)
 		if !ok {
 			t.Fatalf("outbox: got %T, want []byte", m)
 		}
-		f, err := ParseFragment(d)
+		f, err := Parse(d)
 		if err != nil {
 			t.Fatalf("outbox: %v", err)
 		}
@@ -33,7 +33,7 @@ func getFragments(t *testing.T, ctx context.Context, h *axon.Handle, n int) []Fr
 
 // join puts fragments of one message back together, checking they are
 // one message's, in order.
-func join(t *testing.T, fs []Fragment) (topic string, data []byte) {
+func join(t *testing.T, fs []Part) (topic string, data []byte) {
 	t.Helper()
 	for i, f := range fs {
 		if f.ID != fs[0].ID || f.Index != uint32(i) || f.Count != uint32(len(fs)) || !bytes.Equal(f.Topic, fs[0].Topic) {
@@ -53,7 +53,7 @@ func TestBroadcasterSendsFragments(t *testing.T) {
 
 	long := pattern(1, 1200)
 	axontest.Put(t, ctx, h, axon.InboxName, long)
-	fs := getFragments(t, ctx, h, 3) // 1200 bytes in pieces of 482 less the topic
+	fs := getParts(t, ctx, h, 3) // 1200 bytes in pieces of 482 less the topic
 	if topic, data := join(t, fs); topic != "news" || !bytes.Equal(data, long) {
 		t.Fatalf("[]byte: topic %q, %d bytes", topic, len(data))
 	}
@@ -62,20 +62,20 @@ func TestBroadcasterSendsFragments(t *testing.T) {
 	}
 
 	axontest.Put(t, ctx, h, axon.InboxName, "hi")
-	f := getFragments(t, ctx, h, 1)[0]
+	f := getParts(t, ctx, h, 1)[0]
 	if string(f.Data) != "hi" || string(f.Topic) != "news" || f.ID != fs[0].ID+1 {
 		t.Fatalf("string: %+v", f)
 	}
 
 	other := pattern(2, room) // exactly one fragment on the empty topic
 	axontest.Put(t, ctx, h, axon.InboxName, Message{Topic: "", Data: other, From: alice})
-	f = getFragments(t, ctx, h, 1)[0]
+	f = getParts(t, ctx, h, 1)[0]
 	if !bytes.Equal(f.Data, other) || len(f.Topic) != 0 {
 		t.Fatalf("Message: %+v", f)
 	}
 
 	axontest.Put(t, ctx, h, axon.InboxName, &Message{Topic: "sport"})
-	f = getFragments(t, ctx, h, 1)[0]
+	f = getParts(t, ctx, h, 1)[0]
 	if f.Total != 0 || string(f.Topic) != "sport" {
 		t.Fatalf("*Message: %+v", f)
 	}
@@ -95,7 +95,7 @@ func TestBroadcasterRefuses(t *testing.T) {
 	ctx := axontest.Context(t)
 	b := Broadcaster(MaxMessage(1000))
 	h := axontest.Start(t, ctx, b)
-	axontest.Tap(t, h, udp.ErrorsBox)
+	axontest.Tap(t, h, axon.ErrorsName)
 
 	for _, tc := range []struct {
 		msg  any
@@ -103,8 +103,8 @@ func TestBroadcasterRefuses(t *testing.T) {
 	}{
 		{make([]byte, 1001), ErrTooLarge},
 		{Message{Topic: string(make([]byte, MaxTopicLen+1)), Data: []byte("x")}, ErrTopicTooLong},
-		{42, udp.ErrBadMessage},
-		{(*Message)(nil), udp.ErrBadMessage},
+		{42, axon.ErrBadMessage},
+		{(*Message)(nil), axon.ErrBadMessage},
 	} {
 		axontest.Put(t, ctx, h, axon.InboxName, tc.msg)
 		be, e := udptest.Error(t, ctx, h, tc.want)
@@ -114,7 +114,7 @@ func TestBroadcasterRefuses(t *testing.T) {
 	}
 	// It carries on: the maximum itself goes.
 	axontest.Put(t, ctx, h, axon.InboxName, make([]byte, 1000))
-	if fs := getFragments(t, ctx, h, 1); fs[0].Total != 1000 {
+	if fs := getParts(t, ctx, h, 1); fs[0].Total != 1000 {
 		t.Fatalf("after refusals: %+v", fs[0])
 	}
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
@@ -130,7 +130,7 @@ func TestBroadcasterRefusesUnlinked(t *testing.T) {
 	h := axontest.Start(t, ctx, b)
 	axontest.Put(t, ctx, h, axon.InboxName, "far too long for it")
 	axontest.Put(t, ctx, h, axon.InboxName, "short")
-	if f := getFragments(t, ctx, h, 1)[0]; string(f.Data) != "short" {
+	if f := getParts(t, ctx, h, 1)[0]; string(f.Data) != "short" {
 		t.Fatalf("got %q", f.Data)
 	}
 	if s := b.Stats(); s.Refused != 1 {
@@ -148,10 +148,10 @@ func TestBroadcasterProducerFinished(t *testing.T) {
 	pf := axon.ProducerFinished{From: axontest.Tester}
 	axontest.Preload(t, b, axon.ControlName, pf)
 	h := axontest.Start(t, ctx, b)
-	if _, data := join(t, getFragments(t, ctx, h, 5)); !bytes.Equal(data, one) {
+	if _, data := join(t, getParts(t, ctx, h, 5)); !bytes.Equal(data, one) {
 		t.Fatal("first message changed")
 	}
-	if _, data := join(t, getFragments(t, ctx, h, 1)); !bytes.Equal(data, two) {
+	if _, data := join(t, getParts(t, ctx, h, 1)); !bytes.Equal(data, two) {
 		t.Fatal("second message changed")
 	}
 	axontest.ExpectSignal(t, ctx, h, pf)
@@ -165,7 +165,7 @@ func TestBroadcasterShutdownWhileBlocked(t *testing.T) {
 	b := Broadcaster(DatagramSize(MinDatagramSize))
 	h := axontest.Start(t, ctx, b)
 	axontest.Put(t, ctx, h, axon.InboxName, make([]byte, 100*MinDatagramSize)) // 107 fragments
-	getFragments(t, ctx, h, 1)                                                 // it has started; the rest fill the box, then wait
+	getParts(t, ctx, h, 1)                                                     // it has started; the rest fill the box, then wait
 	axontest.StopWith(t, ctx, h, axon.ShutdownMicroprocess{From: axontest.Tester})
 	if s := b.Stats(); s.Messages != 0 || s.Datagrams >= 107 {
 		t.Errorf("Stats = %+v: want the message cut short", s)
@@ -188,8 +188,8 @@ func TestBroadcasterBadOptions(t *testing.T) {
 	b := Broadcaster(DatagramSize(100))
 	err := axon.Run(ctx, b)
 	var ue *udp.Error
-	if !errors.Is(err, udp.ErrConfig) || !errors.As(err, &ue) || ue.Op != "configure" {
-		t.Fatalf("Run = %v, want a configure *udp.Error wrapping udp.ErrConfig", err)
+	if !errors.Is(err, axon.ErrConfig) || !errors.As(err, &ue) || ue.Op != "configure" {
+		t.Fatalf("Run = %v, want a configure *udp.Error wrapping axon.ErrConfig", err)
 	}
 	if s := b.Stats(); s != (BroadcastStats{}) {
 		t.Errorf("Stats = %+v", s)

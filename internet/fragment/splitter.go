@@ -1,41 +1,42 @@
-package multicast
+package fragment
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"iter"
+
+	"github.com/kamaelia-go/kamaelia/internal/slab"
 )
 
-// Fragmenter splits messages into fragments (the wire format is
-// documented on Fragment), numbering each message with the next id of its
+// Splitter splits messages into fragments (the wire format is
+// documented on Part), numbering each message with the next id of its
 // own sequence. A Broadcaster uses one; use one directly to send
-// fragments some other way. A Fragmenter is not safe for use by several
+// fragments some other way. A Splitter is not safe for use by several
 // goroutines at once.
-type Fragmenter struct {
+type Splitter struct {
 	topic    string
 	datagram int // largest datagram
 	max      int // longest message
 	next     uint64
 }
 
-// NewFragmenter returns a Fragmenter set by the options Topic,
+// NewSplitter returns a Splitter set by the options Topic,
 // DatagramSize and MaxMessage, whose first message id is random. The
 // error, for an option out of range or one that does not apply, wraps
-// udp.ErrConfig.
-func NewFragmenter(opts ...FragmentOption) (*Fragmenter, error) {
-	cfg, err := newFragConfig("Fragmenter", fragmenterOptions, opts)
+// axon.ErrConfig.
+func NewSplitter(opts ...Option) (*Splitter, error) {
+	cfg, err := newConfig("Splitter", splitterOptions, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID()), nil
+	return newSplitter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID()), nil
 }
 
-// newFragmenter makes a Fragmenter without checking its limits, so that
+// newSplitter makes a Splitter without checking its limits, so that
 // tests can use datagrams smaller than MinDatagramSize.
-func newFragmenter(topic string, datagram, maxMessage int, first uint64) *Fragmenter {
-	return &Fragmenter{topic: topic, datagram: datagram, max: maxMessage, next: first}
+func newSplitter(topic string, datagram, maxMessage int, first uint64) *Splitter {
+	return &Splitter{topic: topic, datagram: datagram, max: maxMessage, next: first}
 }
 
 // randomID returns a random message id for a sender's first message.
@@ -46,10 +47,10 @@ func randomID() uint64 {
 }
 
 // NextID returns the id the next message will be given.
-func (f *Fragmenter) NextID() uint64 { return f.next }
+func (f *Splitter) NextID() uint64 { return f.next }
 
 // Split is SplitTopic with f's topic (the Topic option).
-func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
+func (f *Splitter) Split(msg []byte) (iter.Seq[[]byte], error) {
 	return f.SplitTopic(f.topic, msg)
 }
 
@@ -68,7 +69,7 @@ func (f *Fragmenter) Split(msg []byte) (iter.Seq[[]byte], error) {
 // that keeps one keeps that much memory alive. Each has its capacity cut
 // to its length, so appending to one never touches another. Reading the
 // sequence again gives the same datagrams, in new memory.
-func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
+func (f *Splitter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) {
 	if len(t) > MaxTopicLen {
 		return nil, fmt.Errorf("topic of %d bytes: %w", len(t), ErrTopicTooLong)
 	}
@@ -89,25 +90,19 @@ func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) 
 	}
 	return func(yield func([]byte) bool) {
 		head := appendHeader(make([]byte, 0, HeaderLen+len(t)), id, 0, uint32(count), uint32(total), uint32(size), t)
-		per := max(1, slabSize/(len(head)+size)) // datagrams to an allocation
+		per := max(1, slab.Size/(len(head)+size)) // datagrams to an allocation
 		parts := make([][]byte, 0, 2*min(per, count))
 		for first := 0; first < count; first += per {
 			end := min(first+per, count)
-			// Header, piece, header, piece, ...: bytes.Join lays them out
-			// one after the other in one allocation, copying each byte
-			// once and without zeroing the memory first.
+			// Header, piece, header, piece, ...: each pair becomes one
+			// datagram, copied once into memory shared with the others.
 			parts = parts[:0]
 			for i := first; i < end; i++ {
 				off := i * size
 				parts = append(parts, head, msg[off:min(off+size, total)])
 			}
-			slab := bytes.Join(parts, nil)
-			at := 0
-			for i := first; i < end; i++ {
-				n := len(head) + len(parts[2*(i-first)+1])
-				d := slab[at : at+n : at+n]
-				at += n
-				binary.BigEndian.PutUint32(d[14:], uint32(i))
+			for i, d := range slab.Join(parts[:0], parts, 2) {
+				binary.BigEndian.PutUint32(d[14:], uint32(first+i))
 				if !yield(d) {
 					return
 				}
@@ -115,6 +110,3 @@ func (f *Fragmenter) SplitTopic(t string, msg []byte) (iter.Seq[[]byte], error) 
 		}
 	}, nil
 }
-
-// slabSize bounds the allocation that datagrams made together share.
-const slabSize = 32 << 10

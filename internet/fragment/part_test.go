@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"
@@ -9,12 +9,12 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kamaelia-go/kamaelia/internet/udp"
+	"github.com/kamaelia-go/kamaelia/axon"
 )
 
 // The layout documented in fragment.go, byte by byte.
 func TestFragmentLayout(t *testing.T) {
-	f := Fragment{ID: 0x0102030405060708, Index: 2, Count: 3, Total: 10, Size: 4, Topic: []byte("tp"), Data: []byte("xy")}
+	f := Part{ID: 0x0102030405060708, Index: 2, Count: 3, Total: 10, Size: 4, Topic: []byte("tp"), Data: []byte("xy")}
 	got, err := f.Append([]byte("prefix"))
 	if err != nil {
 		t.Fatal(err)
@@ -30,16 +30,16 @@ func TestFragmentLayout(t *testing.T) {
 	if f.Len() != len(want)-len("prefix") {
 		t.Errorf("Len = %d, want %d", f.Len(), len(want)-len("prefix"))
 	}
-	p, err := ParseFragment(got[len("prefix"):])
+	p, err := Parse(got[len("prefix"):])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !fragmentsEqual(p, f) {
-		t.Errorf("ParseFragment = %+v, want %+v", p, f)
+	if !partsEqual(p, f) {
+		t.Errorf("Parse = %+v, want %+v", p, f)
 	}
 }
 
-func fragmentsEqual(a, b Fragment) bool {
+func partsEqual(a, b Part) bool {
 	return a.ID == b.ID && a.Index == b.Index && a.Count == b.Count && a.Total == b.Total &&
 		a.Size == b.Size && bytes.Equal(a.Topic, b.Topic) && bytes.Equal(a.Data, b.Data)
 }
@@ -87,11 +87,11 @@ var badFragments = []struct {
 func TestParseFragmentRejects(t *testing.T) {
 	for _, tc := range badFragments {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := ParseFragment(tc.b)
+			f, err := Parse(tc.b)
 			if err != tc.want { // returned unwrapped, so == holds
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			if !fragmentsEqual(f, Fragment{}) || f.Topic != nil || f.Data != nil {
+			if !partsEqual(f, Part{}) || f.Topic != nil || f.Data != nil {
 				t.Errorf("a refused fragment came back as %+v", f)
 			}
 		})
@@ -100,12 +100,12 @@ func TestParseFragmentRejects(t *testing.T) {
 
 func TestParseFragmentRejectsWithoutAllocating(t *testing.T) {
 	for _, tc := range badFragments {
-		if n := testing.AllocsPerRun(100, func() { _, _ = ParseFragment(tc.b) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { _, _ = Parse(tc.b) }); n != 0 {
 			t.Errorf("%s: %v allocations", tc.name, n)
 		}
 	}
 	good := encodeRaw(1, 1, 3, 10, 4, "topic", "efgh")
-	if n := testing.AllocsPerRun(100, func() { _, _ = ParseFragment(good) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = Parse(good) }); n != 0 {
 		t.Errorf("good fragment: %v allocations", n)
 	}
 }
@@ -113,25 +113,25 @@ func TestParseFragmentRejectsWithoutAllocating(t *testing.T) {
 func TestParseFragmentAccepts(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		f    Fragment
+		f    Part
 	}{
-		{"empty message", Fragment{ID: 7, Count: 1, Data: []byte{}}},
-		{"one byte", Fragment{ID: 7, Count: 1, Total: 1, Size: 1, Data: []byte("x")}},
-		{"first of three", Fragment{Index: 0, Count: 3, Total: 10, Size: 4, Data: []byte("abcd")}},
-		{"last of three", Fragment{Index: 2, Count: 3, Total: 10, Size: 4, Data: []byte("ij")}},
-		{"last, full", Fragment{Index: 1, Count: 2, Total: 8, Size: 4, Data: []byte("efgh")}},
-		{"long topic", Fragment{ID: ^uint64(0), Count: 1, Total: 2, Size: 2, Topic: bytes.Repeat([]byte("t"), MaxTopicLen), Data: []byte("ok")}},
+		{"empty message", Part{ID: 7, Count: 1, Data: []byte{}}},
+		{"one byte", Part{ID: 7, Count: 1, Total: 1, Size: 1, Data: []byte("x")}},
+		{"first of three", Part{Index: 0, Count: 3, Total: 10, Size: 4, Data: []byte("abcd")}},
+		{"last of three", Part{Index: 2, Count: 3, Total: 10, Size: 4, Data: []byte("ij")}},
+		{"last, full", Part{Index: 1, Count: 2, Total: 8, Size: 4, Data: []byte("efgh")}},
+		{"long topic", Part{ID: ^uint64(0), Count: 1, Total: 2, Size: 2, Topic: bytes.Repeat([]byte("t"), MaxTopicLen), Data: []byte("ok")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := tc.f.Append(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := ParseFragment(b)
+			got, err := Parse(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !fragmentsEqual(got, tc.f) {
+			if !partsEqual(got, tc.f) {
 				t.Errorf("got %+v, want %+v", got, tc.f)
 			}
 		})
@@ -140,14 +140,14 @@ func TestParseFragmentAccepts(t *testing.T) {
 
 func TestAppendRefusesWhatParseRefuses(t *testing.T) {
 	for _, tc := range []struct {
-		f    Fragment
+		f    Part
 		want error
 	}{
-		{Fragment{Count: 0}, ErrZeroCount},
-		{Fragment{Index: 1, Count: 1}, ErrBadIndex},
-		{Fragment{Count: 2, Total: 10, Size: 4, Data: []byte("abcd")}, ErrBadCount},
-		{Fragment{Count: 3, Total: 10, Size: 4, Data: []byte("abc")}, ErrBadLength},
-		{Fragment{Count: 1, Topic: make([]byte, MaxTopicLen+1), Data: []byte{}}, ErrTopicTooLong},
+		{Part{Count: 0}, ErrZeroCount},
+		{Part{Index: 1, Count: 1}, ErrBadIndex},
+		{Part{Count: 2, Total: 10, Size: 4, Data: []byte("abcd")}, ErrBadCount},
+		{Part{Count: 3, Total: 10, Size: 4, Data: []byte("abc")}, ErrBadLength},
+		{Part{Count: 1, Topic: make([]byte, MaxTopicLen+1), Data: []byte{}}, ErrTopicTooLong},
 	} {
 		dst := []byte("keep")
 		got, err := tc.f.Append(dst)
@@ -161,7 +161,7 @@ func TestAppendRefusesWhatParseRefuses(t *testing.T) {
 }
 
 // split returns all of a message's datagrams.
-func split(t testing.TB, f *Fragmenter, topic string, msg []byte) [][]byte {
+func split(t testing.TB, f *Splitter, topic string, msg []byte) [][]byte {
 	t.Helper()
 	seq, err := f.SplitTopic(topic, msg)
 	if err != nil {
@@ -199,7 +199,7 @@ func TestFragmenterRoundTrip(t *testing.T) {
 		{"1 MiB", 1 << 20, (1<<20 + room - 1) / room},
 		{"16 MiB, the maximum", DefaultMaxMessage, (DefaultMaxMessage + room - 1) / room},
 	}
-	fr, err := NewFragmenter(Topic(topic))
+	fr, err := NewSplitter(Topic(topic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestFragmenterRoundTrip(t *testing.T) {
 				if len(d) > DefaultDatagramSize {
 					t.Fatalf("datagram %d is %d bytes, more than %d", j, len(d), DefaultDatagramSize)
 				}
-				f, err := ParseFragment(d)
+				f, err := Parse(d)
 				if err != nil {
 					t.Fatalf("datagram %d: %v", j, err)
 				}
@@ -269,15 +269,15 @@ func TestFragmenterRoundTrip(t *testing.T) {
 }
 
 func TestFragmenterIDs(t *testing.T) {
-	a, _ := NewFragmenter()
-	b, _ := NewFragmenter()
+	a, _ := NewSplitter()
+	b, _ := NewSplitter()
 	if a.NextID() == b.NextID() {
 		t.Errorf("two Fragmenters start at the same id %#x", a.NextID())
 	}
 	first := a.NextID()
 	for i := range 3 {
 		d := split(t, a, "", []byte("m"))
-		f, err := ParseFragment(d[0])
+		f, err := Parse(d[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestFragmenterIDs(t *testing.T) {
 		}
 	}
 	// The id wraps round.
-	w := newFragmenter("", DefaultDatagramSize, DefaultMaxMessage, ^uint64(0))
+	w := newSplitter("", DefaultDatagramSize, DefaultMaxMessage, ^uint64(0))
 	split(t, w, "", nil)
 	if w.NextID() != 0 {
 		t.Errorf("after id 2^64-1 comes %#x, want 0", w.NextID())
@@ -294,7 +294,7 @@ func TestFragmenterIDs(t *testing.T) {
 }
 
 func TestFragmenterSequenceIsLazyAndRepeatable(t *testing.T) {
-	fr := newFragmenter("", MinDatagramSize, DefaultMaxMessage, 1)
+	fr := newSplitter("", MinDatagramSize, DefaultMaxMessage, 1)
 	msg := pattern(9, 5000)
 	seq, err := fr.Split(msg)
 	if err != nil {
@@ -319,7 +319,7 @@ func TestFragmenterSequenceIsLazyAndRepeatable(t *testing.T) {
 
 func TestFragmenterDatagramSizes(t *testing.T) {
 	for _, size := range []int{MinDatagramSize, 1000, DefaultDatagramSize, 9000, MaxDatagramSize} {
-		fr, err := NewFragmenter(DatagramSize(size), Topic("t"))
+		fr, err := NewSplitter(DatagramSize(size), Topic("t"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +340,7 @@ func TestFragmentOptionsChecked(t *testing.T) {
 	long := string(make([]byte, MaxTopicLen+1))
 	for _, tc := range []struct {
 		name string
-		opt  FragmentOption
+		opt  Option
 	}{
 		{"datagram too small", DatagramSize(MinDatagramSize - 1)},
 		{"datagram too large", DatagramSize(MaxDatagramSize + 1)},
@@ -353,20 +353,20 @@ func TestFragmentOptionsChecked(t *testing.T) {
 		{"topic too long", Topic(long)},
 		{"listened topic too long", Topics("ok", long)},
 	} {
-		if _, err := NewFragmenter(tc.opt); !errors.Is(err, udp.ErrConfig) {
-			t.Errorf("%s: NewFragmenter: err = %v, want udp.ErrConfig", tc.name, err)
+		if _, err := NewSplitter(tc.opt); !errors.Is(err, axon.ErrConfig) {
+			t.Errorf("%s: NewSplitter: err = %v, want axon.ErrConfig", tc.name, err)
 		}
-		if _, err := NewReassembler(tc.opt); !errors.Is(err, udp.ErrConfig) {
-			t.Errorf("%s: NewReassembler: err = %v, want udp.ErrConfig", tc.name, err)
+		if _, err := NewReassembler(tc.opt); !errors.Is(err, axon.ErrConfig) {
+			t.Errorf("%s: NewReassembler: err = %v, want axon.ErrConfig", tc.name, err)
 		}
 	}
-	if _, err := NewFragmenter(MaxMessage(1<<32-1), DatagramSize(MinDatagramSize), Topic(long[:MaxTopicLen])); err != nil {
+	if _, err := NewSplitter(MaxMessage(1<<32-1), DatagramSize(MinDatagramSize), Topic(long[:MaxTopicLen])); err != nil {
 		t.Errorf("limits themselves refused: %v", err)
 	}
 }
 
 func TestSplitRefusesLongTopic(t *testing.T) {
-	fr, _ := NewFragmenter()
+	fr, _ := NewSplitter()
 	next := fr.NextID()
 	if _, err := fr.SplitTopic(string(make([]byte, MaxTopicLen+1)), []byte("x")); !errors.Is(err, ErrTopicTooLong) {
 		t.Errorf("err = %v, want ErrTopicTooLong", err)
@@ -379,7 +379,7 @@ func TestSplitRefusesLongTopic(t *testing.T) {
 // Fragmenting and reassembling 1 MiB messages, without sockets.
 func BenchmarkSplitReassemble1MiB(b *testing.B) {
 	msg := pattern(1, 1<<20)
-	fr, _ := NewFragmenter()
+	fr, _ := NewSplitter()
 	r, _ := NewReassembler()
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
@@ -404,7 +404,7 @@ func BenchmarkSplitReassemble1MiB(b *testing.B) {
 // Refusing junk costs no allocation and little time.
 func BenchmarkReassembleJunk(b *testing.B) {
 	r, _ := NewReassembler(Topics("wanted"))
-	d := split(b, smallFragmenter(1), "unwanted", make([]byte, 50))[0]
+	d := split(b, smallSplitter(1), "unwanted", make([]byte, 50))[0]
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := r.Add(alice, d); err != ErrUnwantedTopic {

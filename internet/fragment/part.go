@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"encoding/binary"
@@ -8,9 +8,9 @@ import (
 
 // Wire-format constants.
 const (
-	// FragmentVersion is the version of the fragment format this package
+	// Version is the version of the fragment format this package
 	// reads and writes.
-	FragmentVersion = 1
+	Version = 1
 	// HeaderLen is the length of the fixed fragment header, before the
 	// topic.
 	HeaderLen = 30
@@ -22,9 +22,9 @@ const (
 var fragmentMagic = [4]byte{'K', 'M', 'F', 'R'}
 
 // Errors for fragments that break the format, and for messages a sender
-// or a receiver will not take. ParseFragment and Reassembler.Add return
+// or a receiver will not take. Parse and Reassembler.Add return
 // them as they are, unwrapped, so that checking them costs nothing;
-// Append, the Fragmenter and the Broadcaster wrap them with the details.
+// Append, the Splitter and the Broadcaster wrap them with the details.
 // errors.Is sorts them either way.
 var (
 	// ErrTruncated: the datagram is shorter than the header, or than the
@@ -51,8 +51,8 @@ var (
 	ErrTooLarge = errors.New("fragment: message too large")
 )
 
-// Fragment is one datagram of a fragmented message: the header fields and
-// the topic and payload bytes. ParseFragment returns one whose Topic and
+// Part is one datagram of a fragmented message: the header fields and
+// the topic and payload bytes. Parse returns one whose Topic and
 // Data share the datagram's memory; Append encodes one.
 //
 // # Wire format
@@ -98,7 +98,7 @@ var (
 // same sender and id.
 //
 // The format keeps no checksum of its own: it relies on UDP's.
-type Fragment struct {
+type Part struct {
 	ID    uint64 // message id, unique per sender
 	Index uint32 // which fragment this is, 0 <= Index < Count
 	Count uint32 // how many fragments the message has, at least 1
@@ -108,29 +108,29 @@ type Fragment struct {
 	Data  []byte // this fragment's piece of the message
 }
 
-// ParseFragment reads the fragment in datagram b. The Topic and Data of
+// Parse reads the fragment in datagram b. The Topic and Data of
 // the result are slices of b. A malformed datagram gives one of
 // ErrTruncated, ErrBadMagic, ErrBadVersion, ErrZeroCount, ErrBadIndex,
-// ErrBadCount or ErrBadLength, unwrapped. ParseFragment never allocates
+// ErrBadCount or ErrBadLength, unwrapped. Parse never allocates
 // and never panics, whatever b holds.
-func ParseFragment(b []byte) (Fragment, error) {
+func Parse(b []byte) (Part, error) {
 	if len(b) < len(fragmentMagic) {
-		return Fragment{}, ErrTruncated
+		return Part{}, ErrTruncated
 	}
 	if [4]byte(b[:4]) != fragmentMagic {
-		return Fragment{}, ErrBadMagic
+		return Part{}, ErrBadMagic
 	}
 	if len(b) < HeaderLen {
-		return Fragment{}, ErrTruncated
+		return Part{}, ErrTruncated
 	}
-	if b[4] != FragmentVersion {
-		return Fragment{}, ErrBadVersion
+	if b[4] != Version {
+		return Part{}, ErrBadVersion
 	}
 	tlen := int(b[5])
 	if len(b) < HeaderLen+tlen {
-		return Fragment{}, ErrTruncated
+		return Part{}, ErrTruncated
 	}
-	f := Fragment{
+	f := Part{
 		ID:    binary.BigEndian.Uint64(b[6:]),
 		Index: binary.BigEndian.Uint32(b[14:]),
 		Count: binary.BigEndian.Uint32(b[18:]),
@@ -140,13 +140,13 @@ func ParseFragment(b []byte) (Fragment, error) {
 		Data:  b[HeaderLen+tlen:],
 	}
 	if err := f.check(); err != nil {
-		return Fragment{}, err
+		return Part{}, err
 	}
 	return f, nil
 }
 
 // check applies the format's rules to f's header and payload length.
-func (f *Fragment) check() error {
+func (f *Part) check() error {
 	switch {
 	case f.Count == 0:
 		return ErrZeroCount
@@ -172,22 +172,22 @@ func (f *Fragment) check() error {
 
 // pieceLen is how many message bytes fragment f.Index carries, for a
 // header that has passed the count checks.
-func (f *Fragment) pieceLen() uint64 {
+func (f *Part) pieceLen() uint64 {
 	off := uint64(f.Index) * uint64(f.Size)
 	return min(uint64(f.Size), uint64(f.Total)-off)
 }
 
 // offset is where f's piece starts in the message.
-func (f *Fragment) offset() uint64 { return uint64(f.Index) * uint64(f.Size) }
+func (f *Part) offset() uint64 { return uint64(f.Index) * uint64(f.Size) }
 
 // Len is the length of f as a datagram: HeaderLen + len(Topic) + len(Data).
-func (f Fragment) Len() int { return HeaderLen + len(f.Topic) + len(f.Data) }
+func (f Part) Len() int { return HeaderLen + len(f.Topic) + len(f.Data) }
 
 // Append appends f, encoded as a datagram, to dst and returns the longer
-// slice. A fragment that ParseFragment would refuse is refused here with
+// slice. A fragment that Parse would refuse is refused here with
 // the same error (or ErrTopicTooLong), and dst returned as it was, so
 // whatever Append writes parses back to f.
-func (f Fragment) Append(dst []byte) ([]byte, error) {
+func (f Part) Append(dst []byte) ([]byte, error) {
 	if err := f.check(); err != nil {
 		return dst, fmt.Errorf("encode fragment %d/%d of message %#x: %w", f.Index, f.Count, f.ID, err)
 	}
@@ -198,7 +198,7 @@ func (f Fragment) Append(dst []byte) ([]byte, error) {
 // appendHeader appends the fixed header and the topic, unchecked.
 func appendHeader[T string | []byte](dst []byte, id uint64, index, count, total, size uint32, topic T) []byte {
 	dst = append(dst, fragmentMagic[:]...)
-	dst = append(dst, FragmentVersion, byte(len(topic)))
+	dst = append(dst, Version, byte(len(topic)))
 	dst = binary.BigEndian.AppendUint64(dst, id)
 	dst = binary.BigEndian.AppendUint32(dst, index)
 	dst = binary.BigEndian.AppendUint32(dst, count)

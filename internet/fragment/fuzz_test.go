@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// formatErrors are the errors ParseFragment may return.
+// formatErrors are the errors Parse may return.
 var formatErrors = []error{ErrTruncated, ErrBadMagic, ErrBadVersion, ErrZeroCount, ErrBadIndex, ErrBadCount, ErrBadLength}
 
 func isFormatError(err error) bool {
@@ -20,7 +20,7 @@ func isFormatError(err error) bool {
 	return false
 }
 
-// FuzzParseHeader feeds ParseFragment any bytes. It must not panic; what
+// FuzzParseHeader feeds Parse any bytes. It must not panic; what
 // it accepts must keep the format's rules and encode back to exactly the
 // same bytes (the encoding is canonical); what it refuses, it refuses with
 // one of the format errors. The bytes also give the fields of a header,
@@ -38,10 +38,10 @@ func FuzzParseHeader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fr, err := ParseFragment(b)
+		fr, err := Parse(b)
 		if err != nil {
 			if !isFormatError(err) {
-				t.Fatalf("ParseFragment: unexpected error %v", err)
+				t.Fatalf("Parse: unexpected error %v", err)
 			}
 		} else {
 			if fr.Count == 0 || fr.Index >= fr.Count {
@@ -66,11 +66,11 @@ func FuzzParseHeader(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Append(%+v): %v", h, err)
 		}
-		back, err := ParseFragment(enc)
+		back, err := Parse(enc)
 		if err != nil {
-			t.Fatalf("ParseFragment(Append(%+v)): %v", h, err)
+			t.Fatalf("Parse(Append(%+v)): %v", h, err)
 		}
-		if !fragmentsEqual(back, h) {
+		if !partsEqual(back, h) {
 			t.Fatalf("round trip: got %+v, want %+v", back, h)
 		}
 	})
@@ -78,8 +78,8 @@ func FuzzParseHeader(f *testing.F) {
 
 // headerFrom makes a valid fragment from the fields in b (at least 20
 // bytes long).
-func headerFrom(b []byte) Fragment {
-	h := Fragment{ID: binary.BigEndian.Uint64(b)}
+func headerFrom(b []byte) Part {
+	h := Part{ID: binary.BigEndian.Uint64(b)}
 	total := binary.BigEndian.Uint32(b[8:]) % 5000
 	size := 1 + uint32(binary.BigEndian.Uint16(b[12:]))%600
 	h.Total = total
@@ -190,10 +190,10 @@ func runReassemblerScript(t *testing.T, input []byte) {
 			t.Fatal(err)
 		}
 		s := &script{b: input}
-		frags := make([]*Fragmenter, len(fuzzSenders))
+		frags := make([]*Splitter, len(fuzzSenders))
 		base := uint64(s.byte()) << 56 // the senders' ids start alike
 		for i := range frags {
-			frags[i] = newFragmenter("", HeaderLen+1+32*(i+1), fuzzMaxMessage, base)
+			frags[i] = newSplitter("", HeaderLen+1+32*(i+1), fuzzMaxMessage, base)
 		}
 		sent := map[fuzzKey]*fuzzSent{}
 		var queue, delivered []fuzzDatagram
@@ -208,7 +208,7 @@ func runReassemblerScript(t *testing.T, input []byte) {
 			if !done || from == fuzzAttacker {
 				return m, done, err
 			}
-			p, perr := ParseFragment(d)
+			p, perr := Parse(d)
 			if perr != nil {
 				t.Fatalf("a malformed datagram completed a message: %v", perr)
 			}
@@ -261,7 +261,7 @@ func runReassemblerScript(t *testing.T, input []byte) {
 				j := pick(queue)
 				fd := queue[j]
 				queue = append(queue[:j], queue[j+1:]...)
-				p, _ := ParseFragment(fd.d)
+				p, _ := Parse(fd.d)
 				sent[fd.key].delivered[int(p.Index)] = true
 				delivered = append(delivered, fd)
 				add(fd.from, fd.d)
@@ -382,7 +382,7 @@ func corrupt(d []byte, k byte) []byte {
 // contradict returns a copy of fragment d, still well formed, with the
 // message's count, length, size or id changed by k.
 func contradict(t *testing.T, d []byte, k byte) []byte {
-	p, err := ParseFragment(d)
+	p, err := Parse(d)
 	if err != nil {
 		t.Fatal(err)
 	}

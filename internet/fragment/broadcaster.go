@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // *axon.Component with counters.
 type BroadcasterComponent struct {
 	*axon.Component
-	frag     *Fragmenter
+	frag     *Splitter
 	rate     int
 	reporter *axon.Reporter
 
@@ -31,16 +31,16 @@ type BroadcastStats struct {
 }
 
 // Broadcaster splits each message arriving on "inbox" into fragments that
-// fit a datagram (the wire format is documented on Fragment) and sends
-// them, in order, on "outbox". It is the
-// sending half of mcl's RawBroadcaster, without the socket: link its
-// outbox to a UDP SimplePeer or TargettedPeer for unicast, or to a
-// multicast Sender, whose inbox takes []byte payloads, and a Listener at
-// the other end puts the messages back together.
+// fit a datagram (the wire format is documented on Part) and sends them,
+// in order, on "outbox". It is the sending half of mcl's RawBroadcaster,
+// without the socket: link its outbox to any component whose inbox takes
+// []byte datagrams (a udp.SimplePeer or TargettedPeer for unicast, a
+// multicast.Sender or Transceiver for a group), and a Listener at the
+// other end puts the messages back together.
 //
 //	axon.Run(ctx, chassis.Pipeline(
 //		util.DataSource(messages),
-//		multicast.Broadcaster(multicast.Topic("weather")),
+//		fragment.Broadcaster(fragment.Topic("weather")),
 //		udp.SimplePeer(udp.Remote("203.0.113.7:26000")),
 //	))
 //
@@ -57,20 +57,20 @@ type BroadcastStats struct {
 //	              once, dropping what is queued.
 //	outbox  (out) []byte: each a datagram, one fragment, in a slice of
 //	              its own (fragments made together share an allocation,
-//	              as Fragmenter.SplitTopic says); at most DatagramSize
+//	              as Splitter.SplitTopic says); at most DatagramSize
 //	              bytes. A message's fragments cross to the next
 //	              component many at a time.
 //	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error,
 //	              Op "fragment": a message refused, wrapping ErrTooLarge
 //	              (longer than MaxMessage), ErrTopicTooLong, or
-//	              udp.ErrBadMessage (not a message type above). Sent without waiting; logged with slog
+//	              axon.ErrBadMessage (not a message type above). Sent without waiting; logged with slog
 //	              when "errors" leads nowhere or is full. The Broadcaster
 //	              carries on.
 //	signal  (out) the shutdown message that ended the Broadcaster.
 //
 // Options: Topic, DatagramSize, MaxMessage and Rate. An option out of
 // range makes the Broadcaster fail when it starts, with an error wrapping
-// udp.ErrConfig. Message ids start at a random number for each
+// axon.ErrConfig. Message ids start at a random number for each
 // Broadcaster, so receivers tell its messages from another's on the same
 // socket.
 //
@@ -79,20 +79,20 @@ type BroadcastStats struct {
 // will: a large message can overrun a receiver's socket buffer, and what
 // does not fit is lost, so the whole message is. Raise the receiver's
 // buffer (udp.ReadBuffer), pace the Broadcaster with Rate, or both.
-func Broadcaster(opts ...FragmentOption) *BroadcasterComponent {
+func Broadcaster(opts ...Option) *BroadcasterComponent {
 	b := &BroadcasterComponent{}
 	b.Component = axon.New("Broadcaster", b.main,
-		axon.WithInbox(axon.InboxName, "[]byte, string or multicast.Message: one message each"),
+		axon.WithInbox(axon.InboxName, "[]byte, string or fragment.Message: one message each"),
 		axon.WithOutbox(axon.OutboxName, "[]byte: one fragment each, a datagram to send", axon.Carries[[]byte]()),
-		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): a message that could not be sent; the Broadcaster carries on", axon.Carries[error]()),
+		axon.WithOutbox(axon.ErrorsName, "*udp.Error (in an *axon.BoxError): a message that could not be sent; the Broadcaster carries on", axon.Carries[error]()),
 	)
-	b.reporter = axon.NewReporter(b.Component, udp.ErrorsBox)
-	cfg, err := newFragConfig("Broadcaster", broadcasterOptions, opts)
+	b.reporter = axon.NewReporter(b.Component, axon.ErrorsName)
+	cfg, err := newConfig("Broadcaster", broadcasterOptions, opts)
 	if err != nil {
 		b.FailOnStart(b.BoxError(axon.ControlName, &udp.Error{Op: "configure", Err: err}))
 		return b
 	}
-	b.frag = newFragmenter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID())
+	b.frag = newSplitter(cfg.topic, cfg.datagram, cfg.maxMessage, randomID())
 	b.rate = cfg.rate
 	return b
 }
@@ -124,12 +124,12 @@ func (b *BroadcasterComponent) main(ctx context.Context, c *axon.Component) erro
 			topic, data = m.Topic, m.Data
 		case *Message:
 			if m == nil {
-				b.refuse(ctx, fmt.Errorf("%w: nil *multicast.Message", udp.ErrBadMessage))
+				b.refuse(ctx, fmt.Errorf("%w: nil *fragment.Message", axon.ErrBadMessage))
 				return nil
 			}
 			topic, data = m.Topic, m.Data
 		default:
-			b.refuse(ctx, fmt.Errorf("%w: %T is not a message (want []byte, string or multicast.Message)", udp.ErrBadMessage, msg))
+			b.refuse(ctx, fmt.Errorf("%w: %T is not a message (want []byte, string or fragment.Message)", axon.ErrBadMessage, msg))
 			return nil
 		}
 		seq, err := b.frag.SplitTopic(topic, data)

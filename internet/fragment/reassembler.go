@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"errors"
@@ -34,7 +34,7 @@ func (m Message) String() string {
 }
 
 // Reasons a Reassembler drops a fragment, beyond the format errors of
-// ParseFragment and ErrTooLarge. Add returns them unwrapped.
+// Parse and ErrTooLarge. Add returns them unwrapped.
 var (
 	// ErrUnwantedTopic: the fragment's topic is not one the receiver asked
 	// for (Topics).
@@ -103,7 +103,7 @@ const RecentMessages = 1024
 const partialOverhead = 192
 
 // Reassembler puts fragmented messages back together (the wire format is
-// documented on Fragment). It tells messages apart by the sender's
+// documented on Part). It tells messages apart by the sender's
 // address and port and the message id, so two senders never mix; takes
 // fragments in any order; drops duplicates without losing what it has; and keeps
 // within bounds: a message longer than MaxMessage is refused before
@@ -151,16 +151,16 @@ type partial struct {
 
 // NewReassembler returns a Reassembler set by the options Topics,
 // MaxMessage, MaxAge, Budget and Clock. The error, for an option out of
-// range or one that does not apply, wraps udp.ErrConfig.
-func NewReassembler(opts ...FragmentOption) (*Reassembler, error) {
-	cfg, err := newFragConfig("Reassembler", reassemblerOptions, opts)
+// range or one that does not apply, wraps axon.ErrConfig.
+func NewReassembler(opts ...Option) (*Reassembler, error) {
+	cfg, err := newConfig("Reassembler", reassemblerOptions, opts)
 	if err != nil {
 		return nil, err
 	}
 	return newReassembler(&cfg), nil
 }
 
-func newReassembler(cfg *fragConfig) *Reassembler {
+func newReassembler(cfg *config) *Reassembler {
 	r := &Reassembler{
 		maxMessage: uint64(cfg.maxMessage),
 		maxAge:     cfg.maxAge,
@@ -180,7 +180,7 @@ func newReassembler(cfg *fragConfig) *Reassembler {
 // Add takes the datagram received from sender from. When it completes a
 // message, Add returns that message and true; the message's Data is a
 // slice of its own. When the datagram is dropped, Add returns why: a
-// format error of ParseFragment, ErrUnwantedTopic, ErrTooLarge,
+// format error of Parse, ErrUnwantedTopic, ErrTooLarge,
 // ErrOverBudget, ErrMismatch, ErrDuplicate or ErrLate, unwrapped, and
 // counts it in Stats. Otherwise (a fragment taken, its message still
 // incomplete) it returns false and nil.
@@ -196,7 +196,7 @@ func (r *Reassembler) Add(from netip.AddrPort, datagram []byte) (Message, bool, 
 // for all the datagrams it takes at one go.
 func (r *Reassembler) add(now time.Time, from netip.AddrPort, datagram []byte) (Message, bool, error) {
 	r.expire(now)
-	f, err := ParseFragment(datagram)
+	f, err := Parse(datagram)
 	if err != nil {
 		r.stats.Dropped.Malformed++
 		return Message{}, false, err
@@ -264,7 +264,7 @@ func (r *Reassembler) add(now time.Time, from netip.AddrPort, datagram []byte) (
 }
 
 // addTo takes fragment f into p.
-func (r *Reassembler) addTo(p *partial, f *Fragment) (Message, bool, error) {
+func (r *Reassembler) addTo(p *partial, f *Part) (Message, bool, error) {
 	if f.Count != p.count || f.Total != p.total || f.Size != p.size || string(f.Topic) != p.topic {
 		r.stats.Dropped.Mismatch++
 		return Message{}, false, ErrMismatch

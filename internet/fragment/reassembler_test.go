@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"
@@ -38,13 +38,13 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// smallFragmenter makes fragments with 100 bytes of message each, less
+// smallSplitter makes fragments with 100 bytes of message each, less
 // the topic's length.
-func smallFragmenter(first uint64) *Fragmenter {
-	return newFragmenter("", HeaderLen+100, DefaultMaxMessage, first)
+func smallSplitter(first uint64) *Splitter {
+	return newSplitter("", HeaderLen+100, DefaultMaxMessage, first)
 }
 
-func newTestReassembler(t testing.TB, opts ...FragmentOption) *Reassembler {
+func newTestReassembler(t testing.TB, opts ...Option) *Reassembler {
 	t.Helper()
 	r, err := NewReassembler(opts...)
 	if err != nil {
@@ -92,7 +92,7 @@ func checkPending(t testing.TB, r *Reassembler) {
 }
 
 func TestReassembleOutOfOrder(t *testing.T) {
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	msg := pattern(1, 1000)
 	ds := split(t, fr, "", msg)
 	if len(ds) != 10 {
@@ -127,7 +127,7 @@ func TestReassembleOutOfOrder(t *testing.T) {
 }
 
 func TestReassembleDuplicates(t *testing.T) {
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	msg := pattern(2, 450)
 	ds := split(t, fr, "dup", msg)
 	r := newTestReassembler(t)
@@ -163,7 +163,7 @@ func TestReassembleDuplicates(t *testing.T) {
 }
 
 func TestReassembleOneFragmentDuplicate(t *testing.T) {
-	fr := smallFragmenter(5)
+	fr := smallSplitter(5)
 	r := newTestReassembler(t)
 	d := split(t, fr, "", []byte("short"))
 	if len(d) != 1 {
@@ -190,7 +190,7 @@ func TestReassembleInterleavedSenders(t *testing.T) {
 	frags := make([][][]byte, len(senders))
 	for i := range senders {
 		msgs[i] = pattern(uint64(10+i), 700+50*i)
-		frags[i] = split(t, smallFragmenter(42), "same", msgs[i]) // the same id for all
+		frags[i] = split(t, smallSplitter(42), "same", msgs[i]) // the same id for all
 	}
 	r := newTestReassembler(t)
 	got := map[netip.AddrPort][]byte{}
@@ -222,7 +222,7 @@ func TestReassembleInterleavedSenders(t *testing.T) {
 
 // One sender's messages interleaved (two Broadcasters behind one socket).
 func TestReassembleInterleavedMessages(t *testing.T) {
-	a, b := smallFragmenter(100), smallFragmenter(200)
+	a, b := smallSplitter(100), smallSplitter(200)
 	ma, mb := pattern(1, 930), pattern(2, 510)
 	da, db := split(t, a, "a", ma), split(t, b, "b", mb)
 	r := newTestReassembler(t)
@@ -241,13 +241,13 @@ func TestReassembleInterleavedMessages(t *testing.T) {
 }
 
 func TestReassembleMismatch(t *testing.T) {
-	fr := smallFragmenter(7)
+	fr := smallSplitter(7)
 	msg := pattern(3, 350)
 	ds := split(t, fr, "", msg) // 4 fragments: 100, 100, 100, 50
 	r := newTestReassembler(t)
 	deliver(t, r, alice, ds[0])
-	f, _ := ParseFragment(ds[1])
-	bad := func(change func(*Fragment)) []byte {
+	f, _ := Parse(ds[1])
+	bad := func(change func(*Part)) []byte {
 		g := f
 		g.Topic, g.Data = append([]byte(nil), f.Topic...), append([]byte(nil), f.Data...)
 		change(&g)
@@ -258,10 +258,10 @@ func TestReassembleMismatch(t *testing.T) {
 		return b
 	}
 	for name, d := range map[string][]byte{
-		"count and length": bad(func(g *Fragment) { g.Count, g.Total = 5, 450 }),
-		"length":           bad(func(g *Fragment) { g.Total = 320 }),
-		"size":             bad(func(g *Fragment) { g.Count, g.Size, g.Data = 7, 50, g.Data[:50] }),
-		"topic":            bad(func(g *Fragment) { g.Topic = []byte("u") }),
+		"count and length": bad(func(g *Part) { g.Count, g.Total = 5, 450 }),
+		"length":           bad(func(g *Part) { g.Total = 320 }),
+		"size":             bad(func(g *Part) { g.Count, g.Size, g.Data = 7, 50, g.Data[:50] }),
+		"topic":            bad(func(g *Part) { g.Topic = []byte("u") }),
 	} {
 		if _, done, err := r.Add(alice, d); err != ErrMismatch || done {
 			t.Errorf("%s changed: done %v, err %v, want ErrMismatch", name, done, err)
@@ -280,7 +280,7 @@ func TestReassembleMismatch(t *testing.T) {
 func TestReassembleExpiresByAge(t *testing.T) {
 	clk := newFakeClock()
 	r := newTestReassembler(t, Clock(clk.now), MaxAge(2*time.Second))
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	old := split(t, fr, "", pattern(1, 500))
 	young := split(t, fr, "", pattern(2, 500))
 
@@ -318,7 +318,7 @@ func TestReassembleExpiresByAge(t *testing.T) {
 }
 
 func TestReassembleBudgetEvictsOldest(t *testing.T) {
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	msgs := [][]byte{pattern(1, 1000), pattern(2, 1000), pattern(3, 1000)}
 	var ds [][][]byte
 	for _, m := range msgs {
@@ -350,8 +350,8 @@ func TestReassembleBudgetEvictsOldest(t *testing.T) {
 }
 
 func TestReassembleRefusesWithoutAllocating(t *testing.T) {
-	fr := smallFragmenter(1)
-	big := split(t, newFragmenter("", MaxDatagramSize, 1<<30, 1), "", make([]byte, 2<<20))
+	fr := smallSplitter(1)
+	big := split(t, newSplitter("", MaxDatagramSize, 1<<30, 1), "", make([]byte, 2<<20))
 	wide := split(t, fr, "", make([]byte, 2000))
 	other := split(t, fr, "other", make([]byte, 500))
 	r := newTestReassembler(t, MaxMessage(1<<20), Budget(1500), Topics("", "mine"))
@@ -390,22 +390,22 @@ func TestReassembleRefusesWithoutAllocating(t *testing.T) {
 }
 
 func TestReassembleTopics(t *testing.T) {
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	send := map[string][][]byte{}
 	for _, topic := range []string{"", "a", "b", "c"} {
 		send[topic] = split(t, fr, topic, pattern(uint64(len(topic)), 250))
 	}
 	for _, tc := range []struct {
 		name   string
-		opts   []FragmentOption
+		opts   []Option
 		wanted []string
 	}{
 		{"no Topics: all", nil, []string{"", "a", "b", "c"}},
-		{"Topics(): all", []FragmentOption{Topics()}, []string{"", "a", "b", "c"}},
-		{"one", []FragmentOption{Topics("b")}, []string{"b"}},
-		{"a list", []FragmentOption{Topics("a", "c")}, []string{"a", "c"}},
-		{"options add up", []FragmentOption{Topics("a"), Topics("b")}, []string{"a", "b"}},
-		{"the empty topic", []FragmentOption{Topics("")}, []string{""}},
+		{"Topics(): all", []Option{Topics()}, []string{"", "a", "b", "c"}},
+		{"one", []Option{Topics("b")}, []string{"b"}},
+		{"a list", []Option{Topics("a", "c")}, []string{"a", "c"}},
+		{"options add up", []Option{Topics("a"), Topics("b")}, []string{"a", "b"}},
+		{"the empty topic", []Option{Topics("")}, []string{""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newTestReassembler(t, tc.opts...)
@@ -441,7 +441,7 @@ func TestReassembleTopics(t *testing.T) {
 }
 
 func TestReassembleKeepsNothingOfTheDatagram(t *testing.T) {
-	fr := smallFragmenter(1)
+	fr := smallSplitter(1)
 	for _, n := range []int{5, 250} {
 		msg := pattern(uint64(n), n)
 		r := newTestReassembler(t)

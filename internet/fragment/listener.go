@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"context"
@@ -22,12 +22,13 @@ type ListenerComponent struct {
 }
 
 // Listener puts back together the messages a Broadcaster fragmented: the
-// receiving half of mcl's RawListener, without the socket. Link a UDP
-// peer's or a multicast Receiver's "outbox" to its "inbox".
+// receiving half of mcl's RawListener, without the socket. Link the
+// "outbox" of any component that emits udp.Datagrams to its "inbox": a
+// udp peer for unicast, a multicast.Receiver or Transceiver for a group.
 //
 //	axon.Run(ctx, chassis.Pipeline(
 //		udp.PostboxPeer(udp.Local(":26000"), udp.ReadBuffer(4<<20)),
-//		multicast.Listener(multicast.Topics("weather")),
+//		fragment.Listener(fragment.Topics("weather")),
 //		util.ConsoleEchoer(os.Stdout, util.WithNewline()), // "192.0.2.1:40000 weather: rain"
 //	))
 //
@@ -42,7 +43,7 @@ type ListenerComponent struct {
 //	outbox  (out) Message: each message once it is complete, with the
 //	              sender's address and port in From.
 //	errors  (out) an *axon.BoxError about "inbox" around a *udp.Error, Op
-//	              "reassemble", wrapping udp.ErrBadMessage: a message on
+//	              "reassemble", wrapping axon.ErrBadMessage: a message on
 //	              "inbox" that is not a udp.Datagram. Sent without
 //	              waiting; logged with slog when "errors" leads nowhere
 //	              or is full.
@@ -55,22 +56,22 @@ type ListenerComponent struct {
 //
 // The Listener reassembles as a Reassembler does, and takes the options
 // Topics, MaxMessage, MaxAge, Budget and Clock; an option out of range
-// makes it fail when it starts, with an error wrapping udp.ErrConfig.
+// makes it fail when it starts, with an error wrapping axon.ErrConfig.
 // Besides giving up old messages as fragments arrive, it looks for them
 // every MaxAge/2 (at most every second), so that their memory is freed
 // when the fragments stop.
-func Listener(opts ...FragmentOption) *ListenerComponent {
+func Listener(opts ...Option) *ListenerComponent {
 	l := &ListenerComponent{}
 	l.Component = axon.New("Listener", l.main,
 		axon.WithInbox(axon.InboxName, "udp.Datagram: one fragment each", axon.Carries[udp.Datagram]()),
-		axon.WithOutbox(axon.OutboxName, "multicast.Message: each message once complete", axon.Carries[Message]()),
-		axon.WithOutbox(udp.ErrorsBox, "*udp.Error (in an *axon.BoxError): a message on inbox that is not a datagram", axon.Carries[error]()),
+		axon.WithOutbox(axon.OutboxName, "fragment.Message: each message once complete", axon.Carries[Message]()),
+		axon.WithOutbox(axon.ErrorsName, "*udp.Error (in an *axon.BoxError): a message on inbox that is not a datagram", axon.Carries[error]()),
 	)
-	l.reporter = axon.NewReporter(l.Component, udp.ErrorsBox)
-	cfg, err := newFragConfig("Listener", reassemblerOptions, opts)
+	l.reporter = axon.NewReporter(l.Component, axon.ErrorsName)
+	cfg, err := newConfig("Listener", reassemblerOptions, opts)
 	if err != nil {
 		l.FailOnStart(l.BoxError(axon.ControlName, &udp.Error{Op: "configure", Err: err}))
-		cfg, _ = newFragConfig("Listener", reassemblerOptions, nil) // so that Stats works
+		cfg, _ = newConfig("Listener", reassemblerOptions, nil) // so that Stats works
 	}
 	l.r = newReassembler(&cfg)
 	return l
@@ -135,12 +136,12 @@ func (l *ListenerComponent) take(ctx context.Context, out *axon.Outbox, msgs []a
 			from, data = d.From, d.Data
 		case *udp.Datagram:
 			if d == nil {
-				l.refuse(ctx, fmt.Errorf("%w: nil *udp.Datagram", udp.ErrBadMessage))
+				l.refuse(ctx, fmt.Errorf("%w: nil *udp.Datagram", axon.ErrBadMessage))
 				continue
 			}
 			from, data = d.From, d.Data
 		default:
-			l.refuse(ctx, fmt.Errorf("%w: %T is not a udp.Datagram", udp.ErrBadMessage, msg))
+			l.refuse(ctx, fmt.Errorf("%w: %T is not a udp.Datagram", axon.ErrBadMessage, msg))
 			continue
 		}
 		l.mu.Lock()

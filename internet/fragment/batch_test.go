@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"bytes"

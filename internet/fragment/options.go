@@ -1,4 +1,4 @@
-package multicast
+package fragment
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/internet/udp"
 )
 
 // Defaults and limits for fragmenting and reassembling.
@@ -33,20 +32,20 @@ const (
 	DefaultBudget = 64 << 20
 )
 
-// FragmentOption configures a Broadcaster, a Listener, a Fragmenter or a
+// Option configures a Broadcaster, a Listener, a Splitter or a
 // Reassembler. Each option says which of them it applies to; given to
 // another, it is refused with an error that names it (wrapping
-// udp.ErrConfig), as a value out of range is.
-type FragmentOption func(*fragConfig)
+// axon.ErrConfig), as a value out of range is.
+type Option func(*config)
 
 // The options each takes.
 var (
-	fragmenterOptions  = []string{"Topic", "DatagramSize", "MaxMessage"}
-	broadcasterOptions = append([]string{"Rate"}, fragmenterOptions...)
+	splitterOptions    = []string{"Topic", "DatagramSize", "MaxMessage"}
+	broadcasterOptions = append([]string{"Rate"}, splitterOptions...)
 	reassemblerOptions = []string{"Topics", "MaxMessage", "MaxAge", "Budget", "Clock"}
 )
 
-type fragConfig struct {
+type config struct {
 	axon.OptionSet
 	topic      string
 	topics     []string
@@ -59,9 +58,9 @@ type fragConfig struct {
 	err        error
 }
 
-// newFragConfig applies opts for who, which takes the options applies.
-func newFragConfig(who string, applies []string, opts []FragmentOption) (fragConfig, error) {
-	cfg := fragConfig{
+// newConfig applies opts for who, which takes the options applies.
+func newConfig(who string, applies []string, opts []Option) (config, error) {
+	cfg := config{
 		datagram:   DefaultDatagramSize,
 		maxMessage: DefaultMaxMessage,
 		maxAge:     DefaultMaxAge,
@@ -72,15 +71,15 @@ func newFragConfig(who string, applies []string, opts []FragmentOption) (fragCon
 		o(&cfg)
 	}
 	if err := cfg.Refuse(who, applies...); err != nil {
-		return cfg, err // wraps axon.ErrConfig, which udp.ErrConfig is
+		return cfg, err // wraps axon.ErrConfig
 	}
 	return cfg, cfg.check()
 }
 
-// check refuses values out of range. The error wraps udp.ErrConfig.
-func (c *fragConfig) check() error {
+// check refuses values out of range. The error wraps axon.ErrConfig.
+func (c *config) check() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", udp.ErrConfig, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", axon.ErrConfig, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case c.err != nil:
@@ -110,9 +109,9 @@ func (c *fragConfig) check() error {
 
 // Topic sets the topic of the messages a Broadcaster sends when they do
 // not name one (a []byte or string rather than a Message). The default is
-// "", no topic. At most MaxTopicLen bytes. Broadcaster and Fragmenter
+// "", no topic. At most MaxTopicLen bytes. Broadcaster and Splitter
 // users only.
-func Topic(t string) FragmentOption { return func(c *fragConfig) { c.Mark("Topic"); c.topic = t } }
+func Topic(t string) Option { return func(c *config) { c.Mark("Topic"); c.topic = t } }
 
 // Topics makes a Listener (or Reassembler) take only messages whose topic
 // is one of topics, as mcl's RawListener does: the fragments of any other
@@ -120,33 +119,33 @@ func Topic(t string) FragmentOption { return func(c *fragConfig) { c.Mark("Topic
 // With no Topics, or Topics() with no arguments, every topic is taken.
 // Several Topics options add up. "" is a topic like any other: the one a
 // Broadcaster without a Topic sends.
-func Topics(topics ...string) FragmentOption {
-	return func(c *fragConfig) { c.Mark("Topics"); c.topics = append(c.topics, topics...) }
+func Topics(topics ...string) Option {
+	return func(c *config) { c.Mark("Topics"); c.topics = append(c.topics, topics...) }
 }
 
-// DatagramSize sets the largest fragment a Broadcaster (or Fragmenter)
+// DatagramSize sets the largest fragment a Broadcaster (or Splitter)
 // sends, in bytes of UDP payload, header included: MinDatagramSize to
 // MaxDatagramSize, default DefaultDatagramSize. Choose it so that a
 // datagram crosses the path without IP fragmentation: the path MTU less
 // 48 bytes over IPv6, 28 over IPv4.
-func DatagramSize(n int) FragmentOption {
-	return func(c *fragConfig) { c.Mark("DatagramSize"); c.datagram = n }
+func DatagramSize(n int) Option {
+	return func(c *config) { c.Mark("DatagramSize"); c.datagram = n }
 }
 
 // MaxMessage sets the longest message, in bytes: a Broadcaster refuses a
 // longer one (ErrTooLarge, on "errors") and a Listener drops the fragments
 // of one that claims to be longer, before keeping anything for it. Default
 // DefaultMaxMessage (16 MiB); at most 2^32-1, what the header can say.
-func MaxMessage(n int) FragmentOption {
-	return func(c *fragConfig) { c.Mark("MaxMessage"); c.maxMessage = n }
+func MaxMessage(n int) Option {
+	return func(c *config) { c.Mark("MaxMessage"); c.maxMessage = n }
 }
 
 // MaxAge sets how long a Listener (or Reassembler) keeps an incomplete
 // message, counted from its first fragment's arrival; then the message is
 // dropped and the memory it held freed. Default DefaultMaxAge. It must be
 // longer than a whole message takes to arrive.
-func MaxAge(d time.Duration) FragmentOption {
-	return func(c *fragConfig) { c.Mark("MaxAge"); c.maxAge = d }
+func MaxAge(d time.Duration) Option {
+	return func(c *config) { c.Mark("MaxAge"); c.maxAge = d }
 }
 
 // Budget sets how many bytes a Listener (or Reassembler) may hold for
@@ -154,14 +153,14 @@ func MaxAge(d time.Duration) FragmentOption {
 // bookkeeping (see Stats.BytesPending). A new message that would go over
 // it evicts the oldest incomplete messages first; one that could never
 // fit is dropped. Default DefaultBudget (64 MiB).
-func Budget(bytes int) FragmentOption {
-	return func(c *fragConfig) { c.Mark("Budget"); c.budget = bytes }
+func Budget(bytes int) Option {
+	return func(c *config) { c.Mark("Budget"); c.budget = bytes }
 }
 
 // Clock sets the clock a Listener (or Reassembler) reads to age
 // incomplete messages; the default is time.Now. For tests.
-func Clock(now func() time.Time) FragmentOption {
-	return func(c *fragConfig) { c.Mark("Clock"); c.now = now }
+func Clock(now func() time.Time) Option {
+	return func(c *config) { c.Mark("Clock"); c.now = now }
 }
 
 // Rate paces a Broadcaster: it sends at most bytesPerSecond bytes of
@@ -169,6 +168,6 @@ func Clock(now func() time.Time) FragmentOption {
 // default, sends as fast as the next component takes them. Pacing keeps
 // a large message from overrunning receivers' socket buffers on a path
 // that drops what does not fit, as loopback and most LANs do.
-func Rate(bytesPerSecond int) FragmentOption {
-	return func(c *fragConfig) { c.Mark("Rate"); c.rate = bytesPerSecond }
+func Rate(bytesPerSecond int) Option {
+	return func(c *config) { c.Mark("Rate"); c.rate = bytesPerSecond }
 }
