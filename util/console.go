@@ -119,7 +119,7 @@ func ConsoleReader(r io.Reader, opts ...ReaderOption) *axon.Component {
 	},
 		axon.WithInbox(axon.InboxName, "not used"),
 		axon.WithOutbox(axon.OutboxName, "each line read", axon.Carries[string]()),
-		axon.WithOutbox(ErrorsBox, "*LineError: each line skipped"),
+		axon.WithOutbox(ErrorsBox, "*LineError: each line skipped", axon.Carries[error]()),
 	)
 }
 

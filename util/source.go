@@ -97,14 +97,14 @@ func (s *source[T]) checkControl(ctx context.Context, c *axon.Component) (stop b
 //	              ShutdownMicroprocess: passed on at once, and it ends
 //	outbox  (out) msg, once per trigger
 //	signal  (out) the shutdown message that ended the TriggeredSource
-func TriggeredSource(msg any) *axon.Component {
+func TriggeredSource[T any](msg T) *axon.Component {
 	return axon.New("TriggeredSource", func(ctx context.Context, c *axon.Component) error {
-		out := c.Out(axon.OutboxName)
+		out, m := c.Out(axon.OutboxName), any(msg) // put in an any once
 		return c.Serve(ctx, func(ctx context.Context, _ any) error {
-			return out.Send(ctx, msg)
+			return out.Send(ctx, m)
 		})
 	},
 		axon.WithInbox(axon.InboxName, "triggers; their content is ignored"),
-		axon.WithOutbox(axon.OutboxName, "the fixed message, once per trigger"),
+		axon.WithOutbox(axon.OutboxName, "the fixed message, once per trigger", axon.Carries[T]()),
 	)
 }

@@ -362,8 +362,8 @@ func wholeInput(r io.Reader, limit int) *axon.Component {
 			// of the process.
 			return ctx.Err()
 		}
-	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte"),
-		axon.WithOutbox(util.ErrorsBox, "the input, if it is too long"))
+	}, axon.WithOutbox(axon.OutboxName, "all of the input, as one []byte", axon.Carries[[]byte]()),
+		axon.WithOutbox(util.ErrorsBox, "the input, if it is too long", axon.Carries[error]()))
 }
 
 // errInputTooLong is wrapped by the error for input longer than a

@@ -384,7 +384,7 @@ func endAfterClose(e *env) *axon.Component {
 			}
 			return nil
 		})
-	}, axon.WithInbox(axon.InboxName, "tcp.Event: the server's events"))
+	}, axon.WithInbox(axon.InboxName, "tcp.Event: the server's events", axon.Carries[tcp.Event]()))
 }
 
 // streamHandler returns a connection's handler that gives take each
@@ -405,7 +405,7 @@ func streamHandler(name string, take func([]byte) error, end func(ctx context.Co
 			b, _ := m.([]byte)
 			return take(b)
 		}, end)
-	}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends"))
+	}, axon.WithInbox(axon.InboxName, "[]byte: what the client sends", axon.Carries[[]byte]()))
 }
 
 // finishReason reports whether m is a ProducerFinished and, if it is,
