@@ -2,6 +2,7 @@ package axon_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -188,5 +189,72 @@ func ExampleComponent_Reader() {
 	fmt.Println("err:", axon.Run(context.Background(), g))
 	// Output:
 	// total 5050
+	// err: <nil>
+}
+
+// New makes a component from a name, a main loop and its boxes: here one
+// that takes strings on "inbox" and sends their lengths, declared so
+// that Link checks what is wired to it.
+func ExampleNew() {
+	lengths := axon.New("Lengths", func(ctx context.Context, c *axon.Component) error {
+		out := axon.SenderOf[int](c, axon.OutboxName)
+		return axon.ServeAs(ctx, c, func(ctx context.Context, s string) error {
+			return out.Send(ctx, len(s))
+		})
+	},
+		axon.WithInbox(axon.InboxName, "words", axon.Carries[string]()),
+		axon.WithOutbox(axon.OutboxName, "their lengths", axon.Carries[int]()),
+	)
+	ctx := context.Background()
+	h := axon.Start(ctx, lengths)
+	_ = h.Put(ctx, axon.InboxName, "kamaelia")
+	n, _ := h.Get(ctx, axon.OutboxName)
+	fmt.Println(n, lengths.Inbox(axon.InboxName).Type())
+	h.Stop()
+	_ = h.Wait()
+	// Output:
+	// 8 string
+}
+
+// Invalid is what a constructor returns when its arguments cannot work:
+// a component that fails, naming itself, as soon as it is started.
+func ExampleInvalid() {
+	window := func(n int) *axon.Component {
+		if n < 1 {
+			return axon.Invalid("Window", fmt.Errorf("%w: size %d, want 1 or more", axon.ErrConfig, n))
+		}
+		return axon.New("Window", nil)
+	}
+	err := axon.Run(context.Background(), window(0))
+	fmt.Println(errors.Is(err, axon.ErrConfig))
+	fmt.Println(strings.Contains(err.Error(), "size 0"))
+	// Output:
+	// true
+	// true
+}
+
+// A Handle drives a running graph from outside it: Put sends into one of
+// the root's inboxes, Get takes what a tapped outbox sends, Stop and
+// Wait end it.
+func ExampleHandle() {
+	upper := axon.New("Upper", func(ctx context.Context, c *axon.Component) error {
+		out := c.Out(axon.OutboxName)
+		return c.Serve(ctx, func(ctx context.Context, m any) error {
+			s, _ := m.(string)
+			return out.Send(ctx, strings.ToUpper(s))
+		})
+	})
+	ctx := context.Background()
+	h := axon.Start(ctx, upper)
+	for _, w := range []string{"one", "two"} {
+		_ = h.Put(ctx, axon.InboxName, w)
+		m, _ := h.Get(ctx, axon.OutboxName)
+		fmt.Println(m)
+	}
+	h.Stop()
+	fmt.Println("err:", h.Wait())
+	// Output:
+	// ONE
+	// TWO
 	// err: <nil>
 }

@@ -16,7 +16,7 @@ import (
 
 // A file sent over loopback UDP through a network that loses a fifth of
 // the datagrams each way, repeats some and reorders them.
-func ExampleSender() {
+func ExampleSendGraph() {
 	dir, _ := os.MkdirTemp("", "transfer-example-")
 	defer os.RemoveAll(dir)
 	src, dst := filepath.Join(dir, "greeting.txt"), filepath.Join(dir, "copy.txt")
@@ -47,7 +47,7 @@ func ExampleSender() {
 
 // A Receiver that no sender talks to gives up after its Timeout, and
 // leaves nothing behind.
-func ExampleReceiver() {
+func ExampleReceiveGraph() {
 	dir, _ := os.MkdirTemp("", "transfer-example-")
 	defer os.RemoveAll(dir)
 	listen := udp.PostboxPeer(udp.Local("127.0.0.1:0"))
@@ -59,6 +59,32 @@ func ExampleReceiver() {
 	// Output:
 	// true
 	// 0 files left
+}
+
+// A Sender of a file that is not there fails when started, naming the
+// file, before anything is sent.
+func ExampleSender() {
+	s := transfer.Sender(filepath.Join(os.TempDir(), "no-such-file.bin"))
+	err := axon.Run(context.Background(), s)
+	fmt.Println(errors.Is(err, os.ErrNotExist))
+	// Output:
+	// true
+}
+
+// A Receiver takes the datagrams of one transfer on "inbox" and writes
+// the file once it is whole; here nothing arrives before
+// ProducerFinished, which ends it quietly, leaving no file behind.
+func ExampleReceiver() {
+	dir, _ := os.MkdirTemp("", "transfer-example-")
+	defer os.RemoveAll(dir)
+	r := transfer.Receiver(filepath.Join(dir, "never.bin"))
+	h := axon.Start(context.Background(), r)
+	_ = h.Put(context.Background(), axon.ControlName, axon.ProducerFinished{})
+	err := h.Wait()
+	left, _ := os.ReadDir(dir)
+	fmt.Println("ended:", err, "-", len(left), "files left")
+	// Output:
+	// ended: <nil> - 0 files left
 }
 
 func ExampleParse() {

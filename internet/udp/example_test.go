@@ -130,3 +130,16 @@ func ExampleError() {
 	// Output:
 	// inbox send "no-port-here": true, 1 not sent
 }
+
+// Failed stands in for a peer a package could not build on a socket it
+// prepared itself: the graph still wires to it, and it fails, naming
+// what went wrong, when started.
+func ExampleFailed() {
+	c := axon.New("GroupPeer", nil,
+		axon.WithOutbox(axon.OutboxName, "udp.Datagram: each datagram received", axon.Carries[udp.Datagram]()))
+	p := udp.Failed(c, c.BoxError("socket", &udp.Error{Op: "bind", Addr: "239.1.2.3:5000", Err: udp.ErrBind}))
+	err := axon.Run(context.Background(), p)
+	fmt.Println(errors.Is(err, udp.ErrBind), errors.Is(p.Err(), udp.ErrBind))
+	// Output:
+	// true true
+}
