@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"runtime/debug"
@@ -919,6 +918,6 @@ func (s *SupervisorComponent) event(ctx context.Context, k *kid, e Event) {
 	if out := s.Out(SupervisionBox); out.Linked() {
 		_ = out.Send(ctx, e)
 	} else if e.Kind == Failed || e.Kind == GaveUp {
-		slog.Warn("supervised child "+e.Kind.String(), "supervisor", s.String(), "child", e.Child, "instance", e.Instance, "error", e.Err)
+		s.Logger().Warn("supervised child "+e.Kind.String(), "supervisor", s.String(), "child", e.Child, "instance", e.Instance, "error", e.Err)
 	}
 }
