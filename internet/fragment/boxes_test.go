@@ -19,10 +19,10 @@ func TestBoxTypes(t *testing.T) {
 	}{
 		{"Broadcaster.inbox", b.Inbox(axon.InboxName).Type(), nil}, // []byte, string or Message
 		{"Broadcaster.outbox", b.Outbox(axon.OutboxName).Type(), reflect.TypeFor[[]byte]()},
-		{"Broadcaster.errors", b.Outbox(axon.ErrorsName).Type(), reflect.TypeFor[*udp.Error]()},
+		{"Broadcaster.errors", b.Outbox(axon.ErrorsName).Type(), reflect.TypeFor[error]()},
 		{"Listener.inbox", l.Inbox(axon.InboxName).Type(), reflect.TypeFor[udp.Datagram]()},
 		{"Listener.outbox", l.Outbox(axon.OutboxName).Type(), reflect.TypeFor[Message]()},
-		{"Listener.errors", l.Outbox(axon.ErrorsName).Type(), reflect.TypeFor[*udp.Error]()},
+		{"Listener.errors", l.Outbox(axon.ErrorsName).Type(), reflect.TypeFor[error]()},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s carries %v, want %v", c.box, c.got, c.want)
