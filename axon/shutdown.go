@@ -109,7 +109,7 @@ func (c *Component) serveRaw(ctx context.Context, handle func(ctx context.Contex
 		case err != nil:
 			return ctx.Err()
 		case fromCtl:
-			if stop, err := c.control(ctx, msg, handle, atEnd); stop || err != nil {
+			if stop, err := c.control(ctx, msg, &serveFuncs{handle: handle, atEnd: atEnd}); stop || err != nil {
 				return err
 			}
 		default:
@@ -226,7 +226,7 @@ func (c *Component) work(s *scope, e any, fromCtl bool, f *serveFuncs) (stop boo
 	ctl := c.In(ControlName)
 	for {
 		if fromCtl {
-			if stop, err := c.control(s, e, f.handle, f.atEnd); stop || err != nil {
+			if stop, err := c.control(s, e, f); stop || err != nil {
 				return true, err
 			}
 		} else if typed, err := serveTypedElem(f.typed, s, in, e); typed || err != nil {
@@ -385,22 +385,23 @@ func next(in, ctl <-chan any, done <-chan struct{}) (msg any, fromCtl bool, err 
 // stop=true. For ShutdownMicroprocess it passes the message on and returns
 // stop=true. Anything else is logged and stop is false.
 func (c *Component) Control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error) (stop bool, err error) {
-	return c.control(ctx, msg, drain, nil)
+	return c.control(ctx, msg, &serveFuncs{handle: drain})
 }
 
-// control is Control with atEnd, run after the drain and before the pass
-// on (ServeThen).
-func (c *Component) control(ctx context.Context, msg any, drain func(ctx context.Context, msg any) error, atEnd func(ctx context.Context) error) (stop bool, err error) {
+// control is Control for Serve: f.handle drains, f.atEnd runs after the
+// drain and before the pass on (ServeThen), and typed batches go to
+// f.typed (ServeAs) as they do while serving.
+func (c *Component) control(ctx context.Context, msg any, f *serveFuncs) (stop bool, err error) {
 	switch {
 	case IsProducerFinished(msg):
-		if drain != nil {
-			if err := c.Drain(ctx, drain); err != nil {
+		if f.handle != nil {
+			if err := c.drain(ctx, f.handle, f.typed); err != nil {
 				c.untaken(msg)
 				return true, err
 			}
 		}
-		if atEnd != nil {
-			if err := atEnd(ctx); err != nil {
+		if f.atEnd != nil {
+			if err := f.atEnd(ctx); err != nil {
 				c.untaken(msg)
 				return true, err
 			}
@@ -420,7 +421,18 @@ func (c *Component) control(ctx context.Context, msg any, drain func(ctx context
 // arriving mid-drain cancels it, so the component stops at once and the
 // runner passes that on), or with handle's error.
 func (c *Component) Drain(ctx context.Context, handle func(ctx context.Context, msg any) error) error {
+	return c.drain(ctx, handle, nil)
+}
+
+// drain is Drain handing the typed batches of th's type (and batches it
+// walks itself) to th, when ctx is Serve's scope: ServeAs's backlog is not
+// opened into anys.
+func (c *Component) drain(ctx context.Context, handle func(ctx context.Context, msg any) error, th typedServer) error {
 	in, done := &c.defIn, ctx.Done()
+	s, _ := ctx.(*scope)
+	if s == nil || s.in != in {
+		th = nil
+	}
 	batched := in.st.Load()&stMode == stBatched
 	var raw <-chan any
 	if !batched {
@@ -434,9 +446,24 @@ func (c *Component) Drain(ctx context.Context, handle func(ctx context.Context, 
 		}
 		var m any
 		var ok bool
-		if batched {
+		switch {
+		case batched && th != nil && in.spill == nil:
+			var e any
+			if e, ok = TryReceive(in.ch); !ok {
+				return nil
+			}
+			if typed, err := th.serve(s, in, e); typed || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if m, ok = in.accept(e); !ok {
+				continue // a nudge
+			}
+		case batched:
 			m, ok = in.take()
-		} else {
+		default:
 			m, ok = TryReceive(raw)
 		}
 		if !ok {

@@ -124,7 +124,7 @@ func (c *Component) tended(ctx context.Context, t *Tending, handle func(ctx cont
 	}
 	if m := t.Control; m != nil {
 		t.Control = nil
-		stop, err = c.control(ctx, m, guarded, atEnd)
+		stop, err = c.control(ctx, m, &serveFuncs{handle: guarded, atEnd: atEnd})
 	}
 	return guarded, stop, err
 }

@@ -319,3 +319,32 @@ func TestRemoveInboxReturnsTypedBatches(t *testing.T) {
 	h.Stop()
 	_ = h.Wait()
 }
+
+// The backlog ServeAs finds when ProducerFinished arrives is handed over
+// whole, in order, before ProducerFinished is passed on.
+func TestTypedBacklogDrainedInOrder(t *testing.T) {
+	const n = 150
+	ctx := axontest.Context(t)
+	gate := make(chan struct{})
+	var got []int
+	sink := axon.New("Sink", func(ctx context.Context, c *axon.Component) error {
+		return axon.ServeAs(ctx, c, func(ctx context.Context, v int) error {
+			if len(got) == 0 {
+				<-gate
+			}
+			got = append(got, v)
+			return nil
+		})
+	}, axon.WithInbox(axon.InboxName, "numbers", axon.Carries[int](), axon.Capacity(2*n)))
+	h := axontest.Start(t, ctx, chain(t, intBurst(n, 1000), sink))
+	deadline := time.Now().Add(10 * time.Second)
+	for sink.Inbox(axon.ControlName).Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("ProducerFinished never reached the sink's control")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	axontest.Wait(t, h)
+	wantRun(t, got, n, 1000)
+}
