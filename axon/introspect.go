@@ -123,8 +123,8 @@ func (s *Snapshot) walk(c *Component, path string) {
 		}
 	}
 	s.Components = append(s.Components, ci)
-	for i, k := range kids {
-		s.walk(k, path+"/"+step(kids, i, byPlace))
+	for i, st := range steps(kids, byPlace) {
+		s.walk(kids[i], path+"/"+st)
 	}
 }
 
@@ -165,30 +165,34 @@ func (c *Component) pathLocked() string {
 	i := slices.Index(kids, c)
 	var st string
 	if i >= 0 {
-		st = step(kids, i, p.byPlace)
+		st = steps(kids[:i+1], p.byPlace)[i]
 	}
 	p.mu.Unlock()
 	return p.pathLocked() + "/" + st
 }
 
-// step is the path step of kids[i] among its siblings; byPlace: their
-// parent names them by place (see NameChildrenByPlace). Called with
+// steps are the path steps of kids, siblings in the order they were
+// added; byPlace: their parent names them by place (see
+// NameChildrenByPlace). A name already taken by an earlier sibling gets
+// "#2", "#3"...: counted as it goes, so that a parent of n children
+// costs O(n), not a scan of the earlier siblings for each. Called with
 // linkMu held (labels).
-func step(kids []*Component, i int, byPlace bool) string {
-	if byPlace && kids[i].label == "" {
-		return strconv.Itoa(i+1) + ":" + kids[i].name
-	}
-	name := kids[i].stepName()
-	n := 1
-	for _, k := range kids[:i] {
-		if k.stepName() == name {
-			n++
+func steps(kids []*Component, byPlace bool) []string {
+	out := make([]string, len(kids))
+	seen := make(map[string]int, len(kids))
+	for i, k := range kids {
+		name := k.stepName()
+		seen[name]++
+		switch n := seen[name]; {
+		case byPlace && k.label == "":
+			out[i] = strconv.Itoa(i+1) + ":" + k.name
+		case n == 1:
+			out[i] = name
+		default:
+			out[i] = name + "#" + strconv.Itoa(n)
 		}
 	}
-	if n == 1 {
-		return name
-	}
-	return name + "#" + strconv.Itoa(n)
+	return out
 }
 
 // NameChildrenByPlace makes c name its children in paths by their place

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -121,5 +122,69 @@ func TestInspectPart(t *testing.T) {
 				t.Errorf("%s is on an edge but never declared:\n%s", r, mm)
 			}
 		}
+	}
+}
+
+// TestPathSteps: same-named siblings are told apart by "#2", "#3"...,
+// labels count as names, and a parent naming by place names its
+// unlabelled children so; Inspect and Path agree.
+func TestPathSteps(t *testing.T) {
+	root := axon.New("Root", nil)
+	byPlace := axon.New("Line", nil)
+	byPlace.NameChildrenByPlace()
+	add := func(parent *axon.Component, label, name string) *axon.Component {
+		t.Helper()
+		k := axon.New(name, nil)
+		if err := parent.AddNamedChild(label, k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if err := root.AddChild(byPlace); err != nil {
+		t.Fatal(err)
+	}
+	kids := []*axon.Component{
+		add(root, "", "X"), add(root, "", "X"), add(root, "X", "Y"), add(root, "Z", "X"), add(root, "", "Z"),
+		add(byPlace, "", "X"), add(byPlace, "X", "Y"), add(byPlace, "", "X"), add(byPlace, "W", "W"),
+	}
+	want := []string{
+		"Root", "Root/Line",
+		"Root/Line/1:X", "Root/Line/X#2", "Root/Line/3:X", "Root/Line/W",
+		"Root/X", "Root/X#2", "Root/X#3", "Root/Z", "Root/Z#2",
+	}
+	var got []string
+	for _, c := range axon.Inspect(root).Components {
+		got = append(got, c.Path)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paths\n%q, want\n%q", got, want)
+	}
+	for _, k := range kids {
+		if p := k.Path(); !slices.Contains(want, p) {
+			t.Errorf("%s.Path() = %q, not among %q", k, p, want)
+		}
+	}
+}
+
+// TestInspectManyChildren: a parent of 20,000 children, all of one name,
+// is inspected in time linear in them, not quadratic.
+func TestInspectManyChildren(t *testing.T) {
+	const n = 20000
+	root := axon.New("Root", nil)
+	for range n {
+		if err := root.AddChild(axon.New("Same", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	s := axon.Inspect(root)
+	took := time.Since(start)
+	if len(s.Components) != n+1 || s.Components[n].Path != "Root/Same#20000" {
+		t.Fatalf("%d components, last %q", len(s.Components), s.Components[len(s.Components)-1].Path)
+	}
+	t.Logf("Inspect of %d children: %v", n, took)
+	// Quadratic, this took over 10 s under -race; linear, well under 1 s.
+	if took > 3*time.Second {
+		t.Errorf("Inspect of %d children took %v", n, took)
 	}
 }
