@@ -3,6 +3,7 @@ package axon_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -114,14 +115,47 @@ func TestInspectPart(t *testing.T) {
 			t.Errorf("DOT lacks %q:\n%s", want, dot)
 		}
 	}
-	// Every node an edge mentions is declared.
-	for _, l := range snap.Links {
-		for _, r := range []axon.Ref{l.From, l.To} {
-			id := "c" + strings.ReplaceAll(r.ID.String(), "-", "")
-			if strings.Count(mm, id) < 2 {
-				t.Errorf("%s is on an edge but never declared:\n%s", r, mm)
+	// Every node an edge mentions is declared: Inner, A and B are n0 to
+	// n2, Outer outside is n3.
+	for _, id := range []string{"n0", "n1", "n2", "n3"} {
+		declared := regexp.MustCompile(`(?m)^\s*(subgraph )?` + id + `[\[( ]`)
+		if !declared.MatchString(mm) {
+			t.Errorf("%s is never declared:\n%s", id, mm)
+		}
+	}
+	for _, e := range regexp.MustCompile(`(n\d+) -(-|\.-)>\|"[^"]*"\| (n\d+)`).FindAllStringSubmatch(mm, -1) {
+		for _, id := range []string{e[1], e[3]} {
+			if id > "n3" {
+				t.Errorf("edge %q to undeclared %s:\n%s", e[0], id, mm)
 			}
 		}
+	}
+	if n := strings.Count(mm, "-->") + strings.Count(mm, "-.->"); n != len(snap.Links) {
+		t.Errorf("%d edges, want %d:\n%s", n, len(snap.Links), mm)
+	}
+}
+
+// TestDrawIsStable: the same graph is drawn the same way each time it is
+// built, whatever its components' ids.
+func TestDrawIsStable(t *testing.T) {
+	build := func() axon.Snapshot {
+		a, b := axon.New("A", nil), axon.New("B", nil)
+		g := axon.New("G", nil, axon.WithChildren(a, b))
+		if err := axon.Link(a, "outbox", b, "inbox"); err != nil {
+			t.Fatal(err)
+		}
+		return axon.Inspect(g)
+	}
+	s1, s2 := build(), build()
+	if s1.DOT() == s2.DOT() || s1.Mermaid() == s2.Mermaid() {
+		t.Fatal("two graphs' default drawings are the same: they should differ in their ids")
+	}
+	step := axon.LabelBy(func(c axon.ComponentInfo) string { return c.Step })
+	if d1, d2 := s1.DOT(step), s2.DOT(step); d1 != d2 {
+		t.Errorf("DOT differs:\n%s\n%s", d1, d2)
+	}
+	if m1, m2 := s1.Mermaid(step), s2.Mermaid(step); m1 != m2 {
+		t.Errorf("Mermaid differs:\n%s\n%s", m1, m2)
 	}
 }
 

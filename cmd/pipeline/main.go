@@ -31,8 +31,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -82,9 +80,6 @@ type env struct {
 	stderr io.Writer // safe for use by several goroutines
 	// fails counts the items that failed while the graph ran.
 	fails failures
-	// names holds the names Graphlines give their children (graphline),
-	// for --graph.
-	names map[uuid.UUID]string
 	// quiet is set for --graph-only: "listening on" and notes are not
 	// said (errors are).
 	quiet bool
