@@ -23,7 +23,7 @@ type graphFlags struct {
 func (f *graphFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "graph", "", "before running, draw the graph in `format` dot (Graphviz) or mermaid, on standard output or in --graph-out")
 	fs.StringVar(&f.out, "graph-out", "", "write the graph drawn for --graph or --graph-only to this `file`")
-	fs.BoolVar(&f.only, "graph-only", false, "draw the graph (as dot, unless --graph says otherwise) and exit without running it: its sockets are made, but nothing is read or sent")
+	fs.BoolVar(&f.only, "graph-only", false, "draw the graph (as dot, unless --graph says otherwise) and exit without running it: its sockets are made and closed again, and nothing is read or sent")
 }
 
 // check checks the flags, making --graph-only alone mean dot.

@@ -213,22 +213,42 @@ func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, e
 			return nil, err
 		}
 		e.quiet = gf.only
+		if gf.only {
+			e.stdin = strings.NewReader("") // a graph that will not run reads nothing
+		}
 		g, err := build(args)
 		if err != nil {
-			return g, err
+			release(g)
+			return nil, err
 		}
 		if gf.format != "" {
 			if err := gf.draw(e, g); err != nil || gf.only {
+				release(g)
 				return nil, err // nothing to run
 			}
 		}
 		if *observeAddr != "" {
 			if err := startObserve(g, *observeAddr, e.stderr); err != nil {
+				release(g)
 				return nil, err
 			}
 		}
 		return g, nil
 	}
+}
+
+// release lets go of what g, a graph that will not run, holds: the
+// sockets its peers and servers bound when they were made, a server its
+// command started for it. Each component lets go of what it holds when
+// its main loop ends, so g is run under a context that has already ended
+// (every main loop returns at once) and waited for. g may be nil.
+func release(g axon.Node) {
+	if g == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = axon.Run(ctx, g) // its errors are those of a graph stopped before it began
 }
 
 // runCommand parses c's flags, builds its graph and runs it, and turns
