@@ -258,3 +258,28 @@ func ExampleHandle() {
 	// TWO
 	// err: <nil>
 }
+
+// LabelBy draws a graph's shape alone: here each node is labelled with
+// the name its container gives it (ComponentInfo.Step, a Graphline's
+// node names) and its own name, without ids, states or queues.
+func ExampleLabelBy() {
+	src, dst := counter(3), printer()
+	g := axon.New("Graph", nil)
+	_ = g.AddNamedChild("SOURCE", src)
+	_ = g.AddNamedChild("SINK", dst)
+	_ = axon.Link(src, axon.OutboxName, dst, axon.InboxName)
+	label := func(c axon.ComponentInfo) string {
+		if c.Step == c.Ref.Name {
+			return c.Ref.Name
+		}
+		return c.Step + " (" + c.Ref.Name + ")"
+	}
+	fmt.Print(axon.Inspect(g).Mermaid(axon.LabelBy(label)))
+	// Output:
+	// flowchart LR
+	//   subgraph n0 ["Graph"]
+	//     n1["SOURCE (Counter)"]
+	//     n2["SINK (Printer)"]
+	//   end
+	//   n1 -->|"outbox→inbox"| n2
+}

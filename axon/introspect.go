@@ -2,7 +2,6 @@ package axon
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +31,10 @@ type ComponentInfo struct {
 	// Path names the component by where it sits: the names its
 	// ancestors and it are given by their containers, joined by "/"
 	// (see Component.Path).
-	Path  string
+	Path string
+	// Step is the last step of Path: the name the component's container
+	// gives it, or for the root its own name.
+	Step  string
 	State string // StateBuilt, StateRunning, StateEnded or StateFailed
 	// Handled counts the messages taken out of the component's inboxes
 	// other than control (see Inbox.Taken): the work its main loop has
@@ -73,14 +75,15 @@ func Inspect(n Node) Snapshot {
 // inspectLocked is Inspect with linkMu held.
 func inspectLocked(root *Component) Snapshot {
 	var s Snapshot
-	s.walk(root, root.pathLocked())
+	path, step := root.pathStepLocked()
+	s.walk(root, path, step)
 	return s
 }
 
-// walk adds c, whose path is path, and everything beneath it. Called with
-// linkMu held.
-func (s *Snapshot) walk(c *Component, path string) {
-	ci := ComponentInfo{Ref: c.Ref(), Path: path}
+// walk adds c, whose path is path ending in step, and everything beneath
+// it. Called with linkMu held.
+func (s *Snapshot) walk(c *Component, path, step string) {
+	ci := ComponentInfo{Ref: c.Ref(), Path: path, Step: step}
 	if c.parent != nil {
 		r := c.parent.Ref()
 		ci.Parent = &r
@@ -123,8 +126,8 @@ func (s *Snapshot) walk(c *Component, path string) {
 		}
 	}
 	s.Components = append(s.Components, ci)
-	for i, k := range kids {
-		s.walk(k, path+"/"+step(kids, i, byPlace))
+	for i, st := range steps(kids, byPlace) {
+		s.walk(kids[i], path+"/"+st, st)
 	}
 }
 
@@ -156,39 +159,49 @@ func (c *Component) Path() string {
 
 // pathLocked is Path with linkMu held.
 func (c *Component) pathLocked() string {
+	path, _ := c.pathStepLocked()
+	return path
+}
+
+// pathStepLocked is c's path and its last step. Called with linkMu held.
+func (c *Component) pathStepLocked() (path, step string) {
 	p := c.parent
 	if p == nil {
-		return c.name
+		return c.name, c.name
 	}
 	p.mu.Lock()
 	kids := p.children
 	i := slices.Index(kids, c)
 	var st string
 	if i >= 0 {
-		st = step(kids, i, p.byPlace)
+		st = steps(kids[:i+1], p.byPlace)[i]
 	}
 	p.mu.Unlock()
-	return p.pathLocked() + "/" + st
+	return p.pathLocked() + "/" + st, st
 }
 
-// step is the path step of kids[i] among its siblings; byPlace: their
-// parent names them by place (see NameChildrenByPlace). Called with
+// steps are the path steps of kids, siblings in the order they were
+// added; byPlace: their parent names them by place (see
+// NameChildrenByPlace). A name already taken by an earlier sibling gets
+// "#2", "#3"...: counted as it goes, so that a parent of n children
+// costs O(n), not a scan of the earlier siblings for each. Called with
 // linkMu held (labels).
-func step(kids []*Component, i int, byPlace bool) string {
-	if byPlace && kids[i].label == "" {
-		return strconv.Itoa(i+1) + ":" + kids[i].name
-	}
-	name := kids[i].stepName()
-	n := 1
-	for _, k := range kids[:i] {
-		if k.stepName() == name {
-			n++
+func steps(kids []*Component, byPlace bool) []string {
+	out := make([]string, len(kids))
+	seen := make(map[string]int, len(kids))
+	for i, k := range kids {
+		name := k.stepName()
+		seen[name]++
+		switch n := seen[name]; {
+		case byPlace && k.label == "":
+			out[i] = strconv.Itoa(i+1) + ":" + k.name
+		case n == 1:
+			out[i] = name
+		default:
+			out[i] = name + "#" + strconv.Itoa(n)
 		}
 	}
-	if n == 1 {
-		return name
-	}
-	return name + "#" + strconv.Itoa(n)
+	return out
 }
 
 // NameChildrenByPlace makes c name its children in paths by their place
@@ -215,26 +228,27 @@ func typeName(t interface{ String() string }) string {
 	return t.String()
 }
 
-// nodeID is a DOT/Mermaid-safe identifier for a component.
-func nodeID(r Ref) string { return "c" + strings.ReplaceAll(r.ID.String(), "-", "") }
-
-// members is the set of components in the snapshot.
-func (s Snapshot) members() map[Ref]bool {
-	in := make(map[Ref]bool, len(s.Components))
-	for _, c := range s.Components {
-		in[c.Ref] = true
+// nodeIDs names the snapshot's components in a drawing by their places
+// in it, "n0", "n1"...: a graph is drawn the same way every time it is
+// drawn, whatever its ids.
+func (s Snapshot) nodeIDs() map[Ref]string {
+	ids := make(map[Ref]string, len(s.Components))
+	for i, c := range s.Components {
+		ids[c.Ref] = "n" + strconv.Itoa(i)
 	}
-	return in
+	return ids
 }
 
 // children groups the snapshot's components by parent id; "" holds the
-// roots: components whose parent is not in the snapshot.
-func (s Snapshot) children(in map[Ref]bool) map[string][]ComponentInfo {
+// roots: components whose parent is not among ids.
+func (s Snapshot) children(ids map[Ref]string) map[string][]ComponentInfo {
 	m := make(map[string][]ComponentInfo)
 	for _, c := range s.Components {
 		key := ""
-		if c.Parent != nil && in[*c.Parent] {
-			key = c.Parent.ID.String()
+		if c.Parent != nil {
+			if _, in := ids[*c.Parent]; in {
+				key = c.Parent.ID.String()
+			}
 		}
 		m[key] = append(m[key], c)
 	}
@@ -242,14 +256,14 @@ func (s Snapshot) children(in map[Ref]bool) map[string][]ComponentInfo {
 }
 
 // outside lists the components that links lead to or come from but that
-// are not in the snapshot (a Handle, or the rest of a larger graph).
-func (s Snapshot) outside(in map[Ref]bool) []Ref {
-	in = maps.Clone(in)
+// are not among ids (a Handle, or the rest of a larger graph), and adds
+// an id for each.
+func (s Snapshot) outside(ids map[Ref]string) []Ref {
 	var refs []Ref
 	for _, l := range s.Links {
 		for _, r := range []Ref{l.From, l.To} {
-			if !in[r] {
-				in[r] = true
+			if _, in := ids[r]; !in {
+				ids[r] = "n" + strconv.Itoa(len(ids))
 				refs = append(refs, r)
 			}
 		}
@@ -257,81 +271,119 @@ func (s Snapshot) outside(in map[Ref]bool) []Ref {
 	return refs
 }
 
+// A DrawOption changes how Snapshot.DOT and Snapshot.Mermaid draw.
+type DrawOption func(*drawing)
+
+// drawing is what the DrawOptions given say.
+type drawing struct {
+	label func(ComponentInfo) string // nil: the reference, state and queues
+}
+
+// LabelBy labels each component's node with label(c), in place of its
+// reference (name and id), state and queues: to draw a graph's shape
+// alone, say, naming each component by its path step, which a
+// Graphline's node names make readable.
+func LabelBy(label func(c ComponentInfo) string) DrawOption {
+	return func(d *drawing) { d.label = label }
+}
+
+// dialect is how one language writes each part of a drawing. The
+// formats take their operands by index.
+type dialect struct {
+	head, tail string
+	sep        string // between a node's reference and its state, and before "(outside)"
+	escape     func(string) string
+	leaf       string // indent, id, label
+	open       string // a component with children: indent, id, label, name
+	close      string // indent
+	outside    string // id, label
+	edge       string // from, to, label, style
+	plain      string // style of a link
+	passthru   string // style of a passthrough link
+}
+
+var dotDialect = dialect{
+	head:     "digraph axon {\n  rankdir=LR;\n  node [shape=record, fontsize=10];\n  edge [fontsize=9];\n",
+	tail:     "}\n",
+	sep:      "\n",
+	escape:   dotEscape,
+	leaf:     "%[1]s%[2]s [label=\"%[3]s\"];\n",
+	open:     "%[1]ssubgraph cluster_%[2]s {\n%[1]s  label=\"%[3]s\";\n%[1]s  %[2]s [label=\"%[4]s\", shape=point];\n",
+	close:    "%[1]s}\n",
+	outside:  "  %[1]s [label=\"%[2]s\", style=dashed];\n",
+	edge:     "  %[1]s -> %[2]s [label=\"%[3]s\"%[4]s];\n",
+	passthru: ", style=dashed",
+}
+
+var mermaidDialect = dialect{
+	head:     "flowchart LR\n",
+	sep:      " ",
+	escape:   mermaidEscape,
+	leaf:     "%[1]s%[2]s[\"%[3]s\"]\n",
+	open:     "%[1]ssubgraph %[2]s [\"%[3]s\"]\n",
+	close:    "%[1]send\n",
+	outside:  "  %[1]s([\"%[2]s\"])\n",
+	edge:     "  %[1]s %[4]s|\"%[3]s\"| %[2]s\n",
+	plain:    "-->",
+	passthru: "-.->",
+}
+
 // DOT renders the snapshot in Graphviz's language: a component with
 // children is a cluster, every other component a box listing its queues,
 // every link an edge labelled with its boxes (dashed for passthrough).
-func (s Snapshot) DOT() string {
-	var b strings.Builder
-	b.WriteString("digraph axon {\n  rankdir=LR;\n  node [shape=record, fontsize=10];\n  edge [fontsize=9];\n")
-	in := s.members()
-	kids := s.children(in)
-	var emit func(c ComponentInfo, indent string)
-	emit = func(c ComponentInfo, indent string) {
-		sub := kids[c.Ref.ID.String()]
-		label := dotEscape(c.Ref.String()) + `\n` + c.State + queueSummary(c)
-		if len(sub) == 0 {
-			fmt.Fprintf(&b, "%s%s [label=\"%s\"];\n", indent, nodeID(c.Ref), label)
-			return
-		}
-		fmt.Fprintf(&b, "%ssubgraph cluster_%s {\n%s  label=\"%s\";\n", indent, nodeID(c.Ref), indent, label)
-		fmt.Fprintf(&b, "%s  %s [label=\"%s\", shape=point];\n", indent, nodeID(c.Ref), dotEscape(c.Ref.Name))
-		for _, k := range sub {
-			emit(k, indent+"  ")
-		}
-		fmt.Fprintf(&b, "%s}\n", indent)
-	}
-	for _, r := range kids[""] {
-		emit(r, "  ")
-	}
-	for _, r := range s.outside(in) {
-		fmt.Fprintf(&b, "  %s [label=\"%s\\n(outside)\", style=dashed];\n", nodeID(r), dotEscape(r.String()))
-	}
-	for _, l := range s.Links {
-		style := ""
-		if l.Passthrough {
-			style = ", style=dashed"
-		}
-		fmt.Fprintf(&b, "  %s -> %s [label=\"%s→%s\"%s];\n", nodeID(l.From), nodeID(l.To), dotEscape(l.FromBox), dotEscape(l.ToBox), style)
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
+// Nodes are named by their places in the snapshot, so that a graph built
+// the same way is drawn the same way; LabelBy changes what they say.
+func (s Snapshot) DOT(opts ...DrawOption) string { return s.draw(dotDialect, opts) }
 
 // Mermaid renders the snapshot as a Mermaid flowchart: components with
 // children become subgraphs, links become labelled arrows (dotted for
-// passthrough).
-func (s Snapshot) Mermaid() string {
+// passthrough). Nodes are named as DOT names them.
+func (s Snapshot) Mermaid(opts ...DrawOption) string { return s.draw(mermaidDialect, opts) }
+
+// draw renders the snapshot in the language d: each component nested in
+// its parent, then the components outside it that its links reach, then
+// the links.
+func (s Snapshot) draw(d dialect, opts []DrawOption) string {
+	var dr drawing
+	for _, o := range opts {
+		o(&dr)
+	}
+	label := dr.label
+	if label == nil {
+		label = func(c ComponentInfo) string { return c.Ref.String() + d.sep + c.State + queueSummary(c) }
+	}
 	var b strings.Builder
-	b.WriteString("flowchart LR\n")
-	in := s.members()
-	kids := s.children(in)
+	b.WriteString(d.head)
+	ids := s.nodeIDs()
+	kids := s.children(ids)
 	var emit func(c ComponentInfo, indent string)
 	emit = func(c ComponentInfo, indent string) {
 		sub := kids[c.Ref.ID.String()]
-		label := mermaidEscape(c.Ref.String() + " " + c.State + queueSummary(c))
+		id, l := ids[c.Ref], d.escape(label(c))
 		if len(sub) == 0 {
-			fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, nodeID(c.Ref), label)
+			fmt.Fprintf(&b, d.leaf, indent, id, l)
 			return
 		}
-		fmt.Fprintf(&b, "%ssubgraph %s [\"%s\"]\n", indent, nodeID(c.Ref), label)
+		fmt.Fprintf(&b, d.open, indent, id, l, d.escape(c.Ref.Name))
 		for _, k := range sub {
 			emit(k, indent+"  ")
 		}
-		fmt.Fprintf(&b, "%send\n", indent)
+		fmt.Fprintf(&b, d.close, indent)
 	}
 	for _, r := range kids[""] {
 		emit(r, "  ")
 	}
-	for _, r := range s.outside(in) {
-		fmt.Fprintf(&b, "  %s([\"%s (outside)\"])\n", nodeID(r), mermaidEscape(r.String()))
+	for _, r := range s.outside(ids) {
+		fmt.Fprintf(&b, d.outside, ids[r], d.escape(r.String()+d.sep+"(outside)"))
 	}
 	for _, l := range s.Links {
-		arrow := "-->"
+		style := d.plain
 		if l.Passthrough {
-			arrow = "-.->"
+			style = d.passthru
 		}
-		fmt.Fprintf(&b, "  %s %s|\"%s→%s\"| %s\n", nodeID(l.From), arrow, mermaidEscape(l.FromBox), mermaidEscape(l.ToBox), nodeID(l.To))
+		fmt.Fprintf(&b, d.edge, ids[l.From], ids[l.To], d.escape(l.FromBox+"→"+l.ToBox), style)
 	}
+	b.WriteString(d.tail)
 	return b.String()
 }
 
@@ -355,7 +407,7 @@ func queueSummary(c ComponentInfo) string {
 }
 
 func dotEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "{", `\{`, "}", `\}`, "|", `\|`, "<", `\<`, ">", `\>`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "{", `\{`, "}", `\}`, "|", `\|`, "<", `\<`, ">", `\>`).Replace(s)
 }
 
 func mermaidEscape(s string) string {

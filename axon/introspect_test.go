@@ -3,9 +3,11 @@ package axon_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -113,13 +115,110 @@ func TestInspectPart(t *testing.T) {
 			t.Errorf("DOT lacks %q:\n%s", want, dot)
 		}
 	}
-	// Every node an edge mentions is declared.
-	for _, l := range snap.Links {
-		for _, r := range []axon.Ref{l.From, l.To} {
-			id := "c" + strings.ReplaceAll(r.ID.String(), "-", "")
-			if strings.Count(mm, id) < 2 {
-				t.Errorf("%s is on an edge but never declared:\n%s", r, mm)
+	// Every node an edge mentions is declared: Inner, A and B are n0 to
+	// n2, Outer outside is n3.
+	for _, id := range []string{"n0", "n1", "n2", "n3"} {
+		declared := regexp.MustCompile(`(?m)^\s*(subgraph )?` + id + `[\[( ]`)
+		if !declared.MatchString(mm) {
+			t.Errorf("%s is never declared:\n%s", id, mm)
+		}
+	}
+	for _, e := range regexp.MustCompile(`(n\d+) -(-|\.-)>\|"[^"]*"\| (n\d+)`).FindAllStringSubmatch(mm, -1) {
+		for _, id := range []string{e[1], e[3]} {
+			if id > "n3" {
+				t.Errorf("edge %q to undeclared %s:\n%s", e[0], id, mm)
 			}
 		}
+	}
+	if n := strings.Count(mm, "-->") + strings.Count(mm, "-.->"); n != len(snap.Links) {
+		t.Errorf("%d edges, want %d:\n%s", n, len(snap.Links), mm)
+	}
+}
+
+// TestDrawIsStable: the same graph is drawn the same way each time it is
+// built, whatever its components' ids.
+func TestDrawIsStable(t *testing.T) {
+	build := func() axon.Snapshot {
+		a, b := axon.New("A", nil), axon.New("B", nil)
+		g := axon.New("G", nil, axon.WithChildren(a, b))
+		if err := axon.Link(a, "outbox", b, "inbox"); err != nil {
+			t.Fatal(err)
+		}
+		return axon.Inspect(g)
+	}
+	s1, s2 := build(), build()
+	if s1.DOT() == s2.DOT() || s1.Mermaid() == s2.Mermaid() {
+		t.Fatal("two graphs' default drawings are the same: they should differ in their ids")
+	}
+	step := axon.LabelBy(func(c axon.ComponentInfo) string { return c.Step })
+	if d1, d2 := s1.DOT(step), s2.DOT(step); d1 != d2 {
+		t.Errorf("DOT differs:\n%s\n%s", d1, d2)
+	}
+	if m1, m2 := s1.Mermaid(step), s2.Mermaid(step); m1 != m2 {
+		t.Errorf("Mermaid differs:\n%s\n%s", m1, m2)
+	}
+}
+
+// TestPathSteps: same-named siblings are told apart by "#2", "#3"...,
+// labels count as names, and a parent naming by place names its
+// unlabelled children so; Inspect and Path agree.
+func TestPathSteps(t *testing.T) {
+	root := axon.New("Root", nil)
+	byPlace := axon.New("Line", nil)
+	byPlace.NameChildrenByPlace()
+	add := func(parent *axon.Component, label, name string) *axon.Component {
+		t.Helper()
+		k := axon.New(name, nil)
+		if err := parent.AddNamedChild(label, k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if err := root.AddChild(byPlace); err != nil {
+		t.Fatal(err)
+	}
+	kids := []*axon.Component{
+		add(root, "", "X"), add(root, "", "X"), add(root, "X", "Y"), add(root, "Z", "X"), add(root, "", "Z"),
+		add(byPlace, "", "X"), add(byPlace, "X", "Y"), add(byPlace, "", "X"), add(byPlace, "W", "W"),
+	}
+	want := []string{
+		"Root", "Root/Line",
+		"Root/Line/1:X", "Root/Line/X#2", "Root/Line/3:X", "Root/Line/W",
+		"Root/X", "Root/X#2", "Root/X#3", "Root/Z", "Root/Z#2",
+	}
+	var got []string
+	for _, c := range axon.Inspect(root).Components {
+		got = append(got, c.Path)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paths\n%q, want\n%q", got, want)
+	}
+	for _, k := range kids {
+		if p := k.Path(); !slices.Contains(want, p) {
+			t.Errorf("%s.Path() = %q, not among %q", k, p, want)
+		}
+	}
+}
+
+// TestInspectManyChildren: a parent of 20,000 children, all of one name,
+// is inspected in time linear in them, not quadratic.
+func TestInspectManyChildren(t *testing.T) {
+	const n = 20000
+	root := axon.New("Root", nil)
+	for range n {
+		if err := root.AddChild(axon.New("Same", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	s := axon.Inspect(root)
+	took := time.Since(start)
+	if len(s.Components) != n+1 || s.Components[n].Path != "Root/Same#20000" {
+		t.Fatalf("%d components, last %q", len(s.Components), s.Components[len(s.Components)-1].Path)
+	}
+	t.Logf("Inspect of %d children: %v", n, took)
+	// Quadratic, this took over 10 s under -race; linear, well under 1 s.
+	if took > 3*time.Second {
+		t.Errorf("Inspect of %d children took %v", n, took)
 	}
 }

@@ -158,9 +158,9 @@ func (c *Component) stateChanged() {
 // notifyAdded tells watchers k was added under c. Called with linkMu held.
 func notifyAdded(c, k *Component) {
 	notify(func() Event {
-		path := k.pathLocked()
+		path, step := k.pathStepLocked()
 		var g Snapshot
-		g.walk(k, path)
+		g.walk(k, path, step)
 		return Event{Kind: EventAdded, Ref: k.Ref(), Parent: c.Ref(), Path: path, Graph: &g}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,6 +37,28 @@ func ExampleListen() {
 	// one
 	// two
 	// three
+}
+
+// A program that serves the page while its graph runs stops the server
+// once the graph has ended, giving the pages open a moment to go.
+func ExampleServer_Shutdown() {
+	ctx := context.Background()
+	g := chassis.Pipeline(
+		util.DataSource([]string{"done"}),
+		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
+	)
+	srv, err := observe.Listen(ctx, "127.0.0.1:0", g)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	runErr := axon.Run(ctx, g)
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	fmt.Println(runErr, srv.Shutdown(sctx))
+	// Output:
+	// done
+	// <nil> <nil>
 }
 
 // The metrics alone, registered with a Prometheus registry of the

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -223,5 +226,59 @@ func TestHandlerOfEndedWatch(t *testing.T) {
 	var f struct{ Components []any }
 	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("graph.json: %d %v", resp.StatusCode, err)
+	}
+}
+
+// TestShutdownOrdered: Shutdown with a page open ends its event stream,
+// stops the server and its watch, and returns within its deadline,
+// leaving no goroutine behind; the address is free again.
+func TestShutdownOrdered(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		grace time.Duration // 0: a context already ended
+	}{{"grace", 5 * time.Second}, {"ended", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			before := goleak.IgnoreCurrent()
+			ctx := axontest.Context(t)
+			release := make(chan struct{})
+			defer close(release)
+			g, _ := heldGraph(release)
+			srv, err := observe.Listen(ctx, "127.0.0.1:0", g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &http.Transport{}
+			resp, err := (&http.Client{Transport: tr}).Get(srv.URL() + "events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: ") {
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), c.grace)
+			defer cancel()
+			start := time.Now()
+			err = srv.Shutdown(sctx)
+			if took := time.Since(start); took > c.grace+time.Second {
+				t.Errorf("Shutdown took %v, given %v", took, c.grace)
+			}
+			if c.grace > 0 && err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if err2 := srv.Close(); !errors.Is(err2, err) && err2 != err {
+				t.Errorf("Close after Shutdown: %v, want %v", err2, err)
+			}
+			for sc.Scan() {
+			}
+			resp.Body.Close()
+			tr.CloseIdleConnections()
+			ln, err := net.Listen("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatalf("address still taken: %v", err)
+			}
+			ln.Close()
+			goleak.VerifyNone(t, before)
+		})
 	}
 }

@@ -159,7 +159,7 @@ var pubCommand = &command{
 				{"PUB", "signal"}:       {"BACKPLANE", "control"},
 				{"BACKPLANE", "signal"}: {"ERRORS", "control"},
 			})
-			return e.graphline(nodes, linkErrors(links, "STDIN")), nil
+			return chassis.Graphline(nodes, linkErrors(links, "STDIN")), nil
 		}
 	},
 }
@@ -195,7 +195,7 @@ var subCommand = &command{
 				opts = append(opts, backplane.Durable(f.durable))
 			}
 			sub := backplane.SubscribeTo(f.name, opts...)
-			return e.graphline(chassis.Nodes{
+			return chassis.Graphline(chassis.Nodes{
 				"BACKPLANE": bp,
 				"SUB":       sub,
 				"JOINED":    sayJoined(e, f.name, sub),
@@ -368,7 +368,7 @@ var natsDemoCommand = &command{
 			}
 			// Each line reaches both subscribers: end once all are out.
 			stdoutCounting(e, 2*len(natsDemoLines), nodes, links)
-			return e.graphline(nodes, links), nil
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }

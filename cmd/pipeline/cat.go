@@ -32,7 +32,7 @@ var catCommand = &command{
 				{"STDIN", "signal"}:  {"STDOUT", "control"},
 				{"STDOUT", "signal"}: {"ERRORS", "control"},
 			})
-			return e.graphline(nodes, linkErrors(links, "STDIN")), nil
+			return chassis.Graphline(nodes, linkErrors(links, "STDIN")), nil
 		}
 	},
 }

@@ -87,7 +87,7 @@ func demoGraph(e *env) (axon.Node, error) {
 		{"B", "signal"}:      {"ANSWER", "control"},
 		{"ANSWER", "signal"}: {"ERRORS", "control"},
 	})
-	return e.graphline(nodes, links), nil
+	return chassis.Graphline(nodes, links), nil
 }
 
 // answer is peer B's side: each datagram back to its sender, upper-cased.

@@ -31,9 +31,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/axon/observe"
 )
 
 // Exit codes. A transfer cut short by a signal exits 128 plus the
@@ -82,9 +81,6 @@ type env struct {
 	stderr io.Writer // safe for use by several goroutines
 	// fails counts the items that failed while the graph ran.
 	fails failures
-	// names holds the names Graphlines give their children (graphline),
-	// for --graph.
-	names map[uuid.UUID]string
 	// quiet is set for --graph-only: "listening on" and notes are not
 	// said (errors are).
 	quiet bool
@@ -205,35 +201,60 @@ func version() string {
 }
 
 // newFlagSet makes c's flag set, silent so that run decides where help and
-// errors go.
-func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, error)) {
+// errors go, and the function that builds c's graph once the flags are
+// parsed. That function returns the graph to run, or nil if there is
+// none (--graph-only), and the --observe server it started, if any,
+// which the caller shuts down once the graph has ended.
+func newFlagSet(c *command, e *env) (*flag.FlagSet, func([]string) (axon.Node, *observe.Server, error)) {
 	fs := flag.NewFlagSet("pipeline "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	build := c.setup(fs, e)
 	var gf graphFlags
 	gf.declare(fs)
 	observeAddr := fs.String("observe", "", observeFlagDoc)
-	return fs, func(args []string) (axon.Node, error) {
+	return fs, func(args []string) (axon.Node, *observe.Server, error) {
 		if err := gf.check(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e.quiet = gf.only
+		if gf.only {
+			e.stdin = strings.NewReader("") // a graph that will not run reads nothing
+		}
 		g, err := build(args)
 		if err != nil {
-			return g, err
+			release(g)
+			return nil, nil, err
 		}
 		if gf.format != "" {
 			if err := gf.draw(e, g); err != nil || gf.only {
-				return nil, err // nothing to run
+				release(g)
+				return nil, nil, err // nothing to run
 			}
 		}
-		if *observeAddr != "" {
-			if err := startObserve(g, *observeAddr, e.stderr); err != nil {
-				return nil, err
-			}
+		if *observeAddr == "" {
+			return g, nil, nil
 		}
-		return g, nil
+		srv, err := startObserve(g, *observeAddr, e.stderr)
+		if err != nil {
+			release(g)
+			return nil, nil, err
+		}
+		return g, srv, nil
 	}
+}
+
+// release lets go of what g, a graph that will not run, holds: the
+// sockets its peers and servers bound when they were made, a server its
+// command started for it. Each component lets go of what it holds when
+// its main loop ends, so g is run under a context that has already ended
+// (every main loop returns at once) and waited for. g may be nil.
+func release(g axon.Node) {
+	if g == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = axon.Run(ctx, g) // its errors are those of a graph stopped before it began
 }
 
 // runCommand parses c's flags, builds its graph and runs it, and turns
@@ -254,7 +275,7 @@ func runCommand(ctx context.Context, c *command, args []string, e *env) int {
 		}
 		return usageError(e.stderr, c.name, err.Error())
 	}
-	g, err := build(fs.Args())
+	g, srv, err := build(fs.Args())
 	switch {
 	case errors.Is(err, errUsage):
 		return usageError(e.stderr, c.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
@@ -265,6 +286,9 @@ func runCommand(ctx context.Context, c *command, args []string, e *env) int {
 		return exitOK // nothing to run (--graph-only)
 	}
 	code, cutShort := runGraph(runCtx, c.name, g, e.stderr)
+	if srv != nil {
+		stopObserve(srv, e.stderr)
+	}
 	if sig, ok := interruption(ctx); ok && cutShort && c.transfer {
 		sayf(e.stderr, c.name, "%v before it had finished", sig)
 		code = sig.exitCode()

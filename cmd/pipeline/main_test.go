@@ -253,8 +253,8 @@ func TestCancelledGraphIsClean(t *testing.T) {
 func TestGraphFlag(t *testing.T) {
 	labels := []string{"SOURCE (DataSource)", "A (SimplePeer)", "B (PostboxPeer)", "TAKE (Take)", "STDOUT (ConsoleEchoer)"}
 	for format, want := range map[string][]string{
-		"mermaid": {"flowchart LR\n", `-->|outbox → inbox|`},
-		"dot":     {"digraph pipeline {\n", `[label="outbox → inbox"]`},
+		"mermaid": {"flowchart LR\n", `-->|"outbox→inbox"|`},
+		"dot":     {"digraph axon {\n", `[label="outbox→inbox"]`},
 	} {
 		file := filepath.Join(t.TempDir(), "graph")
 		code, stdout, stderr := invoke(t, "", "demo", "--graph", format, "--graph-out", file)

@@ -269,7 +269,7 @@ func subscribeGraph(e *env, peer *udp.PeerComponent, listener axon.Node, show fu
 		{"FORMAT", "signal"}:     {"STDOUT", "control"},
 	})
 	stdoutCounting(e, count, nodes, links)
-	return e.graphline(nodes, links)
+	return chassis.Graphline(nodes, links)
 }
 
 // stdoutCounting adds to nodes the STDOUT that prints what links sends

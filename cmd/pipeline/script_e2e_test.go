@@ -527,8 +527,8 @@ func TestGraph(t *testing.T) {
 	p := start(t, bin, "udp-peer", "--to", "127.0.0.1:9", "--graph-only") // stdin left open
 	out := string(p.restOut())
 	p.expectExit(exitOK)
-	for _, want := range []string{"digraph pipeline {", `[label="STDIN (ConsoleReader)"]`, `[label="PEER (SimplePeer)"]`,
-		`[label="FORMAT (PureTransformer)"]`, `[label="STDOUT (ConsoleEchoer)"]`, `[label="outbox → inbox"]`} {
+	for _, want := range []string{"digraph axon {", `[label="STDIN (ConsoleReader)"]`, `[label="PEER (SimplePeer)"]`,
+		`[label="FORMAT (PureTransformer)"]`, `[label="STDOUT (ConsoleEchoer)"]`, `[label="outbox→inbox"]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("graph does not contain %q:\n%s", want, out)
 		}

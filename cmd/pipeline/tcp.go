@@ -72,7 +72,7 @@ var tcpClientCommand = &command{
 				{"STDOUT", "signal"}:      {"END", "control"},
 				{"CLIENT", tcp.ErrorsBox}: {"ERRORS", "inbox"},
 			})
-			return e.graphline(nodes, links), nil
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }
@@ -156,7 +156,7 @@ var tcpServerCommand = &command{
 				nodes["ONCE"] = endAfterClose(e)
 				links[chassis.Box{"SERVER", tcp.EventsBox}] = chassis.Box{"ONCE", "inbox"}
 			}
-			return e.graphline(nodes, links), nil
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }

@@ -210,7 +210,7 @@ func xferGraph(e *env, g *axon.Component, progress func() transfer.Progress, ver
 		{"XFER", "signal"}:           {"PROGRESS", "control"},
 		{"PROGRESS", "signal"}:       {"ERRORS", "control"},
 	})
-	return e.graphline(nodes, links)
+	return chassis.Graphline(nodes, links)
 }
 
 // Errors wrapped by checkOut's.

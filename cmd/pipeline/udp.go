@@ -351,5 +351,5 @@ func udpGraph(e *env, peer *udp.PeerComponent, show func(any) any, front chassis
 	maps.Copy(all, tailLinks)
 	maps.Copy(nodes, front)
 	maps.Copy(all, links)
-	return e.graphline(nodes, all)
+	return chassis.Graphline(nodes, all)
 }

@@ -51,7 +51,7 @@ var udpEchoCommand = &command{
 				{"PEER", "signal"}:   {"ERRORS", "control"},
 				{"STDERR", "signal"}: {"REPLY", "control"},
 			})
-			return e.graphline(nodes, links), nil
+			return chassis.Graphline(nodes, links), nil
 		}
 	},
 }
