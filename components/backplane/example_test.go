@@ -9,10 +9,8 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/kamaelia-go/kamaelia/components/backplane"
-	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -136,65 +134,6 @@ func ExampleDropOldest() {
 	// last: 99
 	// received + dropped: 100
 	// some dropped: true
-}
-
-// A durable subscriber that stops and starts again gets what was
-// published while it was gone: the backplane's messages are kept in a
-// NATS JetStream stream (here on a server inside the process).
-func ExampleJetStream() {
-	dir, err := os.MkdirTemp("", "jetstream-example-")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	srv, err := natsserver.Start(0, func(o *server.Options) { o.JetStream, o.StoreDir = true, dir })
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer srv.Shutdown()
-
-	ctx := context.Background()
-	hub := axon.Start(ctx, backplane.Backplane("orders", backplane.JetStream(srv.URL())))
-	publish := func(msgs ...string) {
-		err := axon.Run(ctx, chassis.Pipeline(util.DataSource(msgs), backplane.PublishTo("orders")))
-		fmt.Println("published", msgs, err)
-	}
-	read := func(n int) {
-		sub := backplane.SubscribeTo("orders", backplane.Durable("billing"))
-		h := axon.Start(ctx, sub)
-		<-sub.Joined()
-		for range n {
-			m, err := h.Get(ctx, axon.OutboxName)
-			if err != nil {
-				fmt.Println(err)
-				return
-			}
-			fmt.Printf("billing got %s\n", m)
-		}
-		_ = h.Put(ctx, axon.ControlName, axon.ProducerFinished{})
-		fmt.Println("billing stopped:", h.Wait())
-	}
-
-	read(0) // makes the durable consumer: from now on, it is kept for
-	publish("one", "two")
-	read(2)
-	publish("three") // while billing is not running
-	read(1)
-
-	_ = hub.Put(ctx, axon.ControlName, axon.ProducerFinished{})
-	fmt.Println("backplane:", hub.Wait())
-	// Output:
-	// billing stopped: <nil>
-	// published [one two] <nil>
-	// billing got one
-	// billing got two
-	// billing stopped: <nil>
-	// published [three] <nil>
-	// billing got three
-	// billing stopped: <nil>
-	// backplane: <nil>
 }
 
 // A PublishTo finds its backplane by name, waiting up to Wait for one to

@@ -4,10 +4,10 @@
 // inbox to a subject, and a Subscriber sends on each message that arrives
 // on a subject. Graphs in different processes, on different machines,
 // talk through a NATS server this way. The distributed Backplane (package
-// backplane) keeps a connection of its own rather than using these two
-// components, but shares this package's pieces: Subject maps its names to
-// subjects, Payload turns its messages into payloads, DefaultOptions sets
-// up its connection and Drops follows what nats.go drops for it.
+// natsbackplane) is built from these components on a connection of its
+// own, and shares this package's pieces: Subject maps its names to
+// subjects, Publish publishes its messages as a Publisher does,
+// DefaultOptions sets up its connection.
 //
 // Payloads are []byte (and string, sent as its bytes); any other message
 // goes through a Codec given with WithCodec (JSON is one). Each component
@@ -26,7 +26,8 @@
 // the acknowledgement is lost), and a Subscriber acknowledges a message
 // only once it is in the next component's inbox; Consumer makes its
 // consumer durable across restarts. AckedPublisher, StreamReader and
-// Seen are those pieces, shared with the durable Backplane.
+// Seen are those pieces; the durable Backplane publishes with
+// AckedPublisher too.
 //
 // Errors that do not stop a component (a message of a type it cannot
 // send, a payload it cannot decode, messages dropped because a Subscriber

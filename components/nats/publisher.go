@@ -17,14 +17,6 @@ import (
 // row, when more are waiting, before it looks at "control" again.
 const batchMax = 64
 
-// publisherQueue is the capacity of a Publisher's inbox: four times the
-// default. A Publisher publishes what has queued in one go, and nats.go
-// writes what was published in one go to the server at once; a queue of
-// the default capacity made those writes a quarter of the size nats.go
-// makes for a loop that publishes a burst itself, each costing a write,
-// a read and a wake-up at both ends of the connection.
-const publisherQueue = 4 * axon.DefaultCapacity
-
 // ErrorsBox is the outbox on which Publisher and Subscriber report
 // errors, each an *Error, and carry on.
 const ErrorsBox = axon.ErrorsName
@@ -115,7 +107,7 @@ type PublisherStats struct {
 func Publisher(subject string, opts ...Option) *PublisherComponent {
 	p := &PublisherComponent{cfg: newConfig(opts), subject: subject}
 	p.Component = axon.New(cmp.Or(p.cfg.name, "nats.Publisher"), p.main,
-		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message", axon.Capacity(publisherQueue)),
+		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message", axon.Capacity(axon.BurstCapacity)),
 		axon.WithOutbox(ErrorsBox, "*nats.Error: a message not published; the Publisher carries on", axon.Carries[*Error]()),
 	)
 	p.rep = axon.NewReporter(p.Component, ErrorsBox)
@@ -139,7 +131,7 @@ func (p *PublisherComponent) Stats() PublisherStats {
 }
 
 func (p *PublisherComponent) main(ctx context.Context, c *axon.Component) error {
-	nc, own, err := p.cfg.connect()
+	nc, own, err := p.cfg.connect(c.Logger())
 	if err != nil {
 		return &Error{Component: c.String(), Box: "connection", Op: "connect", Subject: p.subject, Err: err}
 	}
@@ -234,22 +226,38 @@ func Payload(msg any, codec Codec) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %T (want []byte or string, or give a Codec)", ErrBadMessage, msg)
 }
 
+// Publish publishes msg on nc to subject, its payload made by Payload
+// with codec: what a Publisher does with each message, for others that
+// publish on a connection of their own (the NATS backplane). An error
+// wraps ErrEncode or ErrBadMessage (from Payload), or ErrPublish and
+// nats.go's error (nats.ErrConnectionClosed,
+// nats.ErrReconnectBufExceeded, ...); the message was not published.
+func Publish(nc *natsgo.Conn, subject string, msg any, codec Codec) error {
+	data, err := Payload(msg, codec)
+	if err != nil {
+		return err
+	}
+	if err := nc.Publish(subject, data); err != nil {
+		return fmt.Errorf("%w: %w", ErrPublish, err)
+	}
+	return nil
+}
+
 // publish publishes one message, reporting failure on "errors".
 func (p *PublisherComponent) publish(c *axon.Component, nc *natsgo.Conn, msg any) {
-	data, err := Payload(msg, p.cfg.codec)
-	if err != nil {
-		op := "publish"
-		if errors.Is(err, ErrEncode) {
-			op = "encode"
-		}
-		p.report(c, op, err)
-		return
-	}
-	if err := nc.Publish(p.subject, data); err != nil {
-		p.report(c, "publish", fmt.Errorf("%w: %w", ErrPublish, err))
+	if err := Publish(nc, p.subject, msg, p.cfg.codec); err != nil {
+		p.report(c, opOf(err), err)
 		return
 	}
 	p.published.Add(1)
+}
+
+// opOf names what failed for an error of Publish or Payload.
+func opOf(err error) string {
+	if errors.Is(err, ErrEncode) {
+		return "encode"
+	}
+	return "publish"
 }
 
 // flush waits for the server to confirm what was published, once.

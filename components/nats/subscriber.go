@@ -142,7 +142,7 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 	fail := func(op string, err error) error {
 		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: s.subject, Err: err}
 	}
-	nc, own, err := s.cfg.connect()
+	nc, own, err := s.cfg.connect(c.Logger())
 	if err != nil {
 		return fail("connect", err)
 	}
