@@ -64,7 +64,7 @@ func Consumer(name string) Option {
 // acknowledgement fails.
 func (p *PublisherComponent) durable(ctx context.Context, c *axon.Component, nc *natsgo.Conn) error {
 	fail := func(op string, err error) error {
-		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: p.subject, Err: err}
+		return boxError(c.String(), "connection", op, p.natsError(err))
 	}
 	if _, err := ensureStream(ctx, c, nc, p.cfg.stream, p.subject); err != nil {
 		return fail("stream", err)
@@ -151,7 +151,7 @@ func ensureStream(ctx context.Context, c *axon.Component, nc *natsgo.Conn, strea
 // component's inbox, leaving out redeliveries it has sent on already.
 func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc *natsgo.Conn) error {
 	fail := func(op string, err error) error {
-		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: s.subject, Err: err}
+		return boxError(c.String(), "connection", op, s.natsError(err))
 	}
 	js, err := ensureStream(ctx, c, nc, s.cfg.stream, s.subject)
 	if err != nil {
@@ -165,12 +165,12 @@ func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc
 	}
 	close(s.subscribed)
 	bad := func(err error) {
-		s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "decode", Dropped: 1, Err: err})
+		s.report(ctx, c, axon.OutboxName, "decode", 1, err)
 	}
 	msg, err := rd.Deliver(ctx, c, c.Out(axon.OutboxName), batchMax, s.cfg.codec, bad, nil)
 	rd.Stop() // gives back what it had not sent on
 	if ferr := nc.FlushTimeout(s.cfg.flushAfter); ferr != nil && err == nil {
-		s.report(ctx, c, &Error{Box: axon.ControlName, Op: "flush", Err: fmt.Errorf("%w: acknowledgements: %w", ErrFlush, ferr)})
+		s.report(ctx, c, axon.ControlName, "flush", 0, fmt.Errorf("%w: acknowledgements: %w", ErrFlush, ferr))
 	}
 	if err != nil {
 		return err
@@ -196,6 +196,7 @@ type ReaderSpec struct {
 // DefaultInactive after nobody reads it.
 func OpenReader(ctx context.Context, log *slog.Logger, stop <-chan struct{}, nc *natsgo.Conn, js jetstream.JetStream, stream string, spec ReaderSpec) (*StreamReader, error) {
 	spec.Buffer = max(spec.Buffer, 1)
+	log = cmp.Or(log, slog.Default())
 	cc := jetstream.ConsumerConfig{
 		FilterSubject: spec.Filter,
 		DeliverPolicy: jetstream.DeliverNewPolicy,

@@ -117,6 +117,7 @@ func Permanent(err error) bool {
 // each failure to log (a graph's logger) at debug level. It gives up with
 // ctx's error when ctx ends, and with ErrStopped when stop is closed.
 func Retry(ctx context.Context, log *slog.Logger, stop <-chan struct{}, try func() error) error {
+	log = cmp.Or(log, slog.Default())
 	for {
 		err := try()
 		if err == nil || Permanent(err) {
