@@ -31,10 +31,13 @@
 //
 // Errors that do not stop a component (a message of a type it cannot
 // send, a payload it cannot decode, messages dropped because a Subscriber
-// fell behind, a message refused while reconnecting) are sent, as *Error,
-// on its "errors" outbox; errors that stop it (no connection, a bad
-// subject) are what it fails with. Every *Error wraps one of the Err*
-// values, and nats.go's own error where there is one, for errors.Is.
+// fell behind, a message refused while reconnecting) are sent on its
+// "errors" outbox; errors that stop it (no connection, a bad subject) are
+// what it fails with. Each is an *axon.BoxError naming the component, the
+// box and what was being done, wrapping an *Error with the subject (and
+// stream, server, count of messages lost), in the manner of net.OpError;
+// every *Error wraps one of the Err* values, and nats.go's own error
+// where there is one, for errors.Is.
 //
 // The tests use package natstest, which runs a NATS server inside the test
 // process.

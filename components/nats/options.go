@@ -170,7 +170,7 @@ func (c *config) connect(log *slog.Logger) (*natsgo.Conn, bool, error) {
 	}
 	nc, err := natsgo.Connect(c.url, append(opts, c.natsOpts...)...)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrConnect, err)
 	}
 	return nc, true, nil
 }

@@ -58,7 +58,7 @@ func openCore(ctx context.Context, t *transport, end *backplane.End) (backplane.
 	l.sub = nats.Subscriber(c.subject, opts...)
 	l.deliver = axon.New("Backplane.deliver", l.deliverMain,
 		axon.WithInbox(axon.InboxName, "what the nats.Subscriber received, for the subscribers"),
-		axon.WithOutbox(stopBox, "ProducerFinished for the nats.Subscriber when the Backplane finishes"),
+		axon.WithOutbox(stopBox, "ProducerFinished for the nats.Subscriber when the Backplane finishes", axon.Carries[axon.ProducerFinished]()),
 	)
 	if err := l.wire(end.Component()); err != nil {
 		l.Close()
