@@ -20,18 +20,28 @@ import (
 // to be looked at.
 const runMax = 1024
 
-// stopBox is the outbox of the deliverer on which the Backplane's
-// Finish tells the nats.Subscriber to finish.
-const stopBox = "stop"
+// Outboxes of the deliverer, used by the Backplane's goroutine: what
+// arrives on the Backplane's own "inbox" goes to the nats.Publisher on
+// publishBox, and Finish tells it to finish on stopBox.
+const (
+	publishBox = "publish"
+	stopBox    = "stop"
+)
 
 // coreLink is what NATS adds to a Backplane: one connection, on which
-// publishers publish from their own goroutines, and a nats.Subscriber
-// on the backplane's subject, a child of the Backplane, whose messages
-// a deliverer (another child) hands to the subscribers. Local messages
-// go round through the server too, so that every process sees one
-// order per publisher.
+// PublishTo components publish from their own goroutines, and children
+// of the Backplane on it: a nats.Publisher for what arrives on the
+// Backplane's own "inbox", a nats.Subscriber on the backplane's subject,
+// and a deliverer that hands what the nats.Subscriber receives to the
+// subscribers. Local messages go round through the server too, so that
+// every process sees one order per publisher. When the Backplane
+// finishes, ProducerFinished goes down that chain: the nats.Publisher
+// publishes what it holds and flushes the connection (after which what
+// came back is with the nats.Subscriber), then the nats.Subscriber sends
+// on what it has, then the deliverer delivers it.
 type coreLink struct {
 	*conn
+	pub     *nats.PublisherComponent
 	sub     *nats.SubscriberComponent
 	deliver *axon.Component
 
@@ -51,14 +61,16 @@ func openCore(ctx context.Context, t *transport, end *backplane.End) (backplane.
 		return nil, err
 	}
 	l := &coreLink{conn: c}
-	opts := []nats.Option{nats.Conn(c.nc), nats.Name("Backplane.nats.Subscriber")}
+	opts := []nats.Option{nats.Conn(c.nc)}
 	if c.codec != nil {
 		opts = append(opts, nats.WithCodec(c.codec))
 	}
-	l.sub = nats.Subscriber(c.subject, opts...)
+	l.pub = nats.Publisher(c.subject, append(opts, nats.Name("Backplane.nats.Publisher"))...)
+	l.sub = nats.Subscriber(c.subject, append(opts, nats.Name("Backplane.nats.Subscriber"))...)
 	l.deliver = axon.New("Backplane.deliver", l.deliverMain,
 		axon.WithInbox(axon.InboxName, "what the nats.Subscriber received, for the subscribers"),
-		axon.WithOutbox(stopBox, "ProducerFinished for the nats.Subscriber when the Backplane finishes", axon.Carries[axon.ProducerFinished]()),
+		axon.WithOutbox(publishBox, "what arrives on the Backplane's inbox, for the nats.Publisher"),
+		axon.WithOutbox(stopBox, "ProducerFinished for the nats.Publisher when the Backplane finishes", axon.Carries[axon.ProducerFinished]()),
 	)
 	if err := l.wire(end.Component()); err != nil {
 		l.Close()
@@ -81,16 +93,19 @@ func openCore(ctx context.Context, t *transport, end *backplane.End) (backplane.
 	}
 }
 
-// wire links the nats.Subscriber and the deliverer to each other, makes
-// them children of bp, the Backplane, and passes the nats.Subscriber's
-// errors through to the Backplane's.
+// wire links the children (see coreLink), makes them children of bp,
+// the Backplane, and passes their errors through to the Backplane's.
 func (l *coreLink) wire(bp *axon.Component) error {
 	return errors.Join(
+		axon.Link(l.deliver, publishBox, l.pub, axon.InboxName),
+		axon.Link(l.deliver, stopBox, l.pub, axon.ControlName),
+		axon.Link(l.pub, axon.SignalName, l.sub, axon.ControlName),
 		axon.Link(l.sub, axon.OutboxName, l.deliver, axon.InboxName),
 		axon.Link(l.sub, axon.SignalName, l.deliver, axon.ControlName),
-		axon.Link(l.deliver, stopBox, l.sub, axon.ControlName),
+		bp.AddChild(l.pub),
 		bp.AddChild(l.sub),
 		bp.AddChild(l.deliver),
+		axon.Link(l.pub, nats.ErrorsBox, bp, backplane.ErrorsBox),
 		axon.Link(l.sub, nats.ErrorsBox, bp, backplane.ErrorsBox),
 	)
 }
@@ -127,9 +142,13 @@ func (l *coreLink) deliverMain(ctx context.Context, c *axon.Component) error {
 	}
 }
 
-// Publisher is Link.Publisher: every publisher publishes on the one
-// connection.
-func (l *coreLink) Publisher(_ string, report func(error)) (backplane.Publishing, error) {
+// Publisher is Link.Publisher: a PublishTo publishes on the connection
+// itself; the Backplane hands what arrives on its inbox to the
+// nats.Publisher.
+func (l *coreLink) Publisher(id string, report func(error)) (backplane.Publishing, error) {
+	if id == l.end.Component().ID().String() {
+		return backplane.Publishes[struct{}](forwarder{out: l.deliver.Out(publishBox)}), nil
+	}
 	return backplane.Publishes[struct{}](corePublisher{l: l, report: report}), nil
 }
 
@@ -138,16 +157,14 @@ func (l *coreLink) Subscribe(context.Context, *axon.Component, backplane.Subscri
 	return false, nil
 }
 
-// Finish ends publishing, waits for the server to confirm what was
-// published (its answer follows everything this connection published,
-// so the messages that came back are then with the nats.Subscriber),
-// tells the nats.Subscriber to finish and waits for the deliverer to
-// have handed on what it had received.
+// Finish ends publishing and sends ProducerFinished down the chain of
+// children: the nats.Publisher flushes the connection (the server's
+// answer follows everything this connection published, so the messages
+// that came back are then with the nats.Subscriber; a failure is
+// reported on "errors"), then the nats.Subscriber sends on what it has.
+// Finish returns once the deliverer has handed that to the subscribers.
 func (l *coreLink) Finish(ctx context.Context) error {
 	l.endPublishing()
-	if err := l.nc.FlushTimeout(nats.DefaultFlushTimeout); err != nil {
-		l.warn("backplane: final flush failed: messages may be lost", fmt.Errorf("%w: %w", nats.ErrFlush, err))
-	}
 	if err := l.deliver.Out(stopBox).Send(ctx, axon.ProducerFinished{}); err != nil && !errors.Is(err, axon.ErrReceiverDone) {
 		return err
 	}
@@ -162,10 +179,12 @@ func (l *coreLink) Finish(ctx context.Context) error {
 // Close stops the children, then closes the connection.
 func (l *coreLink) Close() {
 	l.endPublishing()
-	l.sub.Stop()
-	l.deliver.Stop()
-	<-l.sub.Done()
-	<-l.deliver.Done()
+	for _, child := range []*axon.Component{l.pub.Component, l.sub.Component, l.deliver} {
+		child.Stop()
+	}
+	for _, child := range []*axon.Component{l.pub.Component, l.sub.Component, l.deliver} {
+		<-child.Done()
+	}
 	l.close()
 }
 
@@ -176,6 +195,16 @@ func (l *coreLink) endPublishing() {
 	l.closed = true
 	l.mu.Unlock()
 }
+
+// forwarder hands what arrives on the Backplane's inbox to the
+// nats.Publisher, a run in one batch, from the Backplane's goroutine.
+type forwarder struct {
+	backplane.Unanswered
+	out *axon.Outbox
+}
+
+func (f forwarder) Publish(ctx context.Context, msgs []any) error { return f.out.SendAll(ctx, msgs) }
+func (forwarder) Limit() int                                      { return runMax }
 
 // corePublisher publishes for one publisher on the link's connection:
 // once handed to the connection, a message is as safe as it will be.

@@ -11,12 +11,15 @@
 // the in-process Backplane links no NATS client.
 //
 // The bridge is made of package nats's components: a Backplane given
-// NATS runs a nats.Subscriber on the backplane's subject, as a child,
-// whose messages it hands to its subscribers; on a Backplane given
-// JetStream each SubscribeTo runs a nats.Subscriber in the durable mode,
-// on a consumer of its own. Publishers publish on the Backplane's
-// connection from their own goroutines, with nats.Publish (NATS) or a
-// nats.AckedPublisher each (JetStream), as a nats.Publisher does.
+// NATS runs, as children on its connection, a nats.Publisher for what
+// arrives on its own "inbox" and a nats.Subscriber on the backplane's
+// subject whose messages it hands to its subscribers; on a Backplane
+// given JetStream each SubscribeTo runs a nats.Subscriber in the durable
+// mode, on a consumer of its own. A PublishTo publishes on the
+// Backplane's connection from its own goroutine (a component between it
+// and the connection would cost each message another crossing), with
+// nats.Publish (NATS) or a nats.AckedPublisher of its own (JetStream),
+// as a nats.Publisher does.
 //
 // With NATS delivery is at most once, as NATS's; with JetStream nothing
 // published is lost or delivered twice while the server restarts, and a

@@ -275,3 +275,38 @@ func TestNATSBackplaneDecodesInRunsAndReportsWhatItCannot(t *testing.T) {
 		t.Fatalf("after the bad payload: got %v", got)
 	}
 }
+
+// What arrives on a NATS Backplane's own inbox is published by its
+// nats.Publisher child: it reaches the subscribers, a message that cannot
+// be sent is reported on the Backplane's "errors" (an *axon.BoxError
+// naming that child, around a *nats.Error), and ProducerFinished goes
+// down the children so that everything published is delivered first.
+func TestNATSBackplaneOwnInboxGoesThroughItsPublisher(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	bp := axon.Start(ctx, backplane.Backplane(name, NATS(srv.URL())), axon.Tapping(backplane.ErrorsBox))
+	t.Cleanup(func() { bp.Stop(); _ = bp.Wait() })
+	_, sub := subscribe(t, ctx, name)
+
+	put(t, ctx, bp, axon.InboxName, "one", 42, "two")
+	m, err := bp.Get(ctx, backplane.ErrorsBox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var be *axon.BoxError
+	var ne *nats.Error
+	if e, ok := m.(error); !ok || !errors.Is(e, nats.ErrBadMessage) || !errors.As(e, &be) || !errors.As(e, &ne) ||
+		!strings.Contains(be.Component, "nats.Publisher") || ne.Subject != nats.Subject(name) {
+		t.Fatalf("errors gave %T %v, want a BoxError of the nats.Publisher around a nats.Error", m, m)
+	}
+	put(t, ctx, bp, axon.InboxName, stringsOf("m", 0, 100)...)
+	put(t, ctx, bp, axon.ControlName, axon.ProducerFinished{})
+	want := []any{[]byte("one"), []byte("two")}
+	if got := getAll(t, ctx, sub); !sameBytes(got, append(want, bytesOf("m", 0, 100)...)) {
+		t.Fatalf("subscriber got %q", got)
+	}
+	if err := bp.Wait(); err != nil {
+		t.Fatalf("backplane: %v", err)
+	}
+}

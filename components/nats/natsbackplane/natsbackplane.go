@@ -54,7 +54,9 @@ type transport struct {
 // everywhere sees each publisher's messages in the same order. A
 // PublishTo publishes on the Backplane's connection from its own
 // goroutine (up to 1024 queued messages at a time, in one write);
-// what arrives on the Backplane's "inbox" is published by the Backplane.
+// what arrives on the Backplane's "inbox" is published by a
+// nats.Publisher, a child of the Backplane, whose "errors" pass through
+// to the Backplane's.
 // It registers under its name once the server has confirmed its
 // subscription, so a subscriber that finds it gets everything published
 // after it joined. Payloads are []byte and string (received as []byte)
@@ -83,8 +85,9 @@ type transport struct {
 // other processes published meanwhile for a process that was cut off. A
 // message that does not fit in the reconnect buffer is reported and
 // dropped. On ProducerFinished the Backplane publishes what is queued,
-// waits for the server to confirm it, delivers what has come back, then
-// ends.
+// waits for the server to confirm it (its nats.Publisher flushes),
+// delivers what has come back (its nats.Subscriber sends on what it
+// has), then ends.
 func NATS(url string, opts ...Option) backplane.Option {
 	t := &transport{url: url}
 	for _, o := range opts {
