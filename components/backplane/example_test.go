@@ -147,3 +147,59 @@ func ExamplePublishTo() {
 	// Output:
 	// true
 }
+
+// loopback is a Transport that carries nothing out of the process: what
+// is published comes straight back, as a NATS server would send it back.
+// natsbackplane.NATS is a real one.
+type loopback struct{}
+
+func (loopback) Open(_ context.Context, end *backplane.End) (backplane.Link, error) {
+	return loopLink{end}, nil
+}
+
+type loopLink struct{ end *backplane.End }
+
+func (l loopLink) Publisher(string, func(error)) (backplane.Publishing, error) {
+	return backplane.Publishes[struct{}](loopPublisher{end: l.end}), nil
+}
+
+func (loopLink) Subscribe(context.Context, *axon.Component, backplane.Subscription) (bool, error) {
+	return false, nil // subscribers join the Backplane
+}
+
+func (loopLink) Failed() <-chan error         { return nil }
+func (loopLink) Finish(context.Context) error { return nil }
+func (loopLink) Close()                       {}
+
+type loopPublisher struct {
+	backplane.Unanswered
+	end *backplane.End
+}
+
+func (p loopPublisher) Publish(ctx context.Context, msgs []any) error {
+	out := make([]any, len(msgs))
+	for i, m := range msgs {
+		out[i] = fmt.Sprint("via loopback: ", m)
+	}
+	return p.end.Deliver(ctx, out)
+}
+
+func (loopPublisher) Limit() int { return 32 }
+
+// A Backplane given a Transport with Via shares its messages through it;
+// PublishTo and SubscribeTo do not change.
+func ExampleVia() {
+	ctx := context.Background()
+	hub := axon.Start(ctx, backplane.Backplane("looped", backplane.Via(loopback{})))
+	sub := backplane.SubscribeTo("looped")
+	reader := axon.Start(ctx, sub, axon.Tapping(axon.OutboxName))
+	<-sub.Joined()
+	err := axon.Run(ctx, chassis.Pipeline(util.DataSource([]string{"hello"}), backplane.PublishTo("looped")))
+	m, _ := reader.Get(ctx, axon.OutboxName)
+	fmt.Println(m, err)
+	_ = hub.Put(ctx, axon.ControlName, axon.ProducerFinished{})
+	fmt.Println(hub.Wait(), reader.Wait())
+	// Output:
+	// via loopback: hello <nil>
+	// <nil> <nil>
+}

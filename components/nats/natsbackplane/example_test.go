@@ -31,7 +31,7 @@ func ExampleNATS() {
 	hub1 := axon.Start(ctx, backplane.Backplane("news", natsbackplane.NATS(srv.URL())), axon.WithServices(here))
 	hub2 := axon.Start(ctx, backplane.Backplane("news", natsbackplane.NATS(srv.URL())), axon.WithServices(there))
 	sub := backplane.SubscribeTo("news")
-	reader := axon.Start(ctx, sub, axon.WithServices(there))
+	reader := axon.Start(ctx, sub, axon.WithServices(there), axon.Tapping(axon.OutboxName))
 	<-sub.Joined()
 
 	err = axon.Run(ctx, chassis.Pipeline(util.DataSource([]string{"hello"}), backplane.PublishTo("news")),
