@@ -40,8 +40,6 @@ type hub interface {
 	// link returns the Link of a Backplane given a Transport, nil
 	// otherwise.
 	link() Link
-	// report reports a message the backplane could not deliver.
-	report(err error)
 	// join adds a subscriber: send is handed every message delivered
 	// from now on, in runs, with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
