@@ -16,6 +16,13 @@ const (
 	// DefaultControlCapacity is the capacity of the default "control" inbox.
 	// Control carries a handful of shutdown notices, never a data stream.
 	DefaultControlCapacity = 4
+	// BurstCapacity is the capacity of the inbox of a component that
+	// writes what has queued there to a connection in one go (a NATS
+	// publisher, a backplane's PublishTo): four times the default, so
+	// that each write carries about what a producer sends in a burst
+	// rather than a quarter of it, with a write, a read and a wake-up
+	// at both ends of the connection for each.
+	BurstCapacity = 4 * DefaultCapacity
 )
 
 // Inbox is a named, bounded queue that a component receives from. Its

@@ -17,6 +17,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components/backplane"
 	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsbackplane"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 )
 
@@ -409,7 +410,7 @@ var quiet = natsgo.ErrorHandler(func(*natsgo.Conn, *natsgo.Subscription, error) 
 // publishes and receives, so every message goes round through the server.
 var natsBackplane = natsContender{"backplane", func(ctx context.Context, url string, n int) (natsSetup, error) {
 	c := newCounter(n)
-	return backplaneSetup(ctx, "natsbench", backplane.NATS(url, quiet), nil, c, byteSource(n, c))
+	return backplaneSetup(ctx, "natsbench", natsbackplane.NATS(url, natsbackplane.NATSOptions(quiet)), nil, c, byteSource(n, c))
 }}
 
 // backplaneSetup starts a Backplane given opt, with a name made from

@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
 	"github.com/kamaelia-go/kamaelia/components/backplane"
 	"github.com/kamaelia-go/kamaelia/components/nats"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsbackplane"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 )
 
@@ -55,7 +57,7 @@ func jsSource(n int) *axon.Component {
 // durable consumer) feeding a sink and one Pipeline(source, PublishTo).
 // Its one connection both publishes and consumes.
 var jsBackplane = natsContender{"jetstream backplane", func(ctx context.Context, url string, n int) (natsSetup, error) {
-	return backplaneSetup(ctx, "jsbench", backplane.JetStream(url, quiet),
+	return backplaneSetup(ctx, "jsbench", natsbackplane.JetStream(url, natsbackplane.NATSOptions(quiet)),
 		[]backplane.Option{backplane.Durable("bench")}, jsCounter(n), jsSource(n))
 }}
 
@@ -90,7 +92,7 @@ var jsDirect = natsContender{"jetstream nats.go", func(ctx context.Context, url 
 	}
 	jsSub, err := jetstream.New(ncSub)
 	if err == nil {
-		_, err = nats.EnsureStream(ctx, jsSub, stream, subject)
+		_, err = nats.EnsureStream(ctx, slog.Default(), nil, jsSub, stream, subject)
 	}
 	var cons jetstream.Consumer
 	if err == nil {

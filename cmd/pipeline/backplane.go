@@ -16,6 +16,7 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
 	"github.com/kamaelia-go/kamaelia/components/backplane"
+	"github.com/kamaelia-go/kamaelia/components/nats/natsbackplane"
 	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/kamaelia-go/kamaelia/util"
 )
@@ -83,9 +84,9 @@ func (f *backplaneFlags) backplane(e *env) (axon.Node, error) {
 		return nil, err
 	}
 	if f.jetStream {
-		return backplane.Backplane(f.name, backplane.JetStream(f.url)), nil
+		return backplane.Backplane(f.name, natsbackplane.JetStream(f.url)), nil
 	}
-	return backplane.Backplane(f.name, backplane.NATS(f.url)), nil
+	return backplane.Backplane(f.name, natsbackplane.NATS(f.url)), nil
 }
 
 // errNATSUnreachable is wrapped by the error for a --nats server that
@@ -347,7 +348,7 @@ var natsDemoCommand = &command{
 				return func(m any) any { return fmt.Sprintf("%s got: %s", who, messageLine(m)) }
 			}
 			sub1, sub2 := backplane.SubscribeTo(name), backplane.SubscribeTo(name)
-			bp := backplane.Backplane(name, backplane.NATS(srv.URL()))
+			bp := backplane.Backplane(name, natsbackplane.NATS(srv.URL()))
 			nodes, links := chassis.Nodes{
 				"SERVER":    serverKeeper(srv, bp),
 				"BACKPLANE": bp,

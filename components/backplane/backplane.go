@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
@@ -38,13 +36,10 @@ type hub interface {
 	// publisher returns what a publisher (a PublishTo, identified by
 	// id) publishes through. A message it cannot publish (NATS: a type
 	// it cannot send, a codec error) is given to report and skipped.
-	publisher(id string, report func(error)) (runPublisher, error)
-	// durable returns the JetStream link of a JetStream backplane, whose
-	// subscribers read a consumer of their own rather than join; nil
+	publisher(id string, report func(error)) (Publishing, error)
+	// link returns the Link of a Backplane given a Transport, nil
 	// otherwise.
-	durable() *jsLink
-	// report reports a message the backplane could not deliver.
-	report(err error)
+	link() Link
 	// join adds a subscriber: send is handed every message delivered
 	// from now on, in runs, with a context that ends when ctx does or
 	// the subscriber leaves. It fails with ErrBackplaneEnded once the
@@ -136,8 +131,7 @@ type BackplaneComponent struct {
 	name string
 	fan  *fanout
 	cfg  config
-	nats *natsLink // with the NATS option, once started; nil otherwise
-	js   *jsLink   // with the JetStream option, once started; nil otherwise
+	tr   Link // with Via, once started; nil otherwise
 	errs *axon.Reporter
 }
 
@@ -156,7 +150,8 @@ func (b *BackplaneComponent) report(err error) {
 // in axon.Services under name, and it removes the registration when it
 // ends. A name already registered makes it fail at start with an error
 // wrapping axon.ErrServiceExists that names the name; an empty name, or
-// an option that does not apply, makes it fail with ErrBadOption.
+// an option that does not apply, makes it fail with ErrBadOption. It
+// takes the option Via.
 //
 // Messages are handed to every current subscriber in turn, in the order
 // they joined (Kamaelia's Backplane used a PlugSplitter for this), by
@@ -178,69 +173,21 @@ func (b *BackplaneComponent) report(err error) {
 //	              is passed on and the Backplane ends; ShutdownMicroprocess:
 //	              passed on, and it ends at once
 //	outbox  (out) not used: messages go to the subscribers
-//	errors  (out) error (NATS and JetStream): a message from "inbox" that
+//	errors  (out) error (with a Transport): a message from "inbox" that
 //	              could not be published, a payload the codec could not
 //	              decode, messages NATS dropped for a slow subscriber; sent
-//	              without waiting, logged with slog when unlinked or full
+//	              without waiting, logged with the graph's logger when
+//	              unlinked or full
 //	signal  (out) the shutdown message that ended the Backplane
 //
 // A publisher's ProducerFinished does not reach the Backplane's control:
 // other publishers may carry on. When the Backplane ends its subscribers
 // finish (see SubscribeTo).
 //
-// With the NATS option the Backplane is one process's end of a backplane
-// shared through a NATS server: what its publishers send goes to the
-// subject nats.Subject(name), and what arrives on that subject, from
-// every process, goes to its subscribers, so local messages go round
-// through the server too and every subscriber everywhere sees each
-// publisher's messages in the same order. A PublishTo publishes on the
-// Backplane's connection from its own goroutine; what arrives on the
-// Backplane's "inbox" is published by the Backplane. It registers under
-// name once the server has confirmed its subscription, so a subscriber
-// that finds it gets everything published after it joined. Payloads are
-// []byte and string (received as []byte) unless NATSCodec says
-// otherwise; a message that cannot be published (another type, a codec
-// error) is reported on the "errors" outbox of the PublishTo (or, for
-// its own inbox, the Backplane) that had it, and skipped; a payload the
-// codec cannot decode, and messages NATS dropped for a slow subscriber,
-// are reported on the Backplane's "errors".
-//
-// The connection is made when the Backplane starts, in the background
-// (it neither fails nor waits when the server is down), and kept for as
-// long as the Backplane runs, reconnecting after any outage. Delivery is
-// NATS's: at most once. While the server cannot be reached, what is
-// published is kept by the connection (up to nats.go's reconnect buffer,
-// 8 MiB) and sent once it is back; what the connection wrote in the
-// moment before it noticed the server had gone is lost, and so is what
-// other processes published meanwhile for a process that was cut off. A
-// message that does not fit in the reconnect buffer is logged with slog
-// and dropped.
-//
-// With the JetStream option the Backplane is shared through the server as
-// with NATS, but durably: it makes sure the stream nats.StreamName(name)
-// exists (creating it on the subject nats.Subject(name), with file
-// storage and interest retention), then registers; each message is
-// published with a Nats-Msg-Id of its publisher's and kept, up to 512 per
-// publisher, until the server acknowledges storing it (publishers wait
-// beyond that), and published again, in order, if the acknowledgement
-// fails. Subscribers do not join the Backplane's fan-out: each reads a
-// consumer of its own (see SubscribeTo and Durable). Subscribers (0)
-// does not count them. It does not deliver while the server is down;
-// nothing published is lost and nothing is delivered twice (the guide's
-// table says exactly what is promised). If the server has no JetStream,
-// or refuses the stream, the Backplane fails with an error wrapping
-// nats.ErrStream. On ProducerFinished it publishes what is queued, waits
-// until the server has stored it, waits for its subscribers to stop and
-// their acknowledgements to reach the server, then ends.
-//
-// What arrives from NATS is handed to the subscribers by nats.go's
-// delivery goroutine for the Backplane's subscription, in runs: while
-// nats.go has more messages waiting, those taken are kept (up to 32) and
-// handed over together. NATS cannot hold a publisher back for a slow
-// subscriber: while a subscriber with Block holds the Backplane back,
-// nats.go keeps up to nats.DefaultBuffer received messages for it and
-// drops what arrives beyond that (the NATS slow-consumer rule); the
-// Backplane reports how many on "errors".
+// With Via the Backplane is one process's end of a backplane shared
+// with other processes through a Transport: package natsbackplane's NATS
+// (at most once, through a NATS server) and JetStream (durable, through
+// a NATS JetStream stream) document what each does and promises.
 func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b := &BackplaneComponent{name: name, fan: newFanout()}
 	cfg, cfgErr := configure("Backplane", opts, forBackplane)
@@ -248,7 +195,7 @@ func Backplane(name string, opts ...Option) *BackplaneComponent {
 	b.Component = axon.New("Backplane", b.main,
 		axon.WithInbox(axon.InboxName, "messages to publish to every subscriber"),
 		axon.WithOutbox(axon.OutboxName, "not used: messages go to the subscribers"),
-		axon.WithOutbox(ErrorsBox, "errors: messages not published or not delivered (NATS); the Backplane carries on", axon.Carries[error]()),
+		axon.WithOutbox(ErrorsBox, "errors: messages not published or not delivered (with a Transport); the Backplane carries on", axon.Carries[error]()),
 	)
 	b.errs = axon.NewReporter(b.Component, ErrorsBox)
 	if name == "" {
@@ -273,82 +220,47 @@ func (b *BackplaneComponent) Subscribers(ctx context.Context) (int, error) {
 func (b *BackplaneComponent) main(ctx context.Context, c *axon.Component) error {
 	b.fan.start(ctx)
 	defer b.fan.close()
-	switch {
-	case b.cfg.jetStream:
-		return b.runJetStream(ctx, c)
-	case b.cfg.natsURL != "":
-		return b.runNATS(ctx, c)
+	if b.cfg.transport == nil {
+		unregister, err := register(b.name, b)
+		if err != nil {
+			return err
+		}
+		defer unregister()
+		// The loop of a shared Backplane, with nothing to wait for from
+		// a server: localPublisher hands each run to the subscribers.
+		pub := Publishes[struct{}](localPublisher{fan: b.fan})
+		return pub.publishInbox(ctx, c, nil, func(err error) error { return err }, func() error { return nil })
 	}
+	l, err := b.cfg.transport.Open(ctx, &End{b})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	b.tr = l
+	pub, err := l.Publisher(c.ID().String(), b.report)
+	if err != nil {
+		return err
+	}
+	defer pub.close()
 	unregister, err := register(b.name, b)
 	if err != nil {
 		return err
 	}
 	defer unregister()
-	// The loop of a NATS Backplane, with nothing to wait for from a server:
-	// plainPublisher hands each run to the subscribers.
-	return publishInbox(ctx, c, plainPublisher{b, b.report}, nil, func(err error) error { return err }, func() error { return nil })
+	fail := func(err error) error { return fmt.Errorf("backplane %q: %w", b.name, err) }
+	return pub.publishInbox(ctx, c, l.Failed(), fail, func() error { return l.Finish(ctx) })
 }
 
 func (b *BackplaneComponent) input() (axon.Node, string) { return b, axon.InboxName }
 
-// runPublisher is what a publisher publishes through.
-type runPublisher interface {
-	// publish publishes msgs, in order, from the publisher's own
-	// goroutine, until ctx (the publisher's) ends. Once the backplane has
-	// ended it fails with ErrBackplaneEnded.
-	publish(ctx context.Context, msgs []any) error
-	// flush waits until what was published is safe (JetStream: stored).
-	flush(ctx context.Context) error
-	// limit is the most messages a publisher hands publish at once.
-	limit() int
-	// pending is how many messages published are not yet safe.
-	pending() int
-	// oldest returns channels on which the answer about the oldest
-	// message not yet safe comes (nil if there is none, or nothing to
-	// wait for), to be given to answered.
-	oldest() (<-chan *jetstream.PubAck, <-chan error)
-	// answered takes that answer, and publishes again what failed.
-	answered(ctx context.Context, err error) error
-	// close lets go of what the publisher holds.
-	close()
-}
-
-func (b *BackplaneComponent) publisher(id string, report func(error)) (runPublisher, error) {
-	if b.js != nil {
-		return b.js.publisher(id, report)
+func (b *BackplaneComponent) publisher(id string, report func(error)) (Publishing, error) {
+	if b.tr != nil {
+		return b.tr.Publisher(id, report)
 	}
-	return plainPublisher{b, report}, nil
+	return Publishes[struct{}](localPublisher{fan: b.fan}), nil
 }
 
-func (b *BackplaneComponent) durable() *jsLink { return b.js }
-
-// plainPublisher publishes to a local or NATS Backplane: once handed
-// over, a message is as safe as it will be.
-type plainPublisher struct {
-	b      *BackplaneComponent
-	report func(error)
-}
-
-func (p plainPublisher) publish(ctx context.Context, msgs []any) error {
-	if p.b.nats != nil {
-		return p.b.nats.publish(msgs, p.report)
-	}
-	return p.b.fan.deliver(ctx, msgs)
-}
-
-func (p plainPublisher) limit() int {
-	if p.b.nats != nil {
-		return natsRunMax
-	}
-	return batchMax
-}
-
-func (plainPublisher) flush(context.Context) error { return nil }
-func (plainPublisher) pending() int                { return 0 }
-
-func (plainPublisher) oldest() (<-chan *jetstream.PubAck, <-chan error) { return nil, nil }
-func (plainPublisher) answered(context.Context, error) error            { return nil }
-func (plainPublisher) close()                                           {}
+func (b *BackplaneComponent) link() Link { return b.tr }
 
 func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context, []any) error) (*member, error) {
 	return b.fan.join(ctx, send)
@@ -357,6 +269,63 @@ func (b *BackplaneComponent) join(ctx context.Context, send func(context.Context
 func (b *BackplaneComponent) leave(m *member, now bool) { b.fan.leave(m, now, b.Done()) }
 
 func (b *BackplaneComponent) done() <-chan struct{} { return b.Done() }
+
+// publishInbox is the main loop of every Backplane, local or shared: it
+// publishes what arrives on c's "inbox" through p, a run at a time,
+// and takes the answers about what it published as they come, so that
+// what failed is published again even while nothing more arrives. On
+// ProducerFinished it publishes what is queued, waits for p, calls
+// finish and passes the message on; ShutdownMicroprocess is passed on
+// at once. It fails (through fail) with what its link reports on failed
+// (nil for a local Backplane).
+func (p publishing[A]) publishInbox(ctx context.Context, c *axon.Component, failed <-chan error, fail func(error) error, finish func() error) error {
+	pub := p.p
+	r, ctl := c.Reader(axon.InboxName), c.In(axon.ControlName)
+	var run []any
+	publishRun := func(msgs []any) error { return pub.Publish(ctx, msgs) }
+	for {
+		acked, nacked := pub.Oldest()
+		select {
+		case e := <-r.C():
+			run = takeRun(r, r.Open(e), run, pub.Limit())
+			err := publishRun(run)
+			clear(run)
+			if err != nil {
+				return fail(err)
+			}
+		case <-acked:
+			if err := pub.Answered(ctx, nil); err != nil {
+				return fail(err)
+			}
+		case err := <-nacked:
+			if err := pub.Answered(ctx, err); err != nil {
+				return fail(err)
+			}
+		case msg := <-ctl:
+			if axon.IsShutdownMicroprocess(msg) {
+				return c.PassOn(ctx, msg)
+			}
+			if !axon.IsProducerFinished(msg) {
+				_, _ = c.Control(ctx, msg, nil) // logs and ignores it
+				continue
+			}
+			if err := drainRuns(r, &run, pub.Limit(), publishRun); err != nil {
+				return fail(err)
+			}
+			if err := pub.Flush(ctx); err != nil {
+				return fail(err)
+			}
+			if err := finish(); err != nil {
+				return err
+			}
+			return c.PassOn(ctx, msg)
+		case err := <-failed:
+			return fail(err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 // takeRun returns, in run's place, first (messages just taken from r)
 // and those queued after them, up to batchMax unless first alone holds

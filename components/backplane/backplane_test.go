@@ -265,7 +265,7 @@ func TestBlockHoldsThePublisherBack(t *testing.T) {
 	// In flight are at most what the boxes on the way hold (the
 	// PublishTo's inbox and the Handle's) and the run the PublishTo has
 	// in hand; n is more than five times that.
-	const bound = publishQueue + batchMax + axon.DefaultCapacity
+	const bound = axon.BurstCapacity + batchMax + axon.DefaultCapacity
 	for i := range n {
 		m, err := slow.Get(ctx, axon.OutboxName)
 		if err != nil {

@@ -49,12 +49,15 @@
 //
 // # Across processes
 //
-// With the option NATS a Backplane is one process's end of a backplane
-// shared through a NATS server, delivering at most once; with JetStream
-// the same, durably, through a NATS JetStream stream: nothing published
-// is lost or delivered twice while the server restarts, and a
-// SubscribeTo given Durable resumes where it stopped. The guide
-// (docs/guide.md) has a table of what each mode promises.
+// With the option Via a Backplane is one process's end of a backplane
+// shared through a Transport. This package has none of its own, so that
+// a program using only the in-process Backplane links no client library;
+// package natsbackplane has two: NATS, through a NATS server, delivering
+// at most once, and JetStream, the same durably, through a NATS
+// JetStream stream: nothing published is lost or delivered twice while
+// the server restarts, and a SubscribeTo given Durable resumes where it
+// stopped. The guide (docs/guide.md) has a table of what each mode
+// promises.
 //
 // # Shutdown
 //

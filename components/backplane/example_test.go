@@ -9,10 +9,8 @@ import (
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/chassis"
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/kamaelia-go/kamaelia/components/backplane"
-	"github.com/kamaelia-go/kamaelia/components/nats/natsserver"
 	"github.com/kamaelia-go/kamaelia/util"
 )
 
@@ -138,65 +136,6 @@ func ExampleDropOldest() {
 	// some dropped: true
 }
 
-// A durable subscriber that stops and starts again gets what was
-// published while it was gone: the backplane's messages are kept in a
-// NATS JetStream stream (here on a server inside the process).
-func ExampleJetStream() {
-	dir, err := os.MkdirTemp("", "jetstream-example-")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	srv, err := natsserver.Start(0, func(o *server.Options) { o.JetStream, o.StoreDir = true, dir })
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer srv.Shutdown()
-
-	ctx := context.Background()
-	hub := axon.Start(ctx, backplane.Backplane("orders", backplane.JetStream(srv.URL())))
-	publish := func(msgs ...string) {
-		err := axon.Run(ctx, chassis.Pipeline(util.DataSource(msgs), backplane.PublishTo("orders")))
-		fmt.Println("published", msgs, err)
-	}
-	read := func(n int) {
-		sub := backplane.SubscribeTo("orders", backplane.Durable("billing"))
-		h := axon.Start(ctx, sub)
-		<-sub.Joined()
-		for range n {
-			m, err := h.Get(ctx, axon.OutboxName)
-			if err != nil {
-				fmt.Println(err)
-				return
-			}
-			fmt.Printf("billing got %s\n", m)
-		}
-		_ = h.Put(ctx, axon.ControlName, axon.ProducerFinished{})
-		fmt.Println("billing stopped:", h.Wait())
-	}
-
-	read(0) // makes the durable consumer: from now on, it is kept for
-	publish("one", "two")
-	read(2)
-	publish("three") // while billing is not running
-	read(1)
-
-	_ = hub.Put(ctx, axon.ControlName, axon.ProducerFinished{})
-	fmt.Println("backplane:", hub.Wait())
-	// Output:
-	// billing stopped: <nil>
-	// published [one two] <nil>
-	// billing got one
-	// billing got two
-	// billing stopped: <nil>
-	// published [three] <nil>
-	// billing got three
-	// billing stopped: <nil>
-	// backplane: <nil>
-}
-
 // A PublishTo finds its backplane by name, waiting up to Wait for one to
 // be registered; with none, it fails with ErrNoBackplane.
 func ExamplePublishTo() {
@@ -207,4 +146,60 @@ func ExamplePublishTo() {
 	fmt.Println(errors.Is(err, backplane.ErrNoBackplane))
 	// Output:
 	// true
+}
+
+// loopback is a Transport that carries nothing out of the process: what
+// is published comes straight back, as a NATS server would send it back.
+// natsbackplane.NATS is a real one.
+type loopback struct{}
+
+func (loopback) Open(_ context.Context, end *backplane.End) (backplane.Link, error) {
+	return loopLink{end}, nil
+}
+
+type loopLink struct{ end *backplane.End }
+
+func (l loopLink) Publisher(string, func(error)) (backplane.Publishing, error) {
+	return backplane.Publishes[struct{}](loopPublisher{end: l.end}), nil
+}
+
+func (loopLink) Subscribe(context.Context, *axon.Component, backplane.Subscription) (bool, error) {
+	return false, nil // subscribers join the Backplane
+}
+
+func (loopLink) Failed() <-chan error         { return nil }
+func (loopLink) Finish(context.Context) error { return nil }
+func (loopLink) Close()                       {}
+
+type loopPublisher struct {
+	backplane.Unanswered
+	end *backplane.End
+}
+
+func (p loopPublisher) Publish(ctx context.Context, msgs []any) error {
+	out := make([]any, len(msgs))
+	for i, m := range msgs {
+		out[i] = fmt.Sprint("via loopback: ", m)
+	}
+	return p.end.Deliver(ctx, out)
+}
+
+func (loopPublisher) Limit() int { return 32 }
+
+// A Backplane given a Transport with Via shares its messages through it;
+// PublishTo and SubscribeTo do not change.
+func ExampleVia() {
+	ctx := context.Background()
+	hub := axon.Start(ctx, backplane.Backplane("looped", backplane.Via(loopback{})))
+	sub := backplane.SubscribeTo("looped")
+	reader := axon.Start(ctx, sub, axon.Tapping(axon.OutboxName))
+	<-sub.Joined()
+	err := axon.Run(ctx, chassis.Pipeline(util.DataSource([]string{"hello"}), backplane.PublishTo("looped")))
+	m, _ := reader.Get(ctx, axon.OutboxName)
+	fmt.Println(m, err)
+	_ = hub.Put(ctx, axon.ControlName, axon.ProducerFinished{})
+	fmt.Println(hub.Wait(), reader.Wait())
+	// Output:
+	// via loopback: hello <nil>
+	// <nil> <nil>
 }

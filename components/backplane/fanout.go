@@ -13,7 +13,8 @@ import (
 // messages to all of them. Whoever has messages delivers them, a run at a
 // time, under the fanout's lock: a PublishTo from its own goroutine what
 // it takes from its inbox, the Backplane's goroutine what arrives on its
-// inbox or, with NATS, from the server. Subscribers join and leave from
+// inbox, or with a Transport whoever hands on what arrives through it
+// (End.Deliver). Subscribers join and leave from
 // their goroutines. A delivery hands the run straight to each member
 // (for Block, onto the SubscribeTo's outbox, as one batch where the
 // receiver takes batches), so a message published by a PublishTo
@@ -84,9 +85,7 @@ func (f *fanout) join(ctx context.Context, send func(context.Context, []any) err
 
 // batchMax is the most messages one delivery carries, without letting
 // joins and leaves in between: what a PublishTo (or a local Backplane,
-// for its own inbox) takes from what has queued, and what a NATS
-// Backplane keeps of what nats.go has waiting before handing it over.
-// It is the batch a destination of the default capacity takes in one
+// for its own inbox) takes from what has queued. It is the batch a destination of the default capacity takes in one
 // crossing (axon puts at most half a box's capacity in one), and it
 // bounds what a publisher holds in hand beyond its inbox while a Block
 // subscriber holds it back.

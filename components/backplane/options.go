@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/kamaelia-go/kamaelia/components/nats"
-	natsgo "github.com/nats-io/nats.go"
 )
 
 // DefaultWait is how long PublishTo and SubscribeTo wait for their
@@ -28,13 +25,8 @@ const (
 )
 
 type config struct {
-	natsURL    string          // NATS: the server
-	natsOpts   []natsgo.Option // NATS: connection options
-	codec      nats.Codec      // NATS: payload codec, if any
-	jetStream  bool            // JetStream: the durable mode
-	durable    string          // SubscribeTo: its consumer's name
-	ackTimeout time.Duration   // JetStream: the wait for one ack (0: default)
-	onRetry    func(n int)     // JetStream: told of publishes made again (tests)
+	transport  Transport // Backplane: Via
+	durable    string    // SubscribeTo: its consumer's name
 	wait       time.Duration
 	dropOldest int // 0: Block
 	errs       []error
@@ -79,53 +71,14 @@ func DropOldest(n int) Option {
 	}
 }
 
-// NATS makes a Backplane share its messages through the NATS server at
-// url (for example "nats://127.0.0.1:4222"), on the subject
-// nats.Subject(name), so that Backplanes of the same name in other
-// processes, on this machine or others, are one backplane: what any of
-// their publishers sends reaches every subscriber of every one of them.
-// PublishTo and SubscribeTo are used unchanged. opts are nats.go's own
-// options: credentials (nats.UserCredentials), TLS (nats.Secure,
-// nats.RootCAs) and the like. See Backplane for payloads and for what
-// happens while the server cannot be reached.
-func NATS(url string, opts ...natsgo.Option) Option {
-	return func(c *config) {
-		c.used |= forBackplane
-		if url == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: NATS: empty server URL", ErrBadOption))
-			return
-		}
-		c.natsURL, c.natsOpts = url, opts
-	}
-}
-
-// JetStream makes a Backplane shared through the NATS server at url, as
-// NATS does, but durable, through NATS JetStream (which the server must
-// have enabled): the backplane's messages are kept in a stream,
-// nats.StreamName(name), on the subject nats.Subject(name), and every
-// subscriber reads them through a consumer of its own, so that nothing
-// is lost while the server restarts or a subscriber is away, and nothing
-// is delivered twice. PublishTo and SubscribeTo are used unchanged;
-// Durable names a SubscribeTo's consumer, so that it resumes where it
-// was after its process restarts. It takes the place of NATS (give one
-// or the other); NATSCodec applies to it too. See Backplane for what it
-// promises and costs.
-func JetStream(url string, opts ...natsgo.Option) Option {
-	return func(c *config) {
-		NATS(url, opts...)(c)
-		c.jetStream = true
-	}
-}
-
-// Durable gives a SubscribeTo of a JetStream Backplane a durable
-// consumer called name (any string; see nats.ConsumerName): the server
-// keeps what is published for it while it is gone, and a SubscribeTo of
-// the same name, in this process or another, later resumes at the first
-// message not yet acknowledged. Two SubscribeTo of one name running at
-// once share its messages between them. Without Durable a SubscribeTo's
-// consumer is its own and is forgotten 10 minutes after it stops
-// reading. On a Backplane without JetStream it fails at start with
-// ErrBadOption.
+// Durable gives a SubscribeTo of a Backplane whose transport keeps
+// messages for each subscriber (natsbackplane.JetStream) a durable
+// subscription called name (any string): the transport keeps what is
+// published for it while it is gone, and a SubscribeTo of the same name,
+// in this process or another, later resumes at the first message not yet
+// acknowledged. Two SubscribeTo of one name running at once share its
+// messages between them. Without Durable a SubscribeTo's subscription is
+// its own. On any other Backplane it fails at start with ErrBadOption.
 func Durable(name string) Option {
 	return func(c *config) {
 		c.used |= forSubscriber
@@ -134,16 +87,6 @@ func Durable(name string) Option {
 			return
 		}
 		c.durable = name
-	}
-}
-
-// NATSCodec sets how a Backplane given NATS turns messages into NATS
-// payloads and back (nats.JSON[T]() is one). Without it, only []byte and
-// string messages can be published, and subscribers receive []byte.
-func NATSCodec(codec nats.Codec) Option {
-	return func(c *config) {
-		c.used |= forBackplane
-		c.codec = codec
 	}
 }
 
@@ -163,7 +106,7 @@ func configure(who string, opts []Option, allowed optKind) (config, error) {
 		c.errs = append(c.errs, fmt.Errorf("%w: Wait does not apply to %s", ErrBadOption, who))
 	}
 	if bad&forBackplane != 0 {
-		c.errs = append(c.errs, fmt.Errorf("%w: NATS, JetStream and NATSCodec apply to Backplane only, not %s", ErrBadOption, who))
+		c.errs = append(c.errs, fmt.Errorf("%w: Via applies to Backplane only, not %s", ErrBadOption, who))
 	}
 	if bad&forSubscriber != 0 {
 		c.errs = append(c.errs, fmt.Errorf("%w: Block, DropOldest and Durable do not apply to %s", ErrBadOption, who))

@@ -8,14 +8,6 @@ import (
 	"github.com/kamaelia-go/kamaelia/axon"
 )
 
-// publishQueue is the capacity of a PublishTo's inbox: four times the
-// default. A PublishTo publishes what has queued in one go, and on a NATS
-// Backplane what it publishes in one go leaves in one write to the
-// server; a queue of the default capacity made those writes a quarter of
-// the size nats.go makes for a loop that publishes a burst itself, each
-// with a write, a read and a wake-up at both ends of the connection.
-const publishQueue = 4 * axon.DefaultCapacity
-
 // PublishTo makes a component that publishes everything arriving on its
 // "inbox" to the Backplane called name, to reach every subscriber of it,
 // in order. It looks the Backplane up when it starts, waiting up to one
@@ -33,25 +25,27 @@ const publishQueue = 4 * axon.DefaultCapacity
 //
 // Boxes:
 //
-//	inbox   (in)  messages to publish; it holds 256 (four times the
-//	              default capacity)
+//	inbox   (in)  messages to publish; it holds 256
+//	              (axon.BurstCapacity: with a Transport, what has
+//	              queued goes to the server in one write)
 //	control (in)  ProducerFinished: what is queued is published, then it
 //	              is passed on and the PublishTo ends (the Backplane
 //	              carries on); ShutdownMicroprocess: passed on, and it
 //	              ends at once
 //	outbox  (out) not used
-//	errors  (out) error: a message that could not be published on a NATS
-//	              Backplane (a type it cannot send, a codec error), which
-//	              is skipped; sent without waiting, logged when unlinked
+//	errors  (out) error: a message that could not be published through
+//	              the Backplane's Transport (NATS: a type it cannot send,
+//	              a codec error), which is skipped; sent without waiting,
+//	              logged when unlinked
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own if its Backplane ended
 //
-// On a JetStream Backplane a PublishTo publishes with message ids of its
-// own and keeps up to 512 messages waiting for the server's
-// acknowledgements, publishing again, in order, what is not acknowledged;
-// beyond that it waits, and its inbox fills, so a slow or absent server
-// holds its producers back. On ProducerFinished it waits until the
-// server has stored everything before passing the message on.
+// With a Transport that acknowledges what it stores (JetStream), a
+// PublishTo keeps what is not yet acknowledged and publishes it again,
+// in order, when an acknowledgement fails; beyond its window it waits,
+// and its inbox fills, so a slow or absent server holds its producers
+// back. On ProducerFinished it waits until everything is stored before
+// passing the message on.
 //
 // If its Backplane ends, an idle PublishTo passes on a ProducerFinished
 // and ends; one holding messages it can no longer deliver fails with an
@@ -59,9 +53,20 @@ const publishQueue = 4 * axon.DefaultCapacity
 func PublishTo(name string, opts ...Option) *axon.Component {
 	cfg, cfgErr := configure("PublishTo", opts, forLookup)
 	c := axon.New("PublishTo", func(ctx context.Context, c *axon.Component) error {
-		return publish(ctx, c, name, cfg)
+		h, err := find(ctx, c, name, cfg.wait)
+		if err != nil {
+			return fmt.Errorf("PublishTo: %w", err)
+		}
+		errs := axon.NewReporter(c, ErrorsBox)
+		report := func(err error) { errs.Report(fmt.Errorf("%s: inbox: %w", c, err)) }
+		pub, err := h.publisher(c.ID().String(), report)
+		if err != nil {
+			return fmt.Errorf("PublishTo: %w", err)
+		}
+		defer pub.close()
+		return pub.publishTo(ctx, c, name, h)
 	},
-		axon.WithInbox(axon.InboxName, "messages to publish", axon.Capacity(publishQueue)),
+		axon.WithInbox(axon.InboxName, "messages to publish", axon.Capacity(axon.BurstCapacity)),
 		axon.WithOutbox(axon.OutboxName, "not used"),
 		axon.WithOutbox(ErrorsBox, "errors: messages that could not be published (NATS); it carries on", axon.Carries[error]()),
 	)
@@ -71,36 +76,28 @@ func PublishTo(name string, opts ...Option) *axon.Component {
 	return c
 }
 
-func publish(ctx context.Context, c *axon.Component, name string, cfg config) error {
-	h, err := find(ctx, c, name, cfg.wait)
-	if err != nil {
-		return fmt.Errorf("PublishTo: %w", err)
-	}
+// publishTo is a PublishTo's main loop once it has found h, its
+// Backplane, publishing through p.
+func (p publishing[A]) publishTo(ctx context.Context, c *axon.Component, name string, h hub) error {
+	pub := p.p
 	r, ctl, gone := c.Reader(axon.InboxName), c.In(axon.ControlName), h.done()
-	errs := axon.NewReporter(c, ErrorsBox)
-	report := func(err error) { errs.Report(fmt.Errorf("%s: inbox: %w", c, err)) }
 	failed := func(err error) error {
 		if errors.Is(err, ErrBackplaneEnded) {
 			return fmt.Errorf("PublishTo: backplane %q: messages were not published: %w", name, err)
 		}
 		return err
 	}
-	pub, err := h.publisher(c.ID().String(), report)
-	if err != nil {
-		return fmt.Errorf("PublishTo: %w", err)
-	}
-	defer pub.close()
-	publishRun := func(msgs []any) error { return failed(pub.publish(ctx, msgs)) }
+	publishRun := func(msgs []any) error { return failed(pub.Publish(ctx, msgs)) }
 	var run []any
 	for {
-		acked, nacked := pub.oldest()
+		acked, nacked := pub.Oldest()
 		select {
 		case msg := <-ctl:
 			if axon.IsProducerFinished(msg) {
-				if err := drainRuns(r, &run, pub.limit(), publishRun); err != nil {
+				if err := drainRuns(r, &run, pub.Limit(), publishRun); err != nil {
 					return err
 				}
-				if err := failed(pub.flush(ctx)); err != nil {
+				if err := failed(pub.Flush(ctx)); err != nil {
 					return err
 				}
 			}
@@ -109,27 +106,27 @@ func publish(ctx context.Context, c *axon.Component, name string, cfg config) er
 			}
 		case e := <-r.C():
 			// This and what else is waiting, up to the Backplane's run
-			// limit (batchMax, or natsRunMax with NATS): control is
+			// limit (batchMax, or the Transport's): control is
 			// looked at again soon, and a ShutdownMicroprocess has
 			// cancelled ctx already.
-			run = takeRun(r, r.Open(e), run, pub.limit())
+			run = takeRun(r, r.Open(e), run, pub.Limit())
 			err := publishRun(run)
 			clear(run)
 			if err != nil {
 				return err
 			}
 		case <-acked:
-			if err := failed(pub.answered(ctx, nil)); err != nil {
+			if err := failed(pub.Answered(ctx, nil)); err != nil {
 				return err
 			}
 		case err := <-nacked:
 			// JetStream: published again until stored, even while
 			// nothing more arrives.
-			if err := failed(pub.answered(ctx, err)); err != nil {
+			if err := failed(pub.Answered(ctx, err)); err != nil {
 				return err
 			}
 		case <-gone:
-			if n := r.Len() + pub.pending(); n > 0 {
+			if n := r.Len() + pub.Pending(); n > 0 {
 				return fmt.Errorf("PublishTo: backplane %q: %w: %d messages were not published", name, ErrBackplaneEnded, n)
 			}
 			c.Logger().Debug("backplane ended: publisher finishing", "component", c.String(), "backplane", name)

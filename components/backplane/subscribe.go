@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
-	"github.com/kamaelia-go/kamaelia/components/nats"
 )
 
 // leaveWait bounds how long a SubscribeTo that is ending waits, twice at
@@ -44,8 +43,8 @@ type SubscribeToComponent struct {
 // (it drops and counts the oldest message instead) and, on a JetStream
 // Backplane only, Durable.
 //
-// With Block whoever delivers (a PublishTo, the Backplane, or with NATS
-// nats.go's delivery goroutine) sends each run of messages on the
+// With Block whoever delivers (a PublishTo, the Backplane, or with a
+// Transport the goroutine that hands on what arrives) sends each run of messages on the
 // SubscribeTo's "outbox" itself, in one Batch, so a message crosses one
 // channel from the publisher to whatever the SubscribeTo feeds, and a
 // run crosses as batches where that component takes them; the
@@ -61,27 +60,16 @@ type SubscribeToComponent struct {
 //	              ShutdownMicroprocess: it leaves at once, discarding
 //	              what it had queued, passes the message on and ends
 //	outbox  (out) every message published while it was a member (with
-//	              JetStream and Durable: while its consumer existed)
+//	              Durable: while its durable subscription existed)
 //	signal  (out) the shutdown message that ended it, or a
 //	              ProducerFinished of its own when its Backplane ended
 //
-// On a JetStream Backplane a SubscribeTo reads the backplane's stream
-// through a JetStream consumer of its own, durable with Durable(name),
-// made when it starts (it has joined once the consumer exists: what is
-// published from then on is kept for it). It sends each run of messages
-// (up to 32) on "outbox" in one Batch and acknowledges the run once Batch
-// has returned, that is once every message is in the next component's
-// inbox; if sending fails part-way only what was sent is acknowledged. A
-// message delivered again that it has already sent on (it remembers the
-// last 65,536 ids) is acknowledged and not sent again. The consumer lets
-// 2048 messages be unacknowledged, which bounds what a stalled
-// SubscribeTo holds. On ProducerFinished, ShutdownMicroprocess, the end
-// of ctx or of the Backplane it gives back, in order, what it had fetched
-// and not sent on, for the consumer's next reader, and makes sure the
-// server has its acknowledgements. It takes Wait and Durable, not
-// DropOldest (ErrBadOption): a durable subscriber drops nothing. A
-// payload the codec cannot decode is reported on the Backplane's
-// "errors" and acknowledged.
+// On a Backplane whose Transport delivers to each subscriber itself
+// (natsbackplane.JetStream, which documents what it does) a SubscribeTo
+// does not join: the Transport runs it, reading through a subscription
+// of its own, durable with Durable(name). It takes Wait and Durable
+// there, not DropOldest (ErrBadOption): a durable subscriber drops
+// nothing.
 //
 // When its Backplane ends, a SubscribeTo sends on everything it had
 // received, then passes a ProducerFinished on "signal" and ends: linked
@@ -131,13 +119,19 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 	if err != nil {
 		return fmt.Errorf("SubscribeTo: %w", err)
 	}
-	if l := h.durable(); l != nil {
-		return s.consume(ctx, c, h, l)
+	if l := h.link(); l != nil {
+		ok, err := l.Subscribe(ctx, c, Subscription{
+			Backplane: s.name, Durable: s.cfg.durable, DropOldest: s.cfg.dropOldest,
+			Joined: sync.OnceFunc(func() { close(s.joined) }),
+		})
+		if ok {
+			return err
+		}
 	}
 	if s.cfg.durable != "" {
-		return fmt.Errorf("SubscribeTo: backplane %q: %w: Durable applies to a JetStream Backplane only", s.name, ErrBadOption)
+		return fmt.Errorf("SubscribeTo: backplane %q: %w: Durable applies to a Backplane whose transport keeps messages for each subscriber (JetStream) only", s.name, ErrBadOption)
 	}
-	var d deliverer = blocking{c, c.Out(axon.OutboxName)}
+	var d deliverer = blocking{c.Out(axon.OutboxName)}
 	if s.cfg.dropOldest > 0 {
 		d = newDropQueue(ctx, c.Out(axon.OutboxName), s.cfg.dropOldest, &s.dropped)
 	}
@@ -198,7 +192,6 @@ func (s *SubscribeToComponent) main(ctx context.Context, c *axon.Component) erro
 
 // blocking sends each message on before taking the next: Block.
 type blocking struct {
-	c   *axon.Component
 	out *axon.Outbox
 }
 
@@ -206,7 +199,7 @@ type blocking struct {
 // takes batches they cross together, as one channel element per batch
 // it has room for, and wake its reader once.
 func (b blocking) send(ctx context.Context, msgs []any) error {
-	return nats.SendRun(ctx, b.c, b.out, msgs)
+	return b.out.SendAll(ctx, msgs)
 }
 
 func (blocking) finish(context.Context) error { return nil }

@@ -1,7 +1,6 @@
 package nats
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -65,24 +64,18 @@ func Consumer(name string) Option {
 // acknowledgement fails.
 func (p *PublisherComponent) durable(ctx context.Context, c *axon.Component, nc *natsgo.Conn) error {
 	fail := func(op string, err error) error {
-		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: p.subject, Err: err}
+		return boxError(c.String(), "connection", op, p.natsError(err))
 	}
-	if err := ensureStream(ctx, nc, p.cfg.stream, p.subject); err != nil {
+	if _, err := ensureStream(ctx, c, nc, p.cfg.stream, p.subject); err != nil {
 		return fail("stream", err)
 	}
-	ap, err := NewAckedPublisher(nc, p.subject, AckedPublisherConfig{ID: c.ID().String()})
+	ap, err := NewAckedPublisher(nc, p.subject, AckedPublisherConfig{ID: c.ID().String(), Logger: c.Logger()})
 	if err != nil {
 		return fail("configure", err)
 	}
 	defer ap.Close()
 	publish := func(m any) error {
-		data, err := Payload(m, p.cfg.codec)
-		if b, ok := m.([]byte); ok && err == nil && p.cfg.codec == nil {
-			data = bytes.Clone(b) // kept until stored; the sender may reuse b
-		}
-		if err == nil {
-			err = ap.Publish(ctx, data, nil)
-		}
+		err := ap.PublishValue(ctx, m, p.cfg.codec, nil)
 		switch {
 		case err == nil:
 			p.published.Add(1)
@@ -139,16 +132,17 @@ func (p *PublisherComponent) durable(ctx context.Context, c *axon.Component, nc 
 }
 
 // ensureStream makes sure stream exists for subject, trying again while
-// the server cannot be reached.
-func ensureStream(ctx context.Context, nc *natsgo.Conn, stream, subject string) error {
+// the server cannot be reached (see EnsureStream), and returns the
+// JetStream context it used, for c.
+func ensureStream(ctx context.Context, c *axon.Component, nc *natsgo.Conn, stream, subject string) (jetstream.JetStream, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStream, err)
+		return nil, fmt.Errorf("%w: %w", ErrStream, err)
 	}
-	return Retry(ctx, nil, func() error {
-		_, err := EnsureStream(ctx, js, stream, subject)
-		return err
-	})
+	if _, err := EnsureStream(ctx, c.Logger(), nil, js, stream, subject); err != nil {
+		return nil, err
+	}
+	return js, nil
 }
 
 // durable is a Subscriber's main in the durable mode: it reads the stream
@@ -157,12 +151,13 @@ func ensureStream(ctx context.Context, nc *natsgo.Conn, stream, subject string) 
 // component's inbox, leaving out redeliveries it has sent on already.
 func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc *natsgo.Conn) error {
 	fail := func(op string, err error) error {
-		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: s.subject, Err: err}
+		return boxError(c.String(), "connection", op, s.natsError(err))
 	}
-	if err := ensureStream(ctx, nc, s.cfg.stream, s.subject); err != nil {
+	js, err := ensureStream(ctx, c, nc, s.cfg.stream, s.subject)
+	if err != nil {
 		return fail("stream", err)
 	}
-	rd, err := OpenReader(ctx, nil, nc, s.cfg.stream, ReaderSpec{
+	rd, err := OpenReader(ctx, c.Logger(), nil, nc, js, s.cfg.stream, ReaderSpec{
 		Filter: s.subject, Durable: s.cfg.consumer, ID: c.ID().String(), Buffer: s.cfg.buffer,
 	})
 	if err != nil {
@@ -170,12 +165,12 @@ func (s *SubscriberComponent) durable(ctx context.Context, c *axon.Component, nc
 	}
 	close(s.subscribed)
 	bad := func(err error) {
-		s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "decode", Dropped: 1, Err: err})
+		s.report(ctx, c, axon.OutboxName, "decode", 1, err)
 	}
 	msg, err := rd.Deliver(ctx, c, c.Out(axon.OutboxName), batchMax, s.cfg.codec, bad, nil)
 	rd.Stop() // gives back what it had not sent on
 	if ferr := nc.FlushTimeout(s.cfg.flushAfter); ferr != nil && err == nil {
-		s.report(ctx, c, &Error{Box: axon.ControlName, Op: "flush", Err: fmt.Errorf("%w: acknowledgements: %w", ErrFlush, ferr)})
+		s.report(ctx, c, axon.ControlName, "flush", 0, fmt.Errorf("%w: acknowledgements: %w", ErrFlush, ferr))
 	}
 	if err != nil {
 		return err
@@ -192,15 +187,16 @@ type ReaderSpec struct {
 	AckWait time.Duration // the server's wait for an acknowledgement (DefaultAckWait if 0)
 }
 
-// OpenReader makes the consumer spec describes on stream (or takes the
-// durable one of that name, updated), trying again while the server
-// cannot be reached (see Retry, with stop), and starts reading it with a
-// StreamReader. The consumer delivers what arrives from now on (a
-// durable one that exists resumes where it was) and acknowledges with
-// AckAll; one of the reader's own is forgotten DefaultInactive after
-// nobody reads it.
-func OpenReader(ctx context.Context, stop <-chan struct{}, nc *natsgo.Conn, stream string, spec ReaderSpec) (*StreamReader, error) {
+// OpenReader makes the consumer spec describes on stream, through js on
+// nc (or takes the durable one of that name, updated), trying again
+// while the server cannot be reached (see Retry, with log and stop), and
+// starts reading it with a StreamReader. The consumer delivers what
+// arrives from now on (a durable one that exists resumes where it was)
+// and acknowledges with AckAll; one of the reader's own is forgotten
+// DefaultInactive after nobody reads it.
+func OpenReader(ctx context.Context, log *slog.Logger, stop <-chan struct{}, nc *natsgo.Conn, js jetstream.JetStream, stream string, spec ReaderSpec) (*StreamReader, error) {
 	spec.Buffer = max(spec.Buffer, 1)
+	log = cmp.Or(log, slog.Default())
 	cc := jetstream.ConsumerConfig{
 		FilterSubject: spec.Filter,
 		DeliverPolicy: jetstream.DeliverNewPolicy,
@@ -213,12 +209,8 @@ func OpenReader(ctx context.Context, stop <-chan struct{}, nc *natsgo.Conn, stre
 	} else {
 		cc.Name, cc.InactiveThreshold = "anon-"+spec.ID, DefaultInactive
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStream, err)
-	}
 	var cons jetstream.Consumer
-	err = Retry(ctx, stop, func() error {
+	err := Retry(ctx, log, stop, func() error {
 		var err error
 		cons, err = js.CreateOrUpdateConsumer(ctx, stream, cc)
 		return err
@@ -229,7 +221,7 @@ func OpenReader(ctx context.Context, stop <-chan struct{}, nc *natsgo.Conn, stre
 		}
 		return nil, fmt.Errorf("%w: consumer %s: %w", ErrStream, cmp.Or(cc.Durable, cc.Name), err)
 	}
-	return ReadStream(nc, cons, spec.Buffer, func(err error) {
-		slog.Debug("nats: consumer", "stream", stream, "consumer", cmp.Or(cc.Durable, cc.Name), "error", err)
+	return ReadStream(nc, log, cons, spec.Buffer, func(err error) {
+		log.Debug("nats: consumer", "stream", stream, "consumer", cmp.Or(cc.Durable, cc.Name), "error", err)
 	})
 }

@@ -41,35 +41,48 @@ var (
 	ErrClosed = errors.New("connection closed")
 )
 
-// Error is what a Publisher or Subscriber sends on its "errors" outbox,
-// and what it fails with when it cannot start. It names the component, the
-// box concerned, what was being done and the subject.
+// Error is the NATS side of what went wrong for a Publisher or
+// Subscriber: the subject (and, in the durable mode, the stream or the
+// server) concerned and how many messages were lost. The component, the
+// box and what was being done are in the *axon.BoxError that wraps it,
+// which is what a component sends on its "errors" outbox and fails with,
+// in the manner of net.OpError; errors.As finds either, and errors.Is the
+// Err* value beneath.
 type Error struct {
-	Component string // the component, as its String method gives it
-	Box       string // the box whose message failed, or "connection"
-	Op        string // "connect", "subscribe", "encode", "publish", "flush", "receive", "decode", ...
-	Subject   string // the NATS subject
-	Dropped   int    // messages lost to it, where known
-	Err       error  // wraps one of the Err* values above
+	Subject string // the NATS subject
+	Stream  string // the JetStream stream, in the durable mode
+	Server  string // the server URL, for a connection that could not be made
+	Dropped int    // messages lost to it, where known
+	Err     error  // wraps one of the Err* values above
 }
 
-// Error formats e as, for example,
-// "nats.Subscriber#1a2b3c4d: outbox: receive on kamaelia.backplane.x:
-// slow consumer: nats: slow consumer, messages dropped (12 dropped)".
+// Error formats e as, for example, "subject kamaelia.backplane.x: slow
+// consumer: nats: slow consumer, messages dropped (12 dropped)"; wrapped
+// in its *axon.BoxError it reads "nats.Subscriber#1a2b3c4d.outbox:
+// receive: subject ...".
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Component + ": " + e.Box + ": " + e.Op)
-	if e.Subject != "" {
-		switch e.Op {
-		case "publish", "flush", "encode":
-			b.WriteString(" to ")
-		default:
-			b.WriteString(" on ")
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteString(", ")
 		}
-		b.WriteString(e.Subject)
+	}
+	if e.Server != "" {
+		b.WriteString("server " + e.Server)
+	}
+	if e.Stream != "" {
+		sep()
+		b.WriteString("stream " + e.Stream)
+	}
+	if e.Subject != "" {
+		sep()
+		b.WriteString("subject " + e.Subject)
 	}
 	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
 	}
 	if e.Dropped > 0 {
 		fmt.Fprintf(&b, " (%d dropped)", e.Dropped)
@@ -79,3 +92,12 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// boxError returns e as a component reports it: wrapped in an
+// *axon.BoxError naming the component (as its String method gives it),
+// the box concerned ("connection" for the connection) and op, what was
+// being done ("connect", "subscribe", "encode", "publish", "flush",
+// "receive", "decode", ...).
+func boxError(component, box, op string, e *Error) *axon.BoxError {
+	return &axon.BoxError{Component: component, Box: box, Op: op, Err: e}
+}

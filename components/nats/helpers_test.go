@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,16 +128,22 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-func asError(t *testing.T, m any, want error) *nats.Error {
+// asError checks that m is what a component reports, an *axon.BoxError
+// wrapping a *nats.Error wrapping want, and returns both.
+func asError(t *testing.T, m any, want error) (*axon.BoxError, *nats.Error) {
 	t.Helper()
-	e, ok := m.(*nats.Error)
-	if !ok {
-		t.Fatalf("errors: %T %v, want *nats.Error", m, m)
+	be, ok := m.(*axon.BoxError)
+	var e *nats.Error
+	if !ok || !errors.As(be, &e) {
+		t.Fatalf("errors: %T %v, want an *axon.BoxError wrapping a *nats.Error", m, m)
 	}
-	if !errors.Is(e, want) {
-		t.Fatalf("errors: %v, want one wrapping %v", e, want)
+	if !errors.Is(be, want) {
+		t.Fatalf("errors: %v, want one wrapping %v", be, want)
 	}
-	return e
+	if msg := be.Error(); strings.Contains(msg, "\n") || !strings.HasPrefix(msg, be.Component+"."+be.Box+": ") {
+		t.Fatalf("errors: %q, want one line naming the component and box first", msg)
+	}
+	return be, e
 }
 
 func equalInts(t *testing.T, got, want []int) {

@@ -1,6 +1,8 @@
 package nats
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,8 +61,22 @@ func JetStreamOptions() []natsgo.Option {
 // creating it if there is none: file storage, and interest retention (a
 // message is kept until every consumer there was when it arrived has
 // acknowledged it), with the server's window for recognising repeated
-// message ids (two minutes).
-func EnsureStream(ctx context.Context, js jetstream.JetStream, name, subject string) (jetstream.Stream, error) {
+// message ids (two minutes). While the server cannot be reached it tries
+// again, as Retry does (logging each failure to log at debug level); an
+// answer refusing the stream fails at once with an error wrapping
+// ErrStream.
+func EnsureStream(ctx context.Context, log *slog.Logger, stop <-chan struct{}, js jetstream.JetStream, name, subject string) (jetstream.Stream, error) {
+	var st jetstream.Stream
+	err := Retry(ctx, log, stop, func() error {
+		var err error
+		st, err = createStream(ctx, js, name, subject)
+		return err
+	})
+	return st, err
+}
+
+// createStream is one attempt of EnsureStream.
+func createStream(ctx context.Context, js jetstream.JetStream, name, subject string) (jetstream.Stream, error) {
 	st, err := js.Stream(ctx, name)
 	if err == nil {
 		return st, nil
@@ -97,15 +113,17 @@ func Permanent(err error) bool {
 }
 
 // Retry calls try until it succeeds or fails with a Permanent error,
-// every DefaultRetryWait, while the server cannot be reached. It gives up
-// with ctx's error when ctx ends, and with ErrStopped when stop is closed.
-func Retry(ctx context.Context, stop <-chan struct{}, try func() error) error {
+// every DefaultRetryWait, while the server cannot be reached, logging
+// each failure to log (a graph's logger) at debug level. It gives up with
+// ctx's error when ctx ends, and with ErrStopped when stop is closed.
+func Retry(ctx context.Context, log *slog.Logger, stop <-chan struct{}, try func() error) error {
+	log = cmp.Or(log, slog.Default())
 	for {
 		err := try()
 		if err == nil || Permanent(err) {
 			return err
 		}
-		slog.Debug("nats: jetstream not ready, trying again", "error", err)
+		log.Debug("nats: jetstream not ready, trying again", "error", err)
 		if err := pause(ctx, stop, DefaultRetryWait); err != nil {
 			return err
 		}
@@ -156,6 +174,7 @@ type AckedPublisher struct {
 	window    int
 	retryWait time.Duration
 	onRetry   func(n int)
+	log       *slog.Logger
 
 	pending []pendingMsg // pending[head:] wait for acknowledgements, oldest first
 	head    int
@@ -185,6 +204,9 @@ type AckedPublisherConfig struct {
 	// OnRetry, if not nil, is told each time n messages are about to be
 	// published again.
 	OnRetry func(n int)
+	// Logger is told, at debug level, of acknowledgements that failed
+	// (slog.Default() if nil): give the component's, c.Logger().
+	Logger *slog.Logger
 }
 
 // NewAckedPublisher returns a publisher to subject on nc, which must be
@@ -214,7 +236,7 @@ func NewAckedPublisher(nc *natsgo.Conn, subject string, cfg AckedPublisherConfig
 	}
 	return &AckedPublisher{
 		nc: nc, js: js, subject: subject, id: cfg.ID + ".", window: cfg.Window,
-		retryWait: cfg.RetryWait, onRetry: cfg.OnRetry,
+		retryWait: cfg.RetryWait, onRetry: cfg.OnRetry, log: cmp.Or(cfg.Logger, slog.Default()),
 		pending: make([]pendingMsg, 0, cfg.Window),
 		lost:    nc.StatusChanged(natsgo.RECONNECTING),
 	}, nil
@@ -268,6 +290,21 @@ func (p *AckedPublisher) Publish(ctx context.Context, data []byte, stop <-chan s
 	return nil
 }
 
+// PublishValue publishes msg as Publish does data, its payload made by
+// Payload with codec (an error wraps ErrEncode or ErrBadMessage, and msg
+// is not published). A []byte without a codec is copied, since it is
+// kept until stored and its sender may reuse it.
+func (p *AckedPublisher) PublishValue(ctx context.Context, msg any, codec Codec, stop <-chan struct{}) error {
+	data, err := Payload(msg, codec)
+	if err != nil {
+		return err
+	}
+	if b, ok := msg.([]byte); ok && codec == nil {
+		data = bytes.Clone(b)
+	}
+	return p.Publish(ctx, data, stop)
+}
+
 // Oldest returns the channels on which the answer about the oldest
 // message waiting for an acknowledgement comes: the acknowledgement, or
 // an error (at once, if the oldest could not be sent). Both are nil when
@@ -293,7 +330,7 @@ func (p *AckedPublisher) Oldest() (<-chan *jetstream.PubAck, <-chan error) {
 // again what failed, waiting as Flush does.
 func (p *AckedPublisher) Answered(ctx context.Context, stop <-chan struct{}, err error) error {
 	if err != nil {
-		slog.Debug("nats: publish not acknowledged", "subject", p.subject, "error", err)
+		p.log.Debug("nats: publish not acknowledged", "subject", p.subject, "error", err)
 		p.pending[p.head].fut = nil
 		return p.settle(ctx, stop, p.Pending())
 	}
@@ -382,7 +419,7 @@ func (p *AckedPublisher) await(ctx context.Context, stop <-chan struct{}, e pend
 	case <-e.fut.Ok():
 		return false, nil
 	case err := <-e.fut.Err():
-		slog.Debug("nats: publish not acknowledged", "subject", p.subject, "error", err)
+		p.log.Debug("nats: publish not acknowledged", "subject", p.subject, "error", err)
 		return true, nil
 	case <-ctx.Done():
 		return false, context.Cause(ctx)
@@ -496,6 +533,7 @@ func MsgID(m jetstream.Msg) string {
 // unacknowledged (MaxAckPending), which bounds both.
 type StreamReader struct {
 	nc   *natsgo.Conn
+	log  *slog.Logger
 	cc   jetstream.ConsumeContext
 	msgs chan jetstream.Msg
 	stop chan struct{}
@@ -508,10 +546,14 @@ type StreamReader struct {
 // ReadStream starts reading cons, on nc, keeping up to buffer messages (at
 // least 1) and remembering the last DefaultSeen ids. Errors nats.go
 // reports while consuming (heartbeats missed during an outage, say) go
-// to onErr if it is not nil.
-func ReadStream(nc *natsgo.Conn, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
+// to onErr if it is not nil; log (slog.Default() if nil) is told, at
+// debug level, of what Stop could not confirm.
+func ReadStream(nc *natsgo.Conn, log *slog.Logger, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
 	buffer = max(buffer, 1)
-	r := &StreamReader{nc: nc, msgs: make(chan jetstream.Msg, buffer), stop: make(chan struct{}), seen: NewSeen(0)}
+	r := &StreamReader{
+		nc: nc, log: cmp.Or(log, slog.Default()),
+		msgs: make(chan jetstream.Msg, buffer), stop: make(chan struct{}), seen: NewSeen(0),
+	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case r.msgs <- m:
@@ -615,10 +657,10 @@ func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon
 			before := out.Sent()
 			var err error
 			if len(msgs) > 0 {
-				err = SendRun(ctx, c, out, msgs)
+				err = out.SendAll(ctx, msgs)
 			}
 			if aerr := r.Done(int(out.Sent() - before)); aerr != nil {
-				slog.Debug("nats: acknowledgement not sent", "component", c.String(), "error", aerr)
+				c.Logger().Debug("nats: acknowledgement not sent", "component", c.String(), "error", aerr)
 			}
 			if err != nil {
 				return nil, err
@@ -634,23 +676,6 @@ func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon
 			return nil, ctx.Err()
 		}
 	}
-}
-
-// SendRun sends msgs on out, one of c's outboxes, in order, in one
-// Batch: where the destination takes batches they cross together, and
-// wake its reader once.
-func SendRun(ctx context.Context, c *axon.Component, out *axon.Outbox, msgs []any) error {
-	if len(msgs) == 1 {
-		return out.Send(ctx, msgs[0])
-	}
-	return c.Batch(ctx, func(ctx context.Context) error {
-		for _, m := range msgs {
-			if err := out.Send(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // Stop stops reading: what nats.go and the reader hold, and what was
@@ -698,6 +723,6 @@ func (r *StreamReader) Stop() {
 	// it, and so every one before it.
 	last := back[len(back)-1]
 	if _, err := r.nc.Request(last.Reply(), []byte("-NAK"), DefaultFlushTimeout); err != nil {
-		slog.Debug("nats: messages given back may be delivered again late", "error", err)
+		r.log.Debug("nats: messages given back may be delivered again late", "error", err)
 	}
 }

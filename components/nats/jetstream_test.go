@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func TestSeenRemembersTheLastN(t *testing.T) {
 // StreamReader hands each on once.
 func TestAckedPublisherAcrossRestart(t *testing.T) {
 	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
-	nc, err := natsgo.Connect(srv.URL(), append(nats.DefaultOptions(), nats.JetStreamOptions()...)...)
+	nc, err := natsgo.Connect(srv.URL(), append(nats.DefaultOptions(nil), nats.JetStreamOptions()...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestAckedPublisherAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nats.EnsureStream(ctx, js, "T", "t.acked"); err != nil {
+	if _, err := nats.EnsureStream(ctx, slog.Default(), nil, js, "T", "t.acked"); err != nil {
 		t.Fatal(err)
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, "T", jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckAllPolicy})
@@ -99,7 +100,7 @@ func TestAckedPublisherAcrossRestart(t *testing.T) {
 		t.Fatalf("%d pending after Flush", p.Pending())
 	}
 
-	rd, err := nats.ReadStream(nc, cons, 128, nil)
+	rd, err := nats.ReadStream(nc, nil, cons, 128, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,9 @@ func TestCodecRoundTrip(t *testing.T) {
 	raw := nats.Publisher("t.codec", nats.Connect(srv.URL()))
 	hr := start(t, raw)
 	put(t, hr, axon.InboxName, "not json")
-	e := asError(t, get(t, hs, nats.ErrorsBox), nats.ErrDecode)
-	if e.Op != "decode" || e.Subject != "t.codec" || !strings.Contains(e.Component, "nats.Subscriber") {
-		t.Fatalf("decode error %+v", e)
+	be, e := asError(t, get(t, hs, nats.ErrorsBox), nats.ErrDecode)
+	if be.Op != "decode" || e.Subject != "t.codec" || !strings.Contains(be.Component, "nats.Subscriber") {
+		t.Fatalf("decode error %v", be)
 	}
 	put(t, hp, axon.InboxName, point{5, 6})
 	if got := get(t, hs, axon.OutboxName); got != (point{5, 6}) {
@@ -93,9 +93,9 @@ func TestBadTypeReportedAndCarriesOn(t *testing.T) {
 	hp := start(t, p)
 	link(t, hp, nats.ErrorsBox)
 	put(t, hp, axon.InboxName, 42)
-	e := asError(t, get(t, hp, nats.ErrorsBox), nats.ErrBadMessage)
-	if e.Box != axon.InboxName || !strings.HasPrefix(e.Component, "pub") || !strings.Contains(e.Error(), "int") {
-		t.Fatalf("error %+v (%v)", e, e)
+	be, _ := asError(t, get(t, hp, nats.ErrorsBox), nats.ErrBadMessage)
+	if be.Box != axon.InboxName || !strings.HasPrefix(be.Component, "pub") || !strings.Contains(be.Error(), "int") {
+		t.Fatalf("error %+v (%v)", be, be)
 	}
 	put(t, hp, axon.InboxName, "0")
 	equalInts(t, getInts(t, hs, 1), []int{0})
@@ -192,9 +192,11 @@ func TestConnectFailure(t *testing.T) {
 		nats.Subscriber("a", nats.Connect(url)),
 	} {
 		err := axon.Run(t.Context(), n)
+		var be *axon.BoxError
 		var e *nats.Error
-		if !errors.Is(err, nats.ErrConnect) || !errors.Is(err, natsgo.ErrNoServers) || !errors.As(err, &e) || e.Op != "connect" {
-			t.Fatalf("Run: %v, want ErrConnect wrapping nats.ErrNoServers", err)
+		if !errors.Is(err, nats.ErrConnect) || !errors.Is(err, natsgo.ErrNoServers) ||
+			!errors.As(err, &be) || be.Op != "connect" || !errors.As(err, &e) || e.Server != url {
+			t.Fatalf("Run: %v, want ErrConnect wrapping nats.ErrNoServers, naming %s", err, url)
 		}
 	}
 }
@@ -253,7 +255,7 @@ func TestSlowConsumerReported(t *testing.T) {
 	}
 	var reported int
 	for reported < int(st.Dropped) {
-		e := asError(t, get(t, hs, nats.ErrorsBox), nats.ErrSlowConsumer)
+		_, e := asError(t, get(t, hs, nats.ErrorsBox), nats.ErrSlowConsumer)
 		if !errors.Is(e, natsgo.ErrSlowConsumer) || e.Dropped <= 0 {
 			t.Fatalf("slow consumer error %+v", e)
 		}

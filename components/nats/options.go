@@ -134,7 +134,9 @@ func WithCodec(codec Codec) Option {
 
 // Buffer sets how many received messages a Subscriber holds for its
 // "outbox" before nats.go drops further ones (default DefaultBuffer).
-// Publishers ignore it.
+// Publishers ignore it. In the durable mode (JetStream) it is how many
+// messages the Subscriber fetches ahead; twice that may be
+// unacknowledged.
 func Buffer(n int) Option {
 	return func(c *config) { c.buffer = n }
 }
@@ -154,21 +156,21 @@ func Name(name string) Option {
 }
 
 // connect returns the connection to use and whether the component owns
-// it (and so must close it).
-func (c *config) connect() (*natsgo.Conn, bool, error) {
+// it (and so must close it); log is the component's logger.
+func (c *config) connect(log *slog.Logger) (*natsgo.Conn, bool, error) {
 	if c.conn != nil {
 		if c.conn.IsClosed() {
 			return nil, false, ErrClosed
 		}
 		return c.conn, false, nil
 	}
-	opts := DefaultOptions()
+	opts := DefaultOptions(log)
 	if c.stream != "" {
 		opts = append(opts, JetStreamOptions()...)
 	}
 	nc, err := natsgo.Connect(c.url, append(opts, c.natsOpts...)...)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %s: %w", ErrConnect, c.url, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrConnect, err)
 	}
 	return nc, true, nil
 }
@@ -177,11 +179,15 @@ func (c *config) connect() (*natsgo.Conn, bool, error) {
 // component of this package starts with: reconnect for ever
 // (nats.MaxReconnects(-1)), every DefaultReconnectWait, keeping up to
 // DefaultReconnectBufSize bytes of published messages meanwhile; and an
-// error handler that logs nats.go's asynchronous errors with slog at
-// debug level only, with logAttrs (slog key-value pairs) added, since the
-// components report what matters (slow consumers) themselves. Options
-// appended after them override them.
-func DefaultOptions(logAttrs ...any) []natsgo.Option {
+// error handler that logs nats.go's asynchronous errors with log (the
+// component's graph's logger; slog.Default() if nil) at debug level
+// only, with logAttrs (slog key-value pairs) added, since the components
+// report what matters (slow consumers) themselves. Options appended
+// after them override them.
+func DefaultOptions(log *slog.Logger, logAttrs ...any) []natsgo.Option {
+	if log == nil {
+		log = slog.Default()
+	}
 	return []natsgo.Option{
 		natsgo.MaxReconnects(-1),
 		natsgo.ReconnectWait(DefaultReconnectWait),
@@ -192,7 +198,7 @@ func DefaultOptions(logAttrs ...any) []natsgo.Option {
 				subject = sub.Subject
 			}
 			attrs := append(logAttrs[:len(logAttrs):len(logAttrs)], "subject", subject, "error", err)
-			slog.Debug("nats: asynchronous error", attrs...)
+			log.Debug("nats: asynchronous error", attrs...)
 		}),
 	}
 }

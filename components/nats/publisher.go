@@ -17,16 +17,8 @@ import (
 // row, when more are waiting, before it looks at "control" again.
 const batchMax = 64
 
-// publisherQueue is the capacity of a Publisher's inbox: four times the
-// default. A Publisher publishes what has queued in one go, and nats.go
-// writes what was published in one go to the server at once; a queue of
-// the default capacity made those writes a quarter of the size nats.go
-// makes for a loop that publishes a burst itself, each costing a write,
-// a read and a wake-up at both ends of the connection.
-const publisherQueue = 4 * axon.DefaultCapacity
-
 // ErrorsBox is the outbox on which Publisher and Subscriber report
-// errors, each an *Error, and carry on.
+// errors, each an *axon.BoxError wrapping an *Error, and carry on.
 const ErrorsBox = axon.ErrorsName
 
 // PublisherComponent is the component Publisher returns: an
@@ -69,7 +61,8 @@ type PublisherStats struct {
 //	              "signal" and ends. ShutdownMicroprocess, or the end of
 //	              ctx: the same at once, leaving "inbox" unread.
 //	outbox  (out) not used.
-//	errors  (out) *Error: a message not published (ErrBadMessage,
+//	errors  (out) *axon.BoxError wrapping an *Error: a message not
+//	              published (ErrBadMessage,
 //	              ErrEncode, ErrPublish wrapping nats.go's error), or a
 //	              failed flush at the end (ErrFlush). Sent without
 //	              waiting; logged with slog (a few a second at most)
@@ -79,8 +72,8 @@ type PublisherStats struct {
 //
 // The connection is made when the Publisher starts (Connect, default
 // nats.DefaultURL) or given (Conn). If it cannot be made the Publisher
-// fails with an *Error wrapping ErrConnect; a bad subject or options fail
-// it with ErrConfig.
+// fails with an *axon.BoxError wrapping an *Error wrapping ErrConnect; a
+// bad subject or options fail it with ErrConfig.
 //
 // Delivery is core NATS: at most once, to the subscribers the server
 // knows of when the message reaches it. While the connection is down,
@@ -115,8 +108,8 @@ type PublisherStats struct {
 func Publisher(subject string, opts ...Option) *PublisherComponent {
 	p := &PublisherComponent{cfg: newConfig(opts), subject: subject}
 	p.Component = axon.New(cmp.Or(p.cfg.name, "nats.Publisher"), p.main,
-		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message", axon.Capacity(publisherQueue)),
-		axon.WithOutbox(ErrorsBox, "*nats.Error: a message not published; the Publisher carries on", axon.Carries[*Error]()),
+		axon.WithInbox(axon.InboxName, "[]byte or string (or what the Codec encodes): the payload of one NATS message", axon.Capacity(axon.BurstCapacity)),
+		axon.WithOutbox(ErrorsBox, "*axon.BoxError wrapping a *nats.Error: a message not published; the Publisher carries on", axon.Carries[*axon.BoxError]()),
 	)
 	p.rep = axon.NewReporter(p.Component, ErrorsBox)
 	err := p.cfg.err
@@ -124,7 +117,7 @@ func Publisher(subject string, opts ...Option) *PublisherComponent {
 		err = fmt.Errorf("%w: bad subject %q for publishing", ErrConfig, subject)
 	}
 	if err != nil {
-		p.FailOnStart(&Error{Component: p.String(), Box: axon.ControlName, Op: "configure", Subject: subject, Err: err})
+		p.FailOnStart(boxError(p.String(), axon.ControlName, "configure", p.natsError(err)))
 	}
 	return p
 }
@@ -139,9 +132,11 @@ func (p *PublisherComponent) Stats() PublisherStats {
 }
 
 func (p *PublisherComponent) main(ctx context.Context, c *axon.Component) error {
-	nc, own, err := p.cfg.connect()
+	nc, own, err := p.cfg.connect(c.Logger())
 	if err != nil {
-		return &Error{Component: c.String(), Box: "connection", Op: "connect", Subject: p.subject, Err: err}
+		e := p.natsError(err)
+		e.Server = p.cfg.url
+		return boxError(c.String(), "connection", "connect", e)
 	}
 	if p.cfg.stream != "" {
 		if own {
@@ -234,22 +229,38 @@ func Payload(msg any, codec Codec) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %T (want []byte or string, or give a Codec)", ErrBadMessage, msg)
 }
 
+// Publish publishes msg on nc to subject, its payload made by Payload
+// with codec: what a Publisher does with each message, for others that
+// publish on a connection of their own (the NATS backplane). An error
+// wraps ErrEncode or ErrBadMessage (from Payload), or ErrPublish and
+// nats.go's error (nats.ErrConnectionClosed,
+// nats.ErrReconnectBufExceeded, ...); the message was not published.
+func Publish(nc *natsgo.Conn, subject string, msg any, codec Codec) error {
+	data, err := Payload(msg, codec)
+	if err != nil {
+		return err
+	}
+	if err := nc.Publish(subject, data); err != nil {
+		return fmt.Errorf("%w: %w", ErrPublish, err)
+	}
+	return nil
+}
+
 // publish publishes one message, reporting failure on "errors".
 func (p *PublisherComponent) publish(c *axon.Component, nc *natsgo.Conn, msg any) {
-	data, err := Payload(msg, p.cfg.codec)
-	if err != nil {
-		op := "publish"
-		if errors.Is(err, ErrEncode) {
-			op = "encode"
-		}
-		p.report(c, op, err)
-		return
-	}
-	if err := nc.Publish(p.subject, data); err != nil {
-		p.report(c, "publish", fmt.Errorf("%w: %w", ErrPublish, err))
+	if err := Publish(nc, p.subject, msg, p.cfg.codec); err != nil {
+		p.report(c, opOf(err), err)
 		return
 	}
 	p.published.Add(1)
+}
+
+// opOf names what failed for an error of Publish or Payload.
+func opOf(err error) string {
+	if errors.Is(err, ErrEncode) {
+		return "encode"
+	}
+	return "publish"
 }
 
 // flush waits for the server to confirm what was published, once.
@@ -266,13 +277,18 @@ func (p *PublisherComponent) flush(c *axon.Component, nc *natsgo.Conn) {
 	}
 }
 
-// report sends an *Error on "errors" without waiting, or logs it (at a
+// report sends err on "errors" without waiting, or logs it (at a
 // limited rate).
 func (p *PublisherComponent) report(c *axon.Component, op string, err error) {
 	p.errs.Add(1)
-	e := &Error{Component: c.String(), Box: axon.InboxName, Op: op, Subject: p.subject, Err: err}
+	box := axon.InboxName
 	if op == "flush" {
-		e.Box = axon.ControlName
+		box = axon.ControlName
 	}
-	p.rep.Report(e)
+	p.rep.Report(boxError(c.String(), box, op, p.natsError(err)))
+}
+
+// natsError is err with the Publisher's subject and stream.
+func (p *PublisherComponent) natsError(err error) *Error {
+	return &Error{Subject: p.subject, Stream: p.cfg.stream, Err: err}
 }

@@ -86,9 +86,9 @@ func TestRestartReconnectBufferExceeded(t *testing.T) {
 		t.Fatalf("%d of %d buffered; want some but not all with a 1 KiB buffer", k, n)
 	}
 	for range n - k {
-		e := asError(t, get(t, hp, nats.ErrorsBox), nats.ErrPublish)
-		if !errors.Is(e, natsgo.ErrReconnectBufExceeded) || e.Op != "publish" {
-			t.Fatalf("error %v", e)
+		be, _ := asError(t, get(t, hp, nats.ErrorsBox), nats.ErrPublish)
+		if !errors.Is(be, natsgo.ErrReconnectBufExceeded) || be.Op != "publish" {
+			t.Fatalf("error %v", be)
 		}
 	}
 	srv.Start(t)

@@ -47,9 +47,11 @@ type SubscriberStats struct {
 //	              connection if it made it, passes the message on
 //	              "signal" and ends. ShutdownMicroprocess, or the end of
 //	              ctx: the same at once, dropping what it had received.
-//	outbox  (out) []byte: each message's payload (a slice of its own);
-//	              with WithCodec, what the Codec decoded from it.
-//	errors  (out) *Error: a payload the Codec could not decode (ErrDecode;
+//	outbox  (out) []byte: each message's payload (a slice of its own),
+//	              declared so (axon.Carries); with WithCodec, what the
+//	              Codec decoded from it, declared as anything.
+//	errors  (out) *axon.BoxError wrapping an *Error: a payload the Codec
+//	              could not decode (ErrDecode;
 //	              the message is dropped), and messages dropped by
 //	              nats.go because the Subscriber fell behind
 //	              (ErrSlowConsumer, also wrapping nats.ErrSlowConsumer,
@@ -84,8 +86,8 @@ type SubscriberStats struct {
 //
 // The connection is made when the Subscriber starts (Connect, default
 // nats.DefaultURL) or given (Conn). If it cannot be made, or the
-// subscription cannot be made, the Subscriber fails with an *Error
-// wrapping ErrConnect or ErrSubscribe. If a connection given with Conn is
+// subscription cannot be made, the Subscriber fails with an
+// *axon.BoxError wrapping an *Error wrapping ErrConnect or ErrSubscribe. If a connection given with Conn is
 // closed under it, it fails with ErrClosed.
 //
 // With JetStream the Subscriber is durable instead: it reads the stream's
@@ -102,10 +104,14 @@ type SubscriberStats struct {
 // consumer's next reader.
 func Subscriber(subject string, opts ...Option) *SubscriberComponent {
 	s := &SubscriberComponent{cfg: newConfig(opts), subject: subject, subscribed: make(chan struct{})}
+	var out []axon.BoxOption
+	if s.cfg.codec == nil {
+		out = append(out, axon.Carries[[]byte]())
+	}
 	s.Component = axon.New(cmp.Or(s.cfg.name, "nats.Subscriber"), s.main,
 		axon.WithInbox(axon.InboxName, "not read"),
-		axon.WithOutbox(axon.OutboxName, "[]byte (or what the Codec decodes): one NATS message each"),
-		axon.WithOutbox(ErrorsBox, "*nats.Error: decode failures and slow-consumer drops; the Subscriber carries on", axon.Carries[*Error]()),
+		axon.WithOutbox(axon.OutboxName, "[]byte (or what the Codec decodes): one NATS message each", out...),
+		axon.WithOutbox(ErrorsBox, "*axon.BoxError wrapping a *nats.Error: decode failures and slow-consumer drops; the Subscriber carries on", axon.Carries[*axon.BoxError]()),
 	)
 	s.rep = axon.NewReporter(s.Component, ErrorsBox)
 	err := s.cfg.err
@@ -113,7 +119,7 @@ func Subscriber(subject string, opts ...Option) *SubscriberComponent {
 		err = fmt.Errorf("%w: bad subject %q", ErrConfig, subject)
 	}
 	if err != nil {
-		s.FailOnStart(&Error{Component: s.String(), Box: axon.ControlName, Op: "configure", Subject: subject, Err: err})
+		s.FailOnStart(boxError(s.String(), axon.ControlName, "configure", s.natsError(err)))
 	}
 	return s
 }
@@ -140,11 +146,13 @@ func (s *SubscriberComponent) Stats() SubscriberStats {
 
 func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error {
 	fail := func(op string, err error) error {
-		return &Error{Component: c.String(), Box: "connection", Op: op, Subject: s.subject, Err: err}
+		return boxError(c.String(), "connection", op, s.natsError(err))
 	}
-	nc, own, err := s.cfg.connect()
+	nc, own, err := s.cfg.connect(c.Logger())
 	if err != nil {
-		return fail("connect", err)
+		e := s.natsError(err)
+		e.Server = s.cfg.url
+		return boxError(c.String(), "connection", "connect", e)
 	}
 	if own {
 		defer nc.Close()
@@ -171,8 +179,7 @@ func (s *SubscriberComponent) main(ctx context.Context, c *axon.Component) error
 			return
 		}
 		s.dropped.Add(uint64(d))
-		s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "receive", Dropped: d,
-			Err: fmt.Errorf("%w: %w", ErrSlowConsumer, natsgo.ErrSlowConsumer)})
+		s.report(ctx, c, axon.OutboxName, "receive", d, fmt.Errorf("%w: %w", ErrSlowConsumer, natsgo.ErrSlowConsumer))
 	}
 	unsubscribe := func() {
 		checkDrops()
@@ -271,7 +278,7 @@ func (s *SubscriberComponent) deliver(ctx context.Context, c *axon.Component, ou
 	if s.cfg.codec != nil {
 		v, err := s.cfg.codec.Decode(m.Data)
 		if err != nil {
-			s.report(ctx, c, &Error{Box: axon.OutboxName, Op: "decode", Dropped: 1, Err: fmt.Errorf("%w: %w", ErrDecode, err)})
+			s.report(ctx, c, axon.OutboxName, "decode", 1, fmt.Errorf("%w: %w", ErrDecode, err))
 			return nil
 		}
 		msg = v
@@ -283,10 +290,17 @@ func (s *SubscriberComponent) deliver(ctx context.Context, c *axon.Component, ou
 	return nil
 }
 
-// report sends e on "errors" without waiting, or logs it (at a limited
-// rate), after the messages sent with ctx before it.
-func (s *SubscriberComponent) report(ctx context.Context, c *axon.Component, e *Error) {
+// report sends err, which lost dropped messages, on "errors" without
+// waiting, or logs it (at a limited rate), after the messages sent with
+// ctx before it.
+func (s *SubscriberComponent) report(ctx context.Context, c *axon.Component, box, op string, dropped int, err error) {
 	s.errs.Add(1)
-	e.Component, e.Subject = c.String(), s.subject
-	s.rep.ReportFrom(ctx, e)
+	e := s.natsError(err)
+	e.Dropped = dropped
+	s.rep.ReportFrom(ctx, boxError(c.String(), box, op, e))
+}
+
+// natsError is err with the Subscriber's subject and stream.
+func (s *SubscriberComponent) natsError(err error) *Error {
+	return &Error{Subject: s.subject, Stream: s.cfg.stream, Err: err}
 }

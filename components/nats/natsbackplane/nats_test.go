@@ -1,4 +1,4 @@
-package backplane
+package natsbackplane
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/backplane"
 	"github.com/kamaelia-go/kamaelia/components/nats"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 	natsgo "github.com/nats-io/nats.go"
@@ -60,7 +61,7 @@ func TestNATSBackplaneLocalAndRemote(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	bp := start(t, ctx, Backplane(name, NATS(srv.URL())))
+	bp := start(t, ctx, backplane.Backplane(name, NATS(srv.URL())))
 	_, sub := subscribe(t, ctx, name)
 
 	// Another process, on the same server and subject.
@@ -73,7 +74,7 @@ func TestNATSBackplaneLocalAndRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pub := start(t, ctx, PublishTo(name))
+	pub := start(t, ctx, backplane.PublishTo(name))
 	put(t, ctx, pub, axon.InboxName, stringsOf("local ", 0, 100)...)
 	if got := get(t, ctx, sub, 100); !sameBytes(got, bytesOf("local ", 0, 100)) {
 		t.Fatalf("local subscriber got %q", got)
@@ -110,10 +111,13 @@ func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	bp := Backplane(name, NATS(srv.URL()))
+	reconnected := make(chan struct{}, 1)
+	bp := backplane.Backplane(name, NATS(srv.URL(), NATSOptions(natsgo.ReconnectHandler(func(*natsgo.Conn) {
+		reconnected <- struct{}{}
+	}))))
 	start(t, ctx, bp)
 	_, sub := subscribe(t, ctx, name)
-	pub := start(t, ctx, PublishTo(name))
+	pub := start(t, ctx, backplane.PublishTo(name))
 
 	put(t, ctx, pub, axon.InboxName, stringsOf("m", 0, 50)...)
 	if got := get(t, ctx, sub, 50); !sameBytes(got, bytesOf("m", 0, 50)) {
@@ -125,12 +129,10 @@ func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
 	// Until the connection has noticed the outage and reconnected, what
 	// it writes goes to the old socket and is lost; "after" means after
 	// that.
-	for bp.nats.nc.Stats().Reconnects == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the Backplane's connection did not reconnect")
-		case <-time.After(10 * time.Millisecond):
-		}
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatal("the Backplane's connection did not reconnect")
 	}
 	put(t, ctx, pub, axon.InboxName, stringsOf("m", 100, 150)...)
 	last, during := 49, 0
@@ -153,12 +155,12 @@ func TestNATSBackplaneSurvivesServerRestart(t *testing.T) {
 
 func TestNATSOptionsOnlyForBackplane(t *testing.T) {
 	ctx := testCtx(t)
-	err := axon.Run(ctx, PublishTo("x", NATS("nats://127.0.0.1:1")))
-	if !errors.Is(err, ErrBadOption) {
-		t.Fatalf("PublishTo with NATS: %v, want ErrBadOption", err)
+	err := axon.Run(ctx, backplane.PublishTo("x", NATS("nats://127.0.0.1:1")))
+	if !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("PublishTo with NATS: %v, want backplane.ErrBadOption", err)
 	}
-	if err := axon.Run(ctx, Backplane("x", NATS(""))); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("NATS(\"\"): %v, want ErrBadOption", err)
+	if err := axon.Run(ctx, backplane.Backplane("x", NATS(""))); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("NATS(\"\"): %v, want backplane.ErrBadOption", err)
 	}
 }
 
@@ -168,9 +170,9 @@ func TestNATSOptionsOnlyForBackplane(t *testing.T) {
 func TestNATSBackplaneConnectsOnlyWhenRunning(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
-	_ = Backplane("never run", NATS(srv.URL()))
-	if err := axon.Run(ctx, Backplane("", NATS(srv.URL()))); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("empty name: %v, want ErrBadOption", err)
+	_ = backplane.Backplane("never run", NATS(srv.URL()))
+	if err := axon.Run(ctx, backplane.Backplane("", NATS(srv.URL()))); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("empty name: %v, want backplane.ErrBadOption", err)
 	}
 }
 
@@ -181,9 +183,9 @@ func TestNATSBackplaneFinishDeliversWhatWasPublished(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	bp := start(t, ctx, Backplane(name, NATS(srv.URL())))
+	bp := start(t, ctx, backplane.Backplane(name, NATS(srv.URL())))
 	_, sub := subscribe(t, ctx, name)
-	pub := start(t, ctx, PublishTo(name))
+	pub := start(t, ctx, backplane.PublishTo(name))
 	const n = 500
 	put(t, ctx, pub, axon.InboxName, stringsOf("m", 0, n)...)
 	finish(t, ctx, pub) // all handed to the connection
@@ -206,17 +208,17 @@ func TestNATSBackplaneReportsWhatItCannotPublish(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	start(t, ctx, Backplane(name, NATS(srv.URL())))
+	start(t, ctx, backplane.Backplane(name, NATS(srv.URL())))
 	_, sub := subscribe(t, ctx, name)
-	p := PublishTo(name)
-	pub := axon.Start(ctx, p, axon.Tapping(ErrorsBox))
+	p := backplane.PublishTo(name)
+	pub := axon.Start(ctx, p, axon.Tapping(backplane.ErrorsBox))
 	t.Cleanup(func() { pub.Stop(); _ = pub.Wait() })
 
 	put(t, ctx, pub, axon.InboxName, "before", 42, "after")
 	if got := get(t, ctx, sub, 2); !sameBytes(got, []any{[]byte("before"), []byte("after")}) {
 		t.Fatalf("subscriber got %q, want before and after", got)
 	}
-	m, err := pub.Get(ctx, ErrorsBox)
+	m, err := pub.Get(ctx, backplane.ErrorsBox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +241,7 @@ func TestNATSBackplaneDecodesInRunsAndReportsWhatItCannot(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t)
 	name := t.Name()
-	bp := axon.Start(ctx, Backplane(name, NATS(srv.URL()), NATSCodec(nats.JSON[int]())), axon.Tapping(ErrorsBox))
+	bp := axon.Start(ctx, backplane.Backplane(name, NATS(srv.URL(), WithCodec(nats.JSON[int]()))), axon.Tapping(backplane.ErrorsBox))
 	t.Cleanup(func() { bp.Stop(); _ = bp.Wait() })
 	_, sub := subscribe(t, ctx, name)
 
@@ -262,7 +264,7 @@ func TestNATSBackplaneDecodesInRunsAndReportsWhatItCannot(t *testing.T) {
 	if got := get(t, ctx, sub, 200); !equal(got, ints(0, 200)) {
 		t.Fatalf("before the bad payload: got %v", got)
 	}
-	m, err := bp.Get(ctx, ErrorsBox)
+	m, err := bp.Get(ctx, backplane.ErrorsBox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,5 +273,40 @@ func TestNATSBackplaneDecodesInRunsAndReportsWhatItCannot(t *testing.T) {
 	}
 	if got := get(t, ctx, sub, 200); !equal(got, ints(200, 400)) {
 		t.Fatalf("after the bad payload: got %v", got)
+	}
+}
+
+// What arrives on a NATS Backplane's own inbox is published by its
+// nats.Publisher child: it reaches the subscribers, a message that cannot
+// be sent is reported on the Backplane's "errors" (an *axon.BoxError
+// naming that child, around a *nats.Error), and ProducerFinished goes
+// down the children so that everything published is delivered first.
+func TestNATSBackplaneOwnInboxGoesThroughItsPublisher(t *testing.T) {
+	ctx := testCtx(t)
+	srv := natstest.Server(t)
+	name := t.Name()
+	bp := axon.Start(ctx, backplane.Backplane(name, NATS(srv.URL())), axon.Tapping(backplane.ErrorsBox))
+	t.Cleanup(func() { bp.Stop(); _ = bp.Wait() })
+	_, sub := subscribe(t, ctx, name)
+
+	put(t, ctx, bp, axon.InboxName, "one", 42, "two")
+	m, err := bp.Get(ctx, backplane.ErrorsBox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var be *axon.BoxError
+	var ne *nats.Error
+	if e, ok := m.(error); !ok || !errors.Is(e, nats.ErrBadMessage) || !errors.As(e, &be) || !errors.As(e, &ne) ||
+		!strings.Contains(be.Component, "nats.Publisher") || ne.Subject != nats.Subject(name) {
+		t.Fatalf("errors gave %T %v, want a BoxError of the nats.Publisher around a nats.Error", m, m)
+	}
+	put(t, ctx, bp, axon.InboxName, stringsOf("m", 0, 100)...)
+	put(t, ctx, bp, axon.ControlName, axon.ProducerFinished{})
+	want := []any{[]byte("one"), []byte("two")}
+	if got := getAll(t, ctx, sub); !sameBytes(got, append(want, bytesOf("m", 0, 100)...)) {
+		t.Fatalf("subscriber got %q", got)
+	}
+	if err := bp.Wait(); err != nil {
+		t.Fatalf("backplane: %v", err)
 	}
 }

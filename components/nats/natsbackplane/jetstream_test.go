@@ -1,4 +1,4 @@
-package backplane
+package natsbackplane
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kamaelia-go/kamaelia/axon"
+	"github.com/kamaelia-go/kamaelia/components/backplane"
 	"github.com/kamaelia-go/kamaelia/components/nats"
 	"github.com/kamaelia-go/kamaelia/components/nats/natstest"
 )
@@ -114,13 +115,13 @@ func (tl tally) checkOnce(t *testing.T, what string) {
 func TestJetStreamServerRestartLosesNothing(t *testing.T) {
 	ctx := longCtx(t)
 	srv := jsServer(t)
-	start(t, ctx, Backplane("jsr", JetStream(srv.URL())))
-	_, hs := subscribe(t, ctx, "jsr", Durable("reader"))
+	start(t, ctx, backplane.Backplane("jsr", JetStream(srv.URL())))
+	_, hs := subscribe(t, ctx, "jsr", backplane.Durable("reader"))
 	const n = 3000
 	prefixes := []string{"a", "b"}
 	var sent []<-chan struct{}
 	for _, p := range prefixes {
-		hp := start(t, ctx, PublishTo("jsr"))
+		hp := start(t, ctx, backplane.PublishTo("jsr"))
 		sent = append(sent, putAsync(t, ctx, hp, stringsOf(p, 0, n)...))
 	}
 	got := collect(t, ctx, hs, n/3)
@@ -146,13 +147,13 @@ func expectNothingMore(t *testing.T, h *axon.Handle) {
 
 // jsGraph starts a server with JetStream, a JetStream Backplane called
 // name, a SubscribeTo with a durable consumer and a PublishTo.
-func jsGraph(t *testing.T, name, durable string) (context.Context, *natstest.ServerHandle, *SubscribeToComponent, *axon.Handle, *axon.Handle) {
+func jsGraph(t *testing.T, name, durable string) (context.Context, *natstest.ServerHandle, *backplane.SubscribeToComponent, *axon.Handle, *axon.Handle) {
 	t.Helper()
 	ctx := longCtx(t)
 	srv := jsServer(t)
-	start(t, ctx, Backplane(name, JetStream(srv.URL())))
-	s, hs := subscribe(t, ctx, name, Durable(durable))
-	hp := start(t, ctx, PublishTo(name))
+	start(t, ctx, backplane.Backplane(name, JetStream(srv.URL())))
+	s, hs := subscribe(t, ctx, name, backplane.Durable(durable))
+	hp := start(t, ctx, backplane.PublishTo(name))
 	return ctx, srv, s, hs, hp
 }
 
@@ -171,7 +172,7 @@ func TestJetStreamDurableSubscriberResumes(t *testing.T) {
 	}
 	<-s1.Done()
 	t.Logf("first subscriber got %d of %d", len(got), n)
-	_, h2 := subscribe(t, ctx, "jsd", Durable("keeper"))
+	_, h2 := subscribe(t, ctx, "jsd", backplane.Durable("keeper"))
 	got = append(got, collect(t, ctx, h2, n-len(got))...)
 	<-sent
 	count(got, []string{"m"}, n).checkOnce(t, "subscriber restart")
@@ -234,13 +235,13 @@ func TestJetStreamAckTimeoutStoredOnce(t *testing.T) {
 	srv := jsServer(t)
 	proxy := natstest.Proxy(t, srv.URL())
 	retries := make(chan int, 100)
-	bp := Backplane("jst", JetStream(proxy.URL()), func(c *config) {
-		c.ackTimeout = 200 * time.Millisecond
-		c.onRetry = func(n int) { retries <- n }
-	})
+	bp := backplane.Backplane("jst", JetStream(proxy.URL(), func(t *transport) {
+		t.ackTimeout = 200 * time.Millisecond
+		t.onRetry = func(n int) { retries <- n }
+	}))
 	start(t, ctx, bp)
-	_, hs := subscribe(t, ctx, "jst", Durable("once"))
-	hp := start(t, ctx, PublishTo("jst", Wait(5*time.Second)))
+	_, hs := subscribe(t, ctx, "jst", backplane.Durable("once"))
+	hp := start(t, ctx, backplane.PublishTo("jst", backplane.Wait(5*time.Second)))
 
 	put(t, ctx, hp, axon.InboxName, stringsOf("t", 0, 10)...)
 	first := collect(t, ctx, hs, 10)
@@ -283,30 +284,30 @@ func TestJetStreamAckTimeoutStoredOnce(t *testing.T) {
 func TestJetStreamOptions(t *testing.T) {
 	ctx := testCtx(t)
 	srv := natstest.Server(t) // no JetStream
-	h := start(t, ctx, Backplane("nojs", JetStream(srv.URL())))
+	h := start(t, ctx, backplane.Backplane("nojs", JetStream(srv.URL())))
 	if err := h.Wait(); !errors.Is(err, nats.ErrStream) {
 		t.Fatalf("Backplane on a server without JetStream: %v, want ErrStream", err)
 	}
 
-	start(t, ctx, Backplane("core", NATS(srv.URL())))
-	s := start(t, ctx, SubscribeTo("core", Durable("x")))
-	if err := s.Wait(); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("Durable on a core NATS Backplane: %v, want ErrBadOption", err)
+	start(t, ctx, backplane.Backplane("core", NATS(srv.URL())))
+	s := start(t, ctx, backplane.SubscribeTo("core", backplane.Durable("x")))
+	if err := s.Wait(); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("Durable on a core NATS Backplane: %v, want backplane.ErrBadOption", err)
 	}
-	s = start(t, ctx, SubscribeTo("core", Durable("")))
-	if err := s.Wait(); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("Durable(\"\"): %v, want ErrBadOption", err)
+	s = start(t, ctx, backplane.SubscribeTo("core", backplane.Durable("")))
+	if err := s.Wait(); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("backplane.Durable(\"\"): %v, want backplane.ErrBadOption", err)
 	}
 
 	jsrv := jsServer(t)
-	start(t, ctx, Backplane("js", JetStream(jsrv.URL())))
-	s = start(t, ctx, SubscribeTo("js", DropOldest(4)))
-	if err := s.Wait(); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("DropOldest on a JetStream Backplane: %v, want ErrBadOption", err)
+	start(t, ctx, backplane.Backplane("js", JetStream(jsrv.URL())))
+	s = start(t, ctx, backplane.SubscribeTo("js", backplane.DropOldest(4)))
+	if err := s.Wait(); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("DropOldest on a JetStream Backplane: %v, want backplane.ErrBadOption", err)
 	}
-	b := start(t, ctx, PublishTo("js", Durable("x")))
-	if err := b.Wait(); !errors.Is(err, ErrBadOption) {
-		t.Fatalf("Durable on PublishTo: %v, want ErrBadOption", err)
+	b := start(t, ctx, backplane.PublishTo("js", backplane.Durable("x")))
+	if err := b.Wait(); !errors.Is(err, backplane.ErrBadOption) {
+		t.Fatalf("Durable on PublishTo: %v, want backplane.ErrBadOption", err)
 	}
 }
 
@@ -316,9 +317,9 @@ func TestJetStreamOptions(t *testing.T) {
 func TestJetStreamBackplaneEndsPastAStuckSubscriber(t *testing.T) {
 	ctx := longCtx(t)
 	srv := jsServer(t)
-	hb := start(t, ctx, Backplane("jse", JetStream(srv.URL())))
-	s, _ := subscribe(t, ctx, "jse", Durable("stuck"))
-	hp := start(t, ctx, PublishTo("jse"))
+	hb := start(t, ctx, backplane.Backplane("jse", JetStream(srv.URL())))
+	s, _ := subscribe(t, ctx, "jse", backplane.Durable("stuck"))
+	hp := start(t, ctx, backplane.PublishTo("jse"))
 	put(t, ctx, hp, axon.InboxName, stringsOf("x", 0, 500)...) // more than the subscriber's outbox holds
 	finish(t, ctx, hp)
 	time.Sleep(200 * time.Millisecond) // the subscriber is stuck sending
