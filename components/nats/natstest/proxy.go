@@ -1,7 +1,11 @@
 package natstest
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +15,8 @@ import (
 
 // ProxyHandle is a TCP proxy on 127.0.0.1 in front of a server, as Proxy
 // returns it: clients connect to its URL, and the test can hold back what
-// the server sends them.
+// the server sends them (HoldReplies) or lose some of the JetStream
+// deliveries it sends them (DropDeliveries).
 type ProxyHandle struct {
 	ln     net.Listener
 	target string
@@ -19,8 +24,12 @@ type ProxyHandle struct {
 	mu     sync.Mutex
 	hold   bool
 	resume chan struct{} // closed when holding stops
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	// drop: JetStream deliveries to let through (pass) before losing
+	// the next lose of them
+	pass, lose int
+	dropped    chan int // told the count of each delivery lost
+	conns      map[net.Conn]struct{}
+	wg         sync.WaitGroup
 }
 
 // Proxy starts a proxy on 127.0.0.1, at a port the system chooses, to the
@@ -59,6 +68,36 @@ func (p *ProxyHandle) HoldReplies(hold bool) {
 	p.hold = hold
 }
 
+// DropDeliveries makes the proxy let pass JetStream deliveries (messages
+// the server sends with an acknowledgement subject, $JS.ACK.…) to its
+// clients, then lose the next lose of them, as a server going away might
+// after counting them as delivered: the server thinks them delivered and
+// the client never sees them. Each one lost is told on the channel it
+// returns (buffered for lose).
+func (p *ProxyHandle) DropDeliveries(pass, lose int) <-chan int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pass, p.lose = pass, lose
+	p.dropped = make(chan int, max(lose, 0))
+	return p.dropped
+}
+
+// drop reports whether a delivery is to be lost, counting it.
+func (p *ProxyHandle) drop() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.pass > 0:
+		p.pass--
+		return false
+	case p.lose > 0:
+		p.lose--
+		p.dropped <- p.lose
+		return true
+	}
+	return false
+}
+
 // waitHold returns once what the server sends may be passed on, or the
 // proxy has stopped.
 func (p *ProxyHandle) waitHold() {
@@ -86,8 +125,8 @@ func (p *ProxyHandle) accept() {
 			return
 		}
 		p.wg.Add(2)
-		go p.pipe(s, c, false)
-		go p.pipe(c, s, true)
+		go p.pipe(s, c)
+		go p.replies(c, s)
 	}
 }
 
@@ -104,9 +143,8 @@ func (p *ProxyHandle) track(c, s net.Conn) bool {
 	return true
 }
 
-// pipe copies from src to dst until either ends; replies (from the
-// server) wait while held.
-func (p *ProxyHandle) pipe(dst, src net.Conn, replies bool) {
+// pipe copies what a client sends from src to dst until either ends.
+func (p *ProxyHandle) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
 	defer dst.Close()
 	defer src.Close()
@@ -114,9 +152,6 @@ func (p *ProxyHandle) pipe(dst, src net.Conn, replies bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if replies {
-				p.waitHold()
-			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
@@ -125,6 +160,59 @@ func (p *ProxyHandle) pipe(dst, src net.Conn, replies bool) {
 			return // io.EOF, or closed
 		}
 	}
+}
+
+// replies copies what the server sends from src to dst, one protocol
+// operation at a time (a line, and for MSG and HMSG the payload after
+// it), waiting while held and leaving out the deliveries to lose.
+func (p *ProxyHandle) replies(dst, src net.Conn) {
+	defer p.wg.Done()
+	defer dst.Close()
+	defer src.Close()
+	r := bufio.NewReaderSize(src, 32<<10)
+	for {
+		op, err := readOp(r)
+		if err != nil {
+			return // io.EOF, or closed
+		}
+		p.waitHold()
+		if isDelivery(op) && p.drop() {
+			continue
+		}
+		if _, err := dst.Write(op); err != nil {
+			return
+		}
+	}
+}
+
+// readOp reads one operation of the NATS protocol from the server.
+func readOp(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return nil, err
+	}
+	f := bytes.Fields(line)
+	if len(f) < 4 || (string(f[0]) != "MSG" && string(f[0]) != "HMSG") {
+		return line, nil
+	}
+	size, err := strconv.Atoi(string(f[len(f)-1])) // the total size, headers included
+	if err != nil {
+		return nil, err
+	}
+	op := make([]byte, len(line)+size+2) // the payload and its CRLF
+	copy(op, line)
+	if _, err := io.ReadFull(r, op[len(line):]); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// isDelivery reports whether op is a message from a JetStream consumer:
+// MSG or HMSG subject sid reply … with an acknowledgement subject as its
+// reply.
+func isDelivery(op []byte) bool {
+	f := bytes.Fields(op[:bytes.IndexByte(op, '\n')])
+	return len(f) >= 5 && bytes.HasPrefix(f[3], []byte("$JS.ACK."))
 }
 
 func (p *ProxyHandle) close() {
