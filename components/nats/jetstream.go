@@ -36,6 +36,10 @@ const (
 	// DefaultSeen is how many message ids a StreamReader remembers to
 	// recognise redeliveries by.
 	DefaultSeen = 1 << 16
+	// DefaultResync is how long a StreamReader that has set its consumer
+	// back waits for the first delivery after it, discarding older ones,
+	// before it sets it back again.
+	DefaultResync = 2 * time.Second
 )
 
 // Errors of the durable mode, for errors.Is.
@@ -531,16 +535,38 @@ func MsgID(m jetstream.Msg) string {
 // messages wait in it, besides what nats.go holds for the consumer
 // (PullMaxMessages, the same number) and what the consumer lets be
 // unacknowledged (MaxAckPending), which bounds both.
+//
+// Since acknowledging a message acknowledges every one delivered before
+// it, a StreamReader checks that it gets every delivery: each carries the
+// consumer's sequence number, one more than the last. A server that goes
+// away can count as delivered messages it never wrote out; when a number
+// is missing, the reader hands on nothing from there, acknowledges
+// nothing more, and sets the consumer back to just after the last message
+// acknowledged (Resync), which the server then delivers again, in order,
+// numbered from 1.
 type StreamReader struct {
-	nc   *natsgo.Conn
-	log  *slog.Logger
-	cc   jetstream.ConsumeContext
-	msgs chan jetstream.Msg
-	stop chan struct{}
-	seen *Seen
-	run  []jetstream.Msg // of the last run, those to hand on
-	vals []any           // what Run returned for them
-	last jetstream.Msg   // the last message of the last run, if not acknowledged
+	nc       *natsgo.Conn
+	js       jetstream.JetStream
+	stream   string
+	consumer string
+	log      *slog.Logger
+	cc       jetstream.ConsumeContext
+	msgs     chan jetstream.Msg
+	stop     chan struct{}
+	seen     *Seen
+	run      []jetstream.Msg // of the last run, those to hand on
+	vals     []any           // what Run returned for them
+	last     jetstream.Msg   // the last message of the last run, if not acknowledged
+	acked    jetstream.Msg   // the last message acknowledged
+
+	// next is the consumer sequence number the next delivery should
+	// have (0: not known). When one is missing, the reader discards
+	// what comes (behind) until the consumer has been set back (resetAt
+	// not zero) and its first delivery since has come.
+	next    uint64
+	behind  bool
+	resetAt time.Time
+	resyncs int
 }
 
 // ReadStream starts reading cons, on nc, keeping up to buffer messages (at
@@ -550,9 +576,17 @@ type StreamReader struct {
 // debug level, of what Stop could not confirm.
 func ReadStream(nc *natsgo.Conn, log *slog.Logger, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
 	buffer = max(buffer, 1)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStream, err)
+	}
 	r := &StreamReader{
-		nc: nc, log: cmp.Or(log, slog.Default()),
+		nc: nc, js: js, log: cmp.Or(log, slog.Default()),
 		msgs: make(chan jetstream.Msg, buffer), stop: make(chan struct{}), seen: NewSeen(0),
+	}
+	if ci := cons.CachedInfo(); ci != nil {
+		r.stream, r.consumer = ci.Stream, ci.Name
+		r.next = ci.Delivered.Consumer + 1
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
@@ -580,22 +614,100 @@ func (r *StreamReader) C() <-chan jetstream.Msg { return r.msgs }
 // not nil, leaving out messages handed on before (by id, see MsgID) and
 // payloads codec cannot decode, which are given to bad. It may be empty.
 // The slice is reused by the next Run; call Done once it is handed on.
+//
+// A run ends before a delivery that does not follow the one before it
+// (see StreamReader): that one and those after it are discarded until
+// the consumer has been set back (Resync) and delivers again.
 func (r *StreamReader) Run(first jetstream.Msg, limit int, codec Codec, bad func(error)) []any {
 	clear(r.run)
 	clear(r.vals)
 	r.run, r.vals = r.run[:0], r.vals[:0]
-	r.last = first
-	r.keep(first, codec, bad)
-	for n := 1; n < limit; n++ {
-		select {
-		case m := <-r.msgs:
-			r.last = m
-			r.keep(m, codec, bad)
-		default:
-			return r.vals
+	r.last = nil
+	m := first
+	for n := 0; n < limit; n++ {
+		if n > 0 {
+			select {
+			case m = <-r.msgs:
+			default:
+				return r.vals
+			}
 		}
+		if !r.inOrder(m) {
+			if r.behind && r.resetAt.IsZero() {
+				return r.vals // to acknowledge before setting the consumer back
+			}
+			continue
+		}
+		r.last = m
+		r.keep(m, codec, bad)
 	}
 	return r.vals
+}
+
+// inOrder reports whether m is the delivery expected next. If it is not,
+// the reader is behind: it discards deliveries until the first one after
+// the consumer has been set back.
+func (r *StreamReader) inOrder(m jetstream.Msg) bool {
+	md, err := m.Metadata()
+	if err != nil {
+		return true // not from a consumer: nothing to check
+	}
+	seq := md.Sequence.Consumer
+	switch {
+	case r.behind:
+		if r.resetAt.IsZero() || seq != 1 {
+			if !r.resetAt.IsZero() && time.Since(r.resetAt) > DefaultResync {
+				r.resetAt = time.Time{} // delivered since, and missed: again
+			}
+			return false
+		}
+		r.behind = false
+	case r.next != 0 && seq != r.next:
+		r.log.Info("nats: deliveries missed, reading again from the last acknowledged",
+			"stream", r.stream, "consumer", r.consumer, "expected", r.next, "delivered", seq)
+		r.behind, r.resetAt = true, time.Time{}
+		return false
+	}
+	r.next = seq + 1
+	return true
+}
+
+// Behind reports whether the reader has missed deliveries and must set
+// its consumer back (Resync) to get them.
+func (r *StreamReader) Behind() bool { return r.behind && r.resetAt.IsZero() }
+
+// Resyncs returns how many times the reader has set its consumer back.
+func (r *StreamReader) Resyncs() int { return r.resyncs }
+
+// Resync sets the consumer back to deliver again, at once and in order,
+// every message after the last one acknowledged (the server's
+// ack floor), if the reader is Behind: the deliveries it missed and those
+// it has discarded since. Call it after Done, so that what was handed on
+// is acknowledged first. It fails, with an error wrapping ErrStream, if
+// the server does not answer or refuses; call it again later.
+func (r *StreamReader) Resync(ctx context.Context) error {
+	if !r.Behind() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultFlushTimeout)
+	defer cancel()
+	if r.acked != nil {
+		// The last acknowledgement again, as a request: the server
+		// answers once it has taken it and every one before, so that the
+		// consumer is set back to just after what was handed on.
+		if _, err := r.nc.RequestWithContext(ctx, r.acked.Reply(), []byte("+ACK")); err != nil {
+			r.log.Debug("nats: acknowledgements not confirmed before setting the consumer back", "consumer", r.consumer, "error", err)
+		}
+	}
+	res, err := r.js.ResetConsumer(ctx, r.stream, r.consumer)
+	if err != nil {
+		return fmt.Errorf("%w: setting consumer %s back: %w", ErrStream, r.consumer, err)
+	}
+	r.resetAt = time.Now()
+	r.resyncs++
+	r.log.Info("nats: consumer set back to read again what was missed",
+		"stream", r.stream, "consumer", r.consumer, "from", res.ResetSeq)
+	return nil
 }
 
 func (r *StreamReader) keep(m jetstream.Msg, codec Codec, bad func(error)) {
@@ -628,10 +740,11 @@ func (r *StreamReader) Done(n int) error {
 	switch {
 	case n >= len(r.vals):
 		err = r.last.Ack()
-		r.last = nil
+		r.acked, r.last = r.last, nil
 		return err
 	case n > 0:
 		err = r.run[n-1].Ack()
+		r.acked = r.run[n-1]
 	}
 	r.run = r.run[n:]
 	r.vals = r.vals[n:]
@@ -647,9 +760,28 @@ func (r *StreamReader) Done(n int) error {
 // message when a ProducerFinished or ShutdownMicroprocess arrives on c's
 // "control" (other control messages are logged and ignored), nil when
 // stop is closed, and the error when sending fails or ctx ends. The
-// caller then stops r.
+// caller then stops r. When deliveries were missed it sets the consumer
+// back (Resync), trying again every DefaultRetryWait while that fails.
 func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon.Outbox, limit int, codec Codec, bad func(error), stop <-chan struct{}) (any, error) {
 	ctl := c.In(axon.ControlName)
+	var retry <-chan time.Time
+	failed := false // to warn once of failures to set the consumer back
+	resync := func() {
+		retry = nil
+		err := r.Resync(ctx)
+		switch {
+		case err == nil:
+			failed = false
+			return
+		case !failed:
+			c.Logger().Warn("nats: deliveries missed, and the consumer could not be set back (it needs nats-server 2.14 or later): trying again, holding back what comes after",
+				"component", c.String(), "error", err)
+		default:
+			c.Logger().Debug("nats: consumer not set back", "component", c.String(), "error", err)
+		}
+		failed = true
+		retry = time.After(DefaultRetryWait)
+	}
 	for {
 		select {
 		case m := <-r.C():
@@ -665,6 +797,11 @@ func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon
 			if err != nil {
 				return nil, err
 			}
+			if r.Behind() && retry == nil {
+				resync()
+			}
+		case <-retry:
+			resync()
 		case msg := <-ctl:
 			if axon.IsProducerFinished(msg) || axon.IsShutdownMicroprocess(msg) {
 				return msg, nil
@@ -683,7 +820,9 @@ func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon
 // back to the server (Nak), in order, so that it delivers it again to
 // the consumer's next reader at once, before newer messages. It waits
 // until the consumer has stopped and the server has taken what was
-// given back (up to DefaultFlushTimeout).
+// given back (up to DefaultFlushTimeout). A reader that had missed
+// deliveries sets the consumer back instead (Resync), which gives back
+// everything not acknowledged.
 func (r *StreamReader) Stop() {
 	select {
 	case <-r.stop:
@@ -712,6 +851,13 @@ func (r *StreamReader) Stop() {
 			}
 			done = true
 		}
+	}
+	if r.behind {
+		r.resetAt = time.Time{}
+		if err := r.Resync(context.Background()); err != nil {
+			r.log.Warn("nats: deliveries missed, and the consumer could not be set back: they come again after its ack wait", "error", err)
+		}
+		return
 	}
 	if len(back) == 0 {
 		return

@@ -58,17 +58,9 @@ func TestSeenRemembersTheLastN(t *testing.T) {
 // StreamReader hands each on once.
 func TestAckedPublisherAcrossRestart(t *testing.T) {
 	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
-	nc, err := natsgo.Connect(srv.URL(), append(nats.DefaultOptions(nil), nats.JetStreamOptions()...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, js := jsConn(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := nats.EnsureStream(ctx, slog.Default(), nil, js, "T", "t.acked"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,5 +179,141 @@ func TestConsumerNeedsJetStream(t *testing.T) {
 	h := start(t, s)
 	if err := h.Wait(); !errors.Is(err, nats.ErrConfig) {
 		t.Fatalf("Consumer without JetStream: %v, want ErrConfig", err)
+	}
+}
+
+// jsConn connects to url as the durable mode does, until the test ends.
+func jsConn(t *testing.T, url string) (*natsgo.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := natsgo.Connect(url, append(nats.DefaultOptions(nil), nats.JetStreamOptions()...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// gapSetup makes a stream with n messages on subject t.gap, a durable
+// consumer acknowledging with AckAll, and a connection to it through a
+// proxy that can lose deliveries.
+func gapSetup(t *testing.T, ctx context.Context, n int) (*natstest.ProxyHandle, *natsgo.Conn, jetstream.JetStream, jetstream.Consumer) {
+	t.Helper()
+	srv := natstest.Server(t, natstest.JetStream(t.TempDir()))
+	proxy := natstest.Proxy(t, srv.URL())
+	nc, js := jsConn(t, proxy.URL())
+	if _, err := nats.EnsureStream(ctx, slog.Default(), nil, js, "G", "t.gap"); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, "G", jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckAllPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := js.Publish(ctx, "t.gap", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return proxy, nc, js, cons
+}
+
+// readInOrder reads rd until it has handed on want, in order, from
+// *next, acknowledging each run and setting the consumer back when told
+// to; it stops early if stop says so after a run.
+func readInOrder(t *testing.T, ctx context.Context, rd *nats.StreamReader, next *int, want int, stop func() bool) {
+	t.Helper()
+	for *next < want {
+		select {
+		case m := <-rd.C():
+			for _, v := range rd.Run(m, 32, nil, nil) {
+				if got := string(v.([]byte)); got != fmt.Sprint(*next) {
+					t.Fatalf("got %s, want %d", got, *next)
+				}
+				*next++
+			}
+			if err := rd.Done(1 << 30); err != nil {
+				t.Fatal(err)
+			}
+			if stop != nil && stop() {
+				return
+			}
+			if err := rd.Resync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("after %d messages: %v", *next, ctx.Err())
+		}
+	}
+}
+
+// ackFloor checks that the consumer has acknowledged n messages and
+// holds none unacknowledged.
+func ackFloor(t *testing.T, ctx context.Context, cons jetstream.Consumer, n uint64) {
+	t.Helper()
+	ci, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.AckFloor.Stream != n || ci.NumAckPending != 0 {
+		t.Fatalf("consumer: ack floor %d, %d unacknowledged; want %d, 0", ci.AckFloor.Stream, ci.NumAckPending, n)
+	}
+}
+
+// Deliveries that never reach a StreamReader (the server counted them as
+// made) are not acknowledged by the acknowledgement of later ones: the
+// reader sees the consumer sequence skip, sets the consumer back, and
+// hands everything on once, in order, long before the ack wait.
+func TestStreamReaderMissedDeliveries(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 200
+	proxy, nc, _, cons := gapSetup(t, ctx, n)
+	dropped := proxy.DropDeliveries(40, 7)
+	rd, err := nats.ReadStream(nc, nil, cons, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Stop()
+	next := 0
+	readInOrder(t, ctx, rd, &next, n, nil)
+	if len(dropped) != 7 || rd.Resyncs() != 1 {
+		t.Fatalf("%d deliveries lost, consumer set back %d times; want 7, 1", len(dropped), rd.Resyncs())
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ackFloor(t, ctx, cons, n)
+}
+
+// A StreamReader that stops having missed deliveries sets its consumer
+// back: the next reader gets, at once and in order, everything after
+// what the first acknowledged.
+func TestStreamReaderStopsBehind(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 200
+	proxy, nc, _, cons := gapSetup(t, ctx, n)
+	proxy.DropDeliveries(40, 7)
+	rd, err := nats.ReadStream(nc, nil, cons, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	readInOrder(t, ctx, rd, &next, n, rd.Behind)
+	rd.Stop()
+	if next != 40 {
+		t.Fatalf("the first reader handed on %d, want 40", next)
+	}
+	rd2, err := nats.ReadStream(nc, nil, cons, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd2.Stop()
+	readInOrder(t, ctx, rd2, &next, n, nil)
+	if rd2.Resyncs() != 0 {
+		t.Fatalf("the second reader set the consumer back %d times", rd2.Resyncs())
 	}
 }

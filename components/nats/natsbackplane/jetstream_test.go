@@ -134,6 +134,27 @@ func TestJetStreamServerRestartLosesNothing(t *testing.T) {
 	expectNothingMore(t, hs)
 }
 
+// Deliveries the server counts as made but the client never gets (what a
+// server going away had not yet written out, say) are not acknowledged by
+// the acknowledgement of a later message: they arrive, in order, once.
+func TestJetStreamLostDeliveriesAreNotAcknowledged(t *testing.T) {
+	ctx := longCtx(t)
+	srv := jsServer(t)
+	proxy := natstest.Proxy(t, srv.URL())
+	start(t, ctx, backplane.Backplane("jsg", JetStream(proxy.URL())))
+	_, hs := subscribe(t, ctx, "jsg", backplane.Durable("gap"))
+	hp := start(t, ctx, backplane.PublishTo("jsg"))
+	const n, lose = 300, 10
+	dropped := proxy.DropDeliveries(50, lose)
+	put(t, ctx, hp, axon.InboxName, stringsOf("g", 0, n)...)
+	got := collect(t, ctx, hs, n)
+	if len(dropped) != lose {
+		t.Fatalf("the proxy lost %d deliveries, want %d", len(dropped), lose)
+	}
+	count(got, []string{"g"}, n).check(t, "lost deliveries")
+	expectNothingMore(t, hs)
+}
+
 // expectNothingMore checks that no further message reaches h within a
 // short while: a message delivered again would.
 func expectNothingMore(t *testing.T, h *axon.Handle) {
