@@ -573,7 +573,11 @@ type StreamReader struct {
 // least 1) and remembering the last DefaultSeen ids. Errors nats.go
 // reports while consuming (heartbeats missed during an outage, say) go
 // to onErr if it is not nil; log (slog.Default() if nil) is told, at
-// debug level, of what Stop could not confirm.
+// debug level, of what Stop could not confirm, and at info level when
+// deliveries were missed and the consumer set back. cons's cached info
+// (as the call that made or looked it up returned it) says what consumer
+// sequence number the first delivery should have: if it is out of date,
+// the reader sets the consumer back once, needlessly but harmlessly.
 func ReadStream(nc *natsgo.Conn, log *slog.Logger, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
 	buffer = max(buffer, 1)
 	js, err := jetstream.New(nc)
