@@ -57,20 +57,25 @@ func (r *Reader) Open(e any) []any {
 		r.one[0] = e
 		return r.one[:]
 	}
-	if t, ok := e.(typedElem); ok {
-		e = t.boxed(0)
-	}
 	switch p := e.(type) {
 	case *batch:
-		r.last = p
-		r.in.unreserve(len(p.msgs))
-		return p.msgs
+		return r.openBatch(p)
+	case typedElem:
+		return r.openBatch(p.boxed(0))
 	case nudge:
 		return nil // left by a Serve that read the box before
 	}
 	r.in.unreserve(1)
 	r.one[0] = e
 	return r.one[:]
+}
+
+// openBatch hands over batch p, whose slots are then free, keeping it to
+// recycle at the next Open.
+func (r *Reader) openBatch(p *batch) []any {
+	r.last = p
+	r.in.unreserve(len(p.msgs))
+	return p.msgs
 }
 
 // Next returns the messages of the next element waiting in the box, or

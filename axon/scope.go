@@ -230,11 +230,7 @@ func (s *scope) flushTyped() error {
 	out, d, t := s.tout, s.dest, s.tb
 	d.unreserve(s.credit)
 	s.tout, s.tb, s.dest, s.credit = nil, nil, nil, 0
-	k := t.size()
-	if k == 0 {
-		t.recycle()
-		return nil
-	}
+	k := t.size() // at least one: refill's caller puts a message in at once
 	if d.owner.ended.Load() {
 		return s.resend(out, d, t.boxed(0))
 	}
