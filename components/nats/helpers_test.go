@@ -58,6 +58,7 @@ func subscribed(t *testing.T, s *nats.SubscriberComponent) {
 }
 
 // getInts reads n payloads "0".."n-1"-style numbers from h's outbox.
+// getInts reads n payloads holding decimal numbers from h's outbox.
 func getInts(t *testing.T, h *axon.Handle, n int) []int {
 	t.Helper()
 	got := make([]int, 0, n)
