@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,15 +337,21 @@ func TestTypedBacklogDrainedInOrder(t *testing.T) {
 			return nil
 		})
 	}, axon.WithInbox(axon.InboxName, "numbers", axon.Carries[int](), axon.Capacity(2*n)))
-	h := axontest.Start(t, ctx, chain(t, intBurst(n, 1000), sink))
-	deadline := time.Now().Add(10 * time.Second)
-	for sink.Inbox(axon.ControlName).Len() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("ProducerFinished never reached the sink's control")
-		}
-		time.Sleep(time.Millisecond)
+	src := intBurst(n, 1000)
+	h := axontest.Start(t, ctx, chain(t, src, sink))
+	var open sync.Once
+	openGate := func() { open.Do(func() { close(gate) }) }
+	t.Cleanup(openGate) // runs before Start's cleanup waits for the sink
+	// The source ends once ProducerFinished is in the sink's control. The
+	// sink may already have taken it (its select is free to pick control
+	// first); either way it is blocked on its first message, so all n are
+	// the backlog it finds.
+	select {
+	case <-src.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the source never finished")
 	}
-	close(gate)
+	openGate()
 	axontest.Wait(t, h)
 	wantRun(t, got, n, 1000)
 }
