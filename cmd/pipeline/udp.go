@@ -29,6 +29,13 @@ const (
 	formatJSON = "json"
 )
 
+// lingerDoc is the part of a sending command's doc that explains how it
+// ends: --linger, and the exit code.
+const lingerDoc = "After standard input ends it keeps receiving for --linger, then exits:\n" +
+	"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
+	"with --linger 0, the default, it keeps receiving until interrupted\n" +
+	"(SIGINT or SIGTERM, which exit as the end of --linger does)."
+
 // formatsDoc is the part of a command's doc that explains --format.
 const formatsDoc = "Each datagram received is printed on standard output as --format says:\n" +
 	"text (the default) writes, for each line of the payload (less one\n" +

@@ -23,10 +23,7 @@ var udpPeerCommand = &command{
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits:\n" +
-		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
-		"with --linger 0, the default, it keeps receiving until interrupted\n" +
-		"(SIGINT or SIGTERM, which exit as the end of --linger does). It is Kamaelia's\n" +
+		lingerDoc + " It is Kamaelia's\n" +
 		"\n" +
 		"\tPipeline(ConsoleReader(), SimplePeer(...), ConsoleEchoer())\n" +
 		"\n" +

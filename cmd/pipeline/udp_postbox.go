@@ -27,9 +27,7 @@ var udpPostboxCommand = &command{
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits:\n" +
-		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
-		"with --linger 0, the default, until interrupted. It is Kamaelia's\n" +
+		lingerDoc + " It is Kamaelia's\n" +
 		"Pipeline(DataSource(...), PostboxPeer()) as a Graphline: STDIN -> PARSE\n" +
 		"-> PEER (a udp.PostboxPeer) -> FORMAT -> STDOUT.",
 	setup: func(fs *flag.FlagSet, e *env) func([]string) (axon.Node, error) {

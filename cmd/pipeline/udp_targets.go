@@ -23,9 +23,7 @@ var udpTargetsCommand = &command{
 		"\n" +
 		formatsDoc + "\n" +
 		"\n" +
-		"After standard input ends it keeps receiving for --linger, then exits:\n" +
-		"0 if nothing failed, 1 (saying how many items failed) otherwise;\n" +
-		"with --linger 0, the default, until interrupted. It is Kamaelia's\n" +
+		lingerDoc + " It is Kamaelia's\n" +
 		"Graphline of a data source, a DestinationSelector and a TargettedPeer:\n" +
 		"STDIN -> PEER (a udp.TargettedPeer) -> FORMAT -> STDOUT, with SELECT (a\n" +
 		"util.Cycle of the receivers) feeding the peer's \"target\" inbox.",
