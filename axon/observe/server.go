@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -224,7 +223,7 @@ func (h *hub) run(gen int, events <-chan axon.Event) {
 func (h *hub) publish(gen int, v *view) {
 	b, err := h.encode(v)
 	if err != nil {
-		slog.Error("observe: frame", "err", err)
+		h.root.Core().Logger().Error("observe: frame", "err", err)
 		return
 	}
 	h.mu.Lock()
