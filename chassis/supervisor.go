@@ -164,7 +164,8 @@ func SupervisorName(name string) SupervisorOption {
 type EventKind uint8
 
 const (
-	// Started: the child's first instance started.
+	// Started: the child's first instance was handed to its slot, which
+	// runs it at once (unless the supervisor is stopped first).
 	Started EventKind = iota
 	// Failed: an instance returned an error or panicked (Err, and Stack
 	// for a panic).

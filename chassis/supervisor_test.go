@@ -517,9 +517,10 @@ func TestSuperviseRestartTypes(t *testing.T) {
 // naming it, rather than holding the supervisor's own end for ever.
 func TestSupervisorReportsChildThatWillNotStop(t *testing.T) {
 	ctx := axontest.Context(t)
-	release := make(chan struct{})
+	release, running := make(chan struct{}), make(chan struct{})
 	stubborn := func() axon.Node {
 		return axon.New("Stubborn", func(ctx context.Context, c *axon.Component) error {
+			close(running)
 			<-release // ignores ctx until the test lets it go
 			return nil
 		})
@@ -527,6 +528,13 @@ func TestSupervisorReportsChildThatWillNotStop(t *testing.T) {
 	sup := chassis.Supervise(chassis.Child{Make: stubborn}, chassis.ShutdownTimeout(20*time.Millisecond))
 	h := axontest.Start(t, ctx, sup, axon.Tapping(chassis.SupervisionBox))
 	expectEvents(t, ctx, h, "Stubborn started")
+	// Started says the instance was handed to its slot; stopped before
+	// the slot takes it, it would never run, and nothing would be stuck.
+	select {
+	case <-running:
+	case <-ctx.Done():
+		t.Fatal("the instance never ran")
+	}
 	h.Stop()
 	time.AfterFunc(200*time.Millisecond, func() { close(release) })
 	if err := h.Wait(); !errors.Is(err, chassis.ErrStopTimeout) || !strings.Contains(err.Error(), "Stubborn") {
