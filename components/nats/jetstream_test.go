@@ -249,16 +249,25 @@ func readInOrder(t *testing.T, ctx context.Context, rd *nats.StreamReader, next 
 	}
 }
 
-// ackFloor checks that the consumer has acknowledged n messages and
-// holds none unacknowledged.
+// ackFloor checks that the consumer comes to have acknowledged n
+// messages and to hold none unacknowledged. It asks again until ctx ends:
+// the server applies an acknowledgement after it has answered the
+// connection's flush, so the last may not show at once.
 func ackFloor(t *testing.T, ctx context.Context, cons jetstream.Consumer, n uint64) {
 	t.Helper()
-	ci, err := cons.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ci.AckFloor.Stream != n || ci.NumAckPending != 0 {
-		t.Fatalf("consumer: ack floor %d, %d unacknowledged; want %d, 0", ci.AckFloor.Stream, ci.NumAckPending, n)
+	for {
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.AckFloor.Stream == n && ci.NumAckPending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("consumer: ack floor %d, %d unacknowledged; want %d, 0", ci.AckFloor.Stream, ci.NumAckPending, n)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 
