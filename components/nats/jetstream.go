@@ -577,7 +577,12 @@ type StreamReader struct {
 // deliveries were missed and the consumer set back. cons's cached info
 // (as the call that made or looked it up returned it) says what consumer
 // sequence number the first delivery should have: if it is out of date,
-// the reader sets the consumer back once, needlessly but harmlessly.
+// the reader sets the consumer back once, needlessly but harmlessly. If
+// it counts deliveries not yet acknowledged, the reader sets the consumer
+// back before it acknowledges anything: some may never have reached the
+// consumer's last reader (a server counts as delivered what it had queued
+// for a subscription that went away), and an acknowledgement would take
+// them with it.
 func ReadStream(nc *natsgo.Conn, log *slog.Logger, cons jetstream.Consumer, buffer int, onErr func(error)) (*StreamReader, error) {
 	buffer = max(buffer, 1)
 	js, err := jetstream.New(nc)
@@ -591,6 +596,14 @@ func ReadStream(nc *natsgo.Conn, log *slog.Logger, cons jetstream.Consumer, buff
 	if ci := cons.CachedInfo(); ci != nil {
 		r.stream, r.consumer = ci.Stream, ci.Name
 		r.next = ci.Delivered.Consumer + 1
+		if ci.NumAckPending > 0 {
+			// Delivered before this reader, and not acknowledged: given
+			// back by an earlier reader, or lost on their way to it as it
+			// stopped (the server counts what it had queued for a
+			// subscription that was going away). Acknowledging anything
+			// now would acknowledge those too: set the consumer back first.
+			r.behind = true
+		}
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {

@@ -281,20 +281,61 @@ func TestStreamReaderMissedDeliveries(t *testing.T) {
 	const n = 200
 	proxy, nc, _, cons := gapSetup(t, ctx, n)
 	dropped := proxy.DropDeliveries(40, 7)
+	rd := readAll(t, ctx, nc, cons, n)
+	if len(dropped) != 7 || rd.Resyncs() != 1 {
+		t.Fatalf("%d deliveries lost, consumer set back %d times; want 7, 1", len(dropped), rd.Resyncs())
+	}
+}
+
+// readAll reads cons's n messages with a StreamReader, which it returns,
+// checking that they come in order and end up acknowledged.
+func readAll(t *testing.T, ctx context.Context, nc *natsgo.Conn, cons jetstream.Consumer, n int) *nats.StreamReader {
+	t.Helper()
 	rd, err := nats.ReadStream(nc, nil, cons, 64, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rd.Stop()
+	t.Cleanup(rd.Stop)
 	next := 0
 	readInOrder(t, ctx, rd, &next, n, nil)
-	if len(dropped) != 7 || rd.Resyncs() != 1 {
-		t.Fatalf("%d deliveries lost, consumer set back %d times; want 7, 1", len(dropped), rd.Resyncs())
-	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	ackFloor(t, ctx, cons, n)
+	ackFloor(t, ctx, cons, uint64(n))
+	return rd
+}
+
+// Deliveries made before a reader opens the consumer and never
+// acknowledged (the server had them on their way to an earlier reader
+// as it stopped) are not acknowledged by the new reader's first
+// acknowledgement: it sets the consumer back before acknowledging
+// anything, and hands on everything from the first unacknowledged.
+func TestStreamReaderOpensBehindUnacknowledged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n, lost = 200, 30
+	_, nc, js, cons := gapSetup(t, ctx, n)
+	// Delivered, and gone nowhere: nobody acknowledges or gives them back.
+	batch, err := cons.Fetch(lost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for range batch.Messages() {
+		got++
+	}
+	if got != lost {
+		t.Fatalf("fetched %d, want %d", got, lost)
+	}
+	// Looked up afresh, as a restarted subscriber's CreateOrUpdateConsumer
+	// does: its info counts those deliveries as made.
+	cons, err = js.Consumer(ctx, "G", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd := readAll(t, ctx, nc, cons, n); rd.Resyncs() != 1 {
+		t.Fatalf("consumer set back %d times, want 1", rd.Resyncs())
+	}
 }
 
 // A StreamReader that stops having missed deliveries sets its consumer
