@@ -708,14 +708,8 @@ func (r *StreamReader) Resync(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultFlushTimeout)
 	defer cancel()
-	if r.acked != nil {
-		// The last acknowledgement again, as a request: the server
-		// answers once it has taken it and every one before, so that the
-		// consumer is set back to just after what was handed on.
-		if _, err := r.nc.RequestWithContext(ctx, r.acked.Reply(), []byte("+ACK")); err != nil {
-			r.log.Debug("nats: acknowledgements not confirmed before setting the consumer back", "consumer", r.consumer, "error", err)
-		}
-	}
+	// So that the consumer is set back to just after what was handed on.
+	r.confirmAcked(ctx)
 	res, err := r.js.ResetConsumer(ctx, r.stream, r.consumer)
 	if err != nil {
 		return fmt.Errorf("%w: setting consumer %s back: %w", ErrStream, r.consumer, err)
@@ -725,6 +719,20 @@ func (r *StreamReader) Resync(ctx context.Context) error {
 	r.log.Info("nats: consumer set back to read again what was missed",
 		"stream", r.stream, "consumer", r.consumer, "from", res.ResetSeq)
 	return nil
+}
+
+// confirmAcked sends the last acknowledgement again, as a request: the
+// server answers once it has applied it and every one before (it takes
+// them from a queue of the consumer's own, after it has answered the
+// connection's flush), so that the consumer's ack floor is where this
+// reader left it.
+func (r *StreamReader) confirmAcked(ctx context.Context) {
+	if r.acked == nil {
+		return
+	}
+	if _, err := r.nc.RequestWithContext(ctx, r.acked.Reply(), []byte("+ACK")); err != nil {
+		r.log.Debug("nats: acknowledgements not confirmed", "stream", r.stream, "consumer", r.consumer, "error", err)
+	}
 }
 
 func (r *StreamReader) keep(m jetstream.Msg, codec Codec, bad func(error)) {
@@ -836,8 +844,9 @@ func (r *StreamReader) Deliver(ctx context.Context, c *axon.Component, out *axon
 // taken with Run and not acknowledged, is not handed on, and is given
 // back to the server (Nak), in order, so that it delivers it again to
 // the consumer's next reader at once, before newer messages. It waits
-// until the consumer has stopped and the server has taken what was
-// given back (up to DefaultFlushTimeout). A reader that had missed
+// until the consumer has stopped and the server has applied the
+// acknowledgements and taken what was given back (up to
+// DefaultFlushTimeout). A reader that had missed
 // deliveries sets the consumer back instead (Resync), which gives back
 // everything not acknowledged.
 func (r *StreamReader) Stop() {
@@ -877,6 +886,12 @@ func (r *StreamReader) Stop() {
 		return
 	}
 	if len(back) == 0 {
+		// Nothing to give back: make sure the acknowledgements are
+		// applied, or a next reader that sets the consumer back (see
+		// ReadStream) would get again what this one handed on.
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultFlushTimeout)
+		defer cancel()
+		r.confirmAcked(ctx)
 		return
 	}
 	for _, m := range back[:len(back)-1] {

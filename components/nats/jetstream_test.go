@@ -338,6 +338,36 @@ func TestStreamReaderOpensBehindUnacknowledged(t *testing.T) {
 	}
 }
 
+// A reader that opens the consumer after another stopped mid-stream,
+// with deliveries fetched and given back, hands on exactly what the
+// first did not: nothing again, nothing skipped.
+func TestStreamReaderTakesOverWhereTheLastStopped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 200
+	_, nc, js, cons := gapSetup(t, ctx, n)
+	rd, err := nats.ReadStream(nc, nil, cons, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	readInOrder(t, ctx, rd, &next, n, func() bool { return next >= 50 })
+	rd.Stop()
+	if next >= n {
+		t.Fatalf("the first reader handed on all %d", n)
+	}
+	cons, err = js.Consumer(ctx, "G", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd2, err := nats.ReadStream(nc, nil, cons, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd2.Stop()
+	readInOrder(t, ctx, rd2, &next, n, nil)
+}
+
 // A StreamReader that stops having missed deliveries sets its consumer
 // back: the next reader gets, at once and in order, everything after
 // what the first acknowledged.
