@@ -101,7 +101,12 @@ type SubscriberStats struct {
 // lets 2×Buffer messages be unacknowledged, which bounds what a stalled
 // Subscriber holds; nothing is dropped, so Dropped stays 0. When it ends
 // it gives back, in order, what it had fetched and not sent on, for the
-// consumer's next reader.
+// consumer's next reader, and makes sure the server has applied its
+// acknowledgements. One that starts on a consumer with deliveries not
+// yet acknowledged (its last reader was killed, or the server had some
+// on their way as it stopped) sets the consumer back to the first of
+// them before it acknowledges anything, which needs nats-server 2.14 or
+// later (see StreamReader).
 func Subscriber(subject string, opts ...Option) *SubscriberComponent {
 	s := &SubscriberComponent{cfg: newConfig(opts), subject: subject, subscribed: make(chan struct{})}
 	var out []axon.BoxOption
