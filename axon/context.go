@@ -152,49 +152,89 @@ func (x *compCtx) begin(parent context.Context) {
 	mu.Unlock()
 }
 
-// cancelUnder cancels x if its parent is p: a child component's context,
-// when its parent's ends.
-func (x *compCtx) cancelUnder(p *compCtx, err error) {
-	x.c.mu.Lock()
-	under := x.parent == context.Context(p)
-	x.c.mu.Unlock()
-	if under {
-		x.cancel(err)
-	}
-}
-
 // cancel ends the context with err, then its component's children's, and
-// wakes the component's Serve if it waits.
+// wakes the component's Serve if it waits. Every context in the subtree
+// has ended before any of their components is woken: a component that
+// sees a sibling stop (a send to it failing with ErrReceiverDone) then
+// finds its own context ended too, and is taken as stopped, not failed.
 func (x *compCtx) cancel(err error) {
 	c := x.c
 	c.mu.Lock()
-	if !x.err.CompareAndSwap(nil, &err) {
+	if len(c.children) == 0 {
+		// The common case, a leaf: nothing to gather.
+		e, ok := x.endLocked(err)
 		c.mu.Unlock()
+		if ok {
+			e.wake()
+		}
 		return
 	}
-	var after []*afterFunc
-	var stop func() bool
+	c.mu.Unlock()
+	for _, e := range x.endTree(nil, err, nil) {
+		e.wake()
+	}
+}
+
+// ending is what is left to do once a context has ended: wake those
+// waiting on it.
+type ending struct {
+	x     *compCtx
+	after []*afterFunc
+	stop  func() bool // the registration with a parent that is not a component's
+}
+
+// endLocked ends x with err, if it has not ended, and returns what is left
+// to do. Called with x.c.mu held.
+func (x *compCtx) endLocked(err error) (ending, bool) {
+	if !x.err.CompareAndSwap(nil, &err) {
+		return ending{}, false
+	}
+	e := ending{x: x}
 	if m := x.more; m != nil {
 		for a := range m.after {
-			after = append(after, a)
+			e.after = append(e.after, a)
 		}
 		// A stop func still held finds nothing to take back.
-		m.after, stop = nil, m.stop
+		m.after, e.stop = nil, m.stop
 		x.more = nil
 	}
+	return e, true
+}
+
+// endTree ends x with err, if p is nil or x's parent is p, then the
+// contexts of its component's children, and appends what is left to do
+// for each to ends, x's first.
+func (x *compCtx) endTree(p *compCtx, err error, ends []ending) []ending {
+	c := x.c
+	c.mu.Lock()
+	if p != nil && x.parent != context.Context(p) {
+		c.mu.Unlock()
+		return ends
+	}
+	e, ok := x.endLocked(err)
 	kids := slices.Clone(c.children) // RemoveChild edits the slice in place
 	c.mu.Unlock()
-	if stop != nil {
-		stop()
+	if !ok {
+		return ends
 	}
-	x.closeDone()
-	for _, a := range after {
+	ends = append(ends, e)
+	for _, k := range kids {
+		ends = k.ctx.endTree(x, err, ends)
+	}
+	return ends
+}
+
+// wake tells whoever waits on the ended context: its Done channel, the
+// functions given to AfterFunc, and its component's Serve.
+func (e ending) wake() {
+	if e.stop != nil {
+		e.stop()
+	}
+	e.x.closeDone()
+	for _, a := range e.after {
 		go a.f()
 	}
-	c.nudge()
-	for _, k := range kids {
-		k.ctx.cancelUnder(x, err)
-	}
+	e.x.c.nudge()
 }
 
 // closeDone closes the Done channel, if one was made, once.

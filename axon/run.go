@@ -278,12 +278,25 @@ func (c *Component) failed(err error, stack []byte) {
 // told: its context (or its whole graph's) ended, and err says so, or says
 // that a neighbour it was sending to stopped first. Cancellation reaches
 // a graph's components in no set order, so the graph's own context is
-// looked at too: it is always cancelled before any component's.
+// looked at too: it is always cancelled before any component's. So are
+// the ancestors' (a container told to stop ends its own context before
+// its children's).
 func (c *Component) stoppedBy(ctx context.Context, err error) bool {
-	if ctx.Err() == nil && c.run.ctx.Err() == nil {
+	if ctx.Err() == nil && c.run.ctx.Err() == nil && !c.ancestorStopped() {
 		return false
 	}
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrReceiverDone)
+}
+
+// ancestorStopped reports whether the context of a component c is inside
+// has ended.
+func (c *Component) ancestorStopped() bool {
+	for p := c.parent; p != nil; p = p.parent {
+		if p.ctx.ended() {
+			return true
+		}
+	}
+	return false
 }
 
 // markStop records msg, a ShutdownMicroprocess about to be put in c's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kamaelia-go/kamaelia/axon"
@@ -459,5 +460,47 @@ func TestServeThen(t *testing.T) {
 	}
 	if got := strings.Join(order, " "); got != "a b end" {
 		t.Fatalf("order %q, want \"a b end\"", got)
+	}
+}
+
+// A ShutdownMicroprocess to a container ends all its children's contexts
+// before it wakes any: a child that sees a sibling stopped (a send to it
+// failing with ErrReceiverDone, say) finds its own context ended too,
+// and so is taken as stopped, not failed.
+func TestStopEndsEveryChildsContextBeforeWakingAny(t *testing.T) {
+	const n = 40
+	for range 20 {
+		ctxs := make([]context.Context, n)
+		started := make(chan struct{}, n)
+		var mu sync.Mutex
+		early := 0 // siblings seen running by a woken child
+		kids := make([]axon.Node, n)
+		for i := range kids {
+			kids[i] = axon.New(fmt.Sprint("K", i), func(ctx context.Context, c *axon.Component) error {
+				ctxs[i] = ctx
+				started <- struct{}{}
+				<-ctx.Done()
+				for _, o := range ctxs {
+					if o.Err() == nil {
+						mu.Lock()
+						early++
+						mu.Unlock()
+					}
+				}
+				return ctx.Err()
+			})
+		}
+		ctx := axontest.Context(t)
+		h := axontest.Start(t, ctx, axon.New("Box", nil, axon.WithChildren(kids...)))
+		for range n {
+			<-started
+		}
+		axontest.Put(t, ctx, h, axon.ControlName, axon.ShutdownMicroprocess{})
+		if err := h.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if early > 0 {
+			t.Fatalf("children woken while their siblings' contexts had not ended (%d seen)", early)
+		}
 	}
 }
