@@ -162,62 +162,32 @@ func (x *compCtx) cancel(err error) {
 	c.mu.Lock()
 	if len(c.children) == 0 {
 		// The common case, a leaf: nothing to gather.
-		e, ok := x.endLocked(err)
+		ok := x.err.CompareAndSwap(nil, &err)
 		c.mu.Unlock()
 		if ok {
-			e.wake()
+			x.wake()
 		}
 		return
 	}
 	c.mu.Unlock()
-	for _, e := range x.endTree(nil, err, nil) {
-		e.wake()
+	for _, y := range x.endTree(nil, err, nil) {
+		y.wake()
 	}
-}
-
-// ending is what is left to do once a context has ended: wake those
-// waiting on it.
-type ending struct {
-	x     *compCtx
-	after []*afterFunc
-	stop  func() bool // the registration with a parent that is not a component's
-}
-
-// endLocked ends x with err, if it has not ended, and returns what is left
-// to do. Called with x.c.mu held.
-func (x *compCtx) endLocked(err error) (ending, bool) {
-	if !x.err.CompareAndSwap(nil, &err) {
-		return ending{}, false
-	}
-	e := ending{x: x}
-	if m := x.more; m != nil {
-		for a := range m.after {
-			e.after = append(e.after, a)
-		}
-		// A stop func still held finds nothing to take back.
-		m.after, e.stop = nil, m.stop
-		x.more = nil
-	}
-	return e, true
 }
 
 // endTree ends x with err, if p is nil or x's parent is p, then the
-// contexts of its component's children, and appends what is left to do
-// for each to ends, x's first.
-func (x *compCtx) endTree(p *compCtx, err error, ends []ending) []ending {
+// contexts of its component's children, and appends those it ended to
+// ends, x first, to be woken.
+func (x *compCtx) endTree(p *compCtx, err error, ends []*compCtx) []*compCtx {
 	c := x.c
 	c.mu.Lock()
-	if p != nil && x.parent != context.Context(p) {
+	if p != nil && x.parent != context.Context(p) || !x.err.CompareAndSwap(nil, &err) {
 		c.mu.Unlock()
 		return ends
 	}
-	e, ok := x.endLocked(err)
 	kids := slices.Clone(c.children) // RemoveChild edits the slice in place
 	c.mu.Unlock()
-	if !ok {
-		return ends
-	}
-	ends = append(ends, e)
+	ends = append(slices.Grow(ends, 1+len(kids)), x)
 	for _, k := range kids {
 		ends = k.ctx.endTree(x, err, ends)
 	}
@@ -226,15 +196,28 @@ func (x *compCtx) endTree(p *compCtx, err error, ends []ending) []ending {
 
 // wake tells whoever waits on the ended context: its Done channel, the
 // functions given to AfterFunc, and its component's Serve.
-func (e ending) wake() {
-	if e.stop != nil {
-		e.stop()
+func (x *compCtx) wake() {
+	c := x.c
+	var after []*afterFunc
+	var stop func() bool
+	c.mu.Lock()
+	if m := x.more; m != nil {
+		for a := range m.after {
+			after = append(after, a)
+		}
+		// A stop func still held finds nothing to take back.
+		m.after, stop = nil, m.stop
+		x.more = nil
 	}
-	e.x.closeDone()
-	for _, a := range e.after {
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	x.closeDone()
+	for _, a := range after {
 		go a.f()
 	}
-	e.x.c.nudge()
+	c.nudge()
 }
 
 // closeDone closes the Done channel, if one was made, once.
