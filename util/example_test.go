@@ -289,10 +289,12 @@ func ExampleCycle() {
 	// err: <nil>
 }
 
-// Take makes a finite stream of the first few messages.
+// Take makes a finite stream of the first few messages of an endless
+// one. (Cycle ends by itself once Take has: a DataSource of more items
+// than Take's inbox holds would fail, its receiver gone.)
 func ExampleTake() {
 	err := axon.Run(context.Background(), chassis.Pipeline(
-		util.DataSource([]int{1, 2, 3, 4, 5}),
+		util.Cycle(time.Millisecond, 1, 2, 3),
 		util.Take(2),
 		util.ConsoleEchoer(os.Stdout, util.WithNewline()),
 	))
