@@ -1,6 +1,7 @@
 package axon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -166,8 +167,14 @@ func (c *Component) serve(ctx context.Context, f *serveFuncs) error {
 			continue
 		}
 		// Mark the wait first: a control message or the end of ctx from
-		// here on sends a nudge, so looking at control once is enough.
+		// here on sends a nudge, so looking at control and at the
+		// context once more is enough. (The look at the top of the loop
+		// came before the mark: a stop between the two sent no nudge.)
 		in.st.Or(stParked)
+		if err := cmp.Or(ctx.Err(), c.ctx.Err()); err != nil {
+			in.st.And(^uint64(stParked))
+			return c.endServe(s, err)
+		}
 		var e any
 		var fromCtl bool
 		if len(ctl) > 0 {
