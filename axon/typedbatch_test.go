@@ -135,10 +135,15 @@ func TestTypedBatchStoppedMidwayLosesNothing(t *testing.T) {
 			var seen []int
 			stopper := make(chan struct{})
 			errFail := errors.New("fails on 3")
+			src := intBurst(10, 0)
 			worker := axon.New("Worker", func(ctx context.Context, c *axon.Component) error {
 				return axon.ServeAs(ctx, c, func(ctx context.Context, v int) error {
 					seen = append(seen, v)
 					if v == 3 {
+						// All ten are in the box once the source has ended
+						// (it holds what it has not put in yet, and would
+						// fail with it if the worker ended first).
+						<-src.Done()
 						if how == "failed" {
 							return errFail
 						}
@@ -149,7 +154,6 @@ func TestTypedBatchStoppedMidwayLosesNothing(t *testing.T) {
 					return nil
 				})
 			}, axon.WithInbox(axon.InboxName, "ten", axon.Capacity(20), axon.Carries[int]()))
-			src := intBurst(10, 0)
 			if err := axon.Link(src, axon.OutboxName, worker, axon.InboxName); err != nil {
 				t.Fatal(err)
 			}
