@@ -158,19 +158,8 @@ func (x *compCtx) begin(parent context.Context) {
 // sees a sibling stop (a send to it failing with ErrReceiverDone) then
 // finds its own context ended too, and is taken as stopped, not failed.
 func (x *compCtx) cancel(err error) {
-	c := x.c
-	c.mu.Lock()
-	if len(c.children) == 0 {
-		// The common case, a leaf: nothing to gather.
-		ok := x.err.CompareAndSwap(nil, &err)
-		c.mu.Unlock()
-		if ok {
-			x.wake()
-		}
-		return
-	}
-	c.mu.Unlock()
-	for _, y := range x.endTree(nil, err, nil) {
+	var one [1]*compCtx // a leaf, the common case, gathers itself alone
+	for _, y := range x.endTree(nil, err, one[:0]) {
 		y.wake()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kamaelia-go/kamaelia/axon"
 	"github.com/kamaelia-go/kamaelia/axon/axontest"
@@ -501,6 +502,27 @@ func TestStopEndsEveryChildsContextBeforeWakingAny(t *testing.T) {
 		}
 		if early > 0 {
 			t.Fatalf("children woken while their siblings' contexts had not ended (%d seen)", early)
+		}
+	}
+}
+
+// A Serve that is stopped just as it goes to wait for its first message
+// still ends: the end of its context between its last look and its wait
+// must wake it.
+func TestServeStoppedAsItParksEnds(t *testing.T) {
+	for i := range 3000 {
+		c := axon.New("Idle", func(ctx context.Context, c *axon.Component) error {
+			return c.Serve(ctx, func(context.Context, any) error { return nil })
+		})
+		h := axon.Start(context.Background(), c)
+		for range i % 200 { // stop at a different point of its start each time
+			runtime.Gosched()
+		}
+		h.Stop()
+		select {
+		case <-h.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("run %d: a Serve stopped as it started never ended", i)
 		}
 	}
 }

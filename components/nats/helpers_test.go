@@ -63,18 +63,23 @@ func getInts(t *testing.T, h *axon.Handle, n int) []int {
 	t.Helper()
 	got := make([]int, 0, n)
 	for range n {
-		m := get(t, h, axon.OutboxName)
-		b, ok := m.([]byte)
-		if !ok {
-			t.Fatalf("outbox: %T, want []byte", m)
-		}
-		v, err := strconv.Atoi(string(b))
-		if err != nil {
-			t.Fatalf("payload %q: %v", b, err)
-		}
-		got = append(got, v)
+		got = append(got, payloadInt(t, get(t, h, axon.OutboxName)))
 	}
 	return got
+}
+
+// payloadInt is the decimal number m, a payload from an outbox, holds.
+func payloadInt(t *testing.T, m any) int {
+	t.Helper()
+	b, ok := m.([]byte)
+	if !ok {
+		t.Fatalf("outbox: %T, want []byte", m)
+	}
+	v, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatalf("payload %q: %v", b, err)
+	}
+	return v
 }
 
 func seq(from, to int) []int {

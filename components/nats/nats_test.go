@@ -253,11 +253,7 @@ func TestSlowConsumerReported(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		v, err := strconv.Atoi(string(m.([]byte)))
-		if err != nil {
-			t.Fatalf("payload %q: %v", m, err)
-		}
-		got = append(got, v)
+		got = append(got, payloadInt(t, m))
 	}
 	put(t, hs, axon.ControlName, axon.ShutdownMicroprocess{})
 	if err := hs.Wait(); err != nil {
